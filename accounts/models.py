@@ -1,0 +1,17 @@
+from django.contrib.auth.models import AbstractUser
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person who signs in: caseworker, supervisor, coordinator, auditor or administrator.
+
+    Its own model from the start so organizations and roles can be added without swapping
+    ``AUTH_USER_MODEL`` later.
+    """
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username

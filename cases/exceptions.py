@@ -1,0 +1,25 @@
+"""Errors of the case registry, all ``DomainError`` subclasses mapped by ``config.errors``."""
+
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import Conflict, NotFound, PreconditionFailed
+
+
+class CaseNotFound(NotFound):
+    code = "case_not_found"
+    default_detail = str(_("No such case."))
+
+
+class TransitionNotAllowed(Conflict):
+    code = "transition_not_allowed"
+    default_detail = str(_("The workflow does not allow this move from the case's status."))
+
+
+class OpenCaseExists(Conflict):
+    code = "open_case_exists"
+    default_detail = str(_("The child already has an open case."))
+
+
+class StaleVersion(PreconditionFailed):
+    code = "stale_version"
+    default_detail = str(_("The case was changed by someone else since you opened it."))

@@ -1,0 +1,657 @@
+"""The case registry: children, their cases, families, places and the life of each case.
+
+Models hold fields, choices, constraints and cheap read-only checks. Every write goes through
+``cases.services``; nothing here has side effects in ``save()``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from .workflow import ClosureReason, Phase, Status, phase_of, statuses_in_phase
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def distance_km(
+    lat1: Decimal | float | None,
+    lon1: Decimal | float | None,
+    lat2: Decimal | float | None,
+    lon2: Decimal | float | None,
+) -> float | None:
+    """Great-circle (haversine) distance in km, or None when a coordinate is missing."""
+    if lat1 is None or lon1 is None or lat2 is None or lon2 is None:
+        return None
+    p1, p2 = math.radians(float(lat1)), math.radians(float(lat2))
+    dp, dl = p2 - p1, math.radians(float(lon2) - float(lon1))
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return round(2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a)), 1)
+
+
+def _coordinate_constraints(prefix: str, lat: str, lon: str) -> list[models.CheckConstraint]:
+    return [
+        models.CheckConstraint(
+            condition=Q(**{f"{lat}__isnull": True}) | Q(**{f"{lat}__gte": -90, f"{lat}__lte": 90}),
+            name=f"{prefix}_latitude_range",
+        ),
+        models.CheckConstraint(
+            condition=Q(**{f"{lon}__isnull": True})
+            | Q(**{f"{lon}__gte": -180, f"{lon}__lte": 180}),
+            name=f"{prefix}_longitude_range",
+        ),
+        models.CheckConstraint(
+            condition=Q(**{f"{lat}__isnull": True, f"{lon}__isnull": True})
+            | Q(**{f"{lat}__isnull": False, f"{lon}__isnull": False}),
+            name=f"{prefix}_coordinates_paired",
+        ),
+    ]
+
+
+class Oblast(models.Model):
+    """A first-level division of Ukraine by its ISO 3166-2:UA code (24 oblasts, Kyiv city,
+    the Autonomous Republic of Crimea and Sevastopol: 27 in all)."""
+
+    code = models.CharField(_("ISO 3166-2 code"), max_length=5, primary_key=True)
+    name_uk = models.CharField(_("name in Ukrainian"), max_length=80)
+    name_en = models.CharField(_("name in English"), max_length=80)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("oblast")
+        verbose_name_plural = _("oblasts")
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=r"^UA-[0-9]{2}$"), name="oblast_code_iso"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name_uk} / {self.name_en}"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class DatePrecision(models.TextChoices):
+    EXACT = "exact", _("Exact date")
+    MONTH = "month", _("Month and year known")
+    YEAR = "year", _("Year known")
+    ESTIMATED = "estimated", _("Estimated")
+
+
+class ParentalCare(models.TextChoices):
+    BOTH_PARENTS = "both_parents", _("With both parents")
+    ONE_PARENT = "one_parent", _("With one parent")
+    RELATIVES = "relatives", _("With relatives or a guardian")
+    FOSTER_FAMILY = "foster_family", _("In a foster family")
+    INSTITUTION = "institution", _("In an institution")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Child(models.Model):
+    """A child as known to the registry. Names are Ukrainian Cyrillic; the Latin forms and the
+    search keys are derived by ``cases.services`` and never typed by hand."""
+
+    given_name = models.CharField(_("given name"), max_length=100)
+    family_name = models.CharField(_("family name"), max_length=100)
+    patronymic = models.CharField(_("patronymic"), max_length=100, blank=True)
+    given_name_latin = models.CharField(_("given name (Latin)"), max_length=150, editable=False)
+    family_name_latin = models.CharField(_("family name (Latin)"), max_length=150, editable=False)
+    patronymic_latin = models.CharField(
+        _("patronymic (Latin)"), max_length=150, blank=True, editable=False
+    )
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    date_of_birth_precision = models.CharField(
+        _("precision of the date of birth"),
+        max_length=10,
+        choices=DatePrecision.choices,
+        default=DatePrecision.EXACT,
+    )
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    origin_oblast = models.ForeignKey(
+        Oblast,
+        verbose_name=_("oblast of origin"),
+        on_delete=models.PROTECT,
+        related_name="children",
+        null=True,
+        blank=True,
+    )
+    origin_settlement = models.CharField(_("settlement of origin"), max_length=150, blank=True)
+    origin_latitude = models.DecimalField(
+        _("latitude of the place of origin"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    origin_longitude = models.DecimalField(
+        _("longitude of the place of origin"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    parental_care = models.CharField(
+        _("parental care before deportation"),
+        max_length=20,
+        choices=ParentalCare.choices,
+        default=ParentalCare.UNKNOWN,
+    )
+    distinguishing_notes = models.TextField(_("distinguishing notes"), blank=True)
+    current_whereabouts = models.ForeignKey(
+        "Whereabouts",
+        verbose_name=_("current whereabouts"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    search_text = models.TextField(_("search keys"), blank=True, editable=False)
+    is_synthetic = models.BooleanField(
+        _("synthetic"), default=False, help_text=_("Made-up demo or benchmark data, not a real child.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("child")
+        verbose_name_plural = _("children")
+        indexes = [models.Index(fields=["family_name", "given_name"], name="child_name_idx")]
+        constraints = [
+            *_coordinate_constraints("child_origin", "origin_latitude", "origin_longitude"),
+            models.CheckConstraint(
+                condition=Q(date_of_birth__isnull=False) | Q(date_of_birth_precision="estimated"),
+                name="child_dob_unknown_is_estimated",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.family_name, self.given_name, self.patronymic) if p)
+
+    @property
+    def full_name_latin(self) -> str:
+        return " ".join(
+            p for p in (self.family_name_latin, self.given_name_latin, self.patronymic_latin) if p
+        )
+
+    @property
+    def birth_year(self) -> int | None:
+        return self.date_of_birth.year if self.date_of_birth else None
+
+
+class AliasKind(models.TextChoices):
+    RUSSIFIED = "russified", _("Russified spelling")
+    CHANGED = "changed", _("Changed name")
+    SPELLING = "spelling", _("Other spelling")
+    NICKNAME = "nickname", _("Nickname")
+
+
+class ChildAlias(models.Model):
+    """Another name the child is known or recorded under, with where it was seen."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(_("name"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=12, choices=AliasKind.choices)
+    seen_in = models.CharField(
+        _("where it was seen"),
+        max_length=300,
+        blank=True,
+        help_text=_("A document, database or listing that uses this name."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("alias")
+        verbose_name_plural = _("aliases")
+        constraints = [
+            models.UniqueConstraint(fields=["child", "name"], name="alias_unique_per_child"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class Pathway(models.TextChoices):
+    FROM_INSTITUTION = "from_institution", _("Taken from an institution")
+    SEPARATED_FROM_FAMILY = "separated_from_family", _("Separated from family")
+    TEMPORARY_CAMP = "temporary_camp", _('Sent to a "temporary" camp')
+    AFTER_FILTRATION = "after_filtration", _("Taken after filtration")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def open(self) -> CaseQuerySet:
+        return self.exclude(status=Status.CLOSED)
+
+    def in_phase(self, phase: str) -> CaseQuerySet:
+        return self.filter(status__in=statuses_in_phase(phase))
+
+
+class Case(models.Model):
+    """One child's case, from the first report to integration at home, or to its closure."""
+
+    number = models.CharField(_("case number"), max_length=20, unique=True, editable=False)
+    child = models.ForeignKey(
+        Child, verbose_name=_("child"), on_delete=models.PROTECT, related_name="cases"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.REPORTED, editable=False
+    )
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned caseworker"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+    )
+    pathway = models.CharField(
+        _("how the child was taken"), max_length=25, choices=Pathway.choices, default=Pathway.UNKNOWN
+    )
+    deported_on = models.DateField(_("date taken"), null=True, blank=True)
+    deported_from = models.CharField(_("place taken from"), max_length=200, blank=True)
+    circumstances = models.TextField(_("circumstances"), blank=True)
+    russian_citizenship_imposed = models.BooleanField(_("Russian citizenship imposed"), default=False)
+    under_russian_guardianship = models.BooleanField(_("under Russian guardianship"), default=False)
+    adopted_in_russia = models.BooleanField(_("adopted in Russia"), default=False)
+    listed_in_adoption_database = models.BooleanField(
+        _("listed in an adoption database"), default=False
+    )
+    returned_on = models.DateField(_("date returned"), null=True, blank=True, editable=False)
+    closure_reason = models.CharField(
+        _("closure reason"), max_length=20, choices=ClosureReason.choices, blank=True, editable=False
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    status_changed_at = models.DateTimeField(_("status changed"), editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    is_synthetic = models.BooleanField(_("synthetic"), default=False, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        indexes = [
+            models.Index(fields=["status", "-updated_at"], name="case_status_updated_idx"),
+            models.Index(fields=["priority", "-updated_at"], name="case_priority_updated_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child"], condition=~Q(status="closed"), name="case_one_open_per_child"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__regex=r"^UA-[0-9]{4}-[0-9]{6}$"), name="case_number_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="case_status_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | ~Q(closure_reason=""),
+                name="case_closed_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="closed") | Q(closure_reason=""),
+                name="case_open_has_no_closure_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["returned", "rehabilitation", "integration"])
+                | Q(returned_on__isnull=False),
+                name="case_returned_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(returned_on__isnull=True)
+                | Q(deported_on__isnull=True)
+                | Q(returned_on__gte=models.F("deported_on")),
+                name="case_return_after_deportation",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="case_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def phase(self) -> str:
+        return phase_of(self.status)
+
+    @property
+    def phase_label(self) -> str:
+        return str(Phase(self.phase).label)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != Status.CLOSED
+
+
+class CaseNumberSequence(models.Model):
+    """The last case number issued in a year; locked while a number is taken."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("case number sequence")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class Relationship(models.TextChoices):
+    MOTHER = "mother", _("Mother")
+    FATHER = "father", _("Father")
+    GRANDPARENT = "grandparent", _("Grandparent")
+    SIBLING = "sibling", _("Sibling")
+    AUNT_UNCLE = "aunt_uncle", _("Aunt or uncle")
+    LEGAL_GUARDIAN = "legal_guardian", _("Legal guardian")
+    FOSTER_PARENT = "foster_parent", _("Foster parent")
+    OTHER = "other", _("Other")
+
+
+class Relative(models.Model):
+    """A family member or guardian of the child. Contacts are sensitive personal data."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="relatives")
+    relationship = models.CharField(_("relationship"), max_length=20, choices=Relationship.choices)
+    given_name = models.CharField(_("given name"), max_length=100)
+    family_name = models.CharField(_("family name"), max_length=100)
+    patronymic = models.CharField(_("patronymic"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    address = models.TextField(_("address"), blank=True)
+    is_legal_guardian = models.BooleanField(_("legal guardian"), default=False)
+    is_searching = models.BooleanField(_("is searching for the child"), default=False)
+    consent_to_share = models.BooleanField(
+        _("consent to share data"),
+        default=False,
+        help_text=_("The relative agreed that their data may be shared with partners."),
+    )
+    consent_recorded_on = models.DateField(_("consent recorded on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("relative")
+        verbose_name_plural = _("relatives")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(consent_to_share=False) | Q(consent_recorded_on__isnull=False),
+                name="relative_consent_dated",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_relationship_display()}: {self.family_name} {self.given_name}"
+
+
+class FacilityKind(models.TextChoices):
+    CAMP = "camp", _("Camp")
+    ORPHANAGE = "orphanage", _("Orphanage or children's home")
+    CADET_SCHOOL = "cadet_school", _("Cadet school")
+    BOARDING_SCHOOL = "boarding_school", _("Boarding school")
+    HOSPITAL = "hospital", _("Hospital or sanatorium")
+    FOSTER_AGENCY = "foster_agency", _("Foster or guardianship agency")
+    OTHER = "other", _("Other")
+
+
+class Facility(models.Model):
+    """A place children are held or placed: camp, orphanage, cadet school, hospital, agency."""
+
+    name = models.CharField(_("name"), max_length=250)
+    name_latin = models.CharField(_("name (Latin)"), max_length=250, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=FacilityKind.choices)
+    country = CountryField(_("country"))
+    region = models.CharField(_("region"), max_length=150, blank=True)
+    settlement = models.CharField(_("settlement"), max_length=150, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("facility")
+        verbose_name_plural = _("facilities")
+        ordering = ["name"]
+        constraints = [
+            *_coordinate_constraints("facility", "latitude", "longitude"),
+            models.UniqueConstraint(fields=["name", "country"], name="facility_unique_name_country"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country.code})"
+
+
+class Whereabouts(models.Model):
+    """Where the child was at a time, and the source that says so. The latest by start date is
+    the child's current location."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="whereabouts")
+    facility = models.ForeignKey(
+        Facility,
+        verbose_name=_("facility"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="whereabouts",
+    )
+    country = CountryField(_("country"))
+    region = models.CharField(_("region"), max_length=150, blank=True)
+    settlement = models.CharField(_("settlement"), max_length=150, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    from_date = models.DateField(_("from"))
+    to_date = models.DateField(_("to"), null=True, blank=True)
+    source_description = models.TextField(
+        _("source"), help_text=_("Who or what says the child was here (document, witness, listing).")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("whereabouts")
+        verbose_name_plural = _("whereabouts")
+        ordering = ["-from_date", "-id"]
+        indexes = [models.Index(fields=["child", "-from_date"], name="whereabouts_child_from_idx")]
+        constraints = [
+            *_coordinate_constraints("whereabouts", "latitude", "longitude"),
+            models.CheckConstraint(
+                condition=Q(to_date__isnull=True) | Q(to_date__gte=models.F("from_date")),
+                name="whereabouts_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        place = self.facility.name if self.facility_id and self.facility else self.settlement
+        return f"{place or self.country.code} ({self.from_date})"
+
+    @property
+    def coordinates(self) -> tuple[Decimal | None, Decimal | None]:
+        if self.latitude is not None:
+            return self.latitude, self.longitude
+        if self.facility is not None:
+            return self.facility.latitude, self.facility.longitude
+        return None, None
+
+    def distance_from_home_km(self) -> float | None:
+        lat, lon = self.coordinates
+        return distance_km(self.child.origin_latitude, self.child.origin_longitude, lat, lon)
+
+
+class StatusChange(models.Model):
+    """One move of a case through the workflow: the case timeline's backbone. Append-only."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="status_changes")
+    from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
+    changed_at = models.DateTimeField(_("when"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    case_version = models.PositiveIntegerField(_("case version after the change"))
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["changed_at", "id"]
+        indexes = [models.Index(fields=["case", "changed_at"], name="statuschange_case_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "case_version"], name="statuschange_one_per_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.from_status or '-'} → {self.to_status}"
+
+
+class ServiceKind(models.TextChoices):
+    MEDICAL = "medical", _("Medical")
+    PSYCHOLOGICAL = "psychological", _("Psychological")
+    LEGAL = "legal", _("Legal")
+    DOCUMENTS = "documents", _("Documents")
+    EDUCATION = "education", _("Education")
+    HOUSING = "housing", _("Housing")
+    FAMILY_PLACEMENT = "family_placement", _("Family placement")
+    OTHER = "other", _("Other")
+
+
+class ServiceStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    ACTIVE = "active", _("Active")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Service(models.Model):
+    """Rehabilitation or integration support given to the child after return."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="services")
+    kind = models.CharField(_("kind"), max_length=20, choices=ServiceKind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ServiceStatus.choices, default=ServiceStatus.PLANNED
+    )
+    provider = models.CharField(_("provider"), max_length=200, blank=True)
+    started_on = models.DateField(_("started"), null=True, blank=True)
+    ended_on = models.DateField(_("ended"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["started_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True)
+                | Q(started_on__isnull=True)
+                | Q(ended_on__gte=models.F("started_on")),
+                name="service_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class FollowUpOutcome(models.TextChoices):
+    WELL = "well", _("Doing well")
+    CONCERNS = "concerns", _("Concerns noted")
+    NEEDS_SUPPORT = "needs_support", _("Needs more support")
+    UNREACHABLE = "unreachable", _("Could not be reached")
+
+
+class FollowUp(models.Model):
+    """A dated check on the child, e.g. 30, 90 and 180 days after return, with its outcome."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="follow_ups")
+    due_on = models.DateField(_("due"))
+    days_after_return = models.PositiveIntegerField(_("days after return"), null=True, blank=True)
+    completed_on = models.DateField(_("completed"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=15, choices=FollowUpOutcome.choices, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("completed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["due_on", "id"]
+        indexes = [
+            models.Index(
+                fields=["due_on"], condition=Q(completed_on__isnull=True), name="followup_due_idx"
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "days_after_return"],
+                condition=Q(days_after_return__isnull=False),
+                name="followup_one_per_schedule_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_on__isnull=True) | ~Q(outcome=""),
+                name="followup_completed_has_outcome",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.due_on}"

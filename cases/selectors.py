@@ -1,0 +1,184 @@
+"""Every read of the case registry. Visibility is decided here, in ``case_visible_to``, and nowhere
+else: the API, the admin, exports, reports and tasks all start from it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+
+from . import names
+from .exceptions import CaseNotFound
+from .models import Case, Child, ChildAlias, Facility, FollowUp, Relative, Service, StatusChange, Whereabouts
+
+Viewer = User | AnonymousUser | None
+
+CASE_NUMBER_RE = re.compile(r"^ua-\d{0,4}(-\d{0,6})?$", re.IGNORECASE)
+
+
+def case_visible_to(*, actor: Viewer) -> QuerySet[Case]:
+    """The cases an actor may see. Every signed-in, active user sees every case for now;
+    organizations and sharing narrow this in one place."""
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return Case.objects.none()
+    return Case.objects.all()
+
+
+def case_list(*, actor: Viewer) -> QuerySet[Case]:
+    """Visible cases with what a list row renders, in one query."""
+    return case_visible_to(actor=actor).select_related(
+        "child",
+        "child__origin_oblast",
+        "child__current_whereabouts",
+        "child__current_whereabouts__facility",
+        "assignee",
+    )
+
+
+def case_detail_queryset(*, actor: Viewer) -> QuerySet[Case]:
+    """Visible cases with what a full record renders (aliases prefetched)."""
+    return case_list(actor=actor).prefetch_related(
+        Prefetch("child__aliases", queryset=ChildAlias.objects.order_by("id"))
+    )
+
+
+def case_get(*, actor: Viewer, case_id: int) -> Case:
+    try:
+        return case_detail_queryset(actor=actor).get(pk=case_id)
+    except (Case.DoesNotExist, ValueError, TypeError) as exc:
+        raise CaseNotFound() from exc
+
+
+def case_search(queryset: QuerySet[Case], query: str) -> QuerySet[Case]:
+    """Cases whose child matches every word of ``query`` in any script or spelling (names,
+    Latin forms, Russified forms, aliases), or whose number matches."""
+    query = query.strip()
+    if not query:
+        return queryset
+    if CASE_NUMBER_RE.match(query):
+        return queryset.filter(number__startswith=query.upper())
+    terms = names.query_terms(query)
+    if not terms:
+        return queryset.none()
+    condition = Q()
+    for term in terms:
+        condition &= Q(child__search_text__contains=term)
+    return queryset.filter(condition)
+
+
+def child_relatives(*, case: Case) -> QuerySet[Relative]:
+    return Relative.objects.filter(child_id=case.child_id).order_by("id")
+
+
+def child_whereabouts(*, case: Case) -> QuerySet[Whereabouts]:
+    return (
+        Whereabouts.objects.filter(child_id=case.child_id)
+        .select_related("facility", "child", "recorded_by")
+        .order_by("-from_date", "-id")
+    )
+
+
+def facility_list() -> QuerySet[Facility]:
+    return Facility.objects.order_by("name", "id")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event in a case's life, for the timeline the admin and the API show."""
+
+    at: dt.datetime
+    kind: str
+    summary: str
+    actor: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def case_timeline(*, case: Case) -> list[TimelineEntry]:
+    """The case's history: status changes, whereabouts, services and follow-ups, oldest first.
+
+    Four queries whatever the length of the history.
+    """
+    entries: list[TimelineEntry] = []
+    changes = StatusChange.objects.filter(case=case).select_related("actor").order_by("changed_at", "id")
+    for change in changes:
+        entries.append(
+            TimelineEntry(
+                at=change.changed_at,
+                kind="status_change",
+                summary=f"{change.from_status or '-'} → {change.to_status}",
+                actor=change.actor.get_username() if change.actor else "",
+                details={
+                    "from_status": change.from_status,
+                    "to_status": change.to_status,
+                    "reason": change.reason,
+                    "case_version": change.case_version,
+                },
+            )
+        )
+    for place in child_whereabouts(case=case):
+        entries.append(
+            TimelineEntry(
+                at=_start_of(place.from_date),
+                kind="whereabouts",
+                summary=str(place),
+                actor=place.recorded_by.get_username() if place.recorded_by else "",
+                details={
+                    "whereabouts_id": place.pk,
+                    "country": place.country.code,
+                    "facility_id": place.facility_id,
+                    "from_date": place.from_date.isoformat(),
+                    "to_date": place.to_date.isoformat() if place.to_date else None,
+                },
+            )
+        )
+    for service in Service.objects.filter(case=case).order_by("id"):
+        entries.append(
+            TimelineEntry(
+                at=_start_of(service.started_on) if service.started_on else service.created_at,
+                kind="service",
+                summary=f"{service.get_kind_display()}: {service.get_status_display()}",
+                details={"service_id": service.pk, "kind": service.kind, "status": service.status},
+            )
+        )
+    for follow_up in FollowUp.objects.filter(case=case).select_related("completed_by").order_by("id"):
+        day = follow_up.completed_on or follow_up.due_on
+        entries.append(
+            TimelineEntry(
+                at=_start_of(day),
+                kind="follow_up",
+                summary=(
+                    follow_up.get_outcome_display() if follow_up.completed_on else "due"
+                ),
+                actor=follow_up.completed_by.get_username() if follow_up.completed_by else "",
+                details={
+                    "follow_up_id": follow_up.pk,
+                    "due_on": follow_up.due_on.isoformat(),
+                    "completed_on": follow_up.completed_on.isoformat()
+                    if follow_up.completed_on
+                    else None,
+                    "outcome": follow_up.outcome,
+                    "days_after_return": follow_up.days_after_return,
+                },
+            )
+        )
+    entries.sort(key=lambda e: e.at)
+    return entries
+
+
+def children_search(*, query: str) -> QuerySet[Child]:
+    """Children matching every word of ``query`` in any spelling (for pickers and matching)."""
+    condition = Q()
+    for term in names.query_terms(query):
+        condition &= Q(search_text__contains=term)
+    return Child.objects.filter(condition) if condition else Child.objects.none()

@@ -1,0 +1,127 @@
+"""API plumbing shared by every app: pagination, strict filtering and strict query parameters.
+
+A partner system that misspells a filter must hear about it: an unknown query parameter, an
+unknown ordering field, a bad cursor or a page size out of range is a 400 naming the parameter,
+never silently ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import pagination
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from config.errors import ValidationFailed
+
+FORMAT_PARAM = "format"
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Cursor pagination: stable under concurrent inserts and constant-cost at any depth."""
+
+    page_size = settings.API_PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = settings.API_MAX_PAGE_SIZE
+    ordering = ("-updated_at", "-id")
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return int(self.page_size)
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= self.max_page_size:
+            raise ValidationFailed.on(
+                self.page_size_query_param,
+                _("Must be a whole number from 1 to %(max)d.") % {"max": self.max_page_size},
+            )
+        return size
+
+    def decode_cursor(self, request: Request) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except Exception as exc:  # noqa: BLE001 - DRF raises NotFound for any undecodable cursor
+            raise ValidationFailed.on(
+                self.cursor_query_param, _("Not a cursor this API issued.")
+            ) from exc
+
+    def query_params(self) -> set[str]:
+        return {self.cursor_query_param, self.page_size_query_param}
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter, answering 400 for invalid values (its default) and naming its parameters."""
+
+    def query_params(self, view: APIView) -> set[str]:
+        filterset_class = getattr(view, "filterset_class", None)
+        if filterset_class is None:
+            return set()
+        return set(filterset_class.base_filters)
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """``?ordering=`` that refuses fields it does not offer instead of dropping them."""
+
+    def remove_invalid_fields(
+        self, queryset: QuerySet[Any], fields: Sequence[str], view: APIView, request: Request
+    ) -> list[str]:
+        valid = {item[0] for item in self.get_valid_fields(queryset, view, {"request": request})}
+        invalid = [term for term in fields if term.lstrip("-") not in valid]
+        if invalid:
+            raise ValidationFailed.on(
+                self.ordering_param,
+                _("Cannot order by %(terms)s; choose from %(valid)s.")
+                % {"terms": ", ".join(invalid), "valid": ", ".join(sorted(valid))},
+            )
+        return list(fields)
+
+    def query_params(self, view: APIView) -> set[str]:
+        return {self.ordering_param} if getattr(view, "ordering_fields", None) else set()
+
+
+class StrictQueryParamsMixin:
+    """Refuse query parameters the endpoint does not understand.
+
+    List actions accept their filters, ordering and pagination parameters; other actions accept
+    only ``format`` and what ``extra_query_params`` names for them.
+    """
+
+    extra_query_params: dict[str, Iterable[str]] = {}
+    list_actions: frozenset[str] = frozenset({"list"})
+
+    def allowed_query_params(self) -> set[str]:
+        view: Any = self
+        allowed = {FORMAT_PARAM}
+        action = getattr(view, "action", None)
+        allowed.update(self.extra_query_params.get(action or "", ()))
+        if action in self.list_actions:
+            for backend_class in getattr(view, "filter_backends", ()):
+                backend = backend_class()
+                if hasattr(backend, "query_params"):
+                    allowed.update(backend.query_params(view))
+                elif hasattr(backend, "search_param"):
+                    allowed.add(backend.search_param)
+            paginator = getattr(view, "paginator", None)
+            if paginator is not None and hasattr(paginator, "query_params"):
+                allowed.update(paginator.query_params())
+        return allowed
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        unknown = sorted(set(request.query_params) - self.allowed_query_params())
+        if unknown:
+            message = _("Unknown query parameter.")
+            raise ValidationFailed(
+                _("Unknown query parameter: %(names)s.") % {"names": ", ".join(unknown)},
+                fields={name: [message] for name in unknown},
+            )

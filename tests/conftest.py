@@ -1,0 +1,56 @@
+"""Shared fixtures. The suite runs on SQLite unless ``DATABASE_URL`` points at PostgreSQL;
+tests marked ``postgres`` are skipped on SQLite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from cases.models import Oblast
+from cases.seeding import oblasts_load
+from tests.factories.accounts import UserFactory
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def oblasts(db: None) -> dict[str, Oblast]:
+    oblasts_load()
+    return {o.code: o for o in Oblast.objects.all()}
+
+
+@pytest.fixture
+def user(db: None) -> Any:
+    return UserFactory()
+
+
+@pytest.fixture
+def api_client(user: Any) -> APIClient:
+    """An API client authenticated with the user's token."""
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
