@@ -70,7 +70,9 @@ class Oblast(models.Model):
         verbose_name = _("oblast")
         verbose_name_plural = _("oblasts")
         constraints = [
-            models.CheckConstraint(condition=Q(code__regex=r"^UA-[0-9]{2}$"), name="oblast_code_iso"),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^UA-[0-9]{2}$"), name="oblast_code_iso"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -152,7 +154,9 @@ class Child(models.Model):
     )
     search_text = models.TextField(_("search keys"), blank=True, editable=False)
     is_synthetic = models.BooleanField(
-        _("synthetic"), default=False, help_text=_("Made-up demo or benchmark data, not a real child.")
+        _("synthetic"),
+        default=False,
+        help_text=_("Made-up demo or benchmark data, not a real child."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -265,12 +269,17 @@ class Case(models.Model):
         related_name="assigned_cases",
     )
     pathway = models.CharField(
-        _("how the child was taken"), max_length=25, choices=Pathway.choices, default=Pathway.UNKNOWN
+        _("how the child was taken"),
+        max_length=25,
+        choices=Pathway.choices,
+        default=Pathway.UNKNOWN,
     )
     deported_on = models.DateField(_("date taken"), null=True, blank=True)
     deported_from = models.CharField(_("place taken from"), max_length=200, blank=True)
     circumstances = models.TextField(_("circumstances"), blank=True)
-    russian_citizenship_imposed = models.BooleanField(_("Russian citizenship imposed"), default=False)
+    russian_citizenship_imposed = models.BooleanField(
+        _("Russian citizenship imposed"), default=False
+    )
     under_russian_guardianship = models.BooleanField(_("under Russian guardianship"), default=False)
     adopted_in_russia = models.BooleanField(_("adopted in Russia"), default=False)
     listed_in_adoption_database = models.BooleanField(
@@ -278,7 +287,11 @@ class Case(models.Model):
     )
     returned_on = models.DateField(_("date returned"), null=True, blank=True, editable=False)
     closure_reason = models.CharField(
-        _("closure reason"), max_length=20, choices=ClosureReason.choices, blank=True, editable=False
+        _("closure reason"),
+        max_length=20,
+        choices=ClosureReason.choices,
+        blank=True,
+        editable=False,
     )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
     status_changed_at = models.DateTimeField(_("status changed"), editable=False)
@@ -312,9 +325,7 @@ class Case(models.Model):
             models.CheckConstraint(
                 condition=Q(number__regex=r"^UA-[0-9]{4}-[0-9]{6}$"), name="case_number_format"
             ),
-            models.CheckConstraint(
-                condition=Q(status__in=Status.values), name="case_status_known"
-            ),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="case_status_known"),
             models.CheckConstraint(
                 condition=~Q(status="closed") | ~Q(closure_reason=""),
                 name="case_closed_has_reason",
@@ -434,7 +445,9 @@ class Facility(models.Model):
     country = CountryField(_("country"))
     region = models.CharField(_("region"), max_length=150, blank=True)
     settlement = models.CharField(_("settlement"), max_length=150, blank=True)
-    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
     longitude = models.DecimalField(
         _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
@@ -448,11 +461,13 @@ class Facility(models.Model):
         ordering = ["name"]
         constraints = [
             *_coordinate_constraints("facility", "latitude", "longitude"),
-            models.UniqueConstraint(fields=["name", "country"], name="facility_unique_name_country"),
+            models.UniqueConstraint(
+                fields=["name", "country"], name="facility_unique_name_country"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.country.code})"
+        return f"{self.name} ({self.country!s})"
 
 
 class Whereabouts(models.Model):
@@ -471,14 +486,17 @@ class Whereabouts(models.Model):
     country = CountryField(_("country"))
     region = models.CharField(_("region"), max_length=150, blank=True)
     settlement = models.CharField(_("settlement"), max_length=150, blank=True)
-    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
     longitude = models.DecimalField(
         _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
     from_date = models.DateField(_("from"))
     to_date = models.DateField(_("to"), null=True, blank=True)
     source_description = models.TextField(
-        _("source"), help_text=_("Who or what says the child was here (document, witness, listing).")
+        _("source"),
+        help_text=_("Who or what says the child was here (document, witness, listing)."),
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -506,7 +524,7 @@ class Whereabouts(models.Model):
 
     def __str__(self) -> str:
         place = self.facility.name if self.facility_id and self.facility else self.settlement
-        return f"{place or self.country.code} ({self.from_date})"
+        return f"{place or str(self.country)} ({self.from_date})"
 
     @property
     def coordinates(self) -> tuple[Decimal | None, Decimal | None]:

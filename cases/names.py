@@ -53,7 +53,7 @@ def fold(value: str) -> str:
     """
     value = _APOSTROPHE_RE.sub("", clean_name(value)).lower()
     decomposed = unicodedata.normalize("NFD", value)
-    kept = []
+    kept: list[str] = []
     for char in decomposed:
         if unicodedata.combining(char) and kept and "a" <= kept[-1] <= "z":
             continue

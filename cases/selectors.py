@@ -16,7 +16,17 @@ from accounts.models import User
 
 from . import names
 from .exceptions import CaseNotFound
-from .models import Case, Child, ChildAlias, Facility, FollowUp, Relative, Service, StatusChange, Whereabouts
+from .models import (
+    Case,
+    Child,
+    ChildAlias,
+    Facility,
+    FollowUp,
+    Relative,
+    Service,
+    StatusChange,
+    Whereabouts,
+)
 
 Viewer = User | AnonymousUser | None
 
@@ -110,7 +120,9 @@ def case_timeline(*, case: Case) -> list[TimelineEntry]:
     Four queries whatever the length of the history.
     """
     entries: list[TimelineEntry] = []
-    changes = StatusChange.objects.filter(case=case).select_related("actor").order_by("changed_at", "id")
+    changes = (
+        StatusChange.objects.filter(case=case).select_related("actor").order_by("changed_at", "id")
+    )
     for change in changes:
         entries.append(
             TimelineEntry(
@@ -135,7 +147,7 @@ def case_timeline(*, case: Case) -> list[TimelineEntry]:
                 actor=place.recorded_by.get_username() if place.recorded_by else "",
                 details={
                     "whereabouts_id": place.pk,
-                    "country": place.country.code,
+                    "country": str(place.country),
                     "facility_id": place.facility_id,
                     "from_date": place.from_date.isoformat(),
                     "to_date": place.to_date.isoformat() if place.to_date else None,
@@ -151,15 +163,15 @@ def case_timeline(*, case: Case) -> list[TimelineEntry]:
                 details={"service_id": service.pk, "kind": service.kind, "status": service.status},
             )
         )
-    for follow_up in FollowUp.objects.filter(case=case).select_related("completed_by").order_by("id"):
+    for follow_up in (
+        FollowUp.objects.filter(case=case).select_related("completed_by").order_by("id")
+    ):
         day = follow_up.completed_on or follow_up.due_on
         entries.append(
             TimelineEntry(
                 at=_start_of(day),
                 kind="follow_up",
-                summary=(
-                    follow_up.get_outcome_display() if follow_up.completed_on else "due"
-                ),
+                summary=(follow_up.get_outcome_display() if follow_up.completed_on else "due"),
                 actor=follow_up.completed_by.get_username() if follow_up.completed_by else "",
                 details={
                     "follow_up_id": follow_up.pk,

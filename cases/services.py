@@ -102,7 +102,17 @@ WHEREABOUTS_FIELDS: frozenset[str] = frozenset(
     }
 )
 FACILITY_FIELDS: frozenset[str] = frozenset(
-    {"name", "name_latin", "kind", "country", "region", "settlement", "latitude", "longitude", "notes"}
+    {
+        "name",
+        "name_latin",
+        "kind",
+        "country",
+        "region",
+        "settlement",
+        "latitude",
+        "longitude",
+        "notes",
+    }
 )
 SERVICE_FIELDS: frozenset[str] = frozenset(
     {"kind", "status", "provider", "started_on", "ended_on", "notes"}
@@ -282,7 +292,9 @@ def case_create(
     data = dict(data or {})
     _reject_unknown(data, CASE_FIELDS)
     if (child is None) == (child_data is None):
-        raise ValidationFailed.on("child", _("Give either a new child's record or an existing child."))
+        raise ValidationFailed.on(
+            "child", _("Give either a new child's record or an existing child.")
+        )
     if child is None:
         assert child_data is not None
         _reject_unknown(child_data, CHILD_FIELDS)
@@ -476,8 +488,7 @@ def returned_cases_missing_follow_ups() -> list[int]:
         .exclude(status=Status.CLOSED)
         .annotate(scheduled=Max("follow_ups__days_after_return"))
         .values("pk", "scheduled")
-        if row["scheduled"] is None
-        or row["scheduled"] < workflow.FOLLOW_UP_DAYS[expected - 1]
+        if row["scheduled"] is None or row["scheduled"] < workflow.FOLLOW_UP_DAYS[expected - 1]
     ]
 
 
@@ -514,9 +525,7 @@ def _relative_prepare(relative: Relative) -> None:
     errors: dict[str, list[str]] = {}
     _not_in_future(errors, "consent_recorded_on", relative.consent_recorded_on)
     if relative.consent_to_share and relative.consent_recorded_on is None:
-        errors.setdefault("consent_recorded_on", []).append(
-            _("Record the date consent was given.")
-        )
+        errors.setdefault("consent_recorded_on", []).append(_("Record the date consent was given."))
     _raise(errors)
     _full_clean(relative, exclude=["child"])
 
@@ -550,7 +559,11 @@ def relative_delete(*, relative: Relative) -> None:
 def _whereabouts_prepare(whereabouts: Whereabouts) -> None:
     errors: dict[str, list[str]] = {}
     _not_in_future(errors, "from_date", whereabouts.from_date)
-    if whereabouts.to_date and whereabouts.from_date and whereabouts.to_date < whereabouts.from_date:
+    if (
+        whereabouts.to_date
+        and whereabouts.from_date
+        and whereabouts.to_date < whereabouts.from_date
+    ):
         errors.setdefault("to_date", []).append(_("Cannot be before the start date."))
     facility = whereabouts.facility
     if facility is not None and not whereabouts.country:
@@ -619,7 +632,9 @@ def facility_save(*, facility: Facility | None = None, data: Mapping[str, Any]) 
 # ---------------------------------------------------------------------------------------------
 def _service_prepare(service: Service) -> None:
     errors: dict[str, list[str]] = {}
-    _not_in_future(errors, "started_on", service.started_on if service.status != "planned" else None)
+    _not_in_future(
+        errors, "started_on", service.started_on if service.status != "planned" else None
+    )
     if service.started_on and service.ended_on and service.ended_on < service.started_on:
         errors.setdefault("ended_on", []).append(_("Cannot be before the start date."))
     _raise(errors)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class Status(models.TextChoices):
@@ -81,7 +81,9 @@ class Transition:
 
     @property
     def is_backward(self) -> bool:
-        return self.target != Status.CLOSED and _ORDER.index(self.target) < _ORDER.index(self.source)
+        return self.target != Status.CLOSED and _ORDER.index(self.target) < _ORDER.index(
+            self.source
+        )
 
 
 _ORDER: list[str] = [s.value for s in Status]

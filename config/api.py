@@ -7,7 +7,7 @@ never silently ignored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -50,7 +50,7 @@ class CursorPagination(pagination.CursorPagination):
     def decode_cursor(self, request: Request) -> Any:
         try:
             return super().decode_cursor(request)
-        except Exception as exc:  # noqa: BLE001 - DRF raises NotFound for any undecodable cursor
+        except Exception as exc:
             raise ValidationFailed.on(
                 self.cursor_query_param, _("Not a cursor this API issued.")
             ) from exc
@@ -73,7 +73,7 @@ class StrictOrderingFilter(OrderingFilter):
     """``?ordering=`` that refuses fields it does not offer instead of dropping them."""
 
     def remove_invalid_fields(
-        self, queryset: QuerySet[Any], fields: Sequence[str], view: APIView, request: Request
+        self, queryset: QuerySet[Any], fields: Iterable[str], view: APIView, request: Request
     ) -> list[str]:
         valid = {item[0] for item in self.get_valid_fields(queryset, view, {"request": request})}
         invalid = [term for term in fields if term.lstrip("-") not in valid]

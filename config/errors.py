@@ -35,7 +35,9 @@ class DomainError(Exception):
 
     def __init__(self, detail: str | None = None, *, fields: FieldErrors | None = None) -> None:
         self.detail = str(detail) if detail is not None else str(self.default_detail)
-        self.fields: dict[str, list[str]] = {k: [str(m) for m in v] for k, v in (fields or {}).items()}
+        self.fields: dict[str, list[str]] = {
+            k: [str(m) for m in v] for k, v in (fields or {}).items()
+        }
         super().__init__(self.detail)
 
 
@@ -79,7 +81,9 @@ def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(errors, Mapping):
         for key, value in errors.items():
-            name = key if not prefix else (prefix if key == "non_field_errors" else f"{prefix}.{key}")
+            name = (
+                key if not prefix else (prefix if key == "non_field_errors" else f"{prefix}.{key}")
+            )
             for k, v in _flatten(value, name).items():
                 out.setdefault(k, []).extend(v)
     elif isinstance(errors, list | tuple):
@@ -131,10 +135,9 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
 
     if isinstance(exc, drf_exceptions.ValidationError):
         fields = _flatten(exc.detail)
-        response = Response(_body("invalid", _first_message(fields), fields), status=400)
-        return response
+        return Response(_body("invalid", _first_message(fields), fields), status=400)
 
-    response = drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, dict(context))
     if response is None:
         return None
     if isinstance(exc, drf_exceptions.APIException):

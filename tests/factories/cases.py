@@ -78,7 +78,9 @@ class FacilityFactory(factory.django.DjangoModelFactory[Facility]):
     country = "RU"
     region = "Synthetic region"
     latitude = factory.Faker("pydecimal", left_digits=2, right_digits=4, min_value=45, max_value=60)
-    longitude = factory.Faker("pydecimal", left_digits=2, right_digits=4, min_value=30, max_value=60)
+    longitude = factory.Faker(
+        "pydecimal", left_digits=2, right_digits=4, min_value=30, max_value=60
+    )
 
 
 def make_whereabouts(case: Case, *, actor: Any = None, **fields: Any) -> Whereabouts:
