@@ -14,8 +14,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -149,3 +150,18 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
         else:
             response.data = _body(str(code), str(detail))
     return response
+
+
+def api_page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 for unrouted URLs: the JSON error body under ``/api/``, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(_body("not_found", str(_("No such endpoint."))), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def api_server_error(request: HttpRequest) -> HttpResponse:
+    """Last resort for an unexpected failure: the JSON error body under ``/api/``, no details."""
+    if request.path.startswith("/api/"):
+        body = _body("server_error", str(_("The server could not complete the request.")))
+        return JsonResponse(body, status=500)
+    return defaults.server_error(request)

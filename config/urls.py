@@ -8,3 +8,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
+
+handler404 = "config.errors.api_page_not_found"
+handler500 = "config.errors.api_server_error"

@@ -1,0 +1,263 @@
+"""Benchmark of the case list and detail endpoints over HTTP on PostgreSQL.
+
+Loads synthetic cases (100,000 by default) unless they are already there, serves the project with
+gunicorn, and prints p50/p95 latency and query counts for:
+
+- the filtered + search list endpoint (50 rows a page) and the detail endpoint;
+- floor 1: the same SQL the list endpoint runs, fetched with psycopg and encoded to JSON in-process;
+- floor 2: a bare Django view returning a constant, over the same HTTP stack.
+
+Target: list p50 no more than 3x (floor 1 + floor 2); the same number of queries for 10 and 200
+rows a page. Prints a Markdown table for ``docs/benchmarks.md``.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry_bench \\
+        .venv/bin/python benchmarks/list_endpoint.py --cases 100000
+
+All data is synthetic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(48))
+    os.environ.pop("REDIS_URL", None)
+    import django
+
+    django.setup()
+
+
+def _percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _time(fn: Callable[[], object], repeat: int, warmup: int) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/registry_bench"),
+    )
+    args = parser.parse_args()
+    if not args.database_url.startswith(("postgres://", "postgresql://")):
+        parser.error("the benchmark runs on PostgreSQL: give a postgres:// DATABASE_URL")
+
+    _ensure_database(args.database_url)
+    _setup_django(args.database_url)
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import User
+    from cases.models import Case, Child
+    from cases.names import fold
+
+    call_command("migrate", verbosity=0)
+    call_command("load_seeds", verbosity=0)
+    have = Case.objects.filter(is_synthetic=True).count()
+    if have < args.cases:
+        print(f"Loading {args.cases - have} synthetic cases (have {have})...", flush=True)
+        started = time.perf_counter()
+        call_command("load_seeds", synthetic=args.cases - have)
+        print(f"  loaded in {time.perf_counter() - started:.1f} s", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    total = Case.objects.count()
+
+    user, _ = User.objects.get_or_create(
+        username="benchmark", defaults={"is_staff": True, "email": "benchmark@example.org"}
+    )
+    token, _ = Token.objects.get_or_create(user=user)
+    auth = {"Authorization": f"Token {token.key}"}
+
+    # A common synthetic family name gives a search that fills a page.
+    common = (
+        Child.objects.values("family_name_latin")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("family_name_latin", flat=True)
+        .first()
+    ) or "a"
+    list_params = {"phase": "repatriation", "search": fold(common), "page_size": 50}
+    list_path = f"/api/v1/cases/?{urlencode(list_params)}"
+    detail_ids = list(
+        Case.objects.filter(is_synthetic=True).order_by("?").values_list("pk", flat=True)[:50]
+    )
+
+    # Query counts, in-process, and the SQL the list page runs.
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=auth["Authorization"])
+    counts = {}
+    for size in (10, 50, 200):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(f"/api/v1/cases/?{urlencode({**list_params, 'page_size': size})}")
+        assert response.status_code == 200, response.content[:300]
+        counts[size] = len(ctx.captured_queries)
+        if size == 50:
+            list_sql = [q["sql"] for q in ctx.captured_queries]
+            rows_on_page = len(response.json()["results"])
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(f"/api/v1/cases/{detail_ids[0]}/")
+    assert response.status_code == 200
+    detail_queries = len(ctx.captured_queries)
+
+    # Floor 1: the same SQL through psycopg, encoded to JSON in-process.
+    import psycopg
+
+    pg = psycopg.connect(args.database_url.replace("postgres://", "postgresql://", 1))
+
+    def sql_floor() -> None:
+        payload = []
+        with pg.cursor() as cur:
+            for sql in list_sql:
+                cur.execute(sql.encode())
+                if cur.description:
+                    payload.append(cur.fetchall())
+        json.dumps(payload, default=str)
+
+    floor_sql = _time(sql_floor, args.repeat, args.warmup)
+    pg.close()
+
+    # HTTP: gunicorn, one sync worker, one keep-alive client: latency, not throughput.
+    port = _free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.settings"}
+    server = subprocess.Popen(  # noqa: S603 - fixed argv
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("gunicorn did not start") from None
+                time.sleep(0.2)
+
+        def getter(path_of: Callable[[int], str]) -> Callable[[], None]:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            counter = [0]
+
+            def get() -> None:
+                conn.request("GET", path_of(counter[0]), headers=auth)
+                counter[0] += 1
+                response = conn.getresponse()
+                body = response.read()
+                if response.status != 200:
+                    raise SystemExit(f"HTTP {response.status}: {body[:300]!r}")
+
+            return get
+
+        floor_http = _time(getter(lambda i: "/bench/constant/"), args.repeat, args.warmup)
+        list_http = _time(getter(lambda i: list_path), args.repeat, args.warmup)
+        detail_http = _time(
+            getter(lambda i: f"/api/v1/cases/{detail_ids[i % len(detail_ids)]}/"),
+            args.repeat,
+            args.warmup,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    def row(name: str, samples: list[float], queries: str) -> str:
+        return (
+            f"| {name} | {statistics.median(samples):.2f} | {_percentile(samples, 95):.2f} "
+            f"| {queries} |"
+        )
+
+    floors = statistics.median(floor_sql) + statistics.median(floor_http)
+    ratio = statistics.median(list_http) / floors
+    print()
+    print(
+        f"Cases in the database: {total:,}; list page rows: {rows_on_page}; "
+        f"requests per measure: {args.repeat} after {args.warmup} warm-up"
+    )
+    print(f"List request: GET {list_path}")
+    print()
+    print("| measure | p50 ms | p95 ms | queries |")
+    print("|---|---|---|---|")
+    print(row("list, filtered + search, 50 rows (HTTP)", list_http, str(counts[50])))
+    print(row("detail (HTTP)", detail_http, str(detail_queries)))
+    print(row("floor 1: same SQL via psycopg + JSON, in-process", floor_sql, str(len(list_sql))))
+    print(row("floor 2: constant Django view (HTTP)", floor_http, "0"))
+    print()
+    print(f"Queries for 10 / 50 / 200 rows a page: {counts[10]} / {counts[50]} / {counts[200]}")
+    print(
+        f"List p50 / (floor 1 + floor 2) p50 = {ratio:.2f} (target <= 3.00): "
+        f"{'met' if ratio <= 3 else 'NOT met'}"
+    )
+    print(f"Same query count for 10 and 200 rows: {'yes' if counts[10] == counts[200] else 'NO'}")
+
+
+def _ensure_database(database_url: str) -> None:
+    """Create the benchmark database if it does not exist yet."""
+    import psycopg
+
+    url = database_url.replace("postgres://", "postgresql://", 1)
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+if __name__ == "__main__":
+    main()
