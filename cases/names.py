@@ -34,7 +34,10 @@ def clean_name(value: str) -> str:
 
 
 def is_ukrainian_cyrillic(value: str) -> bool:
-    return bool(_CYRILLIC_NAME_RE.match(value))
+    """Ukrainian letters, apostrophes, hyphens and spaces, with at least one letter."""
+    # ʼ (U+02BC) counts as a letter to Python, so look for one that is not punctuation.
+    letters = _APOSTROPHE_RE.sub("", value).replace("-", "").strip()
+    return bool(_CYRILLIC_NAME_RE.match(value)) and bool(letters)
 
 
 def latin_kmu(value: str) -> str:

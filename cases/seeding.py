@@ -1,15 +1,51 @@
-"""Reference data loaded from ``seeds/`` through the services, idempotently."""
+"""Reference data and demo cases loaded from ``seeds/`` through the services, idempotently.
+
+- ``oblasts_sync`` and ``facilities_load``: the 27 ISO 3166-2:UA divisions and a small registry of
+  facilities publicly reported as holding deported children. Keyed by code and by (name,
+  country); a second run changes nothing.
+- ``demo_cases_load``: synthetic demo cases made with Faker's ``uk_UA`` locale, written through the
+  same services caseworkers use. Each demo record has a stable index, so re-running with the same
+  count leaves the same cases and a larger count adds only the difference.
+
+All demo data is made up: names come from Faker, contacts use a non-existent phone prefix
+(``+380 00``) and ``example.org``.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import random
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from faker import Faker
+from names_translator.dicts import default_dicts
 
-from . import services
+from . import services, workflow
+from .models import (
+    AliasKind,
+    Case,
+    Child,
+    DatePrecision,
+    Facility,
+    FollowUpOutcome,
+    Oblast,
+    ParentalCare,
+    Pathway,
+    Priority,
+    Relationship,
+    ServiceKind,
+    ServiceStatus,
+    Sex,
+)
+from .workflow import ClosureReason, Status
 
 SEEDS_DIR: Path = settings.BASE_DIR / "seeds"
 
@@ -19,13 +55,628 @@ def read_seed(name: str) -> Any:
         return json.load(handle)
 
 
+@dataclass
+class SeedCounts:
+    """What a loader did: rows created, rows corrected, rows already as in the seed."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.created + self.updated
+
+    def __str__(self) -> str:
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference data
+# ---------------------------------------------------------------------------------------------
 @transaction.atomic
-def oblasts_load() -> int:
-    """Load the 27 ISO 3166-2:UA divisions; returns how many were created or corrected."""
-    changed = 0
+def oblasts_sync() -> SeedCounts:
+    """Load the 27 ISO 3166-2:UA divisions (Crimea and Sevastopol included) by code."""
+    counts = SeedCounts()
+    existing = set(Oblast.objects.values_list("code", flat=True))
     for row in read_seed("oblasts.json"):
-        _, was_changed = services.oblast_upsert(
+        _, changed = services.oblast_upsert(
             code=row["code"], name_uk=row["name_uk"], name_en=row["name_en"]
         )
-        changed += was_changed
-    return changed
+        if row["code"] not in existing:
+            counts.created += 1
+        elif changed:
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    return counts
+
+
+def oblasts_load() -> int:
+    """Load the oblasts; returns how many were created or corrected."""
+    return oblasts_sync().changed
+
+
+def _facility_differences(facility: Facility, row: dict[str, Any]) -> dict[str, Any]:
+    """The seed's values that differ from the stored facility (coordinates compared as numbers)."""
+    differences = {}
+    for field, value in row.items():
+        current = getattr(facility, field)
+        if field in ("latitude", "longitude"):
+            wanted = Decimal(value) if value is not None else None
+            if (current is None) != (wanted is None) or (
+                current is not None and wanted is not None and Decimal(current) != wanted
+            ):
+                differences[field] = wanted
+        elif current != value:  # a Country compares equal to its code
+            differences[field] = value
+    return differences
+
+
+@transaction.atomic
+def facilities_load() -> SeedCounts:
+    """Load ``seeds/facilities.json`` through ``facility_save``, keyed by (name, country)."""
+    counts = SeedCounts()
+    for row in read_seed("facilities.json"):
+        data = {
+            **row,
+            "latitude": Decimal(row["latitude"]) if row.get("latitude") else None,
+            "longitude": Decimal(row["longitude"]) if row.get("longitude") else None,
+        }
+        facility = Facility.objects.filter(name=row["name"], country=row["country"]).first()
+        if facility is None:
+            services.facility_save(data=data)
+            counts.created += 1
+            continue
+        differences = _facility_differences(facility, data)
+        if differences:
+            services.facility_save(facility=facility, data=differences)
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    return counts
+
+
+def facility_by_latin_name(name_latin: str) -> Facility | None:
+    return Facility.objects.filter(name_latin=name_latin).order_by("id").first()
+
+
+# ---------------------------------------------------------------------------------------------
+# Places used by demo and synthetic data
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Place:
+    """A settlement with approximate (settlement-level) coordinates."""
+
+    country: str
+    region: str
+    settlement: str
+    latitude: Decimal
+    longitude: Decimal
+    weight: int = 1
+
+
+def origin_places() -> dict[str, list[Place]]:
+    """Settlements of origin by oblast code, from ``seeds/settlements.json``."""
+    places: dict[str, list[Place]] = {}
+    for row in read_seed("settlements.json"):
+        places[row["oblast"]] = [
+            Place(
+                country="UA",
+                region=row["oblast"],
+                settlement=s["name"],
+                latitude=Decimal(s["latitude"]),
+                longitude=Decimal(s["longitude"]),
+                weight=row["weight"],
+            )
+            for s in row["settlements"]
+        ]
+    return places
+
+
+def oblast_weights() -> dict[str, int]:
+    """How often each oblast appears in made-up data (occupied and frontline oblasts most)."""
+    return {row["oblast"]: row["weight"] for row in read_seed("settlements.json")}
+
+
+def destination_places() -> list[Place]:
+    """Places children are reported taken to, from ``seeds/destinations.json``."""
+    return [
+        Place(
+            country=row["country"],
+            region=row["region"],
+            settlement=row["settlement"],
+            latitude=Decimal(row["latitude"]),
+            longitude=Decimal(row["longitude"]),
+            weight=row["weight"],
+        )
+        for row in read_seed("destinations.json")
+    ]
+
+
+def russified(name: str, category: str) -> str:
+    """The Russian rendering of a Ukrainian name word, as records abroad tend to write it.
+
+    Uses the ``names_translator`` dictionaries (Олександр → Александр); a word they do not know
+    gets the letter-level changes a Russian clerk would make (і → и, є → е, ї → и, ґ → г).
+    """
+    for candidate in default_dicts().lookup(name, category):
+        if candidate != name:
+            return str(candidate)
+    table = str.maketrans({"і": "и", "І": "И", "ї": "и", "Ї": "И", "є": "е", "Є": "Е", "ґ": "г"})
+    return name.translate(table).replace("ʼ", "ь")
+
+
+# ---------------------------------------------------------------------------------------------
+# Demo cases
+# ---------------------------------------------------------------------------------------------
+DEMO_SEED = 20220224
+DEMO_NOTE = "Synthetic demo record {index:04d}: not a real child."
+_DEMO_NOTE_RE = re.compile(r"^Synthetic demo record (\d{4,}):")
+
+FORWARD: tuple[str, ...] = (
+    Status.REPORTED,
+    Status.VERIFYING,
+    Status.SEARCHING,
+    Status.LOCATED,
+    Status.RETURN_IN_PROGRESS,
+    Status.RETURNED,
+    Status.REHABILITATION,
+    Status.INTEGRATION,
+)
+RETURNED_STATUSES = frozenset({Status.RETURNED, Status.REHABILITATION, Status.INTEGRATION})
+
+# Demo records cycle through these so any count above a dozen shows every status and phase.
+_DEMO_STATUS_CYCLE: tuple[str, ...] = (
+    Status.SEARCHING,
+    Status.REPORTED,
+    Status.LOCATED,
+    Status.VERIFYING,
+    Status.RETURNED,
+    Status.RETURN_IN_PROGRESS,
+    Status.REHABILITATION,
+    Status.SEARCHING,
+    Status.INTEGRATION,
+    Status.CLOSED,
+    Status.LOCATED,
+    Status.CLOSED,
+)
+# Closed demo cases take these reasons in turn: about half end with the child integrated at home.
+_DEMO_CLOSURES: tuple[str, ...] = (
+    ClosureReason.INTEGRATED,
+    ClosureReason.DUPLICATE,
+    ClosureReason.INTEGRATED,
+    ClosureReason.ADULTHOOD_ABROAD,
+    ClosureReason.INTEGRATED,
+    ClosureReason.NOT_DEPORTATION,
+    ClosureReason.TRANSFERRED,
+)
+_DEMO_SOURCES: tuple[str, ...] = (
+    "Synthetic demo source: statement of a relative.",
+    "Synthetic demo source: listing on a Russian adoption database.",
+    "Synthetic demo source: media report.",
+    "Synthetic demo source: photograph published by a regional official.",
+    "Synthetic demo source: testimony of a returned child.",
+)
+_CIRCUMSTANCES: dict[str, str] = {
+    Pathway.FROM_INSTITUTION: "taken with other children from an institution.",
+    Pathway.SEPARATED_FROM_FAMILY: "separated from the family at a checkpoint.",
+    Pathway.TEMPORARY_CAMP: 'sent to a "recreation" camp and not brought back.',
+    Pathway.AFTER_FILTRATION: "taken after the family went through filtration.",
+    Pathway.OTHER: "circumstances under verification.",
+    Pathway.UNKNOWN: "circumstances not yet known.",
+}
+
+
+def demo_indexes_present() -> set[int]:
+    """Indexes of the demo records already in the registry."""
+    notes = Child.objects.filter(
+        is_synthetic=True, distinguishing_notes__startswith="Synthetic demo record "
+    ).values_list("distinguishing_notes", flat=True)
+    return {int(m.group(1)) for note in notes if (m := _DEMO_NOTE_RE.match(note))}
+
+
+def demo_cases_load(*, count: int) -> SeedCounts:
+    """Make sure demo records 0 to ``count - 1`` exist; returns what was created.
+
+    Each record is written in its own transaction, so a returned case's follow-ups are scheduled
+    when that transaction commits (``delay_on_commit``) and a failure leaves no half-made case.
+    Needs the oblasts and facilities loaded first.
+    """
+    counts = SeedCounts()
+    present = demo_indexes_present()
+    fake = Faker("uk_UA")
+    builder = _DemoBuilder(fake=fake)
+    for index in range(count):
+        if index in present:
+            counts.unchanged += 1
+            continue
+        with transaction.atomic():
+            case = builder.build(index)
+        builder.complete_due_follow_ups(case)
+        counts.created += 1
+    return counts
+
+
+@dataclass
+class _Scenario:
+    status: str
+    path: list[str]
+    closure_reason: str = ""
+
+
+class _DemoBuilder:
+    """Writes one demo case and everything around it through the services."""
+
+    def __init__(self, *, fake: Faker) -> None:
+        self.fake = fake
+        self.today = services.today()
+        self.oblasts = {o.code: o for o in Oblast.objects.all()}
+        self.origins = origin_places()
+        self.weights = oblast_weights()
+        self.destinations = destination_places()
+        self.facilities = list(Facility.objects.exclude(country="UA", region="Kherson Oblast"))
+        if not self.oblasts:
+            raise RuntimeError("Load the oblasts before the demo cases (load_seeds does).")
+
+    # -- choices ------------------------------------------------------------------------------
+    def _scenario(self, index: int, rng: random.Random) -> _Scenario:
+        status = _DEMO_STATUS_CYCLE[index % len(_DEMO_STATUS_CYCLE)]
+        if status == Status.CLOSED:
+            cycle, position = divmod(index, len(_DEMO_STATUS_CYCLE))
+            closed_before = _DEMO_STATUS_CYCLE[:position].count(Status.CLOSED)
+            occurrence = cycle * _DEMO_STATUS_CYCLE.count(Status.CLOSED) + closed_before
+            reason = _DEMO_CLOSURES[occurrence % len(_DEMO_CLOSURES)]
+            if reason == ClosureReason.INTEGRATED:
+                return _Scenario(status, [*FORWARD[1:], Status.CLOSED], reason)
+            return _Scenario(status, [*FORWARD[1 : rng.randint(1, 4)], Status.CLOSED], reason)
+        path = list(FORWARD[1 : FORWARD.index(status) + 1])
+        if status == Status.SEARCHING and index % 3 == 0:
+            # The trail went cold once: located, then back to searching.
+            path += [Status.LOCATED, Status.SEARCHING]
+        return _Scenario(status, path)
+
+    def _date_between(self, rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
+        end = max(start, min(end, self.today))
+        return start + dt.timedelta(days=rng.randint(0, (end - start).days))
+
+    def _names(self, sex: str) -> dict[str, str]:
+        if sex == Sex.MALE:
+            return {
+                "given_name": self.fake.first_name_male(),
+                "family_name": self.fake.last_name_male(),
+                "patronymic": self.fake.middle_name_male(),
+            }
+        return {
+            "given_name": self.fake.first_name_female(),
+            "family_name": self.fake.last_name_female(),
+            "patronymic": self.fake.middle_name_female(),
+        }
+
+    # -- one case -----------------------------------------------------------------------------
+    def build(self, index: int) -> Case:
+        self.fake.seed_instance(DEMO_SEED + index)
+        rng = random.Random(DEMO_SEED + index)  # noqa: S311 (made-up data, not security)
+        if index == 0:
+            return self._songdowon_boy_from_donetsk(index, rng)
+        if index == 1:
+            return self._songdowon_girl_from_simferopol(index, rng)
+        return self._ordinary(index, rng)
+
+    def _ordinary(self, index: int, rng: random.Random) -> Case:
+        scenario = self._scenario(index, rng)
+        codes = list(self.weights)
+        code = rng.choices(codes, weights=[self.weights[c] for c in codes])[0]
+        origin = rng.choice(self.origins[code])
+        sex = rng.choice([Sex.MALE, Sex.FEMALE])
+        deported_on = self._date_between(rng, dt.date(2022, 2, 24), self.today - dt.timedelta(400))
+        age = rng.randint(2, 16)
+        born = deported_on - dt.timedelta(days=age * 365 + rng.randint(0, 364))
+        precision = rng.choice(
+            [DatePrecision.EXACT, DatePrecision.EXACT, DatePrecision.EXACT, DatePrecision.YEAR]
+        )
+        if precision == DatePrecision.YEAR:
+            born = born.replace(month=1, day=1)
+        pathway = list(Pathway.values)[index % len(Pathway.values)]
+        child_data: dict[str, Any] = {
+            **self._names(sex),
+            "sex": sex,
+            "date_of_birth": born,
+            "date_of_birth_precision": precision,
+            "origin_oblast": self.oblasts[code],
+            "origin_settlement": origin.settlement,
+            "parental_care": (
+                ParentalCare.INSTITUTION
+                if pathway == Pathway.FROM_INSTITUTION
+                else rng.choice(list(ParentalCare.values))
+            ),
+        }
+        if index % 4 != 3:  # most children have coordinates for their place of origin
+            child_data["origin_latitude"] = origin.latitude
+            child_data["origin_longitude"] = origin.longitude
+        case_data = {
+            "priority": list(Priority.values)[index % len(Priority.values)],
+            "pathway": pathway,
+            "deported_on": deported_on,
+            "deported_from": origin.settlement,
+            "circumstances": "Synthetic demo case: " + _CIRCUMSTANCES[pathway],
+            "russian_citizenship_imposed": rng.random() < 0.4,
+            "under_russian_guardianship": rng.random() < 0.25,
+            "adopted_in_russia": rng.random() < 0.08,
+            "listed_in_adoption_database": rng.random() < 0.2,
+        }
+        case = self._open(index, child_data, case_data, rng)
+
+        # Where the child was taken: a seeded facility now and then, otherwise a settlement.
+        first_from = self._date_between(
+            rng, deported_on, deported_on + dt.timedelta(days=rng.randint(1, 20))
+        )
+        if self.facilities and index % 5 == 2:
+            self._whereabouts(case, rng, first_from, facility=rng.choice(self.facilities))
+        else:
+            self._whereabouts(case, rng, first_from, place=self._destination(rng))
+        returned_on = None
+        if (
+            scenario.status in RETURNED_STATUSES
+            or scenario.closure_reason == ClosureReason.INTEGRATED
+        ):
+            returned_on = self._date_between(
+                rng, first_from + dt.timedelta(days=60), self.today - dt.timedelta(days=200)
+            )
+        elif index % 2 == 0:
+            moved_on = self._date_between(
+                rng, first_from + dt.timedelta(days=30), self.today - dt.timedelta(days=10)
+            )
+            self._whereabouts(case, rng, moved_on, place=self._destination(rng))
+
+        self._relatives(case, rng, searching=scenario.status != Status.CLOSED)
+        case = self._walk(case, scenario, returned_on=returned_on)
+        if returned_on is not None:
+            home = Place(
+                country="UA",
+                region=self.oblasts[code].name_en,
+                settlement=origin.settlement,
+                latitude=origin.latitude,
+                longitude=origin.longitude,
+            )
+            self._whereabouts(case, rng, returned_on, place=home, source="caseworker visit")
+            self._services(case, rng, returned_on, scenario)
+        return case
+
+    def _songdowon_boy_from_donetsk(self, index: int, rng: random.Random) -> Case:
+        """A 12-year-old boy from occupied Donetsk oblast sent to Songdowon (see DOMAIN.md)."""
+        sent_on = min(dt.date(2025, 7, 21), self.today)
+        origin = self.origins["UA-14"][0]
+        child_data: dict[str, Any] = {
+            **self._names(Sex.MALE),
+            "sex": Sex.MALE,
+            "date_of_birth": dt.date(sent_on.year - 12, 3, 1),
+            "date_of_birth_precision": DatePrecision.MONTH,
+            "origin_oblast": self.oblasts["UA-14"],
+            "origin_settlement": origin.settlement,
+            "origin_latitude": origin.latitude,
+            "origin_longitude": origin.longitude,
+            "parental_care": ParentalCare.ONE_PARENT,
+        }
+        case_data = {
+            "priority": Priority.URGENT,
+            "pathway": Pathway.TEMPORARY_CAMP,
+            "deported_on": sent_on,
+            "deported_from": origin.settlement,
+            "circumstances": "Synthetic demo case: sent from occupied territory to a camp in "
+            "North Korea through a Russian youth programme.",
+            "russian_citizenship_imposed": True,
+        }
+        case = self._open(index, child_data, case_data, rng)
+        songdowon = facility_by_latin_name("Songdowon International Children's Camp")
+        if songdowon is not None:
+            self._whereabouts(case, rng, sent_on, facility=songdowon, source="media report")
+        self._relatives(case, rng, searching=True)
+        return self._walk(case, _Scenario(Status.LOCATED, list(FORWARD[1:4])))
+
+    def _songdowon_girl_from_simferopol(self, index: int, rng: random.Random) -> Case:
+        """A 16-year-old girl from Simferopol, Crimea, sent to Songdowon (see DOMAIN.md)."""
+        sent_on = min(dt.date(2024, 7, 22), self.today)
+        taken_on = sent_on - dt.timedelta(days=40)  # first to a camp in Crimea, then abroad
+        origin = self.origins["UA-43"][0]
+        child_data: dict[str, Any] = {
+            **self._names(Sex.FEMALE),
+            "sex": Sex.FEMALE,
+            "date_of_birth": dt.date(sent_on.year - 16, 1, 1),
+            "date_of_birth_precision": DatePrecision.YEAR,
+            "origin_oblast": self.oblasts["UA-43"],
+            "origin_settlement": origin.settlement,
+            "origin_latitude": origin.latitude,
+            "origin_longitude": origin.longitude,
+            "parental_care": ParentalCare.BOTH_PARENTS,
+        }
+        case_data = {
+            "priority": Priority.HIGH,
+            "pathway": Pathway.TEMPORARY_CAMP,
+            "deported_on": taken_on,
+            "deported_from": origin.settlement,
+            "circumstances": "Synthetic demo case: selected in occupied Crimea for a camp stay "
+            "in North Korea.",
+            "russian_citizenship_imposed": True,
+        }
+        case = self._open(index, child_data, case_data, rng)
+        artek = facility_by_latin_name("Artek International Children's Centre")
+        songdowon = facility_by_latin_name("Songdowon International Children's Camp")
+        if artek is not None:
+            self._whereabouts(
+                case, rng, taken_on, facility=artek, to_date=sent_on - dt.timedelta(days=1)
+            )
+        if songdowon is not None:
+            self._whereabouts(case, rng, sent_on, facility=songdowon, source="media report")
+        self._relatives(case, rng, searching=True)
+        return self._walk(case, _Scenario(Status.SEARCHING, list(FORWARD[1:3])))
+
+    # -- pieces -------------------------------------------------------------------------------
+    def _open(
+        self,
+        index: int,
+        child_data: dict[str, Any],
+        case_data: dict[str, Any],
+        rng: random.Random,
+    ) -> Case:
+        child_data["distinguishing_notes"] = DEMO_NOTE.format(index=index)
+        aliases: list[dict[str, str]] = []
+        if index % 2 == 0:
+            alias = " ".join(
+                russified(child_data[field], category)
+                for field, category in (
+                    ("family_name", "last"),
+                    ("given_name", "first"),
+                    ("patronymic", "patronymic"),
+                )
+            )
+            full = " ".join(child_data[f] for f in ("family_name", "given_name", "patronymic"))
+            if alias != full:
+                aliases.append(
+                    {
+                        "name": alias,
+                        "kind": AliasKind.RUSSIFIED,
+                        "seen_in": "Synthetic demo: Russian regional adoption database listing",
+                    }
+                )
+        return services.case_create(
+            actor=None,
+            child_data=child_data,
+            data=case_data,
+            aliases=aliases,
+            is_synthetic=True,
+        )
+
+    def _destination(self, rng: random.Random) -> Place:
+        return rng.choices(self.destinations, weights=[p.weight for p in self.destinations])[0]
+
+    def _whereabouts(
+        self,
+        case: Case,
+        rng: random.Random,
+        from_date: dt.date,
+        *,
+        place: Place | None = None,
+        facility: Facility | None = None,
+        to_date: dt.date | None = None,
+        source: str = "",
+    ) -> None:
+        data: dict[str, Any] = {
+            "from_date": min(from_date, self.today),
+            "source_description": (
+                f"Synthetic demo source: {source}." if source else rng.choice(_DEMO_SOURCES)
+            ),
+        }
+        if to_date is not None:
+            data["to_date"] = min(to_date, self.today)
+        if facility is not None:
+            data["facility"] = facility
+        elif place is not None:
+            data.update(
+                country=place.country,
+                region=place.region,
+                settlement=place.settlement,
+                latitude=place.latitude,
+                longitude=place.longitude,
+            )
+        # An earlier stay ends the day before the next one starts.
+        previous = (
+            case.child.whereabouts.filter(to_date__isnull=True).order_by("-from_date").first()
+        )
+        if previous is not None and previous.from_date < data["from_date"]:
+            services.whereabouts_update(
+                whereabouts=previous, data={"to_date": data["from_date"] - dt.timedelta(days=1)}
+            )
+        services.whereabouts_record(child=case.child, actor=None, data=data)
+
+    def _relatives(self, case: Case, rng: random.Random, *, searching: bool) -> None:
+        child = case.child
+        kinds: Iterable[str] = rng.choice(
+            [
+                (Relationship.MOTHER,),
+                (Relationship.MOTHER, Relationship.GRANDPARENT),
+                (Relationship.FATHER,),
+                (Relationship.GRANDPARENT,),
+                (Relationship.AUNT_UNCLE, Relationship.SIBLING),
+            ]
+        )
+        for number, relationship in enumerate(kinds):
+            female = relationship == Relationship.MOTHER or (
+                relationship != Relationship.FATHER and rng.random() < 0.6
+            )
+            given = self.fake.first_name_female() if female else self.fake.first_name_male()
+            consent = rng.random() < 0.6
+            services.relative_create(
+                child=child,
+                data={
+                    "relationship": relationship,
+                    "given_name": given,
+                    "family_name": child.family_name,
+                    "phone": f"+380 00 {rng.randint(0, 999):03d} {rng.randint(0, 9999):04d}",
+                    "email": f"relative-{child.pk}-{number}@example.org",
+                    "is_legal_guardian": number == 0 and relationship != Relationship.AUNT_UNCLE,
+                    "is_searching": searching and number == 0,
+                    "consent_to_share": consent,
+                    "consent_recorded_on": self._date_between(rng, dt.date(2023, 1, 1), self.today)
+                    if consent
+                    else None,
+                    "notes": "Synthetic demo relative; contacts are not real.",
+                },
+            )
+
+    def _walk(self, case: Case, scenario: _Scenario, *, returned_on: dt.date | None = None) -> Case:
+        for target in scenario.path:
+            transition = workflow.find_transition(case.status, target)
+            needs_reason = transition is not None and workflow.REASON in transition.requires
+            case = services.case_transition(
+                case_id=case.pk,
+                to=target,
+                actor=None,
+                reason="Synthetic demo: the trail went cold." if needs_reason else "",
+                returned_on=returned_on if target == Status.RETURNED else None,
+                closure_reason=scenario.closure_reason if target == Status.CLOSED else "",
+            )
+        return case
+
+    def _services(
+        self, case: Case, rng: random.Random, returned_on: dt.date, scenario: _Scenario
+    ) -> None:
+        if scenario.status == Status.RETURNED:
+            kinds = [ServiceKind.MEDICAL]
+        else:
+            kinds = [ServiceKind.MEDICAL, ServiceKind.PSYCHOLOGICAL, ServiceKind.DOCUMENTS]
+            if scenario.status in (Status.INTEGRATION, Status.CLOSED):
+                kinds.append(ServiceKind.EDUCATION)
+        for kind in kinds:
+            started_on = self._date_between(
+                rng, returned_on, returned_on + dt.timedelta(days=rng.randint(0, 30))
+            )
+            finished = scenario.status == Status.CLOSED or kind == ServiceKind.DOCUMENTS
+            services.service_create(
+                case=case,
+                data={
+                    "kind": kind,
+                    "status": ServiceStatus.COMPLETED if finished else ServiceStatus.ACTIVE,
+                    "provider": "Synthetic demo provider",
+                    "started_on": started_on,
+                    "ended_on": self._date_between(
+                        rng, started_on, started_on + dt.timedelta(days=120)
+                    )
+                    if finished
+                    else None,
+                    "notes": "Synthetic demo service.",
+                },
+            )
+
+    def complete_due_follow_ups(self, case: Case) -> None:
+        """Record outcomes for the follow-ups already due on cases well into integration."""
+        if case.status not in (Status.INTEGRATION, Status.CLOSED):
+            return
+        for follow_up in case.follow_ups.filter(completed_on__isnull=True, due_on__lte=self.today):
+            services.follow_up_complete(
+                follow_up=follow_up,
+                actor=None,
+                outcome=FollowUpOutcome.WELL,
+                completed_on=follow_up.due_on,
+                notes="Synthetic demo follow-up.",
+            )

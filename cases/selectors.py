@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 
@@ -22,6 +23,7 @@ from .models import (
     ChildAlias,
     Facility,
     FollowUp,
+    Oblast,
     Relative,
     Service,
     StatusChange,
@@ -99,6 +101,15 @@ def facility_list() -> QuerySet[Facility]:
     return Facility.objects.order_by("name", "id")
 
 
+def oblast_list() -> QuerySet[Oblast]:
+    return Oblast.objects.order_by("code")
+
+
+def assignee_candidates() -> QuerySet[User]:
+    """Users a case may be assigned to: active accounts (organizations narrow this later)."""
+    return User.objects.filter(is_active=True).order_by("id")
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     """One event in a case's life, for the timeline the admin and the API show."""
@@ -171,7 +182,7 @@ def case_timeline(*, case: Case) -> list[TimelineEntry]:
             TimelineEntry(
                 at=_start_of(day),
                 kind="follow_up",
-                summary=(follow_up.get_outcome_display() if follow_up.completed_on else "due"),
+                summary=(follow_up.get_outcome_display() if follow_up.completed_on else _("due")),
                 actor=follow_up.completed_by.get_username() if follow_up.completed_by else "",
                 details={
                     "follow_up_id": follow_up.pk,

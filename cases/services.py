@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +21,7 @@ from accounts.models import User
 from config.errors import ValidationFailed, django_validation_fields
 
 from . import names, workflow
-from .exceptions import OpenCaseExists, StaleVersion, TransitionNotAllowed
+from .exceptions import CaseNotFound, OpenCaseExists, StaleVersion, TransitionNotAllowed
 from .models import (
     Case,
     CaseNumberSequence,
@@ -141,18 +142,46 @@ def _not_in_future(errors: dict[str, list[str]], field: str, value: dt.date | No
         errors.setdefault(field, []).append(_("Cannot be in the future."))
 
 
+def _within(value: Any, limit: int) -> bool:
+    try:
+        return -limit <= Decimal(str(value)) <= limit
+    except (InvalidOperation, ValueError):
+        return True  # not a number at all: the field's own check names it
+
+
+def _check_coordinates(
+    errors: dict[str, list[str]], lat_field: str, lon_field: str, lat: Any, lon: Any
+) -> None:
+    """Both or neither, and on the globe: the same rules as the CHECKs in ``models.py``, but
+    naming the field instead of the constraint."""
+    if (lat is None) != (lon is None):
+        errors.setdefault(lat_field, []).append(_("Give both latitude and longitude, or neither."))
+    if lat is not None and not _within(lat, 90):
+        errors.setdefault(lat_field, []).append(_("Must be between -90 and 90."))
+    if lon is not None and not _within(lon, 180):
+        errors.setdefault(lon_field, []).append(_("Must be between -180 and 180."))
+
+
 def _raise(errors: Mapping[str, list[str]]) -> None:
     if errors:
         field, messages = next(iter(errors.items()))
-        raise ValidationFailed(f"{field}: {messages[0]}", fields=errors)
+        detail = messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}"
+        raise ValidationFailed(detail, fields=errors)
 
 
-def _full_clean(instance: Any, *, exclude: Iterable[str] = ()) -> None:
-    """Run the model's field, choice and constraint checks as a 400 naming each field."""
+def _full_clean(
+    instance: Any, *, exclude: Iterable[str] = (), non_field: str | None = None
+) -> None:
+    """Run the model's field, choice and constraint checks as a 400 naming each field.
+
+    ``non_field`` names the field a whole-record error (a unique pair, say) is about.
+    """
     try:
         instance.full_clean(exclude=list(exclude), validate_unique=True)
     except DjangoValidationError as exc:
         fields = django_validation_fields(exc)
+        if non_field and "non_field_errors" in fields:
+            fields.setdefault(non_field, []).extend(fields.pop("non_field_errors"))
         _raise(fields)
 
 
@@ -187,10 +216,9 @@ def _child_prepare(child: Child) -> None:
         errors.setdefault("date_of_birth_precision", []).append(
             _("Without a date of birth the precision must be 'estimated'.")
         )
-    if (child.origin_latitude is None) != (child.origin_longitude is None):
-        errors.setdefault("origin_latitude", []).append(
-            _("Give both latitude and longitude, or neither.")
-        )
+    _check_coordinates(
+        errors, "origin_latitude", "origin_longitude", child.origin_latitude, child.origin_longitude
+    )
     _raise(errors)
     child.given_name_latin = names.latin_kmu(child.given_name)
     child.family_name_latin = names.latin_kmu(child.family_name)
@@ -240,7 +268,7 @@ def child_update(*, child: Child, data: Mapping[str, Any]) -> list[str]:
 @transaction.atomic
 def child_alias_add(*, child: Child, name: str, kind: str, seen_in: str = "") -> ChildAlias:
     alias = ChildAlias(child=child, name=names.clean_name(name), kind=kind, seen_in=seen_in)
-    _full_clean(alias)
+    _full_clean(alias, non_field="name")
     alias.save()
     child_refresh_search_text(child=child)
     return alias
@@ -339,7 +367,10 @@ def case_create(
 
 
 def _lock_case(case_id: int) -> Case:
-    return Case.objects.select_for_update().select_related("child").get(pk=case_id)
+    try:
+        return Case.objects.select_for_update().select_related("child").get(pk=case_id)
+    except Case.DoesNotExist as exc:
+        raise CaseNotFound() from exc
 
 
 @transaction.atomic
@@ -481,15 +512,20 @@ def case_follow_ups_schedule(*, case_id: int) -> list[FollowUp]:
 
 def returned_cases_missing_follow_ups() -> list[int]:
     """Returned cases whose scheduled follow-ups are not all there (a lost task, say)."""
-    expected = len(workflow.FOLLOW_UP_DAYS)
-    return [
-        row["pk"]
-        for row in Case.objects.filter(returned_on__isnull=False)
+    # Count the scheduled days present: any one missing (not only the last) needs a catch-up.
+    return list(
+        Case.objects.filter(returned_on__isnull=False)
         .exclude(status=Status.CLOSED)
-        .annotate(scheduled=Max("follow_ups__days_after_return"))
-        .values("pk", "scheduled")
-        if row["scheduled"] is None or row["scheduled"] < workflow.FOLLOW_UP_DAYS[expected - 1]
-    ]
+        .annotate(
+            scheduled=Count(
+                "follow_ups",
+                filter=Q(follow_ups__days_after_return__in=workflow.FOLLOW_UP_DAYS),
+            )
+        )
+        .filter(scheduled__lt=len(workflow.FOLLOW_UP_DAYS))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 @transaction.atomic
@@ -497,7 +533,11 @@ def follow_up_complete(
     *, follow_up: FollowUp, actor: Actor, outcome: str, completed_on: dt.date, notes: str = ""
 ) -> FollowUp:
     errors: dict[str, list[str]] = {}
+    if completed_on is None:
+        errors["completed_on"] = [_("The date of the check is required.")]
     _not_in_future(errors, "completed_on", completed_on)
+    if not outcome:
+        errors["outcome"] = [_("Record the outcome of the check.")]
     _raise(errors)
     follow_up.outcome = outcome
     follow_up.completed_on = completed_on
@@ -570,8 +610,7 @@ def _whereabouts_prepare(whereabouts: Whereabouts) -> None:
         whereabouts.country = facility.country
     if facility is not None and whereabouts.country != facility.country:
         errors.setdefault("country", []).append(_("Does not match the facility's country."))
-    if (whereabouts.latitude is None) != (whereabouts.longitude is None):
-        errors.setdefault("latitude", []).append(_("Give both latitude and longitude, or neither."))
+    _check_coordinates(errors, "latitude", "longitude", whereabouts.latitude, whereabouts.longitude)
     _raise(errors)
     _full_clean(whereabouts, exclude=["child", "recorded_by", "facility"])
 
@@ -620,9 +659,10 @@ def facility_save(*, facility: Facility | None = None, data: Mapping[str, Any]) 
     _reject_unknown(data, FACILITY_FIELDS)
     facility = facility or Facility()
     _assign(facility, data)
-    if (facility.latitude is None) != (facility.longitude is None):
-        raise ValidationFailed.on("latitude", _("Give both latitude and longitude, or neither."))
-    _full_clean(facility)
+    errors: dict[str, list[str]] = {}
+    _check_coordinates(errors, "latitude", "longitude", facility.latitude, facility.longitude)
+    _raise(errors)
+    _full_clean(facility, non_field="name")
     facility.save()
     return facility
 

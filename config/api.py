@@ -7,10 +7,11 @@ never silently ignored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -51,6 +52,21 @@ class CursorPagination(pagination.CursorPagination):
         try:
             return super().decode_cursor(request)
         except Exception as exc:
+            raise ValidationFailed.on(
+                self.cursor_query_param, _("Not a cursor this API issued.")
+            ) from exc
+
+    def paginate_queryset(
+        self,
+        queryset: QuerySet[Any, Any] | Sequence[Any],
+        request: Request,
+        view: APIView | None = None,
+    ) -> list[Any] | None:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (DjangoValidationError, OverflowError) as exc:
+            # A cursor that decodes but whose position does not fit the ordering field (forged,
+            # or issued for another ordering); filter values were validated before this point.
             raise ValidationFailed.on(
                 self.cursor_query_param, _("Not a cursor this API issued.")
             ) from exc

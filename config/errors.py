@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -107,8 +108,13 @@ def _first_message(fields: Mapping[str, Sequence[str]]) -> str:
 
 
 def django_validation_fields(error: DjangoValidationError) -> dict[str, list[str]]:
+    """Django's errors by field, with whole-record errors under ``non_field_errors`` as DRF
+    names them (Django says ``__all__``)."""
     if hasattr(error, "error_dict"):
-        return {k: [str(m) for m in v] for k, v in error.message_dict.items()}
+        return {
+            ("non_field_errors" if k == NON_FIELD_ERRORS else k): [str(m) for m in v]
+            for k, v in error.message_dict.items()
+        }
     return {"non_field_errors": [str(m) for m in error.messages]}
 
 

@@ -203,7 +203,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    # Choice sets that share a field name ("kind", "status") get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.workflow.Status",
+        "AliasKindEnum": "cases.models.AliasKind",
+        "FacilityKindEnum": "cases.models.FacilityKind",
+    },
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,89 @@
+# Everyday tasks. A newcomer needs two: `make run` (serve the registry with demo data) and
+# `make test` (run the whole suite). Both create the virtual environment and install on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+# Touched after a successful install; pip runs again only when pyproject.toml is newer.
+STAMP := $(VENV)/.installed-dev
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format typecheck check migrations-check bench messages clean distclean
+
+help:
+	@echo "make run        create .venv, install, migrate SQLite, load seeds and 50 demo cases,"
+	@echo "                create the demo admin, serve on http://127.0.0.1:$(PORT)/ (PORT=...)"
+	@echo "make test       install what the tests need and run the whole suite"
+	@echo "                (SQLite by default; DATABASE_URL / REDIS_URL select PostgreSQL / Redis)"
+	@echo "make lint       ruff check and ruff format --check"
+	@echo "make format     apply ruff's fixes and formatting"
+	@echo "make typecheck  mypy"
+	@echo "make check      lint, typecheck, missing migrations, Django's system checks"
+	@echo "make bench      benchmarks/list_endpoint.py (needs DATABASE_URL)"
+	@echo "make messages   update and compile the Ukrainian message catalog (needs GNU gettext)"
+	@echo "make clean      remove caches and build output; make distclean also removes .venv and var/"
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+		echo "Python 3.11 or newer is needed: run with PYTHON=python3.12 (for example)." >&2; \
+		exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+run: export DJANGO_DEBUG := 1
+run: $(STAMP)
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_seeds --demo 50
+	$(MANAGE) create_demo_admin
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+# The test settings are named explicitly so an exported DJANGO_SETTINGS_MODULE cannot redirect
+# the suite; DATABASE_URL and REDIS_URL pass through from the environment.
+test: $(STAMP)
+	$(PY) -m pytest --ds=config.settings.test $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy .
+
+migrations-check: export DJANGO_DEBUG := 1
+migrations-check: $(STAMP)
+	$(MANAGE) makemigrations --check --dry-run
+	$(MANAGE) check
+
+check: lint typecheck migrations-check
+
+bench: $(STAMP)
+	PYTHONPATH=. $(PY) benchmarks/list_endpoint.py
+
+messages: export DJANGO_DEBUG := 1
+messages: $(STAMP)
+	mkdir -p locale
+	$(MANAGE) makemessages --locale uk --ignore '$(VENV)/*' --ignore 'var/*' --ignore 'build/*'
+	$(MANAGE) compilemessages --locale uk --ignore '$(VENV)/*'
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache var/static
+	find . -path './$(VENV)' -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Also removes the virtual environment and the development database with its demo admin.
+distclean: clean
+	rm -rf $(VENV) var

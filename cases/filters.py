@@ -1,0 +1,190 @@
+"""Query filters of the case registry API.
+
+Every parameter has an explicit name (no ``__gte`` suffixes), so the strict query-parameter check
+in ``config.api`` knows each one, and the OpenAPI document lists exactly what is accepted. Invalid
+values are a 400 naming the parameter (django-filter's form errors, rendered by the one handler).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, TypeVar
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
+
+from . import selectors
+from .models import Case, Facility, FacilityKind, Priority
+from .workflow import Phase, Status, statuses_in_phase
+
+_F = TypeVar("_F", bound=filters.Filter)
+
+# The largest primary key the database can hold (BigAutoField).
+MAX_ID = 2**63 - 1
+
+
+class CountryCodeField(forms.ChoiceField):
+    """An ISO 3166-1 alpha-2 code; lower case is accepted and read as upper case."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", [("", "---------"), *((c.code, c.name) for c in countries)])
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        return str(super().to_python(value)).strip().upper()
+
+
+class CountryFilter(filters.ChoiceFilter):
+    field_class = CountryCodeField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", [(c.code, c.name) for c in countries])
+        super().__init__(*args, **kwargs)
+
+
+class IdFilter(filters.NumberFilter):
+    """A whole-number id: ``1.5`` or ``abc`` is a 400, not a silently truncated match."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+def _documented(filter_: _F, schema: dict[str, Any]) -> _F:
+    """Give a filter an explicit OpenAPI schema, keeping its help text as the description."""
+    return extend_schema_field({**schema, "description": filter_.extra.get("help_text", "")})(
+        filter_
+    )
+
+
+# Country codes are documented as a pattern rather than an enum of every country.
+COUNTRY_SCHEMA: dict[str, Any] = {"type": "string", "pattern": "^[A-Za-z]{2}$", "example": "RU"}
+ID_SCHEMA: dict[str, Any] = {"type": "integer", "minimum": 1}
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time that still exists once converted to UTC (the database's time zone).
+
+    ``0001-01-01T00:00:00+14:00`` parses, but falls before year 1 in UTC; refuse it here rather
+    than let the database adapter overflow.
+    """
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        result: dt.datetime | None = super().to_python(value)
+        if result is not None:
+            try:
+                result.astimezone(dt.UTC)
+            except OverflowError as exc:
+                raise forms.ValidationError(_("Out of range."), code="invalid") from exc
+        return result
+
+
+class DateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
+class CaseFilterSet(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(
+        choices=Status.choices, help_text=_("Workflow status; repeat the parameter for several.")
+    )
+    phase = filters.ChoiceFilter(
+        choices=Phase.choices, method="filter_phase", help_text=_("Phase derived from the status.")
+    )
+    priority = filters.MultipleChoiceFilter(
+        choices=Priority.choices, help_text=_("Priority; repeat the parameter for several.")
+    )
+    origin_oblast = filters.ModelChoiceFilter(
+        field_name="child__origin_oblast",
+        to_field_name="code",
+        queryset=selectors.oblast_list(),
+        help_text=_("Oblast of origin by its ISO 3166-2 code, e.g. UA-14."),
+    )
+    current_country = _documented(
+        CountryFilter(
+            field_name="child__current_whereabouts__country",
+            help_text=_(
+                "Country of the child's current whereabouts (ISO 3166-1 alpha-2, e.g. RU)."
+            ),
+        ),
+        COUNTRY_SCHEMA,
+    )
+    assignee = _documented(
+        IdFilter(field_name="assignee_id", help_text=_("Assigned caseworker's user id.")),
+        ID_SCHEMA,
+    )
+    created_after = DateTimeFilter(
+        field_name="created_at",
+        lookup_expr="gte",
+        help_text=_("Created at or after this ISO 8601 time."),
+    )
+    created_before = DateTimeFilter(
+        field_name="created_at",
+        lookup_expr="lt",
+        help_text=_("Created before this ISO 8601 time."),
+    )
+    updated_after = DateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text=_("Changed at or after this ISO 8601 time."),
+    )
+    updated_before = DateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="lt",
+        help_text=_("Changed before this ISO 8601 time."),
+    )
+    updated_since = DateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text=_(
+            "For synchronisation: cases changed at or after this time. Pass the updated_at of "
+            "the last case seen, with ordering=updated_at."
+        ),
+    )
+    search = filters.CharFilter(
+        method="filter_search",
+        help_text=_(
+            "A child's name in any script or spelling (Cyrillic, KMU Latin, Russified, an alias), "
+            "or a case number."
+        ),
+    )
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+    def filter_phase(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        return queryset.filter(status__in=statuses_in_phase(value))
+
+    def filter_search(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        return selectors.case_search(queryset, value)
+
+
+class FacilityFilterSet(filters.FilterSet):
+    country = _documented(
+        CountryFilter(help_text=_("ISO 3166-1 alpha-2 code of the facility's country.")),
+        COUNTRY_SCHEMA,
+    )
+    kind = filters.ChoiceFilter(choices=FacilityKind.choices)
+    search = filters.CharFilter(
+        method="filter_search", help_text=_("Part of the facility's name (any script).")
+    )
+
+    class Meta:
+        model = Facility
+        fields: list[str] = []
+
+    def filter_search(
+        self, queryset: QuerySet[Facility], name: str, value: str
+    ) -> QuerySet[Facility]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(name_latin__icontains=value))

@@ -1,0 +1,229 @@
+"""Forms of the caseworkers' admin.
+
+They validate and carry input only: every write goes through ``cases.services`` (see
+``cases.admin``). A service may refuse what the form accepted; its errors come back here through
+``refused_errors`` (the main form) and ``refusal`` (inline formsets), keyed by form prefix and
+field, so Django's own rendering shows each message next to the field it is about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from django import forms
+from django.contrib.admin import widgets as admin_widgets
+from django.contrib.admin.options import FORMFIELD_FOR_DBFIELD_DEFAULTS
+from django.db import models
+from django.forms.models import BaseInlineFormSet, model_to_dict
+from django.utils.translation import gettext_lazy as _
+
+from . import workflow
+from .models import Case, Child, ChildAlias, Facility, FollowUp
+from .services import CASE_FIELDS, CHILD_FIELDS, FACILITY_FIELDS
+from .workflow import ClosureReason, Status, Transition
+
+# Errors a service raised, for one form: field name (None for the whole form) -> messages.
+FormErrors = Mapping[str | None, Sequence[str]]
+# Errors for every form on a page, by form prefix ("" is the main form).
+Refusal = Mapping[str, FormErrors]
+
+NOTHING_SAVED = _("Nothing was saved. Correct the errors below and save again.")
+
+
+def add_service_errors(form: forms.BaseForm, errors: FormErrors) -> None:
+    """Show a service's errors on the fields they name; others go to the top of the form."""
+    for name, messages in errors.items():
+        target = name if name is not None and name in form.fields else None
+        for message in messages:
+            form.add_error(target, message)
+
+
+class ServiceBackedModelForm(forms.ModelForm):
+    """The main form of an admin page whose save goes through a service.
+
+    ``service_errors`` collects what the services refused while saving (first pass);
+    ``refused_errors`` is set on the class when the page is shown again with those errors.
+    """
+
+    refused_errors: ClassVar[FormErrors | None] = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.service_errors: dict[str, dict[str | None, list[str]]] = {}
+        self.saved_instance: models.Model | None = None
+
+    def record_service_errors(self, prefix: str, errors: FormErrors) -> None:
+        target = self.service_errors.setdefault(prefix, {})
+        for name, messages in errors.items():
+            target.setdefault(name, []).extend(str(m) for m in messages)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.refused_errors is not None:
+            # Always invalid on the second pass, so it can never save what the first refused.
+            self.add_error(None, NOTHING_SAVED)
+            add_service_errors(self, self.refused_errors)
+        return cleaned
+
+    def service_data(self, names: frozenset[str], *, changed_only: bool) -> dict[str, Any]:
+        """The cleaned values of the given fields present on this form (only changed ones, if
+        asked), as a service takes them."""
+        wanted = set(self.changed_data) if changed_only else set(self.fields)
+        return {
+            name: self.cleaned_data[name]
+            for name in sorted(names & wanted)
+            if name in self.fields and not self.fields[name].disabled
+        }
+
+
+class ServiceBackedInlineFormSet(BaseInlineFormSet):
+    """An inline formset that shows, on a second pass, the errors services raised per form."""
+
+    refusal: ClassVar[Refusal | None] = None
+
+    def clean(self) -> None:
+        super().clean()
+        if self.refusal:
+            for form in self.forms:
+                errors = self.refusal.get(form.prefix or "")
+                if errors:
+                    add_service_errors(form, errors)
+
+
+def _admin_formfield(model: type[models.Model], name: str) -> forms.Field:
+    """A model field's form field with the admin's widget, as the admin would build it."""
+    db_field = model._meta.get_field(name)
+    assert isinstance(db_field, models.Field)
+    kwargs: dict[str, Any] = {}
+    if not db_field.choices and not db_field.is_relation:
+        for klass in type(db_field).mro():
+            if klass in FORMFIELD_FOR_DBFIELD_DEFAULTS:
+                kwargs = dict(FORMFIELD_FOR_DBFIELD_DEFAULTS[klass])
+                break
+    field = db_field.formfield(**kwargs)
+    assert field is not None
+    return field
+
+
+class CaseAdminForm(ServiceBackedModelForm):
+    """A case and its child on one page: the case's own fields come from the model, the child's
+    are declared here and saved with ``case_create`` / ``case_update`` (``child_data``).
+
+    The Latin forms of the names are not fields: services derive them (KMU 2010)."""
+
+    family_name = _admin_formfield(Child, "family_name")
+    given_name = _admin_formfield(Child, "given_name")
+    patronymic = _admin_formfield(Child, "patronymic")
+    date_of_birth = _admin_formfield(Child, "date_of_birth")
+    date_of_birth_precision = _admin_formfield(Child, "date_of_birth_precision")
+    sex = _admin_formfield(Child, "sex")
+    origin_oblast = _admin_formfield(Child, "origin_oblast")
+    origin_settlement = _admin_formfield(Child, "origin_settlement")
+    origin_latitude = _admin_formfield(Child, "origin_latitude")
+    origin_longitude = _admin_formfield(Child, "origin_longitude")
+    parental_care = _admin_formfield(Child, "parental_care")
+    distinguishing_notes = _admin_formfield(Child, "distinguishing_notes")
+    # The version the caseworker saw; a save over a newer one is refused (optimistic locking).
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    class Meta:
+        model = Case
+        fields = sorted(CASE_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        case: Case = self.instance
+        if case.pk is not None:
+            for name, value in model_to_dict(case.child, fields=list(CHILD_FIELDS)).items():
+                self.initial.setdefault(name, value)
+            self.initial.setdefault("expected_version", case.version)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance.pk is not None and cleaned.get("expected_version") is None:
+            self.add_error(
+                None, _("The form does not say which version of the case it edits; open it again.")
+            )
+        return cleaned
+
+    def case_data(self, *, changed_only: bool) -> dict[str, Any]:
+        return self.service_data(CASE_FIELDS, changed_only=changed_only)
+
+    def child_data(self, *, changed_only: bool) -> dict[str, Any]:
+        return self.service_data(CHILD_FIELDS, changed_only=changed_only)
+
+
+class FacilityAdminForm(ServiceBackedModelForm):
+    class Meta:
+        model = Facility
+        fields = sorted(FACILITY_FIELDS)
+
+    def facility_data(self) -> dict[str, Any]:
+        return self.service_data(FACILITY_FIELDS, changed_only=False)
+
+
+class ChildAliasInlineForm(forms.ModelForm):
+    """Aliases are added or removed, never rewritten: a recorded alias is read-only."""
+
+    class Meta:
+        model = ChildAlias
+        fields = ["name", "kind", "seen_in"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            for field in self.fields.values():
+                field.disabled = True
+
+
+class FollowUpInlineForm(forms.ModelForm):
+    """A scheduled check keeps its due date; it is completed once, with a date and an outcome."""
+
+    class Meta:
+        model = FollowUp
+        fields = ["due_on", "completed_on", "outcome", "notes"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        follow_up: FollowUp = self.instance
+        if follow_up.pk is not None:
+            done = follow_up.completed_on is not None
+            for name, field in self.fields.items():
+                field.disabled = done or name == "due_on"
+
+
+class CaseTransitionForm(forms.Form):
+    """The facts one move of the workflow needs, as the workflow table lists them."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, transition: Transition, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        requires = transition.requires
+        self.fields["reason"] = forms.CharField(
+            label=_("Reason"),
+            required=workflow.REASON in requires,
+            widget=admin_widgets.AdminTextareaWidget(attrs={"rows": 3}),
+            help_text=_("Why the case moves; recorded in the case's timeline."),
+        )
+        if workflow.RETURNED_ON in requires:
+            self.fields["returned_on"] = forms.DateField(
+                label=_("Date the child returned"), widget=admin_widgets.AdminDateWidget
+            )
+        if workflow.CLOSURE_REASON in requires:
+            self.fields["closure_reason"] = forms.ChoiceField(
+                label=_("Closure reason"),
+                choices=[("", "---------"), *ClosureReason.choices],
+                initial=ClosureReason.INTEGRATED if transition.source == Status.INTEGRATION else "",
+            )
+
+    def transition_kwargs(self) -> dict[str, Any]:
+        """The guard facts as ``services.case_transition`` takes them."""
+        data = self.cleaned_data
+        return {
+            "reason": data.get("reason", ""),
+            "returned_on": data.get("returned_on"),
+            "closure_reason": data.get("closure_reason", ""),
+            "expected_version": data["expected_version"],
+        }

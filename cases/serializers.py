@@ -1,0 +1,512 @@
+"""Serializers of the case registry API.
+
+Input serializers only validate the shape and types of a request; the rules live in
+``cases.services``. They refuse fields they do not know, so a misspelt field is a 400 rather than
+silently ignored. Output serializers only render what the selectors fetched: nothing here may
+touch the database beyond what ``cases.selectors`` already loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from . import selectors, services
+from .models import (
+    AliasKind,
+    Case,
+    Child,
+    ChildAlias,
+    Facility,
+    Oblast,
+    Relative,
+    Whereabouts,
+)
+from .workflow import ClosureReason, Phase, Status, Transition, transitions_from
+
+MAX_ID = 2**63 - 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors (for the OpenAPI document; the handler in config.errors renders them)
+# ---------------------------------------------------------------------------------------------
+class ErrorSerializer(serializers.Serializer[Any]):
+    """The body of every error answer."""
+
+    code = serializers.CharField(help_text=_("Stable machine-readable error code."))
+    detail = serializers.CharField(help_text=_("Human-readable explanation."))
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # "fields" names a Serializer attribute, so it cannot be declared as a class attribute.
+        fields = super().get_fields()
+        fields["fields"] = serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text=_(
+                "Messages per field or query parameter at fault; nested fields are dotted, "
+                "e.g. child.given_name."
+            ),
+        )
+        return fields
+
+
+# ---------------------------------------------------------------------------------------------
+# Input
+# ---------------------------------------------------------------------------------------------
+class StrictInputMixin:
+    """Refuse fields the serializer does not declare.
+
+    ``passthrough`` names fields that are handed to the service unchecked, so that the service
+    can refuse them with its own explanation (the workflow fields of a case, for one).
+    """
+
+    passthrough: frozenset[str] = frozenset()
+
+    def to_internal_value(self, data: Any) -> Any:
+        fields: Mapping[str, serializers.Field[Any, Any, Any, Any]] = self.fields  # type: ignore[attr-defined]
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(fields) - self.passthrough)
+            if unknown:
+                raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+        value = super().to_internal_value(data)  # type: ignore[misc]
+        if isinstance(data, Mapping):
+            for name in self.passthrough & set(data):
+                value[name] = data[name]
+        return value
+
+
+class CountryCodeField(serializers.ChoiceField):
+    """An ISO 3166-1 alpha-2 country code; lower case is read as upper case."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=[(c.code, c.name) for c in countries], **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            data = data.strip().upper()
+        return super().to_internal_value(data)
+
+
+class IdRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference by id that must be a whole number: ``1.5`` is refused, not read as ``1``."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not (
+            isinstance(data, int) or (isinstance(data, str) and data.isdigit())
+        ):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= int(data) <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
+class AliasInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=300)
+    kind = serializers.ChoiceField(choices=AliasKind.choices)
+    seen_in = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class ChildInputSerializer(StrictInputMixin, serializers.ModelSerializer[Child]):
+    """The child's own fields; names in Ukrainian Cyrillic (the Latin forms are derived)."""
+
+    origin_oblast = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=selectors.oblast_list(),
+        required=False,
+        allow_null=True,
+        help_text=_("ISO 3166-2 code of the oblast of origin, e.g. UA-14."),
+    )
+
+    class Meta:
+        model = Child
+        fields = sorted(services.CHILD_FIELDS)
+
+
+class ChildCreateInputSerializer(ChildInputSerializer):
+    aliases = AliasInputSerializer(many=True, required=False)
+
+    class Meta(ChildInputSerializer.Meta):
+        fields = [*sorted(services.CHILD_FIELDS), "aliases"]
+
+
+class CaseCreateInputSerializer(StrictInputMixin, serializers.ModelSerializer[Case]):
+    child = ChildCreateInputSerializer()
+    assignee = IdRelatedField(
+        queryset=selectors.assignee_candidates(),
+        required=False,
+        allow_null=True,
+        help_text=_("User id of the assigned caseworker."),
+    )
+
+    class Meta:
+        model = Case
+        fields = ["child", *sorted(services.CASE_FIELDS)]
+
+
+class CaseUpdateInputSerializer(StrictInputMixin, serializers.ModelSerializer[Case]):
+    """A partial change of a case and its child. The status moves only through a transition:
+    workflow fields are passed to the service, which refuses them with a pointer."""
+
+    passthrough = services.WORKFLOW_FIELDS
+
+    child = ChildInputSerializer(required=False)
+    assignee = IdRelatedField(
+        queryset=selectors.assignee_candidates(),
+        required=False,
+        allow_null=True,
+        help_text=_("User id of the assigned caseworker."),
+    )
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text=_("The version you read; the change is refused with 412 if the case moved on."),
+    )
+
+    class Meta:
+        model = Case
+        fields = ["child", *sorted(services.CASE_FIELDS), "version"]
+
+
+class TransitionInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
+    to = serializers.ChoiceField(choices=Status.choices, help_text=_("The target status."))
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=5000,
+        help_text=_("Why the case moves; required for moves back and for reopening."),
+    )
+    returned_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("The date the child came home; required to enter 'returned'."),
+    )
+    closure_reason = serializers.ChoiceField(
+        choices=ClosureReason.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Required to enter 'closed'."),
+    )
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text=_("The version you read; the move is refused with 412 if the case moved on."),
+    )
+
+
+class RelativeInputSerializer(StrictInputMixin, serializers.ModelSerializer[Relative]):
+    class Meta:
+        model = Relative
+        fields = sorted(services.RELATIVE_FIELDS)
+
+
+class WhereaboutsInputSerializer(StrictInputMixin, serializers.ModelSerializer[Whereabouts]):
+    facility = IdRelatedField(
+        queryset=selectors.facility_list(),
+        required=False,
+        allow_null=True,
+        help_text=_("Id of a facility from /facilities/; its country is used when none is given."),
+    )
+    country = CountryCodeField(
+        required=False, help_text=_("ISO 3166-1 alpha-2 code; defaults to the facility's.")
+    )
+
+    class Meta:
+        model = Whereabouts
+        fields = sorted(services.WHEREABOUTS_FIELDS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+# ---------------------------------------------------------------------------------------------
+class UserRefSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+
+
+class OblastSerializer(serializers.ModelSerializer[Oblast]):
+    class Meta:
+        model = Oblast
+        fields = ["code", "name_uk", "name_en"]
+        read_only_fields = fields
+
+
+class TransitionOptionSerializer(serializers.Serializer[Transition]):
+    target = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    requires = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=_("Fields the transition body must carry besides 'to'."),
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # "label" names a Field attribute, so it cannot be declared as a class attribute.
+        fields = super().get_fields()
+        fields["label"] = serializers.CharField(read_only=True)
+        return fields
+
+
+class FacilityRefSerializer(serializers.ModelSerializer[Facility]):
+    class Meta:
+        model = Facility
+        fields = ["id", "name", "kind"]
+        read_only_fields = fields
+
+
+class FacilitySerializer(serializers.ModelSerializer[Facility]):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    country = serializers.CharField(source="country.code", read_only=True)
+    country_name = serializers.CharField(source="country.name", read_only=True)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Facility
+        fields = [
+            "id",
+            "name",
+            "name_latin",
+            "kind",
+            "kind_label",
+            "country",
+            "country_name",
+            "region",
+            "settlement",
+            "latitude",
+            "longitude",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class WhereaboutsSummarySerializer(serializers.ModelSerializer[Whereabouts]):
+    """Where the child is (or was): the place and its distance from home."""
+
+    country = serializers.CharField(source="country.code", read_only=True)
+    country_name = serializers.CharField(source="country.name", read_only=True)
+    facility = FacilityRefSerializer(read_only=True, allow_null=True)
+    distance_from_home_km = serializers.SerializerMethodField(
+        help_text=_("Great-circle distance from the place of origin, when both are known.")
+    )
+
+    class Meta:
+        model = Whereabouts
+        fields = [
+            "id",
+            "country",
+            "country_name",
+            "region",
+            "settlement",
+            "facility",
+            "from_date",
+            "to_date",
+            "distance_from_home_km",
+        ]
+        read_only_fields = fields
+
+    def get_distance_from_home_km(self, place: Whereabouts) -> float | None:
+        return place.distance_from_home_km()
+
+
+class WhereaboutsSerializer(WhereaboutsSummarySerializer):
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
+    )
+    recorded_by = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta(WhereaboutsSummarySerializer.Meta):
+        fields = [
+            *WhereaboutsSummarySerializer.Meta.fields,
+            "latitude",
+            "longitude",
+            "source_description",
+            "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class AliasSerializer(serializers.ModelSerializer[ChildAlias]):
+    class Meta:
+        model = ChildAlias
+        fields = ["id", "name", "kind", "seen_in"]
+        read_only_fields = fields
+
+
+class ChildSummarySerializer(serializers.ModelSerializer[Child]):
+    """The child as a list row shows it."""
+
+    full_name = serializers.CharField(read_only=True)
+    full_name_latin = serializers.CharField(read_only=True)
+    origin_oblast = OblastSerializer(read_only=True, allow_null=True)
+    current_whereabouts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Child
+        fields = [
+            "id",
+            "given_name",
+            "family_name",
+            "patronymic",
+            "given_name_latin",
+            "family_name_latin",
+            "patronymic_latin",
+            "full_name",
+            "full_name_latin",
+            "date_of_birth",
+            "date_of_birth_precision",
+            "sex",
+            "origin_oblast",
+            "origin_settlement",
+            "current_whereabouts",
+            "is_synthetic",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(WhereaboutsSummarySerializer(allow_null=True))
+    def get_current_whereabouts(self, child: Child) -> dict[str, Any] | None:
+        place = child.current_whereabouts
+        if place is None:
+            return None
+        # The child is already at hand: cache it so the distance needs no query back to it.
+        place.child = child
+        return dict(WhereaboutsSummarySerializer(place).data)
+
+
+class ChildSerializer(ChildSummarySerializer):
+    """The child's full record."""
+
+    aliases = AliasSerializer(many=True, read_only=True)
+    origin_latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
+    )
+    origin_longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
+    )
+
+    class Meta(ChildSummarySerializer.Meta):
+        fields = [
+            *ChildSummarySerializer.Meta.fields,
+            "aliases",
+            "origin_latitude",
+            "origin_longitude",
+            "parental_care",
+            "distinguishing_notes",
+        ]
+        read_only_fields = fields
+
+
+class CaseListSerializer(serializers.ModelSerializer[Case]):
+    """A case as a list row: everything but the child's aliases and the free-text fields."""
+
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    phase = serializers.ChoiceField(choices=Phase.choices, read_only=True)
+    phase_label = serializers.CharField(read_only=True)
+    assignee = UserRefSerializer(read_only=True, allow_null=True)
+    allowed_transitions = serializers.SerializerMethodField(
+        help_text=_("The moves the workflow allows from the current status.")
+    )
+    child = ChildSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "number",
+            "status",
+            "status_label",
+            "phase",
+            "phase_label",
+            "priority",
+            "pathway",
+            "deported_on",
+            "deported_from",
+            "russian_citizenship_imposed",
+            "under_russian_guardianship",
+            "adopted_in_russia",
+            "listed_in_adoption_database",
+            "returned_on",
+            "closure_reason",
+            "closed_at",
+            "status_changed_at",
+            "version",
+            "is_synthetic",
+            "created_at",
+            "updated_at",
+            "assignee",
+            "allowed_transitions",
+            "child",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(TransitionOptionSerializer(many=True))
+    def get_allowed_transitions(self, case: Case) -> list[dict[str, Any]]:
+        return [
+            {"target": t.target, "label": str(t.label), "requires": list(t.requires)}
+            for t in transitions_from(case.status)
+        ]
+
+
+class CaseDetailSerializer(CaseListSerializer):
+    """A case's full record."""
+
+    child = ChildSerializer(read_only=True)
+
+    class Meta(CaseListSerializer.Meta):
+        fields = [*CaseListSerializer.Meta.fields, "circumstances"]
+        read_only_fields = fields
+
+
+class RelativeSerializer(serializers.ModelSerializer[Relative]):
+    relationship_label = serializers.CharField(source="get_relationship_display", read_only=True)
+
+    class Meta:
+        model = Relative
+        fields = [
+            "id",
+            "relationship",
+            "relationship_label",
+            "given_name",
+            "family_name",
+            "patronymic",
+            "phone",
+            "email",
+            "address",
+            "is_legal_guardian",
+            "is_searching",
+            "consent_to_share",
+            "consent_recorded_on",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class TimelineEntrySerializer(serializers.Serializer[Any]):
+    at = serializers.DateTimeField(read_only=True)
+    kind = serializers.CharField(
+        read_only=True,
+        help_text=_("One of status_change, whereabouts, service, follow_up."),
+    )
+    summary = serializers.CharField(read_only=True)
+    actor = serializers.CharField(read_only=True, help_text=_("Username, or empty."))
+    details = serializers.DictField(read_only=True)

@@ -1,0 +1,146 @@
+"""The OpenAPI document: valid OpenAPI 3, every path and operation, every error body, and no
+generator warnings (so what the document says is what the API does)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from django.core.management import call_command
+from openapi_spec_validator import validate
+
+EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
+    "/api/v1/cases/": {"get": "cases_list", "post": "cases_create"},
+    "/api/v1/cases/{id}/": {"get": "cases_retrieve", "patch": "cases_partial_update"},
+    "/api/v1/cases/{id}/transition/": {"post": "cases_transition"},
+    "/api/v1/cases/{id}/relatives/": {
+        "get": "cases_relatives_list",
+        "post": "cases_relatives_create",
+    },
+    "/api/v1/cases/{id}/relatives/{relative_id}/": {"patch": "cases_relatives_partial_update"},
+    "/api/v1/cases/{id}/whereabouts/": {
+        "get": "cases_whereabouts_list",
+        "post": "cases_whereabouts_create",
+    },
+    "/api/v1/cases/{id}/whereabouts/{whereabouts_id}/": {
+        "patch": "cases_whereabouts_partial_update"
+    },
+    "/api/v1/cases/{id}/timeline/": {"get": "cases_timeline"},
+    "/api/v1/facilities/": {"get": "facilities_list"},
+    "/api/v1/facilities/{id}/": {"get": "facilities_retrieve"},
+    "/api/v1/oblasts/": {"get": "oblasts_list"},
+    "/api/v1/oblasts/{code}/": {"get": "oblasts_retrieve"},
+}
+CASE_FILTERS = {
+    "status",
+    "phase",
+    "priority",
+    "origin_oblast",
+    "current_country",
+    "assignee",
+    "created_after",
+    "created_before",
+    "updated_after",
+    "updated_before",
+    "updated_since",
+    "search",
+    "ordering",
+    "cursor",
+    "page_size",
+}
+HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "trace"}
+ERROR_REF = "#/components/schemas/Error"
+
+
+@pytest.fixture(scope="module")
+def document(django_db_blocker: Any) -> dict[str, Any]:
+    from django.test import Client
+
+    with django_db_blocker.unblock():
+        response = Client().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return response.json()
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    ]
+
+
+def test_openapi_document_is_valid_openapi_3(document):
+    assert document["openapi"].startswith("3.")
+    validate(document)
+
+
+def test_openapi_document_lists_every_path_and_operation(document):
+    found = {
+        path: {method: operation["operationId"] for method, operation in item.items()}
+        for path, item in document["paths"].items()
+    }
+    assert found == EXPECTED_OPERATIONS
+
+
+def test_openapi_operation_ids_are_unique(document):
+    ids = [operation["operationId"] for _, _, operation in _operations(document)]
+    assert len(ids) == len(set(ids))
+
+
+def test_openapi_every_operation_documents_its_errors(document):
+    for path, method, operation in _operations(document):
+        responses = operation["responses"]
+        # Every operation refuses unknown query parameters, so every one can answer 400.
+        assert {"400", "401"} <= set(responses), (path, method)
+        if "{" in path:
+            assert "404" in responses, (path, method)
+        for status, response in responses.items():
+            if status.startswith(("4", "5")):
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": ERROR_REF}, (path, method, status)
+
+
+def test_openapi_transition_documents_409_and_its_body(document):
+    operation = document["paths"]["/api/v1/cases/{id}/transition/"]["post"]
+    assert {"200", "400", "401", "404", "409"} <= set(operation["responses"])
+    ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert {"to", "reason", "returned_on", "closure_reason"} <= set(body["properties"])
+    assert body["required"] == ["to"]
+
+
+def test_openapi_error_component_has_the_error_shape(document):
+    error = document["components"]["schemas"]["Error"]
+    assert set(error["properties"]) == {"code", "detail", "fields"}
+    assert set(error["required"]) == {"code", "detail"}
+
+
+def test_openapi_case_list_documents_every_filter(document):
+    parameters = document["paths"]["/api/v1/cases/"]["get"]["parameters"]
+    assert {p["name"] for p in parameters} == CASE_FILTERS
+    by_name = {p["name"]: p for p in parameters}
+    assert by_name["status"]["schema"]["type"] == "array"
+    assert by_name["page_size"]["schema"]["maximum"] == 200
+    assert "-updated_at" in by_name["ordering"]["schema"]["enum"]
+
+
+def test_openapi_requires_authentication(document):
+    schemes = document["components"]["securitySchemes"]
+    assert "tokenAuth" in schemes
+    for _, _, operation in _operations(document):
+        assert {"tokenAuth": []} in operation["security"]
+
+
+def test_openapi_generation_has_no_warnings(tmp_path: Path):
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    assert "/api/v1/cases/" in yaml.safe_load(target.read_text(encoding="utf-8"))["paths"]
+
+
+def test_openapi_swagger_ui_is_served(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200

@@ -1,0 +1,265 @@
+"""The settings read their environment and fail closed.
+
+Each test imports ``config.settings.base`` in a fresh interpreter with a clean environment, from a
+copy of ``config/`` in a temporary directory: a developer's ``.env`` or ``var/`` cannot leak in,
+and the import creates nothing in the working tree.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS_DIR = ROOT / "config" / "settings"
+
+# Prints the settings under test as JSON; anything else ends up on stderr.
+PROBE = """
+import json, sys
+import config.settings.base as s
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
+print(json.dumps({
+    "file": s.__file__,
+    "BASE_DIR": str(s.BASE_DIR),
+    "DEBUG": s.DEBUG,
+    "SECRET_KEY_SET": bool(s.SECRET_KEY),
+    "ALLOWED_HOSTS": s.ALLOWED_HOSTS,
+    "CSRF_TRUSTED_ORIGINS": s.CSRF_TRUSTED_ORIGINS,
+    "DATABASE": {k: v for k, v in s.DATABASES["default"].items() if k != "PASSWORD"},
+    "CACHES": s.CACHES,
+    "CELERY_BROKER_URL": s.CELERY_BROKER_URL,
+    "CELERY_RESULT_BACKEND": s.CELERY_RESULT_BACKEND,
+    "CELERY_TASK_ALWAYS_EAGER": s.CELERY_TASK_ALWAYS_EAGER,
+    "TIME_ZONE": s.TIME_ZONE,
+    "USE_TZ": s.USE_TZ,
+    "LANGUAGE_CODE": s.LANGUAGE_CODE,
+    "STATIC_ROOT": str(s.STATIC_ROOT),
+    "API_PAGE_SIZE": s.API_PAGE_SIZE,
+    "LOG_LEVEL": s.LOG_LEVEL,
+    "is_psycopg3": is_psycopg3,
+}))
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A directory holding a copy of ``config/`` and nothing else (no ``.env``, no ``var/``)."""
+    shutil.copytree(
+        ROOT / "config", tmp_path / "config", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return tmp_path
+
+
+def run_settings(project: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean_env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "PYTHONPATH": str(project),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HOME": str(project),
+        "LANG": "C.UTF-8",
+        **env,
+    }
+    return subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
+        [sys.executable, "-c", PROBE],
+        cwd=project,
+        env=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def load_settings(project: Path, **env: str) -> dict[str, Any]:
+    result = run_settings(project, **env)
+    assert result.returncode == 0, result.stderr
+    values: dict[str, Any] = json.loads(result.stdout)
+    # The copy was imported, not the working tree's config (which may have a .env beside it).
+    assert Path(values["file"]).is_relative_to(project)
+    return values
+
+
+def test_settings_without_debug_and_secret_key_fail_closed(project):
+    result = run_settings(project)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("debug", ["0", "false", ""])
+def test_settings_with_debug_off_still_need_secret_key(project, debug):
+    result = run_settings(project, DJANGO_DEBUG=debug)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_settings_with_secret_key_run_without_debug(project):
+    values = load_settings(project, DJANGO_SECRET_KEY="x" * 50)
+
+    assert values["DEBUG"] is False
+    # Production answers to no host until told which.
+    assert values["ALLOWED_HOSTS"] == []
+
+
+def test_settings_debug_defaults_to_sqlite_under_var_and_eager_celery(project):
+    values = load_settings(project, DJANGO_DEBUG="1")
+
+    assert values["DEBUG"] is True
+    assert values["SECRET_KEY_SET"] is True
+    assert values["DATABASE"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert values["DATABASE"]["NAME"] == str(project / "var" / "db.sqlite3")
+    assert (project / "var").is_dir()
+    assert values["CELERY_TASK_ALWAYS_EAGER"] is True
+    assert values["CELERY_BROKER_URL"].startswith("memory://")
+    assert values["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
+    assert set(values["ALLOWED_HOSTS"]) >= {"127.0.0.1", "localhost"}
+
+
+# Explicit ids: a bare "postgres" id would read as the ``postgres`` marker's keyword.
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql"], ids=["scheme-short", "scheme-long"])
+def test_settings_database_url_selects_postgresql_through_psycopg3(project, scheme):
+    values = load_settings(
+        project,
+        DJANGO_DEBUG="1",
+        DATABASE_URL=f"{scheme}://registry:secret@db.internal:5433/registry_prod",
+    )
+
+    database = values["DATABASE"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["NAME"], database["USER"], database["HOST"], database["PORT"]) == (
+        "registry_prod",
+        "registry",
+        "db.internal",
+        5433,
+    )
+    assert database["CONN_MAX_AGE"] == 60
+    assert database["CONN_HEALTH_CHECKS"] is True
+    # Django's PostgreSQL backend prefers psycopg 3 when it is installed.
+    assert values["is_psycopg3"] is True
+
+
+def test_settings_conn_max_age_is_configurable(project):
+    values = load_settings(
+        project,
+        DJANGO_DEBUG="1",
+        DATABASE_URL="postgres://registry@db.internal/registry",
+        DJANGO_CONN_MAX_AGE="0",
+    )
+
+    assert values["DATABASE"]["CONN_MAX_AGE"] == 0
+
+
+def test_settings_redis_url_configures_cache_broker_and_result_store(project):
+    url = "redis://cache.internal:6379/3"
+    values = load_settings(project, DJANGO_DEBUG="1", REDIS_URL=url)
+
+    cache = values["CACHES"]["default"]
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["LOCATION"] == url
+    assert cache["KEY_PREFIX"] == "registry"
+    assert values["CELERY_BROKER_URL"] == url
+    assert values["CELERY_RESULT_BACKEND"] == url
+    assert values["CELERY_TASK_ALWAYS_EAGER"] is False
+
+
+def test_settings_cache_key_prefix_is_configurable(project):
+    values = load_settings(
+        project, DJANGO_DEBUG="1", REDIS_URL="redis://cache.internal/0", CACHE_KEY_PREFIX="staging"
+    )
+
+    assert values["CACHES"]["default"]["KEY_PREFIX"] == "staging"
+
+
+def test_settings_store_utc_and_show_kyiv_time_by_default(project):
+    values = load_settings(project, DJANGO_DEBUG="1")
+
+    assert values["USE_TZ"] is True
+    assert values["TIME_ZONE"] == "Europe/Kyiv"
+    assert values["LANGUAGE_CODE"] == "en"
+
+
+def test_settings_read_every_documented_override(project, tmp_path):
+    static_root = tmp_path / "collected"
+    values = load_settings(
+        project,
+        DJANGO_SECRET_KEY="y" * 50,
+        DJANGO_ALLOWED_HOSTS="registry.example.org,.partners.example.org",
+        DJANGO_CSRF_TRUSTED_ORIGINS="https://registry.example.org",
+        DJANGO_LANGUAGE_CODE="uk",
+        DJANGO_TIME_ZONE="UTC",
+        DJANGO_STATIC_ROOT=str(static_root),
+        API_PAGE_SIZE="25",
+        LOG_LEVEL="WARNING",
+    )
+
+    assert values["ALLOWED_HOSTS"] == ["registry.example.org", ".partners.example.org"]
+    assert values["CSRF_TRUSTED_ORIGINS"] == ["https://registry.example.org"]
+    assert values["LANGUAGE_CODE"] == "uk"
+    assert values["TIME_ZONE"] == "UTC"
+    assert values["STATIC_ROOT"] == str(static_root)
+    assert values["API_PAGE_SIZE"] == 25
+    assert values["LOG_LEVEL"] == "WARNING"
+
+
+def test_settings_under_test_use_the_fast_hasher_and_a_fixed_key():
+    from django.conf import settings
+
+    assert settings.SECRET_KEY
+    assert settings.PASSWORD_HASHERS[0].endswith("MD5PasswordHasher")
+
+
+# ---------------------------------------------------------------------------------------------
+# Every variable the settings read is documented
+# ---------------------------------------------------------------------------------------------
+ENV_READ_RE = re.compile(r"""\benv(?:\.[a-z_]+)?\(\s*["']([A-Z][A-Z0-9_]*)["']""")
+ENVIRON_READ_RE = re.compile(r"""os\.environ(?:\.get|\.setdefault)?[\[(]\s*["']([A-Z][A-Z0-9_]*)""")
+# Read by the tooling rather than the settings, and documented with them.
+TOOLING_VARIABLES = {"PORT"}
+
+
+def settings_variables() -> set[str]:
+    names: set[str] = set()
+    for path in SETTINGS_DIR.glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        names.update(ENV_READ_RE.findall(source))
+        names.update(ENVIRON_READ_RE.findall(source))
+    return names
+
+
+def test_settings_variables_are_found():
+    # Guards the scan itself: if it found nothing, the documentation tests would pass vacuously.
+    assert {
+        "DJANGO_DEBUG",
+        "DJANGO_SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+    } <= settings_variables()
+
+
+def readme_table_variables() -> set[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return set(re.findall(r"^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|", readme, flags=re.MULTILINE))
+
+
+def test_readme_documents_every_environment_variable():
+    missing = (settings_variables() | TOOLING_VARIABLES) - readme_table_variables()
+
+    assert not missing, f"add to the README's configuration table: {sorted(missing)}"
+
+
+def test_env_example_names_every_environment_variable():
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    named = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", example, flags=re.MULTILINE))
+
+    missing = (settings_variables() | TOOLING_VARIABLES) - named
+    assert not missing, f"add to .env.example: {sorted(missing)}"
