@@ -32,6 +32,8 @@ from .models import (
 
 Viewer = User | AnonymousUser | None
 
+# Up to this many matching children, search filters cases by a list of child ids.
+SEARCH_ID_LIST_LIMIT = 2000
 CASE_NUMBER_RE = re.compile(r"^ua-\d{0,4}(-\d{0,6})?$", re.IGNORECASE)
 
 
@@ -79,6 +81,15 @@ def case_search(queryset: QuerySet[Case], query: str) -> QuerySet[Case]:
     terms = names.query_terms(query)
     if not terms:
         return queryset.none()
+    # Rare names: take the matching children first (the trigram index finds them at once) and
+    # filter cases by id. PostgreSQL misjudges how few rows a LIKE on the search keys matches and
+    # would otherwise walk the whole updated_at index testing each child. Common fragments match
+    # densely, and there the join finds a page fastest.
+    matching = list(
+        children_search(query=query).values_list("pk", flat=True)[: SEARCH_ID_LIST_LIMIT + 1]
+    )
+    if len(matching) <= SEARCH_ID_LIST_LIMIT:
+        return queryset.filter(child_id__in=matching)
     condition = Q()
     for term in terms:
         condition &= Q(child__search_text__contains=term)

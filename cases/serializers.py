@@ -9,8 +9,11 @@ touch the database beyond what ``cases.selectors`` already loaded.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from drf_spectacular.utils import extend_schema_field
@@ -357,7 +360,7 @@ class ChildSummarySerializer(serializers.ModelSerializer[Child]):
     full_name = serializers.CharField(read_only=True)
     full_name_latin = serializers.CharField(read_only=True)
     origin_oblast = OblastSerializer(read_only=True, allow_null=True)
-    current_whereabouts = serializers.SerializerMethodField()
+    current_whereabouts = WhereaboutsSummarySerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Child
@@ -381,14 +384,12 @@ class ChildSummarySerializer(serializers.ModelSerializer[Child]):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(WhereaboutsSummarySerializer(allow_null=True))
-    def get_current_whereabouts(self, child: Child) -> dict[str, Any] | None:
-        place = child.current_whereabouts
-        if place is None:
-            return None
-        # The child is already at hand: cache it so the distance needs no query back to it.
-        place.child = child
-        return dict(WhereaboutsSummarySerializer(place).data)
+    def to_representation(self, instance: Child) -> dict[str, Any]:
+        place = instance.current_whereabouts
+        if place is not None:
+            # The child is already at hand: link it so the distance needs no query back to it.
+            place.child = instance
+        return dict(super().to_representation(instance))
 
 
 class ChildSerializer(ChildSummarySerializer):
@@ -463,6 +464,132 @@ class CaseListSerializer(serializers.ModelSerializer[Case]):
             {"target": t.target, "label": str(t.label), "requires": list(t.requires)}
             for t in transitions_from(case.status)
         ]
+
+    def to_representation(self, instance: Case) -> dict[str, Any]:
+        # List rows are rendered by hand: the same output as the declared fields (a test holds
+        # the two equal), at a small fraction of DRF's per-field cost on a 200-row page.
+        if type(self) is not CaseListSerializer:
+            return dict(super().to_representation(instance))
+        return case_row(instance, _labels(get_language()))
+
+
+_DATETIME = serializers.DateTimeField()
+_DATE = serializers.DateField()
+
+
+def _datetime(value: Any) -> Any:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def _date(value: Any) -> Any:
+    return None if value is None else _DATE.to_representation(value)
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """The translated labels a list row shows, worked out once per language."""
+
+    status: dict[str, str]
+    phase: dict[str, str]
+    transitions: dict[str, list[dict[str, Any]]]
+
+
+@lru_cache(maxsize=16)
+def _labels(language: str | None) -> _Labels:
+    return _Labels(
+        status={value: str(label) for value, label in Status.choices},
+        phase={value: str(label) for value, label in Phase.choices},
+        transitions={
+            status: [
+                {"target": t.target, "label": str(t.label), "requires": list(t.requires)}
+                for t in transitions_from(status)
+            ]
+            for status in Status.values
+        },
+    )
+
+
+@lru_cache(maxsize=1024)
+def _country_name(code: str, language: str | None) -> str:
+    return str(countries.name(code))
+
+
+def _whereabouts_row(place: Whereabouts | None, child: Child) -> dict[str, Any] | None:
+    if place is None:
+        return None
+    place.child = child  # at hand already: the distance needs no query back to it
+    facility = place.facility
+    return {
+        "id": place.pk,
+        "country": str(place.country),
+        "country_name": _country_name(str(place.country), get_language()),
+        "region": place.region,
+        "settlement": place.settlement,
+        "facility": None
+        if facility is None
+        else {"id": facility.pk, "name": facility.name, "kind": facility.kind},
+        "from_date": _date(place.from_date),
+        "to_date": _date(place.to_date),
+        "distance_from_home_km": place.distance_from_home_km(),
+    }
+
+
+def case_row(case: Case, labels: _Labels) -> dict[str, Any]:
+    """A case as ``CaseListSerializer`` renders it, built directly from the loaded rows."""
+    child = case.child
+    oblast = child.origin_oblast
+    assignee = case.assignee
+    return {
+        "id": case.pk,
+        "number": case.number,
+        "status": case.status,
+        "status_label": labels.status[case.status],
+        "phase": case.phase,
+        "phase_label": labels.phase[case.phase],
+        "priority": case.priority,
+        "pathway": case.pathway,
+        "deported_on": _date(case.deported_on),
+        "deported_from": case.deported_from,
+        "russian_citizenship_imposed": case.russian_citizenship_imposed,
+        "under_russian_guardianship": case.under_russian_guardianship,
+        "adopted_in_russia": case.adopted_in_russia,
+        "listed_in_adoption_database": case.listed_in_adoption_database,
+        "returned_on": _date(case.returned_on),
+        "closure_reason": case.closure_reason,
+        "closed_at": _datetime(case.closed_at),
+        "status_changed_at": _datetime(case.status_changed_at),
+        "version": case.version,
+        "is_synthetic": case.is_synthetic,
+        "created_at": _datetime(case.created_at),
+        "updated_at": _datetime(case.updated_at),
+        "assignee": None
+        if assignee is None
+        else {"id": assignee.pk, "username": assignee.get_username()},
+        # Copies: the cached lists must not be shared with a caller that mutates its data.
+        "allowed_transitions": [
+            {**t, "requires": list(t["requires"])} for t in labels.transitions[case.status]
+        ],
+        "child": {
+            "id": child.pk,
+            "given_name": child.given_name,
+            "family_name": child.family_name,
+            "patronymic": child.patronymic,
+            "given_name_latin": child.given_name_latin,
+            "family_name_latin": child.family_name_latin,
+            "patronymic_latin": child.patronymic_latin,
+            "full_name": child.full_name,
+            "full_name_latin": child.full_name_latin,
+            "date_of_birth": _date(child.date_of_birth),
+            "date_of_birth_precision": child.date_of_birth_precision,
+            "sex": child.sex,
+            "origin_oblast": None
+            if oblast is None
+            else {"code": oblast.code, "name_uk": oblast.name_uk, "name_en": oblast.name_en},
+            "origin_settlement": child.origin_settlement,
+            "current_whereabouts": _whereabouts_row(child.current_whereabouts, child),
+            "is_synthetic": child.is_synthetic,
+        },
+    }
 
 
 class CaseDetailSerializer(CaseListSerializer):

@@ -22,7 +22,7 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
     for item in items:
-        if "postgres" in item.keywords:
+        if item.get_closest_marker("postgres") is not None:
             item.add_marker(skip)
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from cases.models import Case, CaseNumberSequence, Child, ChildAlias, StatusChange
 from cases.workflow import Status, transitions_from
+from tests.api_errors import assert_error
 from tests.factories.accounts import UserFactory
 from tests.factories.cases import FacilityFactory, make_case, make_whereabouts, move_case
 
@@ -23,22 +24,6 @@ CASES = "/api/v1/cases/"
 
 def case_url(case_id: Any, suffix: str = "") -> str:
     return f"{CASES}{case_id}/{suffix}"
-
-
-def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    """The one error shape: ``{"code", "detail", "fields"?}``."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) <= {"code", "detail", "fields"}
-    assert isinstance(body["code"], str)
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    if code is not None:
-        assert body["code"] == code
-    for messages in body.get("fields", {}).values():
-        assert messages
-        assert all(isinstance(m, str) for m in messages)
-    return body
 
 
 def create_payload(**case_fields: Any) -> dict[str, Any]:

@@ -8,23 +8,13 @@ from typing import Any
 import pytest
 
 from cases.models import Case, Child, Relative, Whereabouts
+from tests.api_errors import assert_error
 from tests.factories.cases import make_case, make_relative, make_whereabouts
 
 pytestmark = pytest.mark.django_db
 
 HUGE = "99999999999999999999999999"
 BIGINT_PLUS_ONE = str(2**63)
-
-
-def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) <= {"code", "detail", "fields"}
-    assert isinstance(body["code"], str)
-    assert isinstance(body["detail"], str)
-    if code is not None:
-        assert body["code"] == code
-    return body
 
 
 def endpoints(case_id: Any, relative_id: Any = 1, whereabouts_id: Any = 1) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import Case
+from tests.api_errors import assert_error
 from tests.factories.accounts import UserFactory
 from tests.factories.cases import (
     FacilityFactory,
@@ -26,17 +27,6 @@ from tests.factories.cases import (
 pytestmark = pytest.mark.django_db
 
 CASES = "/api/v1/cases/"
-
-
-def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) <= {"code", "detail", "fields"}
-    assert isinstance(body["code"], str)
-    assert isinstance(body["detail"], str)
-    if code is not None:
-        assert body["code"] == code
-    return body
 
 
 def listed(client: Any, **params: Any) -> list[int]:
@@ -379,3 +369,28 @@ def test_case_detail_query_count_does_not_grow_with_aliases(
     with django_assert_num_queries(len(ctx.captured_queries)):
         response = api_client.get(f"{CASES}{many.pk}/")
     assert len(response.json()["child"]["aliases"]) == 7
+
+
+def test_case_list_row_fast_path_equals_declared_fields(oblasts, user):
+    """List rows are built by hand for speed; they must equal what the declared fields render."""
+    from rest_framework import serializers as drf_serializers
+
+    from cases import selectors
+    from cases.serializers import CaseListSerializer
+
+    bare = make_case(
+        oblast=oblasts["UA-43"],
+        child={"date_of_birth": None, "date_of_birth_precision": "estimated"},
+    )
+    placed = make_case(
+        oblast=oblasts["UA-14"],
+        child={"origin_latitude": "48.015900", "origin_longitude": "37.802800"},
+        assignee=user,
+    )
+    facility = FacilityFactory(country="KP", latitude="39.180000", longitude="127.430000")
+    make_whereabouts(placed, facility=facility, country="KP", from_date=dt.date(2023, 7, 1))
+    closed = move_case(make_case(oblast=oblasts["UA-65"]), "closed")
+    for case in selectors.case_list(actor=user).filter(pk__in=[bare.pk, placed.pk, closed.pk]):
+        serializer = CaseListSerializer()
+        generic = drf_serializers.ModelSerializer.to_representation(serializer, case)
+        assert serializer.to_representation(case) == dict(generic)

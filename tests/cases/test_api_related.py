@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cases import services
 from cases.models import Relative, Whereabouts
+from tests.api_errors import assert_error
 from tests.factories.cases import (
     FacilityFactory,
     make_case,
@@ -25,17 +26,6 @@ pytestmark = pytest.mark.django_db
 CASES = "/api/v1/cases/"
 FACILITIES = "/api/v1/facilities/"
 OBLASTS = "/api/v1/oblasts/"
-
-
-def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) <= {"code", "detail", "fields"}
-    assert isinstance(body["code"], str)
-    assert isinstance(body["detail"], str)
-    if code is not None:
-        assert body["code"] == code
-    return body
 
 
 # ---------------------------------------------------------------------------------------------

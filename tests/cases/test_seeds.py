@@ -62,6 +62,7 @@ def _row_counts() -> dict[str, int]:
 # Reference data
 # ---------------------------------------------------------------------------------------------
 def test_load_seeds_second_run_changes_nothing() -> None:
+    Oblast.objects.all().delete()  # the suite preloads them; start from an empty registry
     first = _load_seeds()
     counts = _row_counts()
     facilities = list(Facility.objects.order_by("pk").values())
@@ -76,6 +77,7 @@ def test_load_seeds_second_run_changes_nothing() -> None:
 
 
 def test_oblasts_sync_loads_all_27_divisions_with_crimea_sevastopol_and_kyiv() -> None:
+    Oblast.objects.all().delete()  # the suite preloads them; start from an empty registry
     counts = seeding.oblasts_sync()
 
     assert counts.created == 27
