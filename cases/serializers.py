@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -473,12 +474,16 @@ class CaseListSerializer(serializers.ModelSerializer[Case]):
         return case_row(instance, _labels(get_language()))
 
 
-_DATETIME = serializers.DateTimeField()
 _DATE = serializers.DateField()
 
 
 def _datetime(value: Any) -> Any:
-    return None if value is None else _DATETIME.to_representation(value)
+    # What DRF's DateTimeField renders (ISO 8601 in the current time zone, "Z" for UTC),
+    # without its per-call settings lookups.
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _date(value: Any) -> Any:
