@@ -56,6 +56,73 @@ def case_list(*, actor: Viewer) -> QuerySet[Case]:
     )
 
 
+_WHEREABOUTS = "child__current_whereabouts__"
+CASE_ROW_COLUMNS: tuple[str, ...] = (
+    "id",
+    "number",
+    "status",
+    "priority",
+    "pathway",
+    "deported_on",
+    "deported_from",
+    "russian_citizenship_imposed",
+    "under_russian_guardianship",
+    "adopted_in_russia",
+    "listed_in_adoption_database",
+    "returned_on",
+    "closure_reason",
+    "closed_at",
+    "status_changed_at",
+    "version",
+    "is_synthetic",
+    "created_at",
+    "updated_at",
+    "assignee_id",
+    "assignee__username",
+    "child_id",
+    "child__given_name",
+    "child__family_name",
+    "child__patronymic",
+    "child__given_name_latin",
+    "child__family_name_latin",
+    "child__patronymic_latin",
+    "child__date_of_birth",
+    "child__date_of_birth_precision",
+    "child__sex",
+    "child__origin_oblast_id",
+    "child__origin_oblast__name_uk",
+    "child__origin_oblast__name_en",
+    "child__origin_settlement",
+    "child__origin_latitude",
+    "child__origin_longitude",
+    "child__is_synthetic",
+    "child__current_whereabouts_id",
+    *(
+        f"{_WHEREABOUTS}{name}"
+        for name in (
+            "country",
+            "region",
+            "settlement",
+            "from_date",
+            "to_date",
+            "latitude",
+            "longitude",
+            "facility_id",
+            "facility__name",
+            "facility__kind",
+            "facility__latitude",
+            "facility__longitude",
+        )
+    ),
+)
+
+
+def case_list_rows(queryset: QuerySet[Case]) -> QuerySet[Case, dict[str, Any]]:
+    """The columns a case list row shows, as plain values (no model instances): one query for
+    a page of any size. ``cases.serializers.case_row`` renders them."""
+    return queryset.values(*CASE_ROW_COLUMNS)
+
+
 def case_detail_queryset(*, actor: Viewer) -> QuerySet[Case]:
     """Visible cases with what a full record renders (aliases prefetched)."""
     return case_list(actor=actor).prefetch_related(
