@@ -2,7 +2,10 @@
 # runs the Celery worker and beat (see docker-compose.yml).
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
+# Production settings for every process in the image, manage.py included: they fail closed
+# without DJANGO_SECRET_KEY (manage.py alone would default to the development settings).
+ENV DJANGO_SETTINGS_MODULE=config.settings.base \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1

@@ -588,3 +588,9 @@ def test_ci_run_tests_on_postgresql_and_redis_then_on_sqlite():
     assert 'CI_DATABASE_URL="postgres://postgres@${PG_HOST}:${PG_PORT}/${CI_DATABASE}"' in text
     assert "CI_DATABASE=registry_ci" in text
     assert 'CI_REDIS_URL="redis://${REDIS_HOST}:${REDIS_PORT}/15"' in text
+
+
+def test_dockerfile_runs_every_process_on_the_production_settings():
+    """manage.py defaults to the development settings; the image must not."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "DJANGO_SETTINGS_MODULE=config.settings.base" in text

@@ -263,3 +263,27 @@ def test_env_example_names_every_environment_variable():
 
     missing = (settings_variables() | TOOLING_VARIABLES) - named
     assert not missing, f"add to .env.example: {sorted(missing)}"
+
+
+def test_settings_local_is_the_development_default_and_base_stays_closed(project):
+    """``manage.py`` defaults to ``config.settings.local`` (debug on, no key needed); the
+    production module imported the same way still refuses to start without a key."""
+    probe = (
+        "import config.settings.local as s, config.settings.base as b; "
+        "print(s.DEBUG, s.SECRET_KEY == b._DEV_SECRET_KEY)"
+    )
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(project), "HOME": str(project)}
+    local = subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
+        [sys.executable, "-c", probe],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert local.returncode == 0, local.stderr
+    assert local.stdout.split() == ["True", "True"]
+    assert run_settings(project).returncode != 0
+    manage = (ROOT / "manage.py").read_text(encoding="utf-8")
+    assert '"DJANGO_SETTINGS_MODULE", "config.settings.local"' in manage

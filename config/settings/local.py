@@ -1,0 +1,12 @@
+"""Development settings, the default of ``manage.py`` (as in cookiecutter-django).
+
+Debug is on unless ``DJANGO_DEBUG`` says otherwise, so a fresh checkout's commands (migrate,
+makemigrations, shell) run without inventing a secret key. Production processes (gunicorn,
+Celery, the container image) use ``config.settings.base``, which fails closed.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "1")
+
+from .base import *  # noqa: F403
