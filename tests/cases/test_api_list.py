@@ -178,11 +178,22 @@ def test_case_detail_unknown_query_parameter_is_400(api_client, db):
 def searchable(db: None) -> dict[str, Case]:
     return {
         "oleksandr": make_case(
-            child={"given_name": "Олександр", "family_name": "Вигаданенко", "sex": "male"},
+            # Every name fixed: a random patronymic (Олександрівна, say) would match the searches.
+            child={
+                "given_name": "Олександр",
+                "family_name": "Вигаданенко",
+                "patronymic": "Іванович",
+                "sex": "male",
+            },
             aliases=[{"name": "Шурик Підмінений", "kind": "changed", "seen_in": "Synthetic"}],
         ),
         "mariia": make_case(
-            child={"given_name": "Марія", "family_name": "Небувала", "sex": "female"}
+            child={
+                "given_name": "Марія",
+                "family_name": "Небувала",
+                "patronymic": "Петрівна",
+                "sex": "female",
+            }
         ),
     }
 
