@@ -155,6 +155,16 @@ class Place:
     longitude: Decimal
     weight: int = 1
 
+    def location(self) -> dict[str, Any]:
+        """The place as the location fields of a whereabouts record."""
+        return {
+            "country": self.country,
+            "region": self.region,
+            "settlement": self.settlement,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+        }
+
 
 def origin_places() -> dict[str, list[Place]]:
     """Settlements of origin by oblast code, from ``seeds/settlements.json``."""
@@ -214,16 +224,7 @@ DEMO_SEED = 20220224
 DEMO_NOTE = "Synthetic demo record {index:04d}: not a real child."
 _DEMO_NOTE_RE = re.compile(r"^Synthetic demo record (\d{4,}):")
 
-FORWARD: tuple[str, ...] = (
-    Status.REPORTED,
-    Status.VERIFYING,
-    Status.SEARCHING,
-    Status.LOCATED,
-    Status.RETURN_IN_PROGRESS,
-    Status.RETURNED,
-    Status.REHABILITATION,
-    Status.INTEGRATION,
-)
+FORWARD = workflow.FORWARD_PATH
 RETURNED_STATUSES = frozenset({Status.RETURNED, Status.REHABILITATION, Status.INTEGRATION})
 
 # Demo records cycle through these so any count above a dozen shows every status and phase.
@@ -572,13 +573,7 @@ class _DemoBuilder:
         if facility is not None:
             data["facility"] = facility
         elif place is not None:
-            data.update(
-                country=place.country,
-                region=place.region,
-                settlement=place.settlement,
-                latitude=place.latitude,
-                longitude=place.longitude,
-            )
+            data.update(place.location())
         # An earlier stay ends the day before the next one starts.
         previous = (
             case.child.whereabouts.filter(to_date__isnull=True).order_by("-from_date").first()

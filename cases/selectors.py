@@ -57,7 +57,8 @@ def case_list(*, actor: Viewer) -> QuerySet[Case]:
 
 
 _WHEREABOUTS = "child__current_whereabouts__"
-CASE_ROW_COLUMNS: tuple[str, ...] = (
+# The case's own columns a list row shows as they are (the API's list renders these unchanged).
+CASE_ROW_FIELDS: tuple[str, ...] = (
     "id",
     "number",
     "status",
@@ -77,6 +78,9 @@ CASE_ROW_COLUMNS: tuple[str, ...] = (
     "is_synthetic",
     "created_at",
     "updated_at",
+)
+CASE_ROW_COLUMNS: tuple[str, ...] = (
+    *CASE_ROW_FIELDS,
     "assignee_id",
     "assignee__username",
     "child_id",

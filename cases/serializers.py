@@ -8,6 +8,7 @@ touch the database beyond what ``cases.selectors`` already loaded.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -233,6 +234,13 @@ class WhereaboutsInputSerializer(StrictInputMixin, serializers.ModelSerializer[W
 # ---------------------------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------------------------
+def coordinate_field() -> serializers.DecimalField:
+    """A read-only latitude or longitude, rendered as a JSON number."""
+    return serializers.DecimalField(
+        max_digits=9, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
+    )
+
+
 class UserRefSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(read_only=True)
     username = serializers.CharField(read_only=True)
@@ -271,12 +279,8 @@ class FacilitySerializer(serializers.ModelSerializer[Facility]):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     country = serializers.CharField(source="country.code", read_only=True)
     country_name = serializers.CharField(source="country.name", read_only=True)
-    latitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
-    )
-    longitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
-    )
+    latitude = coordinate_field()
+    longitude = coordinate_field()
 
     class Meta:
         model = Facility
@@ -329,12 +333,8 @@ class WhereaboutsSummarySerializer(serializers.ModelSerializer[Whereabouts]):
 
 
 class WhereaboutsSerializer(WhereaboutsSummarySerializer):
-    latitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
-    )
-    longitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
-    )
+    latitude = coordinate_field()
+    longitude = coordinate_field()
     recorded_by = UserRefSerializer(read_only=True, allow_null=True)
 
     class Meta(WhereaboutsSummarySerializer.Meta):
@@ -398,12 +398,8 @@ class ChildSerializer(ChildSummarySerializer):
     """The child's full record."""
 
     aliases = AliasSerializer(many=True, read_only=True)
-    origin_latitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
-    )
-    origin_longitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
-    )
+    origin_latitude = coordinate_field()
+    origin_longitude = coordinate_field()
 
     class Meta(ChildSummarySerializer.Meta):
         fields = [
@@ -432,28 +428,10 @@ class CaseListSerializer(serializers.ModelSerializer[Case]):
     class Meta:
         model = Case
         fields = [
-            "id",
-            "number",
-            "status",
+            *selectors.CASE_ROW_FIELDS,
             "status_label",
             "phase",
             "phase_label",
-            "priority",
-            "pathway",
-            "deported_on",
-            "deported_from",
-            "russian_citizenship_imposed",
-            "under_russian_guardianship",
-            "adopted_in_russia",
-            "listed_in_adoption_database",
-            "returned_on",
-            "closure_reason",
-            "closed_at",
-            "status_changed_at",
-            "version",
-            "is_synthetic",
-            "created_at",
-            "updated_at",
             "assignee",
             "allowed_transitions",
             "child",
@@ -482,6 +460,15 @@ def _datetime(value: Any) -> Any:
 
 def _date(value: Any) -> Any:
     return None if value is None else _DATE.to_representation(value)
+
+
+def _plain(value: Any) -> Any:
+    """A column value as the declared fields render it: times and dates as ISO 8601 text."""
+    if isinstance(value, dt.datetime):
+        return _datetime(value)
+    if isinstance(value, dt.date):
+        return _date(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -573,28 +560,10 @@ def case_row(row: Mapping[str, Any], labels: _Labels | None = None) -> dict[str,
         row["child__patronymic_latin"],
     )
     return {
-        "id": row["id"],
-        "number": row["number"],
-        "status": status,
+        **{name: _plain(row[name]) for name in selectors.CASE_ROW_FIELDS},
         "status_label": labels.status[status],
         "phase": phase,
         "phase_label": labels.phase[phase],
-        "priority": row["priority"],
-        "pathway": row["pathway"],
-        "deported_on": _date(row["deported_on"]),
-        "deported_from": row["deported_from"],
-        "russian_citizenship_imposed": row["russian_citizenship_imposed"],
-        "under_russian_guardianship": row["under_russian_guardianship"],
-        "adopted_in_russia": row["adopted_in_russia"],
-        "listed_in_adoption_database": row["listed_in_adoption_database"],
-        "returned_on": _date(row["returned_on"]),
-        "closure_reason": row["closure_reason"],
-        "closed_at": _datetime(row["closed_at"]),
-        "status_changed_at": _datetime(row["status_changed_at"]),
-        "version": row["version"],
-        "is_synthetic": row["is_synthetic"],
-        "created_at": _datetime(row["created_at"]),
-        "updated_at": _datetime(row["updated_at"]),
         "assignee": None
         if row["assignee_id"] is None
         else {"id": row["assignee_id"], "username": row["assignee__username"]},

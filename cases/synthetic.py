@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 from faker.providers.person.uk_UA import Provider as UkrainianNames
 from tqdm import tqdm
 
-from . import names, services
+from . import names, services, workflow
 from .models import (
     AliasKind,
     Case,
@@ -109,16 +109,7 @@ PATHWAY_WEIGHTS: dict[str, int] = {
 EXACT, MONTH = DatePrecision.EXACT.value, DatePrecision.MONTH.value
 YEAR, ESTIMATED = DatePrecision.YEAR.value, DatePrecision.ESTIMATED.value
 PRECISION_WEIGHTS: dict[str, int] = {EXACT: 70, MONTH: 12, YEAR: 10, ESTIMATED: 8}
-FORWARD: tuple[str, ...] = (
-    REPORTED,
-    VERIFYING,
-    SEARCHING,
-    LOCATED,
-    RETURN_IN_PROGRESS,
-    RETURNED,
-    REHABILITATION,
-    INTEGRATION,
-)
+FORWARD = workflow.FORWARD_PATH
 _FORWARD_INDEX = {status: index for index, status in enumerate(FORWARD)}
 # Share of cases with at least one known whereabouts, by status (the rest: 90%).
 WHEREABOUTS_SHARE: dict[str, float] = {REPORTED: 0.3, VERIFYING: 0.5}
@@ -403,13 +394,7 @@ class SyntheticGenerator:
                 stay["facility_id"], stay["country"] = rng.choice(self.facilities)
             else:
                 place: Place = self.destinations.pick(rng)
-                stay.update(
-                    country=place.country,
-                    region=place.region,
-                    settlement=place.settlement,
-                    latitude=place.latitude,
-                    longitude=place.longitude,
-                )
+                stay.update(place.location())
             draft.stays.append(stay)
         if returned_on is not None:
             child = draft.child

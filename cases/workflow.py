@@ -114,6 +114,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
 )
 
+# The way forward, first report to integration: the order demo and synthetic data walk cases.
+FORWARD_PATH: tuple[str, ...] = tuple(s for s in _ORDER if s != Status.CLOSED)
+
 _BY_PAIR: dict[tuple[str, str], Transition] = {(t.source, t.target): t for t in TRANSITIONS}
 
 

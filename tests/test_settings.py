@@ -57,7 +57,7 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run_settings(project: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def run_settings(project: Path, probe: str = PROBE, **env: str) -> subprocess.CompletedProcess[str]:
     clean_env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "PYTHONPATH": str(project),
@@ -67,7 +67,7 @@ def run_settings(project: Path, **env: str) -> subprocess.CompletedProcess[str]:
         **env,
     }
     return subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", probe],
         cwd=project,
         env=clean_env,
         capture_output=True,
@@ -272,16 +272,7 @@ def test_settings_local_is_the_development_default_and_base_stays_closed(project
         "import config.settings.local as s, config.settings.base as b; "
         "print(s.DEBUG, s.SECRET_KEY == b._DEV_SECRET_KEY)"
     )
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(project), "HOME": str(project)}
-    local = subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
-        [sys.executable, "-c", probe],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    local = run_settings(project, probe)
     assert local.returncode == 0, local.stderr
     assert local.stdout.split() == ["True", "True"]
     assert run_settings(project).returncode != 0
