@@ -5,13 +5,21 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import OperationalError
 
 from . import services
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="cases.case_follow_ups_schedule", acks_late=True, max_retries=5)
+@shared_task(
+    name="cases.case_follow_ups_schedule",
+    acks_late=True,
+    # Only a database that is briefly unreachable is worth retrying; a missing case is not.
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def case_follow_ups_schedule(case_id: int) -> int:
     """Schedule the 30/90/180-day follow-ups of a case that entered ``returned``."""
     written = services.case_follow_ups_schedule(case_id=case_id)
