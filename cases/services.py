@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from config.errors import ValidationFailed, django_validation_fields
+from config.errors import Conflict, NotFound, ValidationFailed, django_validation_fields
 
 from . import names, workflow
 from .exceptions import CaseNotFound, OpenCaseExists, StaleVersion, TransitionNotAllowed
@@ -299,11 +299,14 @@ def case_numbers_allocate(*, year: int, count: int = 1) -> list[str]:
     return [f"UA-{year:04d}-{n:06d}" for n in range(first, first + count)]
 
 
-def _case_check(case: Case, errors: dict[str, list[str]] | None = None) -> None:
-    errors = errors if errors is not None else {}
+def _case_check(case: Case, *, date_of_birth: dt.date | None) -> None:
+    """The case's own rules; ``date_of_birth`` is the child's, as it will be after the write."""
+    errors: dict[str, list[str]] = {}
     _not_in_future(errors, "deported_on", case.deported_on)
+    if case.assignee is not None and not case.assignee.is_active:
+        errors.setdefault("assignee", []).append(_("Only an active account can be assigned."))
     _raise(errors)
-    _check_birth_before_deportation(case.child.date_of_birth, case.deported_on, field="deported_on")
+    _check_birth_before_deportation(date_of_birth, case.deported_on, field="deported_on")
 
 
 @transaction.atomic
@@ -345,7 +348,7 @@ def case_create(
         **data,
     )
     case.number = case_numbers_allocate(year=timezone.localdate(now).year)[0]
-    _case_check(case)
+    _case_check(case, date_of_birth=child.date_of_birth)
     _full_clean(case, exclude=["child", "created_by", "assignee"])
     try:
         with transaction.atomic():
@@ -397,12 +400,22 @@ def case_update(
     locked = _lock_case(case.pk)
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion()
-    child_changed = child_update(child=locked.child, data=child_data) if child_data else []
+    child = locked.child
+    old_birth = child.date_of_birth
+    new_birth = (child_data or {}).get("date_of_birth", old_birth)
     changed = _assign(locked, data)
+    if changed:
+        _case_check(locked, date_of_birth=new_birth)
+        _full_clean(locked, exclude=["child", "created_by", "assignee"])
+    # A correction may move the birth date and the date taken together. Each row is checked
+    # against the other as stored (by the service and, on PostgreSQL, by triggers), so write
+    # first the one that is consistent with the other's stored value: one always is.
+    case_first = old_birth is None or locked.deported_on is None or old_birth <= locked.deported_on
+    if changed and case_first:
+        locked.save()
+    child_changed = child_update(child=child, data=child_data) if child_data else []
     if not changed and not child_changed:
         return locked
-    _case_check(locked)
-    _full_clean(locked, exclude=["child", "created_by", "assignee"])
     locked.version += 1
     locked.save()
     return locked
@@ -539,6 +552,15 @@ def follow_up_complete(
     if not outcome:
         errors["outcome"] = [_("Record the outcome of the check.")]
     _raise(errors)
+    locked = FollowUp.objects.select_for_update().filter(pk=follow_up.pk).first()
+    if locked is None:
+        raise NotFound(_("No such follow-up."))
+    if locked.completed_on is not None:
+        # A check happened once; its record is evidence and is not rewritten.
+        raise Conflict(
+            _("This follow-up was already completed."),
+            fields={"completed_on": [_("Already completed.")]},
+        )
     follow_up.outcome = outcome
     follow_up.completed_on = completed_on
     follow_up.notes = notes or follow_up.notes

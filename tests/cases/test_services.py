@@ -773,3 +773,75 @@ def test_oblast_upsert_is_idempotent(oblasts):
     _, changed = services.oblast_upsert(code="UA-14", name_uk="Донецька область", name_en="X")
     assert changed
     refused_on("code", lambda: services.oblast_upsert(code="UA-999", name_uk="x", name_en="x"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules found in review: each enforced by the service, whichever door calls it
+# ---------------------------------------------------------------------------------------------
+def test_follow_up_complete_refuses_a_second_completion(
+    oblasts, django_capture_on_commit_callbacks
+):
+    from config.errors import Conflict
+    from tests.factories.cases import make_case
+
+    case = make_case(oblast=oblasts["UA-14"])
+    with django_capture_on_commit_callbacks(execute=True):
+        case = move_case(
+            case, "verifying", "searching", "located", "return_in_progress", "returned"
+        )
+    follow_up = case.follow_ups.order_by("due_on").first()
+    services.follow_up_complete(
+        follow_up=follow_up, actor=None, outcome="well", completed_on=dt.date(2024, 2, 20)
+    )
+    with pytest.raises(Conflict) as caught:
+        services.follow_up_complete(
+            follow_up=follow_up, actor=None, outcome="concerns", completed_on=dt.date(2024, 2, 21)
+        )
+    assert "completed_on" in caught.value.fields
+    follow_up.refresh_from_db()
+    assert (follow_up.outcome, follow_up.completed_on) == ("well", dt.date(2024, 2, 20))
+
+
+def test_case_create_and_update_refuse_an_inactive_assignee(oblasts):
+    from tests.factories.accounts import UserFactory
+    from tests.factories.cases import make_case
+
+    gone = UserFactory(is_active=False)
+    with pytest.raises(ValidationFailed) as caught:
+        make_case(oblast=oblasts["UA-14"], assignee=gone)
+    assert "assignee" in caught.value.fields
+    case = make_case(oblast=oblasts["UA-14"])
+    with pytest.raises(ValidationFailed) as caught:
+        services.case_update(case=case, actor=None, data={"assignee": gone})
+    assert "assignee" in caught.value.fields
+    case.refresh_from_db()
+    assert case.assignee_id is None
+
+
+@pytest.mark.parametrize(
+    ("date_of_birth", "deported_on"),
+    [
+        (dt.date(2022, 9, 1), dt.date(2023, 1, 10)),  # both later than stored
+        (dt.date(2009, 1, 1), dt.date(2010, 6, 1)),  # both earlier than stored
+    ],
+)
+def test_case_update_moves_birth_and_deportation_dates_together(
+    oblasts, date_of_birth, deported_on
+):
+    from tests.factories.cases import make_case
+
+    case = make_case(
+        oblast=oblasts["UA-14"],
+        child={"date_of_birth": dt.date(2012, 5, 17)},
+        deported_on=dt.date(2022, 6, 1),
+    )
+    updated = services.case_update(
+        case=case,
+        actor=None,
+        data={"deported_on": deported_on},
+        child_data={"date_of_birth": date_of_birth},
+    )
+    updated.refresh_from_db()
+    updated.child.refresh_from_db()
+    assert (updated.child.date_of_birth, updated.deported_on) == (date_of_birth, deported_on)
+    assert updated.version == 2
