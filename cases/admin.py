@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.models import User
-from config.errors import DomainError
+from config.errors import DomainError, NotFound
 
 from . import selectors, services, workflow
 from .exceptions import StaleVersion, TransitionNotAllowed
@@ -884,7 +884,9 @@ class FacilityAdmin(ServiceBackedAdmin):
         self, request: HttpRequest, obj: Facility, form: FacilityAdminForm, change: bool
     ) -> Facility:
         # The form already wrote its values onto ``obj``; the service compares a fresh copy.
-        current = Facility.objects.get(pk=obj.pk) if change else None
+        current = selectors.facility_list().filter(pk=obj.pk).first() if change else None
+        if change and current is None:
+            raise NotFound(gettext("The facility no longer exists."))
         return services.facility_save(facility=current, data=form.facility_data())
 
 

@@ -220,7 +220,8 @@ class ChildAlias(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        # No name here: __str__ ends up in the admin's history, which outlives the alias.
+        return f"{self.get_kind_display()} #{self.pk}"
 
 
 class Priority(models.TextChoices):
@@ -423,7 +424,8 @@ class Relative(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_relationship_display()}: {self.family_name} {self.given_name}"
+        # No name here: __str__ ends up in the admin's history, which outlives the relative.
+        return f"{self.get_relationship_display()} #{self.pk}"
 
 
 class FacilityKind(models.TextChoices):

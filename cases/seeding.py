@@ -280,9 +280,9 @@ def demo_indexes_present() -> set[int]:
 def demo_cases_load(*, count: int) -> SeedCounts:
     """Make sure demo records 0 to ``count - 1`` exist; returns what was created.
 
-    Each record is written in its own transaction, so a returned case's follow-ups are scheduled
-    when that transaction commits (``delay_on_commit``) and a failure leaves no half-made case.
-    Needs the oblasts and facilities loaded first.
+    Each record is written whole in its own transaction: its follow-ups are scheduled and the
+    due ones completed inside it (not left to a worker that may not run yet), so a failure
+    leaves no half-made case. Needs the oblasts and facilities loaded first.
     """
     counts = SeedCounts()
     present = demo_indexes_present()
@@ -294,7 +294,9 @@ def demo_cases_load(*, count: int) -> SeedCounts:
             continue
         with transaction.atomic():
             case = builder.build(index)
-        builder.complete_due_follow_ups(case)
+            if case.returned_on is not None:
+                services.case_follow_ups_schedule(case_id=case.pk)
+            builder.complete_due_follow_ups(case)
         counts.created += 1
     return counts
 

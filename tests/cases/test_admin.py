@@ -640,3 +640,21 @@ def test_facility_admin_saves_through_the_service(admin_client):
     assert facility.region == "Other"
     delete = admin_client.get(reverse("admin:cases_facility_delete", args=[facility.pk]))
     assert delete.status_code == 403
+
+
+def test_admin_history_keeps_no_names_of_relatives_or_aliases(oblasts):
+    """The admin's change messages live on after a relative or alias is removed, so the
+    objects they name must not carry personal names."""
+    from cases.models import ChildAlias, Relative
+    from tests.factories.cases import make_case, make_relative
+
+    case = make_case(
+        oblast=oblasts["UA-14"],
+        aliases=[{"name": "Вигадана Особа", "kind": "changed", "seen_in": "Synthetic"}],
+    )
+    relative = make_relative(case, given_name="Зоряна", family_name="Вигаданенко")
+    alias = ChildAlias.objects.get(child=case.child)
+    for text in (str(relative), str(alias)):
+        assert "Зоряна" not in text
+        assert "Вигад" not in text
+    assert str(Relative.objects.get(pk=relative.pk)).endswith(f"#{relative.pk}")
