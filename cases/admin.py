@@ -54,6 +54,7 @@ from .forms import (
 )
 from .models import (
     Case,
+    CaseQuerySet,
     Child,
     ChildAlias,
     Facility,
@@ -63,7 +64,6 @@ from .models import (
     Service,
     StatusChange,
     Whereabouts,
-    distance_km,
 )
 from .selectors import TimelineEntry
 from .workflow import Phase, Status
@@ -411,7 +411,7 @@ class PhaseFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
         if value in Phase.values:
-            return queryset.filter(status__in=workflow.statuses_in_phase(value))
+            return cast(CaseQuerySet, queryset).in_phase(value)
         return queryset
 
 
@@ -703,7 +703,8 @@ class CaseAdmin(ServiceBackedAdmin):
         current = child.current_whereabouts
         if current is None:
             return "-"
-        km = distance_km(child.origin_latitude, child.origin_longitude, *current.coordinates)
+        current.child = child  # at hand already: no query back to it
+        km = current.distance_from_home_km()
         return gettext("%(km)s km") % {"km": f"{km:,.0f}"} if km is not None else "-"
 
     # --- saves -------------------------------------------------------------------------------

@@ -8,10 +8,10 @@ values are a 400 naming the parameter (django-filter's form errors, rendered by 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_filters import rest_framework as filters
@@ -19,13 +19,10 @@ from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
 from . import selectors
-from .models import Case, Facility, FacilityKind, Priority
-from .workflow import Phase, Status, statuses_in_phase
+from .models import MAX_ID, Case, CaseQuerySet, Facility, FacilityKind, Priority
+from .workflow import Phase, Status
 
 _F = TypeVar("_F", bound=filters.Filter)
-
-# The largest primary key the database can hold (BigAutoField).
-MAX_ID = 2**63 - 1
 
 
 class CountryCodeField(forms.CharField):
@@ -166,7 +163,7 @@ class CaseFilterSet(filters.FilterSet):
         fields: list[str] = []
 
     def filter_phase(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
-        return queryset.filter(status__in=statuses_in_phase(value))
+        return cast(CaseQuerySet, queryset).in_phase(value)
 
     def filter_search(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         return selectors.case_search(queryset, value)
@@ -189,7 +186,4 @@ class FacilityFilterSet(filters.FilterSet):
     def filter_search(
         self, queryset: QuerySet[Facility], name: str, value: str
     ) -> QuerySet[Facility]:
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(name_latin__icontains=value))
+        return selectors.facility_search(queryset, value)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
 EARTH_RADIUS_KM = 6371.0088
+# The largest primary key the database can hold (BigAutoField): ids beyond it are not ids.
+MAX_ID = 2**63 - 1
 
 
 def distance_km(

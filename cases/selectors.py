@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from . import names
+from . import names, workflow
 from .exceptions import CaseNotFound
 from .models import (
     Case,
@@ -183,6 +183,14 @@ def facility_list() -> QuerySet[Facility]:
     return Facility.objects.order_by("name", "id")
 
 
+def facility_search(queryset: QuerySet[Facility], query: str) -> QuerySet[Facility]:
+    """Facilities whose name (as written, or in Latin) contains ``query``."""
+    query = query.strip()
+    if not query:
+        return queryset
+    return queryset.filter(Q(name__icontains=query) | Q(name_latin__icontains=query))
+
+
 def oblast_list() -> QuerySet[Oblast]:
     return Oblast.objects.order_by("code")
 
@@ -287,3 +295,21 @@ def children_search(*, query: str) -> QuerySet[Child]:
     for term in names.query_terms(query):
         condition &= Q(search_text__contains=term)
     return Child.objects.filter(condition) if condition else Child.objects.none()
+
+
+def returned_cases_missing_follow_ups() -> list[int]:
+    """Returned cases whose scheduled follow-ups are not all there (a lost task, say)."""
+    # Count the scheduled days present: any one missing (not only the last) needs a catch-up.
+    return list(
+        Case.objects.filter(returned_on__isnull=False)
+        .exclude(status=workflow.Status.CLOSED)
+        .annotate(
+            scheduled=Count(
+                "follow_ups",
+                filter=Q(follow_ups__days_after_return__in=workflow.FOLLOW_UP_DAYS),
+            )
+        )
+        .filter(scheduled__lt=len(workflow.FOLLOW_UP_DAYS))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

@@ -23,6 +23,7 @@ from rest_framework import serializers
 
 from . import selectors, services
 from .models import (
+    MAX_ID,
     AliasKind,
     Case,
     Child,
@@ -34,8 +35,6 @@ from .models import (
     distance_km,
 )
 from .workflow import ClosureReason, Phase, Status, Transition, phase_of, transitions_from
-
-MAX_ID = 2**63 - 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,10 +439,7 @@ class CaseListSerializer(serializers.ModelSerializer[Case]):
 
     @extend_schema_field(TransitionOptionSerializer(many=True))
     def get_allowed_transitions(self, case: Case) -> list[dict[str, Any]]:
-        return [
-            {"target": t.target, "label": str(t.label), "requires": list(t.requires)}
-            for t in transitions_from(case.status)
-        ]
+        return allowed_transitions(case.status)
 
 
 _DATE = serializers.DateField()
@@ -498,6 +494,13 @@ def _labels(language: str | None) -> _Labels:
 @lru_cache(maxsize=1024)
 def _country_name(code: str, language: str | None) -> str:
     return str(countries.name(code))
+
+
+def allowed_transitions(status: str, labels: _Labels | None = None) -> list[dict[str, Any]]:
+    """The moves the workflow offers from ``status``, labelled in the current language (copies:
+    the cached lists are never handed out)."""
+    labels = labels or _labels(get_language())
+    return [{**t, "requires": list(t["requires"])} for t in labels.transitions[status]]
 
 
 def _origin_oblast(row: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -567,9 +570,7 @@ def case_row(row: Mapping[str, Any], labels: _Labels | None = None) -> dict[str,
         "assignee": None
         if row["assignee_id"] is None
         else {"id": row["assignee_id"], "username": row["assignee__username"]},
-        "allowed_transitions": [
-            {**t, "requires": list(t["requires"])} for t in labels.transitions[status]
-        ],
+        "allowed_transitions": allowed_transitions(status, labels),
         "child": {
             "id": row["child_id"],
             "given_name": row["child__given_name"],

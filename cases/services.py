@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -521,24 +520,6 @@ def case_follow_ups_schedule(*, case_id: int) -> list[FollowUp]:
             follow_up.save(update_fields=["due_on"])
         written.append(follow_up)
     return written
-
-
-def returned_cases_missing_follow_ups() -> list[int]:
-    """Returned cases whose scheduled follow-ups are not all there (a lost task, say)."""
-    # Count the scheduled days present: any one missing (not only the last) needs a catch-up.
-    return list(
-        Case.objects.filter(returned_on__isnull=False)
-        .exclude(status=Status.CLOSED)
-        .annotate(
-            scheduled=Count(
-                "follow_ups",
-                filter=Q(follow_ups__days_after_return__in=workflow.FOLLOW_UP_DAYS),
-            )
-        )
-        .filter(scheduled__lt=len(workflow.FOLLOW_UP_DAYS))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
 
 
 @transaction.atomic

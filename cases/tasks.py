@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from . import services
+from . import selectors, services
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def case_follow_ups_schedule(case_id: int) -> int:
 @shared_task(name="cases.follow_ups_catch_up")
 def follow_ups_catch_up() -> int:
     """Periodic tick: schedule follow-ups a lost or failed task left unscheduled."""
-    case_ids = services.returned_cases_missing_follow_ups()
+    case_ids = selectors.returned_cases_missing_follow_ups()
     for case_id in case_ids:
         services.case_follow_ups_schedule(case_id=case_id)
     logger.info("follow_ups_catch_up cases=%s", len(case_ids))

@@ -789,7 +789,7 @@ def test_follow_up_complete_refuses_a_second_completion(
         case = move_case(
             case, "verifying", "searching", "located", "return_in_progress", "returned"
         )
-    follow_up = case.follow_ups.order_by("due_on").first()
+    follow_up = case.follow_ups.order_by("due_on")[0]
     services.follow_up_complete(
         follow_up=follow_up, actor=None, outcome="well", completed_on=dt.date(2024, 2, 20)
     )

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.conf import settings
 
-from cases import services, tasks
+from cases import selectors, services, tasks
 from cases.exceptions import CaseNotFound
 from cases.models import Case, FollowUp
 from cases.workflow import FOLLOW_UP_DAYS, Status
@@ -54,7 +54,7 @@ def test_follow_ups_catch_up_fills_any_single_gap(missing):
     case = returned_without_follow_ups()
     services.case_follow_ups_schedule(case_id=case.pk)
     FollowUp.objects.filter(case=case, days_after_return=missing).delete()
-    assert services.returned_cases_missing_follow_ups() == [case.pk]
+    assert selectors.returned_cases_missing_follow_ups() == [case.pk]
     assert tasks.follow_ups_catch_up() == 1
     assert days_of(case) == list(FOLLOW_UP_DAYS)
     assert tasks.follow_ups_catch_up() == 0
