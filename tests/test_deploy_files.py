@@ -594,3 +594,16 @@ def test_dockerfile_runs_every_process_on_the_production_settings():
     """manage.py defaults to the development settings; the image must not."""
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "DJANGO_SETTINGS_MODULE=config.settings.base" in text
+
+
+def test_gunicorn_access_log_keeps_no_query_string_or_referrer(compose):
+    """Searches carry children's names in the query string; the access log must not."""
+    namespace: dict[str, Any] = {}
+    exec((ROOT / "config" / "gunicorn.py").read_text(encoding="utf-8"), namespace)  # noqa: S102
+    log_format = namespace["access_log_format"]
+    assert namespace["accesslog"] == "-"
+    assert "%(U)s" in log_format
+    for leaky in ("%(r)s", "%(q)s", "%(f)s", "%(u)s"):
+        assert leaky not in log_format
+    assert "--config config/gunicorn.py" in command_text(compose["services"]["web"])
+    assert "config/gunicorn.py" in (ROOT / "Dockerfile").read_text(encoding="utf-8")
