@@ -24,7 +24,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models
 from django.db.models import QuerySet
@@ -311,6 +311,27 @@ class RelativeInline(ChildRecordInline, admin.StackedInline):
         services.relative_delete(relative=instance)
 
 
+class PreloadedAutocompleteSelect(AutocompleteSelect):
+    """The admin's autocomplete, labelling selected values from ``preloaded`` (filled once per
+    formset) instead of one query per inline row; unknown values fall back to Django's lookup."""
+
+    preloaded: dict[str, str]
+
+    def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
+        selected = {str(v) for v in value if str(v) not in self.choices.field.empty_values}
+        labels = getattr(self, "preloaded", {})
+        if not selected <= labels.keys():
+            return super().optgroups(name, value, attr)
+        options: list[Any] = []
+        if not self.is_required and not self.allow_multiple_selected:
+            options.append(self.create_option(name, "", "", False, 0))
+        for option_value in sorted(selected):
+            options.append(
+                self.create_option(name, option_value, labels[option_value], True, len(options))
+            )
+        return [(None, options, 0)]
+
+
 class WhereaboutsInline(ChildRecordInline, admin.StackedInline):
     model = Whereabouts
     fields = [
@@ -329,6 +350,29 @@ class WhereaboutsInline(ChildRecordInline, admin.StackedInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Whereabouts]:
         return super().get_queryset(request).select_related("facility", "recorded_by")
+
+    def formfield_for_foreignkey(
+        self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.name == "facility":
+            kwargs["widget"] = PreloadedAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        widget = formset.form.base_fields["facility"].widget
+        inner = getattr(widget, "widget", widget)
+        if isinstance(inner, PreloadedAutocompleteSelect):
+            # One query labels every row's facility (the change page's query count stays flat).
+            places = (
+                selectors.facility_list().filter(whereabouts__child_id=obj.child_id).distinct()
+                if obj is not None and getattr(obj, "child_id", None)
+                else selectors.facility_list().none()
+            )
+            inner.preloaded = {str(place.pk): str(place) for place in places}
+        return formset
 
     def create(self, form: Any, ctx: InlineSave) -> Whereabouts:
         data = self.service_data(form, changed_only=False)

@@ -658,3 +658,28 @@ def test_admin_history_keeps_no_names_of_relatives_or_aliases(oblasts):
         assert "Зоряна" not in text
         assert "Вигад" not in text
     assert str(Relative.objects.get(pk=relative.pk)).endswith(f"#{relative.pk}")
+
+
+def test_case_change_page_query_count_does_not_grow_with_whereabouts(admin_client, case):
+    """Each whereabouts row with a facility used to cost one more query (its label)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories.cases import FacilityFactory, make_whereabouts
+
+    def page_queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = admin_client.get(change_url(case))
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    first = FacilityFactory(country="RU")
+    make_whereabouts(case, facility=first, country="RU", from_date=dt.date(2022, 7, 1))
+    admin_client.get(change_url(case))  # warm per-process caches (content types, session)
+    one_row = page_queries()
+    for month in (8, 9, 10, 11):
+        place = FacilityFactory(country="RU")
+        make_whereabouts(case, facility=place, country="RU", from_date=dt.date(2022, month, 1))
+    page = admin_client.get(change_url(case)).content.decode()
+    assert first.name in page  # labels still shown
+    assert page_queries() == one_row
