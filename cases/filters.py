@@ -18,6 +18,8 @@ from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
+from config.api import FilterSet
+
 from . import selectors
 from .models import MAX_ID, Case, CaseQuerySet, Facility, FacilityKind, Priority
 from .workflow import Phase, Status
@@ -93,7 +95,7 @@ class DateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
 
-class CaseFilterSet(filters.FilterSet):
+class CaseFilterSet(FilterSet):
     status = filters.MultipleChoiceFilter(
         choices=Status.choices, help_text=_("Workflow status; repeat the parameter for several.")
     )
@@ -169,7 +171,7 @@ class CaseFilterSet(filters.FilterSet):
         return selectors.case_search(queryset, value)
 
 
-class FacilityFilterSet(filters.FilterSet):
+class FacilityFilterSet(FilterSet):
     country = _documented(
         CountryFilter(help_text=_("ISO 3166-1 alpha-2 code of the facility's country.")),
         COUNTRY_SCHEMA,

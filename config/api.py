@@ -7,13 +7,18 @@ never silently ignored.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django import forms
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import pagination
 from rest_framework.filters import OrderingFilter
@@ -73,6 +78,56 @@ class CursorPagination(pagination.CursorPagination):
 
     def query_params(self) -> set[str]:
         return {self.cursor_query_param, self.page_size_query_param}
+
+
+class FilterSet(filters.FilterSet):
+    """django-filter's FilterSet without its two deep copies per request.
+
+    django-filter deep-copies every declared filter for each request and builds a new form
+    class from the copies; on the case list that was a tenth of the request. Here each request
+    takes shallow copies of the filters (each gets its own ``parent`` and ``model``; their
+    declared arguments are never mutated) and the form class is built once per FilterSet. The
+    form's fields are still copied per form instance, as Django's forms always do. Because
+    the form is built without a request, a filter's ``queryset`` may not depend on one.
+    """
+
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: QuerySet[Any] | None = None,
+        *,
+        request: Any = None,
+        prefix: str | None = None,
+    ) -> None:
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {name: copy.copy(f) for name, f in self.base_filters.items()}
+        for filter_ in self.filters.values():
+            filter_.model = queryset.model
+            filter_.parent = self
+            if filter_.method is not None:
+                filter_.method = filter_.method  # binds a FilterMethod to this copy
+
+    def get_form_class(self) -> type[forms.Form]:
+        cls = type(self)
+        form_class: type[forms.Form] | None = cls.__dict__.get("_form_class")
+        if form_class is None:
+            for name, filter_ in cls.base_filters.items():
+                if callable(getattr(filter_, "queryset", None)):
+                    raise ImproperlyConfigured(
+                        f"{cls.__name__}.{name}: a queryset that depends on the request "
+                        "cannot be used with a form built once per FilterSet."
+                    )
+                filter_.model = self._meta.model  # labels are derived from the model
+            fields = {name: f.field for name, f in cls.base_filters.items()}
+            form_class = type(f"{cls.__name__}Form", (self._meta.form,), fields)
+            cls._form_class = form_class
+        return form_class
 
 
 class StrictFilterBackend(DjangoFilterBackend):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import migrations
+from django.db.models import lookups
 
 
 class RunSQLOnPostgres(migrations.RunSQL):
@@ -25,3 +26,15 @@ class RunSQLOnPostgres(migrations.RunSQL):
     ) -> None:
         if schema_editor.connection.vendor == "postgresql":
             super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+class InArray(lookups.In):
+    """``InArray(F("field"), [...])``: membership in a list sent as one array parameter on
+    PostgreSQL (``= ANY(%s)``), so the statement's text does not grow with the list and compiles
+    in constant time. Elsewhere it is the ordinary ``IN (...)``."""
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = [v for v in self.rhs if v is not None]
+        db_type = self.lhs.output_field.cast_db_type(connection)
+        return f"{lhs} = ANY(%s::{db_type}[])", [*lhs_params, values]

@@ -1,0 +1,74 @@
+"""Shared plumbing in ``config``: the FilterSet base and the array membership lookup."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+
+from cases.filters import CaseFilterSet
+from cases.models import Case
+from config.db import InArray
+from tests.factories.cases import make_case, move_case
+
+pytestmark = pytest.mark.django_db
+
+
+def test_filterset_builds_its_form_class_once():
+    first = CaseFilterSet(data={"phase": "repatriation"}, queryset=Case.objects.all())
+    second = CaseFilterSet(data={"phase": "closed"}, queryset=Case.objects.all())
+    assert first.get_form_class() is second.get_form_class()
+    # ...while each form instance holds its own fields and data.
+    assert first.form.fields["phase"] is not second.form.fields["phase"]
+    assert first.form.is_valid()
+    assert second.form.is_valid()
+    assert first.form.cleaned_data["phase"] == "repatriation"
+    assert second.form.cleaned_data["phase"] == "closed"
+
+
+def test_filterset_copies_are_bound_to_their_own_filterset():
+    first = CaseFilterSet(data={"phase": "closed"}, queryset=Case.objects.all())
+    second = CaseFilterSet(data={}, queryset=Case.objects.all())
+    assert first.filters["phase"] is not second.filters["phase"]
+    assert first.filters["phase"].parent is first
+    assert second.filters["phase"].parent is second
+    # A method filter calls the method of the FilterSet it belongs to.
+    assert first.filters["phase"].filter.f is first.filters["phase"]
+    assert not hasattr(CaseFilterSet.base_filters["phase"], "parent")
+
+
+def test_filterset_filters_with_method_and_plain_filters():
+    open_case = make_case()
+    closed = move_case(make_case(), "closed")
+    filterset = CaseFilterSet(
+        data={"phase": "closed"}, queryset=Case.objects.filter(pk__in=[open_case.pk, closed.pk])
+    )
+    assert filterset.is_valid(), filterset.errors
+    assert [case.pk for case in filterset.qs] == [closed.pk]
+
+
+def test_filterset_invalid_value_is_an_error_of_its_own_form():
+    bad = CaseFilterSet(data={"phase": "nowhere"}, queryset=Case.objects.all())
+    good = CaseFilterSet(data={"phase": "closed"}, queryset=Case.objects.all())
+    assert not bad.is_valid()
+    assert "phase" in bad.errors
+    assert good.is_valid()
+
+
+def test_in_array_matches_like_in():
+    cases = [make_case() for _ in range(3)]
+    wanted = [cases[0].child_id, cases[2].child_id]
+    found = Case.objects.filter(InArray(F("child_id"), wanted)).order_by("pk")
+    assert list(found) == [cases[0], cases[2]]
+    assert not Case.objects.filter(InArray(F("child_id"), [])).exists()
+
+
+@pytest.mark.postgres
+def test_in_array_sends_one_parameter_on_postgres():
+    ids = list(range(1, 301))
+    with CaptureQueriesContext(connection) as ctx:
+        list(Case.objects.filter(InArray(F("child_id"), ids)))
+    sql = ctx.captured_queries[-1]["sql"]
+    assert "= ANY(" in sql
+    assert " IN (" not in sql
