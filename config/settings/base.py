@@ -52,7 +52,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_countries",
+    "rest_framework_api_key",
     "accounts",
+    "audit",
+    "idempotency",
     "cases",
 ]
 
@@ -170,7 +173,9 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "static")
 # ---------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first, so an anonymous request is told how to authenticate (401, not 403).
+        # Header schemes first, so an anonymous request is told how to authenticate (401,
+        # not 403).
+        "accounts.authentication.APIKeyAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

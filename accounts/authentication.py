@@ -1,0 +1,54 @@
+"""API key authentication for partner systems: ``Authorization: Api-Key <prefix>.<secret>``.
+
+A valid key authenticates as its service account (``request.user``) with the key itself as
+``request.auth``, so visibility, roles and the audit trail treat systems exactly like people.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from .models import OrganizationAPIKey, User
+
+KEYWORD = "Api-Key"
+
+
+class APIKeyAuthentication(authentication.BaseAuthentication):
+    keyword = KEYWORD
+
+    def authenticate(self, request: Request) -> tuple[User, OrganizationAPIKey] | None:
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].decode("latin-1").lower() != self.keyword.lower():
+            return None
+        if len(parts) != 2:  # noqa: PLR2004 - "Api-Key <key>"
+            raise exceptions.AuthenticationFailed(
+                _("Invalid API key header: send `Authorization: Api-Key <key>`.")
+            )
+        try:
+            key = parts[1].decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise exceptions.AuthenticationFailed(_("Invalid API key.")) from exc
+        # Imported here: DRF loads this class while ``config.errors`` (which the services use)
+        # is still importing DRF.
+        from .services import api_key_authenticate
+
+        api_key = api_key_authenticate(key=key, request=request)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked API key."))
+        return api_key.service_account, api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def request_api_key(request: Any) -> OrganizationAPIKey | None:
+    """The API key a DRF request authenticated with, if any."""
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, OrganizationAPIKey) else None

@@ -1,0 +1,75 @@
+"""What each role may do: one table, read by the services (which enforce it), the admin (which
+shows only what is allowed) and the API.
+
+Scope rules (which cases an actor sees at all) live in ``cases.selectors``; this table says
+what a member may do with the cases of their own organization, and which organization-wide
+capabilities a role carries.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from .models import Role
+
+
+class Capability(StrEnum):
+    # On the cases of one's own organization.
+    CASE_READ = "case_read"
+    CASE_CREATE = "case_create"
+    CASE_WRITE = "case_write"  # change a case, its child, relatives, whereabouts, services
+    CASE_TRANSITION = "case_transition"  # every move but closing
+    CASE_CLOSE = "case_close"  # close at once, and approve or reject closure requests
+    CASE_REQUEST_CLOSURE = "case_request_closure"
+    CASE_ASSIGN = "case_assign"
+    CASE_SHARE = "case_share"  # share with another organization, and revoke shares
+    # Across organizations.
+    READ_ALL_CASES = "read_all_cases"  # every case, full scope, read only
+    READ_AUDIT = "read_audit"
+    READ_AGGREGATES = "read_aggregates"  # counts without personal data
+    READ_COALITION = "read_coalition"
+
+
+ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
+    Role.CASEWORKER: frozenset(
+        {
+            Capability.CASE_READ,
+            Capability.CASE_CREATE,
+            Capability.CASE_WRITE,
+            Capability.CASE_TRANSITION,
+            Capability.CASE_REQUEST_CLOSURE,
+            Capability.READ_AGGREGATES,
+        }
+    ),
+    Role.SUPERVISOR: frozenset(
+        {
+            Capability.CASE_READ,
+            Capability.CASE_CREATE,
+            Capability.CASE_WRITE,
+            Capability.CASE_TRANSITION,
+            Capability.CASE_REQUEST_CLOSURE,
+            Capability.CASE_CLOSE,
+            Capability.CASE_ASSIGN,
+            Capability.CASE_SHARE,
+            Capability.READ_AGGREGATES,
+        }
+    ),
+    # Partners read what is shared with them and the cases they submitted, and submit cases.
+    Role.PARTNER: frozenset({Capability.CASE_READ, Capability.CASE_CREATE}),
+    Role.COORDINATOR: frozenset({Capability.READ_AGGREGATES, Capability.READ_COALITION}),
+    Role.AUDITOR: frozenset(
+        {
+            Capability.READ_ALL_CASES,
+            Capability.READ_AUDIT,
+            Capability.READ_AGGREGATES,
+            Capability.READ_COALITION,
+        }
+    ),
+}
+
+# What a share gives the members of the organization it is made to: reading, never writing.
+SHARE_CAPABILITIES = frozenset({Capability.CASE_READ})
+
+
+def capabilities_of(role: str) -> frozenset[Capability]:
+    return ROLE_CAPABILITIES.get(Role(role), frozenset()) if role in Role.values else frozenset()

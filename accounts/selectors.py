@@ -1,0 +1,100 @@
+"""Reads about actors: their memberships, roles and capabilities.
+
+An actor's memberships are read once per request and kept on the user object, so a request
+that checks several rules costs one query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from .models import Membership, Organization, OrganizationAPIKey, Role, User
+from .roles import Capability, capabilities_of
+
+_CACHE_ATTR = "_registry_actor_roles"
+
+
+@dataclass(frozen=True)
+class ActorRoles:
+    """An actor's active roles: ``{organization id: role}``, and whether it is a superuser
+    (the system's administrator, who may do everything)."""
+
+    roles: dict[int, Role]
+    is_superuser: bool = False
+
+    def organizations(self, capability: Capability | None = None) -> list[int]:
+        """The organizations where the actor holds ``capability`` (or any role)."""
+        return [
+            org
+            for org, role in self.roles.items()
+            if capability is None or capability in capabilities_of(role)
+        ]
+
+    def can(self, capability: Capability, organization_id: int | None = None) -> bool:
+        """Whether the actor holds ``capability`` in ``organization_id`` (or anywhere)."""
+        if self.is_superuser:
+            return True
+        if organization_id is not None:
+            role = self.roles.get(organization_id)
+            return role is not None and capability in capabilities_of(role)
+        return any(capability in capabilities_of(role) for role in self.roles.values())
+
+    def has_role(self, *roles: Role) -> bool:
+        return any(role in roles for role in self.roles.values())
+
+
+NO_ROLES = ActorRoles(roles={})
+
+
+def actor_roles(actor: Any) -> ActorRoles:
+    """The active roles of ``actor`` (a user, an anonymous user or ``None``)."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return NO_ROLES
+    cached: ActorRoles | None = getattr(actor, _CACHE_ATTR, None)
+    if cached is None:
+        memberships = Membership.objects.filter(
+            user_id=actor.pk, is_active=True, organization__is_active=True
+        ).values_list("organization_id", "role")
+        cached = ActorRoles(
+            roles={org: Role(role) for org, role in memberships},
+            is_superuser=bool(actor.is_superuser),
+        )
+        setattr(actor, _CACHE_ATTR, cached)
+    return cached
+
+
+def actor_roles_forget(actor: Any) -> None:
+    """Drop the cached roles (after a membership of ``actor`` changed)."""
+    if actor is not None and hasattr(actor, _CACHE_ATTR):
+        delattr(actor, _CACHE_ATTR)
+
+
+def organization_list() -> QuerySet[Organization]:
+    return Organization.objects.order_by("name", "id")
+
+
+def organization_members(*, organization: Organization) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("user__username")
+    )
+
+
+def users_with_role(*, organization_id: int, roles: tuple[Role, ...]) -> QuerySet[User]:
+    return User.objects.filter(
+        is_active=True,
+        memberships__organization_id=organization_id,
+        memberships__is_active=True,
+        memberships__role__in=roles,
+    ).order_by("id")
+
+
+def api_key_list(*, organization: Organization | None = None) -> QuerySet[OrganizationAPIKey]:
+    keys = OrganizationAPIKey.objects.select_related("organization", "service_account")
+    if organization is not None:
+        keys = keys.filter(organization=organization)
+    return keys.order_by("-created")
