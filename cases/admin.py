@@ -276,14 +276,14 @@ class ChildAliasInline(ChildRecordInline, admin.TabularInline):
 
     def create(self, form: Any, ctx: InlineSave) -> ChildAlias:
         return services.child_alias_add(
-            child=ctx.case.child, **self.service_data(form, changed_only=False)
+            child=ctx.case.child, actor=ctx.actor, **self.service_data(form, changed_only=False)
         )
 
     def update(self, instance: ChildAlias, form: Any, ctx: InlineSave) -> ChildAlias:
         return instance  # its fields are disabled, so a recorded alias never has changes
 
     def delete(self, instance: ChildAlias, ctx: InlineSave) -> None:
-        services.child_alias_remove(alias=instance)
+        services.child_alias_remove(alias=instance, actor=ctx.actor)
 
 
 class RelativeInline(ChildRecordInline, admin.StackedInline):
@@ -301,14 +301,14 @@ class RelativeInline(ChildRecordInline, admin.StackedInline):
 
     def create(self, form: Any, ctx: InlineSave) -> Relative:
         data = self.service_data(form, changed_only=False)
-        return services.relative_create(child=ctx.case.child, data=data)
+        return services.relative_create(child=ctx.case.child, actor=ctx.actor, data=data)
 
     def update(self, instance: Relative, form: Any, ctx: InlineSave) -> Relative:
         data = self.service_data(form, changed_only=True)
-        return services.relative_update(relative=instance, data=data)
+        return services.relative_update(relative=instance, actor=ctx.actor, data=data)
 
     def delete(self, instance: Relative, ctx: InlineSave) -> None:
-        services.relative_delete(relative=instance)
+        services.relative_delete(relative=instance, actor=ctx.actor)
 
 
 class PreloadedAutocompleteSelect(AutocompleteSelect):
@@ -380,10 +380,10 @@ class WhereaboutsInline(ChildRecordInline, admin.StackedInline):
 
     def update(self, instance: Whereabouts, form: Any, ctx: InlineSave) -> Whereabouts:
         data = self.service_data(form, changed_only=True)
-        return services.whereabouts_update(whereabouts=instance, data=data)
+        return services.whereabouts_update(whereabouts=instance, actor=ctx.actor, data=data)
 
     def delete(self, instance: Whereabouts, ctx: InlineSave) -> None:
-        services.whereabouts_delete(whereabouts=instance)
+        services.whereabouts_delete(whereabouts=instance, actor=ctx.actor)
 
 
 class ServiceInline(ServiceBackedInline, admin.TabularInline):
@@ -397,11 +397,11 @@ class ServiceInline(ServiceBackedInline, admin.TabularInline):
 
     def create(self, form: Any, ctx: InlineSave) -> Service:
         data = self.service_data(form, changed_only=False)
-        return services.service_create(case=ctx.case, data=data)
+        return services.service_create(case=ctx.case, actor=ctx.actor, data=data)
 
     def update(self, instance: Service, form: Any, ctx: InlineSave) -> Service:
         data = self.service_data(form, changed_only=True)
-        return services.service_update(service=instance, data=data)
+        return services.service_update(service=instance, actor=ctx.actor, data=data)
 
 
 class FollowUpInline(ServiceBackedInline, admin.TabularInline):
@@ -420,7 +420,7 @@ class FollowUpInline(ServiceBackedInline, admin.TabularInline):
     def create(self, form: Any, ctx: InlineSave) -> FollowUp:
         data = form.cleaned_data
         follow_up = services.follow_up_create(
-            case=ctx.case, due_on=data["due_on"], notes=data.get("notes", "")
+            case=ctx.case, actor=ctx.actor, due_on=data["due_on"], notes=data.get("notes", "")
         )
         if data.get("completed_on") or data.get("outcome"):
             follow_up = self._complete(follow_up, data, ctx)
@@ -627,7 +627,7 @@ class CaseAdmin(ServiceBackedAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Case | None = None) -> Any:
         if obj is None:
             return [
-                (None, {"fields": [("priority", "assignee")]}),
+                (None, {"fields": [("priority", "assignee"), "organization"]}),
                 (
                     _("Child"),
                     {
@@ -675,6 +675,16 @@ class CaseAdmin(ServiceBackedAdmin):
             ),
         ]
 
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None:
+            form.base_fields["organization"].queryset = selectors.creating_organizations(
+                actor=request.user
+            )
+        return form
+
     # --- reads -------------------------------------------------------------------------------
     def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
         queryset = selectors.case_list(actor=request.user)
@@ -702,7 +712,7 @@ class CaseAdmin(ServiceBackedAdmin):
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> forms.ModelChoiceField | None:
         if db_field.name == "assignee":
-            kwargs["queryset"] = selectors.assignee_candidates()
+            kwargs["queryset"] = selectors.assignee_choices(actor=request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     # --- columns and read-only fields ----------------------------------------------------------
@@ -769,6 +779,7 @@ class CaseAdmin(ServiceBackedAdmin):
                 actor=_actor(request),
                 child_data=form.child_data(changed_only=False),
                 data=form.case_data(changed_only=False),
+                organization=form.owning_organization(),
             )
         return services.case_update(
             case=obj,
@@ -932,7 +943,9 @@ class FacilityAdmin(ServiceBackedAdmin):
         current = selectors.facility_list().filter(pk=obj.pk).first() if change else None
         if change and current is None:
             raise NotFound(gettext("The facility no longer exists."))
-        return services.facility_save(facility=current, data=form.facility_data())
+        return services.facility_save(
+            actor=_actor(request), facility=current, data=form.facility_data()
+        )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import Conflict, NotFound, PreconditionFailed
+from config.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed
 
 
 class CaseNotFound(NotFound):
@@ -23,3 +23,13 @@ class OpenCaseExists(Conflict):
 class StaleVersion(PreconditionFailed):
     code = "stale_version"
     default_detail = str(_("The case was changed by someone else since you opened it."))
+
+
+class ClosureNeedsApproval(PermissionDenied):
+    code = "closure_needs_approval"
+    default_detail = str(
+        _(
+            "Closing or reopening a case takes a supervisor: request the closure "
+            "(POST /cases/{id}/closure-requests/) for a supervisor to approve."
+        )
+    )

@@ -18,6 +18,8 @@ from django.db import models
 from django.forms.models import BaseInlineFormSet, model_to_dict
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Organization
+
 from . import workflow
 from .models import Case, Child, ChildAlias, Facility, FollowUp
 from .services import CASE_FIELDS, CHILD_FIELDS, FACILITY_FIELDS
@@ -126,6 +128,14 @@ class CaseAdminForm(ServiceBackedModelForm):
     distinguishing_notes = _admin_formfield(Child, "distinguishing_notes")
     # The version the caseworker saw; a save over a newer one is refused (optimistic locking).
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    # Which organization owns a new case: offered when the user may open cases for several
+    # (``CaseAdmin.get_form`` narrows the choices); the service decides.
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.none(),
+        required=False,
+        label=_("owning organization"),
+        help_text=_("Leave empty when you belong to one organization only."),
+    )
 
     class Meta:
         model = Case
@@ -152,6 +162,10 @@ class CaseAdminForm(ServiceBackedModelForm):
 
     def child_data(self, *, changed_only: bool) -> dict[str, Any]:
         return self.service_data(CHILD_FIELDS, changed_only=changed_only)
+
+    def owning_organization(self) -> Organization | None:
+        organization: Organization | None = self.cleaned_data.get("organization")
+        return organization
 
 
 class FacilityAdminForm(ServiceBackedModelForm):

@@ -6,12 +6,14 @@ Models hold fields, choices, constraints and cheap read-only checks. Every write
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -257,6 +259,14 @@ class Case(models.Model):
     child = models.ForeignKey(
         Child, verbose_name=_("child"), on_delete=models.PROTECT, related_name="cases"
     )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("owning organization"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        editable=False,
+        help_text=_("Others see the case only through a share."),
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.REPORTED, editable=False
     )
@@ -320,6 +330,9 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["status", "-updated_at"], name="case_status_updated_idx"),
             models.Index(fields=["priority", "-updated_at"], name="case_priority_updated_idx"),
+            models.Index(
+                fields=["organization", "-updated_at"], name="case_organization_updated_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -378,6 +391,180 @@ class CaseNumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+class ShareScope(models.TextChoices):
+    FULL = "full", _("Full record")
+    LIMITED = "limited", _("Limited: birth year only, no relatives' contacts, no documents")
+
+
+class CaseShareQuerySet(models.QuerySet["CaseShare"]):
+    def active(self, at: dt.datetime | None = None) -> CaseShareQuerySet:
+        """Shares in force at ``at`` (now): not revoked and not expired."""
+        at = at or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+        )
+
+
+class CaseShare(models.Model):
+    """A referral: the owning organization lets another organization read a case, with a
+    scope, a reason, the consent it rests on and an optional expiry. Revoked, never deleted."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="shares"
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("shared with"),
+        on_delete=models.PROTECT,
+        related_name="case_shares",
+    )
+    scope = models.CharField(_("scope"), max_length=8, choices=ShareScope.choices)
+    reason = models.TextField(_("reason"))
+    consent_reference = models.CharField(
+        _("consent reference"),
+        max_length=200,
+        help_text=_("The consent or legal basis the share rests on (a document or record)."),
+    )
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("shared by"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("shared"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoke_reason = models.TextField(_("reason for revoking"), blank=True)
+
+    objects = CaseShareQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("share")
+        verbose_name_plural = _("shares")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["organization", "case"],
+                condition=Q(revoked_at__isnull=True),
+                name="share_live_by_organization_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "organization"],
+                condition=Q(revoked_at__isnull=True),
+                name="share_one_live_per_organization",
+            ),
+            models.CheckConstraint(
+                condition=Q(scope__in=ShareScope.values), name="share_scope_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | Q(revoked_at__gte=models.F("created_at")),
+                name="share_revoked_after_created",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("created_at")),
+                name="share_expires_after_created",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} → {self.organization} ({self.scope})"
+
+    def audit_label(self) -> str:
+        return str(self)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )
+
+
+class ClosureRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    SUPERSEDED = "superseded", _("Superseded by another move")
+
+
+class ClosureRequest(models.Model):
+    """A caseworker asks to close a case; a supervisor of the owning organization approves
+    (the case closes) or rejects it."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="closure_requests"
+    )
+    closure_reason = models.CharField(
+        _("closure reason"), max_length=20, choices=ClosureReason.choices
+    )
+    reason = models.TextField(_("explanation"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ClosureRequestStatus.choices,
+        default=ClosureRequestStatus.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        verbose_name = _("closure request")
+        verbose_name_plural = _("closure requests")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(status="pending"),
+                name="closure_request_one_pending_per_case",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ClosureRequestStatus.values),
+                name="closure_request_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(closure_reason__in=ClosureReason.values),
+                name="closure_request_reason_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_at__isnull=False)),
+                name="closure_request_decided_when_not_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case}: {self.get_status_display()}"
+
+    def audit_label(self) -> str:
+        return str(self)
 
 
 class Relationship(models.TextChoices):

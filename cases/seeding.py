@@ -28,6 +28,9 @@ from django.db import transaction
 from faker import Faker
 from names_translator.dicts import default_dicts
 
+from accounts.models import Organization
+from accounts.services import organization_create
+
 from . import services, workflow
 from .models import (
     AliasKind,
@@ -44,6 +47,7 @@ from .models import (
     ServiceKind,
     ServiceStatus,
     Sex,
+    ShareScope,
 )
 from .workflow import ClosureReason, Status
 
@@ -125,12 +129,12 @@ def facilities_load() -> SeedCounts:
         }
         facility = Facility.objects.filter(name=row["name"], country=row["country"]).first()
         if facility is None:
-            services.facility_save(data=data)
+            services.facility_save(actor=None, data=data)
             counts.created += 1
             continue
         differences = _facility_differences(facility, data)
         if differences:
-            services.facility_save(facility=facility, data=differences)
+            services.facility_save(actor=None, facility=facility, data=differences)
             counts.updated += 1
         else:
             counts.unchanged += 1
@@ -269,6 +273,23 @@ _CIRCUMSTANCES: dict[str, str] = {
 }
 
 
+def demo_organizations_load() -> dict[str, Organization]:
+    """The two synthetic demo organizations (an authority that owns most demo cases and a
+    partner NGO), by their key in ``seeds/demo_organizations.json``. Idempotent."""
+    found: dict[str, Organization] = {}
+    for row in read_seed("demo_organizations.json"):
+        organization = Organization.objects.filter(name=row["name"]).first()
+        if organization is None:
+            organization = organization_create(
+                name=row["name"],
+                short_name=row["short_name"],
+                kind=row["kind"],
+                country=row["country"],
+            )
+        found[row["key"]] = organization
+    return found
+
+
 def demo_indexes_present() -> set[int]:
     """Indexes of the demo records already in the registry."""
     notes = Child.objects.filter(
@@ -287,13 +308,14 @@ def demo_cases_load(*, count: int) -> SeedCounts:
     counts = SeedCounts()
     present = demo_indexes_present()
     fake = Faker("uk_UA")
-    builder = _DemoBuilder(fake=fake)
+    builder = _DemoBuilder(fake=fake, organizations=demo_organizations_load())
     for index in range(count):
         if index in present:
             counts.unchanged += 1
             continue
         with transaction.atomic():
             case = builder.build(index)
+            builder.share(index, case)
             if case.returned_on is not None:
                 services.case_follow_ups_schedule(case_id=case.pk)
             builder.complete_due_follow_ups(case)
@@ -311,8 +333,10 @@ class _Scenario:
 class _DemoBuilder:
     """Writes one demo case and everything around it through the services."""
 
-    def __init__(self, *, fake: Faker) -> None:
+    def __init__(self, *, fake: Faker, organizations: dict[str, Organization]) -> None:
         self.fake = fake
+        self.authority = organizations["authority"]
+        self.partner = organizations["partner"]
         self.today = services.today()
         self.oblasts = {o.code: o for o in Oblast.objects.all()}
         self.origins = origin_places()
@@ -547,7 +571,26 @@ class _DemoBuilder:
             child_data=child_data,
             data=case_data,
             aliases=aliases,
+            organization=self.owner(index),
             is_synthetic=True,
+        )
+
+    def owner(self, index: int) -> Organization:
+        """Every fifth demo case was submitted by the partner; the authority owns the rest."""
+        return self.partner if index % 5 == 4 else self.authority
+
+    def share(self, index: int, case: Case) -> None:
+        """The authority shares some of its cases with the partner: a few in full, more with
+        the limited scope, so the demo shows both."""
+        if case.organization_id != self.authority.pk or index % 3 == 2:
+            return
+        services.case_share_create(
+            case=case,
+            actor=None,
+            organization=self.partner,
+            scope=ShareScope.FULL if index % 6 == 0 else ShareScope.LIMITED,
+            reason="Synthetic demo: referral for a search abroad.",
+            consent_reference=f"DEMO-CONSENT-{index:04d}",
         )
 
     def _destination(self, rng: random.Random) -> Place:
@@ -582,7 +625,9 @@ class _DemoBuilder:
         )
         if previous is not None and previous.from_date < data["from_date"]:
             services.whereabouts_update(
-                whereabouts=previous, data={"to_date": data["from_date"] - dt.timedelta(days=1)}
+                whereabouts=previous,
+                actor=None,
+                data={"to_date": data["from_date"] - dt.timedelta(days=1)},
             )
         services.whereabouts_record(child=case.child, actor=None, data=data)
 
@@ -605,6 +650,7 @@ class _DemoBuilder:
             consent = rng.random() < 0.6
             services.relative_create(
                 child=child,
+                actor=None,
                 data={
                     "relationship": relationship,
                     "given_name": given,
@@ -651,6 +697,7 @@ class _DemoBuilder:
             finished = scenario.status == Status.CLOSED or kind == ServiceKind.DOCUMENTS
             services.service_create(
                 case=case,
+                actor=None,
                 data={
                     "kind": kind,
                     "status": ServiceStatus.COMPLETED if finished else ServiceStatus.ACTIVE,

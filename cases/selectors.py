@@ -10,24 +10,30 @@ from functools import cache
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Case as DbCase
+from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Organization, Role, User
+from accounts.roles import Capability
+from accounts.selectors import actor_roles, users_with_role
 from config.db import InArray
 
 from . import names, workflow
 from .exceptions import CaseNotFound
 from .models import (
     Case,
+    CaseShare,
     Child,
     ChildAlias,
+    ClosureRequest,
     Facility,
     FollowUp,
     Oblast,
     Relative,
     Service,
+    ShareScope,
     StatusChange,
     Whereabouts,
 )
@@ -41,24 +47,78 @@ CASE_NUMBER_RE = re.compile(r"^ua-\d{0,4}(-\d{0,6})?$", re.IGNORECASE)
 
 _CaseRows = TypeVar("_CaseRows", QuerySet[Case], QuerySet[Case, dict[str, Any]])
 
+# The name of the annotation that says with which scope the actor sees each case.
+ACCESS = "access_scope"
+
+
+def _live_shares(organization_ids: list[int], *, scope: str | None = None) -> QuerySet[CaseShare]:
+    shares = CaseShare.objects.active().filter(organization_id__in=organization_ids)
+    return shares.filter(scope=scope) if scope else shares
+
 
 def _visible(queryset: _CaseRows, actor: Viewer) -> _CaseRows:
-    """Narrow any queryset of cases (of models or of values) to what ``actor`` may see."""
-    if actor is None or not actor.is_authenticated or not actor.is_active:
+    """Narrow any queryset of cases (of models or of values) to what ``actor`` may see, and
+    annotate each with the scope it is seen with (``access_scope``: full or limited).
+
+    - superusers and auditors: every case, full;
+    - members with a reading role (caseworker, supervisor, partner): their organizations'
+      cases, full, and cases shared with those organizations, with the share's scope (full
+      wins when several shares are live);
+    - coordinators, and anyone else: none (coordinators see aggregate counts only).
+    """
+    roles = actor_roles(actor)
+    if roles.is_superuser or roles.can(Capability.READ_ALL_CASES):
+        return queryset.annotate(**{ACCESS: Value(ShareScope.FULL.value)})
+    own = roles.organizations(Capability.CASE_READ)
+    if not own:
         return queryset.none()
-    # Every signed-in, active user sees every case for now; organizations and sharing narrow
-    # this here, in one place.
-    return queryset
+    shared = _live_shares(own).values("case_id")
+    shared_full = _live_shares(own, scope=ShareScope.FULL).values("case_id")
+    return queryset.filter(Q(organization_id__in=own) | Q(pk__in=shared)).annotate(
+        **{
+            ACCESS: DbCase(
+                When(organization_id__in=own, then=Value(ShareScope.FULL.value)),
+                When(pk__in=shared_full, then=Value(ShareScope.FULL.value)),
+                default=Value(ShareScope.LIMITED.value),
+                output_field=CharField(),
+            )
+        }
+    )
 
 
 def case_visible_to(*, actor: Viewer) -> QuerySet[Case]:
-    """The cases an actor may see."""
+    """The cases an actor may see, each annotated with ``access_scope``. Every door (API,
+    admin, exports, reports, tasks acting for someone) starts here."""
     return _visible(Case.objects.all(), actor)
+
+
+def case_scope(*, actor: Viewer, case_id: int) -> str | None:
+    """The scope ``actor`` sees a case with (full or limited), or ``None`` if not at all."""
+    row = case_visible_to(actor=actor).filter(pk=case_id).values_list(ACCESS, flat=True).first()
+    return row
+
+
+def case_can(actor: Viewer, capability: Capability, case: Case) -> bool:
+    """Whether ``actor`` holds ``capability`` on ``case``: through their role in the owning
+    organization (shares give reading only, which visibility already decides)."""
+    roles = actor_roles(actor)
+    return roles.is_superuser or roles.can(capability, case.organization_id)
+
+
+def case_capabilities(actor: Viewer, case: Case) -> frozenset[Capability]:
+    """What ``actor`` may do to ``case`` (for the admin's buttons and the API's hints)."""
+    return frozenset(c for c in Capability if case_can(actor, c, case))
+
+
+def case_is_full(case: Case) -> bool:
+    """Whether a case read through ``case_visible_to`` is seen in full."""
+    return getattr(case, ACCESS, ShareScope.FULL) == ShareScope.FULL
 
 
 def case_list(*, actor: Viewer) -> QuerySet[Case]:
     """Visible cases with what a list row renders, in one query."""
     return case_visible_to(actor=actor).select_related(
+        "organization",
         "child",
         "child__origin_oblast",
         "child__current_whereabouts",
@@ -92,6 +152,8 @@ CASE_ROW_FIELDS: tuple[str, ...] = (
 )
 CASE_ROW_COLUMNS: tuple[str, ...] = (
     *CASE_ROW_FIELDS,
+    "organization_id",
+    "organization__name",
     "assignee_id",
     "assignee__username",
     "child_id",
@@ -213,9 +275,109 @@ def oblast_list() -> QuerySet[Oblast]:
     return Oblast.objects.order_by("code")
 
 
-def assignee_candidates() -> QuerySet[User]:
-    """Users a case may be assigned to: active accounts (organizations narrow this later)."""
-    return User.objects.filter(is_active=True).order_by("id")
+def assignee_candidates(*, organization_id: int | None) -> QuerySet[User]:
+    """Who may hold a case of the organization: its active caseworkers and supervisors."""
+    if organization_id is None:
+        return User.objects.none()
+    return (
+        users_with_role(organization_id=organization_id, roles=(Role.CASEWORKER, Role.SUPERVISOR))
+        .filter(is_service_account=False)
+        .distinct()
+    )
+
+
+def assignee_choices(*, actor: Viewer) -> QuerySet[User]:
+    """People an actor could pick as an assignee: the caseworkers and supervisors of the
+    organizations where the actor assigns (the service checks the case's own organization)."""
+    roles = actor_roles(actor)
+    people = User.objects.filter(is_active=True, is_service_account=False)
+    if roles.is_superuser:
+        return people.order_by("username")
+    return (
+        people.filter(
+            memberships__organization_id__in=roles.organizations(Capability.CASE_ASSIGN),
+            memberships__is_active=True,
+            memberships__role__in=(Role.CASEWORKER, Role.SUPERVISOR),
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def creating_organizations(*, actor: Viewer) -> QuerySet[Organization]:
+    """Organizations ``actor`` may open cases for."""
+    roles = actor_roles(actor)
+    active = Organization.objects.filter(is_active=True).order_by("name")
+    if roles.is_superuser:
+        return active
+    return active.filter(pk__in=roles.organizations(Capability.CASE_CREATE))
+
+
+def organizations() -> QuerySet[Organization]:
+    """Organizations an input field may name by id (the services decide what fits)."""
+    return Organization.objects.all()
+
+
+def case_shares(*, case: Case) -> QuerySet[CaseShare]:
+    return (
+        CaseShare.objects.filter(case=case)
+        .select_related("organization", "created_by", "revoked_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def case_closure_requests(*, case: Case) -> QuerySet[ClosureRequest]:
+    return (
+        ClosureRequest.objects.filter(case=case)
+        .select_related("requested_by", "decided_by")
+        .order_by("-requested_at", "-id")
+    )
+
+
+def case_can_see_internals(actor: Viewer, case: Case) -> bool:
+    """Whether ``actor`` may see a case's shares and closure requests: its own organization
+    (any reading role), auditors and superusers; never an organization it is shared with."""
+    roles = actor_roles(actor)
+    return (
+        roles.is_superuser
+        or roles.can(Capability.READ_ALL_CASES)
+        or roles.can(Capability.CASE_READ, case.organization_id)
+    )
+
+
+def case_counts() -> dict[str, Any]:
+    """Counts of every case in the registry by status, phase, oblast of origin and country
+    of current whereabouts: no personal data, for coordinators and reports."""
+    by_status = dict(Case.objects.values_list("status").annotate(n=Count("id")).order_by("status"))
+    by_phase: dict[str, int] = {}
+    for status, count in by_status.items():
+        phase = workflow.phase_of(status)
+        by_phase[phase] = by_phase.get(phase, 0) + count
+    by_oblast = {
+        code or "unknown": n
+        for code, n in Case.objects.values_list("child__origin_oblast_id")
+        .annotate(n=Count("id"))
+        .order_by("child__origin_oblast_id")
+    }
+    by_country = {
+        code or "unknown": n
+        for code, n in Case.objects.values_list("child__current_whereabouts__country")
+        .annotate(n=Count("id"))
+        .order_by("child__current_whereabouts__country")
+    }
+    return {
+        "total": sum(by_status.values()),
+        "by_status": by_status,
+        "by_phase": by_phase,
+        "by_origin_oblast": by_oblast,
+        "by_current_country": by_country,
+    }
+
+
+def user_accounts() -> QuerySet[User]:
+    """People (not service accounts), for input fields that name a user by id; the services
+    decide whether the user fits."""
+    return User.objects.filter(is_service_account=False)
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,14 @@ from .models import (
     MAX_ID,
     AliasKind,
     Case,
+    CaseShare,
     Child,
     ChildAlias,
+    ClosureRequest,
     Facility,
     Oblast,
     Relative,
+    ShareScope,
     Whereabouts,
     distance_km,
 )
@@ -143,15 +146,22 @@ class ChildCreateInputSerializer(ChildInputSerializer):
 class CaseCreateInputSerializer(StrictInputMixin, serializers.ModelSerializer[Case]):
     child = ChildCreateInputSerializer()
     assignee = IdRelatedField(
-        queryset=selectors.assignee_candidates(),
+        queryset=selectors.user_accounts(),
         required=False,
         allow_null=True,
-        help_text=_("User id of the assigned caseworker."),
+        help_text=_("User id of the assigned caseworker (assigning takes a supervisor)."),
+    )
+    organization = IdRelatedField(
+        queryset=selectors.organizations(),
+        required=False,
+        help_text=_(
+            "Id of the owning organization; needed only by members of several organizations."
+        ),
     )
 
     class Meta:
         model = Case
-        fields = ["child", *sorted(services.CASE_FIELDS)]
+        fields = ["child", "organization", *sorted(services.CASE_FIELDS)]
 
 
 class CaseUpdateInputSerializer(StrictInputMixin, serializers.ModelSerializer[Case]):
@@ -162,7 +172,7 @@ class CaseUpdateInputSerializer(StrictInputMixin, serializers.ModelSerializer[Ca
 
     child = ChildInputSerializer(required=False)
     assignee = IdRelatedField(
-        queryset=selectors.assignee_candidates(),
+        queryset=selectors.user_accounts(),
         required=False,
         allow_null=True,
         help_text=_("User id of the assigned caseworker."),
@@ -231,6 +241,37 @@ class WhereaboutsInputSerializer(StrictInputMixin, serializers.ModelSerializer[W
         fields = sorted(services.WHEREABOUTS_FIELDS)
 
 
+class ShareInputSerializer(StrictInputMixin, serializers.ModelSerializer[CaseShare]):
+    organization = IdRelatedField(
+        queryset=selectors.organizations(), help_text=_("Id of the organization to share with.")
+    )
+
+    class Meta:
+        model = CaseShare
+        fields = ["organization", "scope", "reason", "consent_reference", "expires_at"]
+
+
+class ReasonInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=5000, help_text=_("Why."))
+
+
+class ClosureRequestInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
+    closure_reason = serializers.ChoiceField(choices=ClosureReason.choices)
+    reason = serializers.CharField(
+        max_length=5000, help_text=_("Why the case should close, for the supervisor.")
+    )
+
+
+class ClosureDecisionInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=5000,
+        help_text=_("The supervisor's note; required to reject."),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------------------------
@@ -244,6 +285,11 @@ def coordinate_field() -> serializers.DecimalField:
 class UserRefSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(read_only=True)
     username = serializers.CharField(read_only=True)
+
+
+class OrganizationRefSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
 
 
 class OblastSerializer(serializers.ModelSerializer[Oblast]):
@@ -378,6 +424,7 @@ class ChildSummarySerializer(serializers.ModelSerializer[Child]):
             "full_name_latin",
             "date_of_birth",
             "date_of_birth_precision",
+            "birth_year",
             "sex",
             "origin_oblast",
             "origin_settlement",
@@ -385,6 +432,16 @@ class ChildSummarySerializer(serializers.ModelSerializer[Child]):
             "is_synthetic",
         ]
         read_only_fields = fields
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        fields["birth_year"] = serializers.IntegerField(
+            source="date_of_birth.year",
+            read_only=True,
+            allow_null=True,
+            help_text=_("The year of birth; all a limited share shows of the date."),
+        )
+        return fields
 
     def to_representation(self, instance: Child) -> dict[str, Any]:
         place = instance.current_whereabouts
@@ -420,6 +477,17 @@ class CaseListSerializer(serializers.ModelSerializer[Case]):
     phase = serializers.ChoiceField(choices=Phase.choices, read_only=True)
     phase_label = serializers.CharField(read_only=True)
     assignee = UserRefSerializer(read_only=True, allow_null=True)
+    organization = OrganizationRefSerializer(
+        read_only=True, help_text=_("The organization that owns the case.")
+    )
+    access_scope = serializers.ChoiceField(
+        choices=ShareScope.choices,
+        read_only=True,
+        help_text=_(
+            "How you see the case: full, or limited through a share (the child's birth year "
+            "instead of the date, no relatives' contacts, no documents)."
+        ),
+    )
     allowed_transitions = serializers.SerializerMethodField(
         help_text=_("The moves the workflow allows from the current status.")
     )
@@ -432,11 +500,19 @@ class CaseListSerializer(serializers.ModelSerializer[Case]):
             "status_label",
             "phase",
             "phase_label",
+            "organization",
+            "access_scope",
             "assignee",
             "allowed_transitions",
             "child",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Case) -> dict[str, Any]:
+        data = dict(super().to_representation(instance))
+        if data["access_scope"] != ShareScope.FULL:
+            data["child"] = limit_child(data["child"])
+        return data
 
     @extend_schema_field(TransitionOptionSerializer(many=True))
     def get_allowed_transitions(self, case: Case) -> list[dict[str, Any]]:
@@ -565,6 +641,7 @@ def case_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def _case_row(row: Mapping[str, Any], labels: _Labels, tz: dt.tzinfo) -> dict[str, Any]:
     status = row["status"]
+    birth = row["child__date_of_birth"]
     phase = phase_of(status)
     names = (row["child__family_name"], row["child__given_name"], row["child__patronymic"])
     latin = (
@@ -577,11 +654,13 @@ def _case_row(row: Mapping[str, Any], labels: _Labels, tz: dt.tzinfo) -> dict[st
         data[name] = _datetime(data[name], tz)
     for name in _ROW_DATES:
         data[name] = _date(data[name])
-    return {
+    rendered = {
         **data,
         "status_label": labels.status[status],
         "phase": phase,
         "phase_label": labels.phase[phase],
+        "organization": {"id": row["organization_id"], "name": row["organization__name"]},
+        "access_scope": row[selectors.ACCESS],
         "assignee": None
         if row["assignee_id"] is None
         else {"id": row["assignee_id"], "username": row["assignee__username"]},
@@ -596,8 +675,9 @@ def _case_row(row: Mapping[str, Any], labels: _Labels, tz: dt.tzinfo) -> dict[st
             "patronymic_latin": row["child__patronymic_latin"],
             "full_name": " ".join(p for p in names if p),
             "full_name_latin": " ".join(p for p in latin if p),
-            "date_of_birth": _date(row["child__date_of_birth"]),
+            "date_of_birth": _date(birth),
             "date_of_birth_precision": row["child__date_of_birth_precision"],
+            "birth_year": None if birth is None else birth.year,
             "sex": row["child__sex"],
             "origin_oblast": _origin_oblast(row),
             "origin_settlement": row["child__origin_settlement"],
@@ -605,6 +685,75 @@ def _case_row(row: Mapping[str, Any], labels: _Labels, tz: dt.tzinfo) -> dict[st
             "is_synthetic": row["child__is_synthetic"],
         },
     }
+    if rendered["access_scope"] != ShareScope.FULL:
+        rendered["child"] = limit_child(rendered["child"])
+    return rendered
+
+
+def limit_child(child: dict[str, Any]) -> dict[str, Any]:
+    """What a limited share shows of a rendered child: the birth year, not the date."""
+    return {**child, "date_of_birth": None}
+
+
+class CaseShareSerializer(serializers.ModelSerializer[CaseShare]):
+    organization = OrganizationRefSerializer(read_only=True)
+    created_by = UserRefSerializer(read_only=True, allow_null=True)
+    revoked_by = UserRefSerializer(read_only=True, allow_null=True)
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = CaseShare
+        fields = [
+            "id",
+            "organization",
+            "scope",
+            "reason",
+            "consent_reference",
+            "expires_at",
+            "is_active",
+            "created_by",
+            "created_at",
+            "revoked_at",
+            "revoked_by",
+            "revoke_reason",
+        ]
+        read_only_fields = fields
+
+
+class ClosureRequestSerializer(serializers.ModelSerializer[ClosureRequest]):
+    requested_by = UserRefSerializer(read_only=True, allow_null=True)
+    decided_by = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ClosureRequest
+        fields = [
+            "id",
+            "closure_reason",
+            "reason",
+            "status",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]
+        read_only_fields = fields
+
+
+class CaseCountsSerializer(serializers.Serializer[Any]):
+    total = serializers.IntegerField(read_only=True)
+    by_status = serializers.DictField(child=serializers.IntegerField(), read_only=True)
+    by_phase = serializers.DictField(child=serializers.IntegerField(), read_only=True)
+    by_origin_oblast = serializers.DictField(
+        child=serializers.IntegerField(),
+        read_only=True,
+        help_text=_("By ISO 3166-2 code; children of unknown origin under 'unknown'."),
+    )
+    by_current_country = serializers.DictField(
+        child=serializers.IntegerField(),
+        read_only=True,
+        help_text=_("By ISO 3166-1 code; children with no recorded whereabouts under 'unknown'."),
+    )
 
 
 class CaseDetailSerializer(CaseListSerializer):
@@ -641,6 +790,18 @@ class RelativeSerializer(serializers.ModelSerializer[Relative]):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Relative) -> dict[str, Any]:
+        data = dict(super().to_representation(instance))
+        if self.context.get("limited"):
+            # A limited share shows who the relatives are, never how to reach them (notes
+            # are free text and may hold contacts too).
+            data.update(dict.fromkeys(RELATIVE_CONTACT_FIELDS))
+        return data
+
+
+# What a limited share withholds of a relative.
+RELATIVE_CONTACT_FIELDS = ("phone", "email", "address", "notes")
 
 
 class TimelineEntrySerializer(serializers.Serializer[Any]):

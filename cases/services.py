@@ -16,27 +16,121 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from config.errors import Conflict, NotFound, ValidationFailed, django_validation_fields
+from accounts.models import Organization, Role, User
+from accounts.roles import Capability
+from accounts.selectors import actor_roles
+from config.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    django_validation_fields,
+)
 
-from . import names, workflow
-from .exceptions import CaseNotFound, OpenCaseExists, StaleVersion, TransitionNotAllowed
+from . import names, selectors, workflow
+from .exceptions import (
+    CaseNotFound,
+    ClosureNeedsApproval,
+    OpenCaseExists,
+    StaleVersion,
+    TransitionNotAllowed,
+)
 from .models import (
     Case,
     CaseNumberSequence,
+    CaseShare,
     Child,
     ChildAlias,
+    ClosureRequest,
+    ClosureRequestStatus,
     Facility,
     FollowUp,
     Oblast,
     Relative,
     Service,
+    ShareScope,
     StatusChange,
     Whereabouts,
 )
 from .workflow import Status
 
+# ``None`` is the system itself (seeds, tasks, commands): it is not bound by roles. Every
+# request-driven caller passes the signed-in user (an API key's service account included).
 Actor = User | None
+
+# Roles that may hold a case as its assignee.
+ASSIGNABLE_ROLES = (Role.CASEWORKER, Role.SUPERVISOR)
+
+
+def _require(actor: Actor, capability: Capability, case: Case) -> None:
+    """Refuse unless ``actor`` holds ``capability`` on ``case``: 404 when the case is out of
+    the actor's sight (its existence is not revealed), 403 when seen but not allowed."""
+    if actor is None or selectors.case_can(actor, capability, case):
+        return
+    if selectors.case_scope(actor=actor, case_id=case.pk) is None:
+        raise CaseNotFound()
+    raise PermissionDenied()
+
+
+def _require_on_child(actor: Actor, capability: Capability, child: Child) -> None:
+    """Refuse unless ``actor`` holds ``capability`` on a case of ``child`` (relatives and
+    whereabouts belong to the child, who may have had cases with more than one owner)."""
+    if actor is None:
+        return
+    roles = actor_roles(actor)
+    if roles.is_superuser:
+        return
+    allowed = roles.organizations(capability)
+    if allowed and Case.objects.filter(child=child, organization_id__in=allowed).exists():
+        return
+    visible = selectors.case_visible_to(actor=actor).filter(child=child).exists()
+    if not visible:
+        raise CaseNotFound()
+    raise PermissionDenied()
+
+
+def _creating_organization(actor: Actor, organization: Organization | None) -> Organization:
+    """The organization a new case belongs to: the one given (where the actor may open
+    cases), or the actor's only such organization."""
+    if actor is None or actor_roles(actor).is_superuser:
+        if organization is None:
+            raise ValidationFailed.on("organization", _("Say which organization owns the case."))
+    else:
+        allowed = actor_roles(actor).organizations(Capability.CASE_CREATE)
+        if organization is None:
+            if not allowed:
+                raise PermissionDenied(_("Your role does not allow opening cases."))
+            if len(allowed) > 1:
+                raise ValidationFailed.on(
+                    "organization",
+                    _("You belong to several organizations; say which one owns the case."),
+                )
+            return Organization.objects.get(pk=allowed[0])
+        if organization.pk not in allowed:
+            raise PermissionDenied(_("You may not open cases for this organization."))
+    if not organization.is_active:
+        raise ValidationFailed.on("organization", _("The organization is inactive."))
+    return organization
+
+
+def _check_assignee(errors: dict[str, list[str]], case: Case) -> None:
+    assignee = case.assignee
+    if assignee is None:
+        return
+    if not assignee.is_active:
+        errors.setdefault("assignee", []).append(_("Only an active account can be assigned."))
+        return
+    member = (
+        case.organization_id is not None
+        and selectors.assignee_candidates(organization_id=case.organization_id)
+        .filter(pk=assignee.pk)
+        .exists()
+    )
+    if not member:
+        errors.setdefault("assignee", []).append(
+            _("Only a caseworker or supervisor of the owning organization can be assigned.")
+        )
+
 
 CHILD_FIELDS: frozenset[str] = frozenset(
     {
@@ -246,8 +340,9 @@ def _check_birth_before_deportation(
 
 
 @transaction.atomic
-def child_update(*, child: Child, data: Mapping[str, Any]) -> list[str]:
+def child_update(*, child: Child, actor: Actor, data: Mapping[str, Any]) -> list[str]:
     """Change a child's record; returns the changed field names."""
+    _require_on_child(actor, Capability.CASE_WRITE, child)
     _reject_unknown(data, CHILD_FIELDS)
     changed = _assign(child, data)
     if not changed:
@@ -265,7 +360,14 @@ def child_update(*, child: Child, data: Mapping[str, Any]) -> list[str]:
 
 
 @transaction.atomic
-def child_alias_add(*, child: Child, name: str, kind: str, seen_in: str = "") -> ChildAlias:
+def child_alias_add(
+    *, child: Child, actor: Actor, name: str, kind: str, seen_in: str = ""
+) -> ChildAlias:
+    _require_on_child(actor, Capability.CASE_WRITE, child)
+    return _child_alias_write(child=child, name=name, kind=kind, seen_in=seen_in)
+
+
+def _child_alias_write(*, child: Child, name: str, kind: str, seen_in: str = "") -> ChildAlias:
     alias = ChildAlias(child=child, name=names.clean_name(name), kind=kind, seen_in=seen_in)
     _full_clean(alias, non_field="name")
     alias.save()
@@ -274,7 +376,8 @@ def child_alias_add(*, child: Child, name: str, kind: str, seen_in: str = "") ->
 
 
 @transaction.atomic
-def child_alias_remove(*, alias: ChildAlias) -> None:
+def child_alias_remove(*, alias: ChildAlias, actor: Actor) -> None:
+    _require_on_child(actor, Capability.CASE_WRITE, alias.child)
     child = alias.child
     alias.delete()
     child_refresh_search_text(child=child)
@@ -302,8 +405,7 @@ def _case_check(case: Case, *, date_of_birth: dt.date | None) -> None:
     """The case's own rules; ``date_of_birth`` is the child's, as it will be after the write."""
     errors: dict[str, list[str]] = {}
     _not_in_future(errors, "deported_on", case.deported_on)
-    if case.assignee is not None and not case.assignee.is_active:
-        errors.setdefault("assignee", []).append(_("Only an active account can be assigned."))
+    _check_assignee(errors, case)
     _raise(errors)
     _check_birth_before_deportation(date_of_birth, case.deported_on, field="deported_on")
 
@@ -316,11 +418,26 @@ def case_create(
     child: Child | None = None,
     data: Mapping[str, Any] | None = None,
     aliases: Iterable[Mapping[str, str]] = (),
+    organization: Organization | None = None,
     is_synthetic: bool = False,
 ) -> Case:
-    """Open a case: for a new child (``child_data``) or a known one without an open case."""
+    """Open a case: for a new child (``child_data``) or a known one without an open case.
+
+    The case belongs to ``organization``, or to the actor's only organization where their
+    role opens cases. Assigning it at once takes a role that assigns (a supervisor's).
+    """
     data = dict(data or {})
     _reject_unknown(data, CASE_FIELDS)
+    organization = _creating_organization(actor, organization)
+    if (
+        data.get("assignee") is not None
+        and actor is not None
+        and not actor_roles(actor).can(Capability.CASE_ASSIGN, organization.pk)
+    ):
+        raise PermissionDenied(
+            _("Only a supervisor assigns cases."),
+            fields={"assignee": [_("Your role does not allow assigning.")]},
+        )
     if (child is None) == (child_data is None):
         raise ValidationFailed.on(
             "child", _("Give either a new child's record or an existing child.")
@@ -333,13 +450,14 @@ def case_create(
         _full_clean(child, exclude=["current_whereabouts"])
         child.save()
         for alias in aliases:
-            child_alias_add(child=child, **alias)
+            _child_alias_write(child=child, **alias)
     elif Case.objects.filter(child=child).open().exists():
         raise OpenCaseExists()
 
     now = timezone.now()
     case = Case(
         child=child,
+        organization=organization,
         created_by=actor,
         status=Status.REPORTED,
         status_changed_at=now,
@@ -397,6 +515,9 @@ def case_update(
         )
     _reject_unknown(data, CASE_FIELDS)
     locked = _lock_case(case.pk)
+    _require(actor, Capability.CASE_WRITE, locked)
+    if "assignee" in data and data["assignee"] != locked.assignee:
+        _require(actor, Capability.CASE_ASSIGN, locked)
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion()
     child = locked.child
@@ -412,7 +533,7 @@ def case_update(
     case_first = old_birth is None or locked.deported_on is None or old_birth <= locked.deported_on
     if changed and case_first:
         locked.save()
-    child_changed = child_update(child=child, data=child_data) if child_data else []
+    child_changed = child_update(child=child, actor=actor, data=child_data) if child_data else []
     if not changed and not child_changed:
         return locked
     locked.version += 1
@@ -430,16 +551,25 @@ def case_transition(
     returned_on: dt.date | None = None,
     closure_reason: str = "",
     expected_version: int | None = None,
+    closure_request: ClosureRequest | None = None,
 ) -> Case:
     """Move a case through the workflow: lock, re-check against the table, write, record.
 
-    On entering ``returned`` the 30/90/180-day follow-ups are scheduled once the move commits.
+    Closing and reopening take a role that closes (a supervisor's); a caseworker requests the
+    closure instead (``closure_request_create``), and its approval closes the case through
+    here with ``closure_request``. On entering ``returned`` the 30/90/180-day follow-ups are
+    scheduled once the move commits.
     """
     case = _lock_case(case_id)
+    _require(actor, Capability.CASE_TRANSITION, case)
     if expected_version is not None and case.version != expected_version:
         raise StaleVersion()
     if to not in Status.values:
         raise ValidationFailed.on("to", _("Not a status of the workflow."))
+    if (to == Status.CLOSED or case.status == Status.CLOSED) and not (
+        actor is None or selectors.case_can(actor, Capability.CASE_CLOSE, case)
+    ):
+        raise ClosureNeedsApproval()
     transition = workflow.find_transition(case.status, to)
     if transition is None:
         allowed = ", ".join(t.target for t in workflow.transitions_from(case.status))
@@ -496,11 +626,165 @@ def case_transition(
         reason=reason,
         case_version=case.version,
     )
+    if to == Status.CLOSED:
+        # A closure decided otherwise leaves no request waiting on a closed case.
+        pending = ClosureRequest.objects.filter(case=case, status=ClosureRequestStatus.PENDING)
+        if closure_request is not None:
+            pending = pending.exclude(pk=closure_request.pk)
+        pending.update(status=ClosureRequestStatus.SUPERSEDED, decided_by=actor, decided_at=now)
     if to == Status.RETURNED:
         from .tasks import case_follow_ups_schedule
 
         case_follow_ups_schedule.delay_on_commit(case.pk)
     return case
+
+
+# ---------------------------------------------------------------------------------------------
+# Closure requests: a caseworker asks, a supervisor decides
+# ---------------------------------------------------------------------------------------------
+def _closure_fields(errors: dict[str, list[str]], closure_reason: str, reason: str) -> None:
+    if not closure_reason:
+        errors["closure_reason"] = [_("A closure reason is required to close a case.")]
+    elif closure_reason not in workflow.ClosureReason.values:
+        errors["closure_reason"] = [_("Not a known closure reason.")]
+    if not reason:
+        errors["reason"] = [_("Explain why the case should close.")]
+
+
+@transaction.atomic
+def closure_request_create(
+    *, case_id: int, actor: Actor, closure_reason: str, reason: str
+) -> ClosureRequest:
+    """Ask a supervisor of the owning organization to close an open case."""
+    case = _lock_case(case_id)
+    _require(actor, Capability.CASE_REQUEST_CLOSURE, case)
+    reason = (reason or "").strip()
+    errors: dict[str, list[str]] = {}
+    _closure_fields(errors, closure_reason, reason)
+    _raise(errors)
+    if case.status == Status.CLOSED:
+        raise TransitionNotAllowed(
+            _("The case is already closed."), fields={"case": [_("Already closed.")]}
+        )
+    if ClosureRequest.objects.filter(case=case, status=ClosureRequestStatus.PENDING).exists():
+        raise Conflict(
+            _("A closure request for this case is already waiting for a decision."),
+            code="closure_request_pending",
+        )
+    return ClosureRequest.objects.create(
+        case=case, closure_reason=closure_reason, reason=reason, requested_by=actor
+    )
+
+
+@transaction.atomic
+def closure_request_decide(
+    *, request_id: int, actor: Actor, approve: bool, note: str = ""
+) -> ClosureRequest:
+    """Approve (the case closes, with the request's reason) or reject a closure request."""
+    request = (
+        ClosureRequest.objects.select_for_update()
+        .select_related("case")
+        .filter(pk=request_id)
+        .first()
+    )
+    if request is None:
+        raise NotFound(_("No such closure request."), code="closure_request_not_found")
+    _require(actor, Capability.CASE_CLOSE, request.case)
+    if request.status != ClosureRequestStatus.PENDING:
+        raise Conflict(
+            _("The closure request was already decided."), code="closure_request_decided"
+        )
+    note = (note or "").strip()
+    if not approve and not note:
+        raise ValidationFailed.on("note", _("Say why the closure is rejected."))
+    if approve:
+        case_transition(
+            case_id=request.case_id,
+            to=Status.CLOSED,
+            actor=actor,
+            reason=request.reason,
+            closure_reason=request.closure_reason,
+            closure_request=request,
+        )
+    request.status = ClosureRequestStatus.APPROVED if approve else ClosureRequestStatus.REJECTED
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.decision_note = note
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    return request
+
+
+# ---------------------------------------------------------------------------------------------
+# Shares (referrals to other organizations)
+# ---------------------------------------------------------------------------------------------
+@transaction.atomic
+def case_share_create(
+    *,
+    case: Case,
+    actor: Actor,
+    organization: Organization,
+    scope: str,
+    reason: str,
+    consent_reference: str,
+    expires_at: dt.datetime | None = None,
+) -> CaseShare:
+    """Let another organization read a case, with a scope, a reason and the consent it rests
+    on. One live share per organization: change a share by revoking it and sharing anew."""
+    locked = _lock_case(case.pk)
+    _require(actor, Capability.CASE_SHARE, locked)
+    reason = (reason or "").strip()
+    consent_reference = (consent_reference or "").strip()
+    errors: dict[str, list[str]] = {}
+    if organization.pk == locked.organization_id:
+        errors["organization"] = [_("The case already belongs to this organization.")]
+    elif not organization.is_active:
+        errors["organization"] = [_("The organization is inactive.")]
+    if scope not in ShareScope.values:
+        errors["scope"] = [_("Choose full or limited.")]
+    if not reason:
+        errors["reason"] = [_("Say why the case is shared.")]
+    if not consent_reference:
+        errors["consent_reference"] = [_("Name the consent or legal basis of the share.")]
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = [_("Must be in the future.")]
+    _raise(errors)
+    if CaseShare.objects.filter(
+        case=locked, organization=organization, revoked_at__isnull=True
+    ).exists():
+        raise Conflict(
+            _("The case is already shared with this organization; revoke that share first."),
+            code="share_exists",
+            fields={"organization": [_("Already shared.")]},
+        )
+    share = CaseShare(
+        case=locked,
+        organization=organization,
+        scope=scope,
+        reason=reason,
+        consent_reference=consent_reference,
+        expires_at=expires_at,
+        created_by=actor,
+    )
+    _full_clean(share, exclude=["case", "organization", "created_by", "revoked_by"])
+    share.save()
+    return share
+
+
+@transaction.atomic
+def case_share_revoke(*, share: CaseShare, actor: Actor, reason: str) -> CaseShare:
+    """End a share at once. The record stays: who saw the case, and until when, matters."""
+    locked = CaseShare.objects.select_for_update().select_related("case").get(pk=share.pk)
+    _require(actor, Capability.CASE_SHARE, locked.case)
+    if locked.revoked_at is not None:
+        raise Conflict(_("The share was already revoked."), code="share_revoked")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed.on("reason", _("Say why the share ends."))
+    locked.revoked_at = timezone.now()
+    locked.revoked_by = actor
+    locked.revoke_reason = reason
+    locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    return locked
 
 
 @transaction.atomic
@@ -526,6 +810,7 @@ def case_follow_ups_schedule(*, case_id: int) -> list[FollowUp]:
 def follow_up_complete(
     *, follow_up: FollowUp, actor: Actor, outcome: str, completed_on: dt.date, notes: str = ""
 ) -> FollowUp:
+    _require(actor, Capability.CASE_WRITE, follow_up.case)
     errors: dict[str, list[str]] = {}
     if completed_on is None:
         errors["completed_on"] = [_("The date of the check is required.")]
@@ -552,7 +837,8 @@ def follow_up_complete(
 
 
 @transaction.atomic
-def follow_up_create(*, case: Case, due_on: dt.date, notes: str = "") -> FollowUp:
+def follow_up_create(*, case: Case, actor: Actor, due_on: dt.date, notes: str = "") -> FollowUp:
+    _require(actor, Capability.CASE_WRITE, case)
     follow_up = FollowUp(case=case, due_on=due_on, notes=notes)
     _full_clean(follow_up, exclude=["case"])
     follow_up.save()
@@ -574,7 +860,8 @@ def _relative_prepare(relative: Relative) -> None:
 
 
 @transaction.atomic
-def relative_create(*, child: Child, data: Mapping[str, Any]) -> Relative:
+def relative_create(*, child: Child, actor: Actor, data: Mapping[str, Any]) -> Relative:
+    _require_on_child(actor, Capability.CASE_WRITE, child)
     _reject_unknown(data, RELATIVE_FIELDS)
     relative = Relative(child=child, **data)
     _relative_prepare(relative)
@@ -583,7 +870,8 @@ def relative_create(*, child: Child, data: Mapping[str, Any]) -> Relative:
 
 
 @transaction.atomic
-def relative_update(*, relative: Relative, data: Mapping[str, Any]) -> Relative:
+def relative_update(*, relative: Relative, actor: Actor, data: Mapping[str, Any]) -> Relative:
+    _require_on_child(actor, Capability.CASE_WRITE, relative.child)
     _reject_unknown(data, RELATIVE_FIELDS)
     if _assign(relative, data):
         _relative_prepare(relative)
@@ -592,7 +880,8 @@ def relative_update(*, relative: Relative, data: Mapping[str, Any]) -> Relative:
 
 
 @transaction.atomic
-def relative_delete(*, relative: Relative) -> None:
+def relative_delete(*, relative: Relative, actor: Actor) -> None:
+    _require_on_child(actor, Capability.CASE_WRITE, relative.child)
     relative.delete()
 
 
@@ -628,6 +917,7 @@ def child_current_whereabouts_refresh(*, child: Child) -> Whereabouts | None:
 
 @transaction.atomic
 def whereabouts_record(*, child: Child, actor: Actor, data: Mapping[str, Any]) -> Whereabouts:
+    _require_on_child(actor, Capability.CASE_WRITE, child)
     _reject_unknown(data, WHEREABOUTS_FIELDS)
     whereabouts = Whereabouts(child=child, recorded_by=actor, **data)
     _whereabouts_prepare(whereabouts)
@@ -637,7 +927,10 @@ def whereabouts_record(*, child: Child, actor: Actor, data: Mapping[str, Any]) -
 
 
 @transaction.atomic
-def whereabouts_update(*, whereabouts: Whereabouts, data: Mapping[str, Any]) -> Whereabouts:
+def whereabouts_update(
+    *, whereabouts: Whereabouts, actor: Actor, data: Mapping[str, Any]
+) -> Whereabouts:
+    _require_on_child(actor, Capability.CASE_WRITE, whereabouts.child)
     _reject_unknown(data, WHEREABOUTS_FIELDS)
     if _assign(whereabouts, data):
         _whereabouts_prepare(whereabouts)
@@ -647,7 +940,8 @@ def whereabouts_update(*, whereabouts: Whereabouts, data: Mapping[str, Any]) -> 
 
 
 @transaction.atomic
-def whereabouts_delete(*, whereabouts: Whereabouts) -> None:
+def whereabouts_delete(*, whereabouts: Whereabouts, actor: Actor) -> None:
+    _require_on_child(actor, Capability.CASE_WRITE, whereabouts.child)
     child = whereabouts.child
     Child.objects.filter(pk=child.pk, current_whereabouts=whereabouts).update(
         current_whereabouts=None
@@ -657,8 +951,13 @@ def whereabouts_delete(*, whereabouts: Whereabouts) -> None:
 
 
 @transaction.atomic
-def facility_save(*, facility: Facility | None = None, data: Mapping[str, Any]) -> Facility:
-    """Create a facility, or change one when ``facility`` is given."""
+def facility_save(
+    *, actor: Actor, facility: Facility | None = None, data: Mapping[str, Any]
+) -> Facility:
+    """Create a facility, or change one when ``facility`` is given. The facility registry is
+    shared reference data: anyone whose role writes cases keeps it."""
+    if actor is not None and not actor_roles(actor).can(Capability.CASE_WRITE):
+        raise PermissionDenied()
     _reject_unknown(data, FACILITY_FIELDS)
     facility = facility or Facility()
     _assign(facility, data)
@@ -685,7 +984,8 @@ def _service_prepare(service: Service) -> None:
 
 
 @transaction.atomic
-def service_create(*, case: Case, data: Mapping[str, Any]) -> Service:
+def service_create(*, case: Case, actor: Actor, data: Mapping[str, Any]) -> Service:
+    _require(actor, Capability.CASE_WRITE, case)
     _reject_unknown(data, SERVICE_FIELDS)
     service = Service(case=case, **data)
     _service_prepare(service)
@@ -694,7 +994,8 @@ def service_create(*, case: Case, data: Mapping[str, Any]) -> Service:
 
 
 @transaction.atomic
-def service_update(*, service: Service, data: Mapping[str, Any]) -> Service:
+def service_update(*, service: Service, actor: Actor, data: Mapping[str, Any]) -> Service:
+    _require(actor, Capability.CASE_WRITE, service.case)
     _reject_unknown(data, SERVICE_FIELDS)
     if _assign(service, data):
         _service_prepare(service)

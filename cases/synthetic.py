@@ -57,7 +57,14 @@ from .models import (
     StatusChange,
     Whereabouts,
 )
-from .seeding import Place, destination_places, oblast_weights, origin_places, russified
+from .seeding import (
+    Place,
+    demo_organizations_load,
+    destination_places,
+    oblast_weights,
+    origin_places,
+    russified,
+)
 from .workflow import ClosureReason, Status
 
 SYNTHETIC_NOTE = "Synthetic benchmark record: not a real child."
@@ -179,8 +186,12 @@ class Draft:
 class SyntheticGenerator:
     """Draws synthetic cases from a seeded random source."""
 
-    def __init__(self, *, seed: int = 0) -> None:
+    def __init__(self, *, seed: int = 0, organization_ids: Sequence[int]) -> None:
+        if not organization_ids:
+            raise ValueError("Synthetic cases need at least one owning organization.")
         self.rng = random.Random(seed)
+        # The first organization owns most cases; the others own a share each.
+        self.owners = _Weighted([(pk, 8 if i == 0 else 2) for i, pk in enumerate(organization_ids)])
         self.kyiv = ZoneInfo(settings.TIME_ZONE)
         self.now = timezone.now()
         self.today = services.today()
@@ -323,6 +334,7 @@ class SyntheticGenerator:
         case = {
             "number": "",
             "child_id": None,
+            "organization_id": self.owners.pick(rng),
             "status": status,
             "priority": self.priorities.pick(rng),
             "assignee_id": None,
@@ -673,8 +685,11 @@ def synthetic_cases_generate(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = True,
     writers: int = 2,
+    organization_ids: Sequence[int] | None = None,
 ) -> int:
     """Add ``count`` synthetic cases in batches, with a progress bar; returns how many.
+
+    The cases belong to ``organization_ids`` (by default the two demo organizations).
 
     Each batch is its own transaction (a savepoint when called inside one), so an interrupted
     load keeps the whole batches it wrote. On PostgreSQL outside a transaction, ``writers``
@@ -685,7 +700,10 @@ def synthetic_cases_generate(
         return 0
     if seed is None:
         seed = Child.objects.filter(is_synthetic=True).count()
-    generator = SyntheticGenerator(seed=seed)
+    if organization_ids is None:
+        # The demo organizations own synthetic cases unless told otherwise.
+        organization_ids = [o.pk for o in demo_organizations_load().values()]
+    generator = SyntheticGenerator(seed=seed, organization_ids=organization_ids)
     sizes = list(_chunks(count, batch_size))
     with tqdm(total=count, unit="case", desc="Synthetic cases", disable=not progress) as bar:
         if (

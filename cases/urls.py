@@ -1,10 +1,14 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from .views import CaseViewSet, FacilityViewSet, OblastViewSet
+from .views import CaseCountsView, CaseViewSet, FacilityViewSet, OblastViewSet
 
 router = DefaultRouter()
 router.register("cases", CaseViewSet, basename="case")
 router.register("facilities", FacilityViewSet, basename="facility")
 router.register("oblasts", OblastViewSet, basename="oblast")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("case-counts/", CaseCountsView.as_view(), name="case-counts"),
+    *router.urls,
+]

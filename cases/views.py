@@ -22,24 +22,36 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.roles import Capability
+from accounts.selectors import actor_roles
 from config.api import StrictQueryParamsMixin
-from config.errors import ValidationFailed
+from config.errors import PermissionDenied, PreconditionRequired, ValidationFailed
+from idempotency.views import IdempotentPostMixin
 
 from . import selectors, services
+from .exceptions import StaleVersion
 from .filters import CaseFilterSet, FacilityFilterSet
-from .models import Case, Facility, Oblast, Relative, Whereabouts
+from .models import Case, CaseShare, ClosureRequest, Facility, Oblast, Relative, Whereabouts
 from .serializers import (
+    CaseCountsSerializer,
     CaseCreateInputSerializer,
     CaseDetailSerializer,
     CaseListSerializer,
+    CaseShareSerializer,
     CaseUpdateInputSerializer,
+    ClosureDecisionInputSerializer,
+    ClosureRequestInputSerializer,
+    ClosureRequestSerializer,
     ErrorSerializer,
     FacilitySerializer,
     OblastSerializer,
+    ReasonInputSerializer,
     RelativeInputSerializer,
     RelativeSerializer,
+    ShareInputSerializer,
     TimelineEntrySerializer,
     TransitionInputSerializer,
     WhereaboutsInputSerializer,
@@ -52,10 +64,18 @@ _ERROR_DESCRIPTIONS: dict[int, Any] = {
         "Invalid input: a body field, a query parameter (unknown parameters included) or a "
         "workflow guard. `fields` names each."
     ),
-    401: _("No valid credentials: send `Authorization: Token <key>` or a session cookie."),
+    401: _(
+        "No valid credentials: send `Authorization: Api-Key <key>`, `Authorization: Token "
+        "<key>` or a session cookie."
+    ),
+    403: _("Your role does not allow this on a case you can see (`permission_denied`)."),
     404: _("No such record, or not visible to you."),
     409: _("The request conflicts with the record's state (e.g. `transition_not_allowed`)."),
-    412: _("`version` no longer matches: someone changed the case since you read it."),
+    412: _(
+        "`If-Match` (or `version`) no longer matches: someone changed the case since you "
+        "read it. Read it again and re-apply your change."
+    ),
+    428: _("`If-Match` is missing: send the ETag of the case as you read it."),
 }
 
 
@@ -120,7 +140,39 @@ ID_PARAMETER = OpenApiParameter(
 )
 
 
+IF_MATCH_PARAMETER = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description=_(
+        "The `ETag` of the case as you read it (from its detail or a previous write). A change "
+        "made since is refused with 412; without the header, 428."
+    ),
+)
+
+
+def case_etag(case: Case) -> str:
+    """The case's entity tag: its id and version, so any change to the case changes it."""
+    return f'"{case.pk}-{case.version}"'
+
+
+def if_match_version(request: Request, case_id: int) -> int:
+    """The case version the client last read, from ``If-Match``: 428 when missing, 412 when
+    it names no version of this case (a weak tag never matches, as RFC 9110 says)."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        raise PreconditionRequired()
+    for tag in (t.strip() for t in header.split(",")):
+        if tag.startswith('"') and tag.endswith('"'):
+            case_part, sep, version = tag[1:-1].partition("-")
+            if sep and case_part == str(case_id) and version.isdigit():
+                return int(version)
+    raise StaleVersion()
+
+
 class CaseViewSet(
+    IdempotentPostMixin,
     StrictQueryParamsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -149,7 +201,15 @@ class CaseViewSet(
     def _case_response(self, case_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
         case = selectors.case_get(actor=self.request.user, case_id=case_id)
         data = CaseDetailSerializer(case, context=self.get_serializer_context()).data
-        return Response(data, status=status_code)
+        return Response(data, status=status_code, headers={"ETag": case_etag(case)})
+
+    def _expected_version(self, request: Request, case: Case, body_version: int | None) -> int:
+        version = if_match_version(request, case.pk)
+        if body_version is not None and body_version != version:
+            raise ValidationFailed.on(
+                "version", str(_("Does not match the version named by If-Match."))
+            )
+        return version
 
     @extend_schema(
         operation_id="cases_list",
@@ -171,23 +231,30 @@ class CaseViewSet(
         responses={200: CaseDetailSerializer, **errors(400, 401, 404)},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().retrieve(request, *args, **kwargs)
+        case = self.get_object()
+        data = CaseDetailSerializer(case, context=self.get_serializer_context()).data
+        return Response(data, headers={"ETag": case_etag(case)})
 
     @extend_schema(
         operation_id="cases_create",
         summary=_("Open a case for a new child"),
         request=CaseCreateInputSerializer,
-        responses={201: CaseDetailSerializer, **errors(400, 401)},
+        responses={201: CaseDetailSerializer, **errors(400, 401, 403)},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = CaseCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         child_data = dict(data.pop("child"))
+        organization = data.pop("organization", None)
         aliases = [dict(alias) for alias in child_data.pop("aliases", [])]
         with _nested_fields("child", services.CHILD_FIELDS):
             case = services.case_create(
-                actor=_actor(request), child_data=child_data, data=data, aliases=aliases
+                actor=_actor(request),
+                child_data=child_data,
+                data=data,
+                aliases=aliases,
+                organization=organization,
             )
         response = self._case_response(case.pk, status_code=status.HTTP_201_CREATED)
         response["Location"] = reverse("case-detail", args=[case.pk], request=request)
@@ -199,11 +266,12 @@ class CaseViewSet(
         description=_(
             "Case fields and a partial `child` object. The status, return date and closure "
             "reason change only through `POST /cases/{id}/transition/`; naming them here is a "
-            "400. With `version`, the change is refused (412) if the case changed since."
+            "400. `If-Match` carries the case's ETag as you read it: a change made since is "
+            "refused (412), and a change without it too (428). Assigning takes a supervisor."
         ),
-        parameters=[ID_PARAMETER],
+        parameters=[ID_PARAMETER, IF_MATCH_PARAMETER],
         request=CaseUpdateInputSerializer,
-        responses={200: CaseDetailSerializer, **errors(400, 401, 404, 412)},
+        responses={200: CaseDetailSerializer, **errors(400, 401, 403, 404, 412, 428)},
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         case = self.get_object()
@@ -211,7 +279,7 @@ class CaseViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         child_data = data.pop("child", None)
-        version = data.pop("version", None)
+        version = self._expected_version(request, case, data.pop("version", None))
         with _nested_fields("child", services.CHILD_FIELDS):
             services.case_update(
                 case=case,
@@ -229,11 +297,13 @@ class CaseViewSet(
             "`to` is the target status; `allowed_transitions` on the case lists the moves the "
             "workflow allows now and the fields each requires (`reason`, `returned_on`, "
             "`closure_reason`). A move the workflow forbids is a 409 `transition_not_allowed`; "
-            "a missing or invalid guard field is a 400 naming it."
+            "a missing or invalid guard field is a 400 naming it. Closing and reopening take a "
+            "supervisor (403 `closure_needs_approval`: a caseworker requests the closure). "
+            "`If-Match` as for changes."
         ),
-        parameters=[ID_PARAMETER],
+        parameters=[ID_PARAMETER, IF_MATCH_PARAMETER],
         request=TransitionInputSerializer,
-        responses={200: CaseDetailSerializer, **errors(400, 401, 404, 409, 412)},
+        responses={200: CaseDetailSerializer, **errors(400, 401, 403, 404, 409, 412, 428)},
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def transition(self, request: Request, pk: str | None = None) -> Response:
@@ -241,6 +311,7 @@ class CaseViewSet(
         serializer = TransitionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        version = self._expected_version(request, case, data.get("version"))
         services.case_transition(
             case_id=case.pk,
             to=data["to"],
@@ -248,7 +319,7 @@ class CaseViewSet(
             reason=data["reason"],
             returned_on=data["returned_on"],
             closure_reason=data["closure_reason"],
-            expected_version=data.get("version"),
+            expected_version=version,
         )
         return self._case_response(case.pk)
 
@@ -274,9 +345,13 @@ class CaseViewSet(
         if request.method == "POST":
             serializer = RelativeInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            relative = services.relative_create(child=case.child, data=serializer.validated_data)
+            relative = services.relative_create(
+                child=case.child, actor=_actor(request), data=serializer.validated_data
+            )
             return Response(RelativeSerializer(relative).data, status=status.HTTP_201_CREATED)
-        return Response(RelativeSerializer(selectors.child_relatives(case=case), many=True).data)
+        relatives = selectors.child_relatives(case=case)
+        limited = not selectors.case_is_full(case)
+        return Response(RelativeSerializer(relatives, many=True, context={"limited": limited}).data)
 
     @extend_schema(
         operation_id="cases_relatives_partial_update",
@@ -303,7 +378,9 @@ class CaseViewSet(
         relative: Relative = get_object_or_404(selectors.child_relatives(case=case), pk=relative_id)
         serializer = RelativeInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        relative = services.relative_update(relative=relative, data=serializer.validated_data)
+        relative = services.relative_update(
+            relative=relative, actor=_actor(request), data=serializer.validated_data
+        )
         return Response(RelativeSerializer(relative).data)
 
     # -- whereabouts ----------------------------------------------------------------------------
@@ -366,8 +443,189 @@ class CaseViewSet(
         place: Whereabouts = get_object_or_404(places, pk=whereabouts_id)
         serializer = WhereaboutsInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.whereabouts_update(whereabouts=place, data=serializer.validated_data)
+        services.whereabouts_update(
+            whereabouts=place, actor=_actor(request), data=serializer.validated_data
+        )
         return Response(WhereaboutsSerializer(places.get(pk=place.pk)).data)
+
+    # -- shares ---------------------------------------------------------------------------------
+    def _internals(self) -> Case:
+        """The case, for reading or changing its shares and closure requests: 403 for an
+        organization it is shared with (which sees the case, not who else does)."""
+        case = self.get_object()
+        if not selectors.case_can_see_internals(self.request.user, case):
+            raise PermissionDenied()
+        return case
+
+    @extend_schema(
+        methods=["GET"],
+        operation_id="cases_shares_list",
+        summary=_("List the case's shares, live and past"),
+        parameters=[ID_PARAMETER],
+        responses={200: CaseShareSerializer(many=True), **errors(400, 401, 403, 404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        operation_id="cases_shares_create",
+        summary=_("Share the case with another organization"),
+        description=_(
+            "A supervisor of the owning organization shares the case, `full` or `limited` "
+            "(birth year instead of the date, no relatives' contacts, no documents), with a "
+            "reason, the consent it rests on and an optional expiry. One live share per "
+            "organization (409 `share_exists`)."
+        ),
+        parameters=[ID_PARAMETER],
+        request=ShareInputSerializer,
+        responses={201: CaseShareSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    def shares(self, request: Request, pk: str | None = None) -> Response:
+        case = self._internals()
+        if request.method == "POST":
+            serializer = ShareInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            share = services.case_share_create(
+                case=case, actor=_actor(request), **serializer.validated_data
+            )
+            share = selectors.case_shares(case=case).get(pk=share.pk)
+            return Response(CaseShareSerializer(share).data, status=status.HTTP_201_CREATED)
+        return Response(CaseShareSerializer(selectors.case_shares(case=case), many=True).data)
+
+    @extend_schema(
+        operation_id="cases_shares_revoke",
+        summary=_("Revoke a share"),
+        parameters=[
+            ID_PARAMETER,
+            OpenApiParameter("share_id", OpenApiTypes.INT, OpenApiParameter.PATH),
+        ],
+        request=ReasonInputSerializer,
+        responses={200: CaseShareSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"shares/(?P<share_id>[0-9]+)/revoke",
+        url_name="share-revoke",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def share_revoke(
+        self, request: Request, pk: str | None = None, share_id: str | None = None
+    ) -> Response:
+        case = self._internals()
+        share: CaseShare = get_object_or_404(selectors.case_shares(case=case), pk=share_id)
+        serializer = ReasonInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.case_share_revoke(
+            share=share, actor=_actor(request), reason=serializer.validated_data["reason"]
+        )
+        return Response(CaseShareSerializer(selectors.case_shares(case=case).get(pk=share.pk)).data)
+
+    # -- closure requests -----------------------------------------------------------------------
+    @extend_schema(
+        methods=["GET"],
+        operation_id="cases_closure_requests_list",
+        summary=_("List the case's closure requests"),
+        parameters=[ID_PARAMETER],
+        responses={200: ClosureRequestSerializer(many=True), **errors(400, 401, 403, 404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        operation_id="cases_closure_requests_create",
+        summary=_("Ask a supervisor to close the case"),
+        description=_(
+            "A caseworker requests the closure with its reason; a supervisor of the owning "
+            "organization approves (the case closes) or rejects it. One pending request per "
+            "case (409 `closure_request_pending`)."
+        ),
+        parameters=[ID_PARAMETER],
+        request=ClosureRequestInputSerializer,
+        responses={201: ClosureRequestSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="closure-requests",
+        url_name="closure-requests",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def closure_requests(self, request: Request, pk: str | None = None) -> Response:
+        case = self._internals()
+        if request.method == "POST":
+            serializer = ClosureRequestInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            closure = services.closure_request_create(
+                case_id=case.pk, actor=_actor(request), **serializer.validated_data
+            )
+            closure = selectors.case_closure_requests(case=case).get(pk=closure.pk)
+            return Response(ClosureRequestSerializer(closure).data, status=status.HTTP_201_CREATED)
+        requests = selectors.case_closure_requests(case=case)
+        return Response(ClosureRequestSerializer(requests, many=True).data)
+
+    def _closure_decide(
+        self, request: Request, request_id: str | None, *, approve: bool
+    ) -> Response:
+        case = self._internals()
+        closure: ClosureRequest = get_object_or_404(
+            selectors.case_closure_requests(case=case), pk=request_id
+        )
+        serializer = ClosureDecisionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.closure_request_decide(
+            request_id=closure.pk,
+            actor=_actor(request),
+            approve=approve,
+            note=serializer.validated_data["note"],
+        )
+        closure = selectors.case_closure_requests(case=case).get(pk=closure.pk)
+        return Response(ClosureRequestSerializer(closure).data)
+
+    @extend_schema(
+        operation_id="cases_closure_requests_approve",
+        summary=_("Approve a closure request: the case closes"),
+        parameters=[
+            ID_PARAMETER,
+            OpenApiParameter("request_id", OpenApiTypes.INT, OpenApiParameter.PATH),
+        ],
+        request=ClosureDecisionInputSerializer,
+        responses={200: ClosureRequestSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"closure-requests/(?P<request_id>[0-9]+)/approve",
+        url_name="closure-request-approve",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def closure_request_approve(
+        self, request: Request, pk: str | None = None, request_id: str | None = None
+    ) -> Response:
+        return self._closure_decide(request, request_id, approve=True)
+
+    @extend_schema(
+        operation_id="cases_closure_requests_reject",
+        summary=_("Reject a closure request"),
+        parameters=[
+            ID_PARAMETER,
+            OpenApiParameter("request_id", OpenApiTypes.INT, OpenApiParameter.PATH),
+        ],
+        request=ClosureDecisionInputSerializer,
+        responses={200: ClosureRequestSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"closure-requests/(?P<request_id>[0-9]+)/reject",
+        url_name="closure-request-reject",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def closure_request_reject(
+        self, request: Request, pk: str | None = None, request_id: str | None = None
+    ) -> Response:
+        return self._closure_decide(request, request_id, approve=False)
 
     # -- timeline -------------------------------------------------------------------------------
     @extend_schema(
@@ -462,3 +720,21 @@ class OblastViewSet(
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
+
+
+class CaseCountsView(StrictQueryParamsMixin, APIView):
+    """Counts of cases across the registry, without personal data."""
+
+    @extend_schema(
+        operation_id="case_counts",
+        summary=_("Count cases by status, phase, oblast of origin and current country"),
+        description=_(
+            "For coordinators, supervisors, caseworkers and auditors: every case in the "
+            "registry is counted, and no child's personal data is returned."
+        ),
+        responses={200: CaseCountsSerializer, **errors(400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        if not actor_roles(request.user).can(Capability.READ_AGGREGATES):
+            raise PermissionDenied()
+        return Response(CaseCountsSerializer(selectors.case_counts()).data)

@@ -35,8 +35,16 @@ class DomainError(Exception):
     code: str = "invalid"
     default_detail: str = str(_("The request breaks a rule of the registry."))
 
-    def __init__(self, detail: str | None = None, *, fields: FieldErrors | None = None) -> None:
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        fields: FieldErrors | None = None,
+        code: str | None = None,
+    ) -> None:
         self.detail = str(detail) if detail is not None else str(self.default_detail)
+        if code is not None:
+            self.code = code
         self.fields: dict[str, list[str]] = {
             k: [str(m) for m in v] for k, v in (fields or {}).items()
         }
@@ -51,6 +59,15 @@ class ValidationFailed(DomainError):
     @classmethod
     def on(cls, field: str, message: str) -> ValidationFailed:
         return cls(message, fields={field: [message]})
+
+
+class PermissionDenied(DomainError):
+    """The actor may see the record but not do this to it (a record out of the actor's scope
+    is a ``NotFound`` instead, so its existence is not revealed)."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "permission_denied"
+    default_detail = str(_("Your role does not allow this."))
 
 
 class NotFound(DomainError):
@@ -69,6 +86,14 @@ class PreconditionFailed(DomainError):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     code = "precondition_failed"
     default_detail = str(_("The record has changed since you read it."))
+
+
+class PreconditionRequired(DomainError):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    code = "precondition_required"
+    default_detail = str(
+        _("Send the record's ETag in an If-Match header, so a change made since is not lost.")
+    )
 
 
 def _body(code: str, detail: str, fields: Mapping[str, Any] | None = None) -> dict[str, Any]:

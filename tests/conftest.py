@@ -11,10 +11,12 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import Organization, Role
+from accounts.services import membership_set
 from cases.models import Oblast
 from cases.seeding import oblasts_load
 from tests.factories.accounts import UserFactory
-from tests.factories.cases import fake
+from tests.factories.cases import fake, home_organization
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
@@ -53,8 +55,17 @@ def oblasts(db: None) -> dict[str, Oblast]:
 
 
 @pytest.fixture
-def user(db: None) -> Any:
-    return UserFactory()
+def home(db: None) -> Organization:
+    """The organization that owns test cases by default."""
+    return home_organization()
+
+
+@pytest.fixture
+def user(home: Organization) -> Any:
+    """A supervisor of the home organization: may do everything to its cases."""
+    member = UserFactory()
+    membership_set(user=member, organization=home, role=Role.SUPERVISOR)
+    return member
 
 
 @pytest.fixture

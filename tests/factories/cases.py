@@ -10,10 +10,20 @@ from typing import Any
 import factory
 from faker import Faker
 
+from accounts.models import Organization
 from cases import services
 from cases.models import Case, Facility, FacilityKind, Oblast, Relationship, Relative, Whereabouts
+from tests.factories.accounts import OrganizationFactory
 
 fake = Faker("uk_UA")
+
+HOME_ORGANIZATION = "Synthetic home organization"
+
+
+def home_organization() -> Organization:
+    """The organization that owns test cases unless a test says otherwise (the ``user``
+    fixture is its supervisor)."""
+    return OrganizationFactory(name=HOME_ORGANIZATION, kind="ukrainian_authority")
 
 
 def child_data(**overrides: Any) -> dict[str, Any]:
@@ -43,15 +53,24 @@ def make_case(
     oblast: Oblast | None = None,
     child: dict[str, Any] | None = None,
     aliases: list[dict[str, str]] | None = None,
+    organization: Organization | None = None,
     **case_fields: Any,
 ) -> Case:
-    """Open a case for a new synthetic child through the service."""
+    """Open a case for a new synthetic child through the service, owned by ``organization``
+    (the home organization by default)."""
     fields = child_data(**(child or {}))
     if oblast is not None:
         fields.setdefault("origin_oblast", oblast)
     case_fields.setdefault("deported_on", dt.date(2022, 6, 1))
+    if organization is None and actor is None:
+        organization = home_organization()
     return services.case_create(
-        actor=actor, child_data=fields, data=case_fields, aliases=aliases or (), is_synthetic=True
+        actor=actor,
+        child_data=fields,
+        data=case_fields,
+        aliases=aliases or (),
+        organization=organization,
+        is_synthetic=True,
     )
 
 
@@ -95,4 +114,4 @@ def make_relative(case: Case, **fields: Any) -> Relative:
     fields.setdefault("given_name", fake.first_name_female())
     fields.setdefault("family_name", case.child.family_name)
     fields.setdefault("phone", "+380 00 000 0000")
-    return services.relative_create(child=case.child, data=fields)
+    return services.relative_create(child=case.child, actor=None, data=fields)
