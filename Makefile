@@ -46,6 +46,7 @@ run: $(STAMP)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_seeds --demo 50
 	$(MANAGE) create_demo_admin
+	$(MANAGE) create_demo_accounts
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # The test settings are named explicitly so an exported DJANGO_SETTINGS_MODULE cannot redirect

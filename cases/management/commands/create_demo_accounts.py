@@ -1,0 +1,113 @@
+"""``python manage.py create_demo_accounts``: people in every role of the two demo organizations,
+and one partner API key, so a new user can see scoping at work.
+
+Makes (once) a user per role (caseworker, supervisor, coordinator, partner, auditor) in each demo
+organization of ``seeds/demo_organizations.json``, with random passwords, and an API key for the
+partner foundation. Logins and the key's secret are kept in ``var/demo-admin.json`` (mode 0600,
+beside the demo admin's) and printed on every run. Development only: refuses to run without
+DEBUG. All accounts are synthetic.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
+
+from accounts.models import Organization, Role, User
+from accounts.services import api_key_create, membership_set
+from cases.seeding import demo_organizations_load
+
+from .create_demo_admin import _read_credentials, _write_credentials, credentials_path
+
+KEY_ENTRY = "partner-api-key"
+KEY_NAME = "Demo partner system (synthetic)"
+# Usernames by demo organization key: short, so they are easy to type at the login page.
+PREFIXES = {"authority": "service", "partner": "foundation"}
+
+
+def _person(
+    organization: Organization, username: str, role: Role, stored: dict[str, Any]
+) -> tuple[User, str]:
+    user = User.objects.filter(username=username).first()
+    password = stored.get("password", "")
+    if user is None:
+        password = secrets.token_urlsafe(12)
+        user = User(username=username, email=f"{username}@example.org", is_staff=True)
+        user.first_name = str(role.label)
+        user.last_name = _("(synthetic demo)")
+        user.set_password(password)
+        user.save()
+    elif not password or not user.check_password(password):
+        raise CommandError(
+            _(
+                "A user named %(username)s already exists and its login is not the one kept "
+                "in the demo credentials file; remove the user or the file to start afresh."
+            )
+            % {"username": username}
+        )
+    membership_set(user=user, organization=organization, role=role)
+    return user, password
+
+
+class Command(BaseCommand):
+    help = _(
+        "Create (once) demo users in every role of the two demo organizations and a partner "
+        "API key, and print their logins. Development only: refuses to run unless DEBUG is on."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--base-url",
+            default=f"http://127.0.0.1:{os.environ.get('PORT', '8000')}",
+            help=_("Where the service is served, for the printed examples."),
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError(
+                _(
+                    "create_demo_accounts prints passwords and an API key and keeps them in a "
+                    "file, so it only runs with DEBUG on (DJANGO_DEBUG=1), never in production."
+                )
+            )
+        path = credentials_path()
+        credentials = _read_credentials(path)
+        organizations = demo_organizations_load()
+        base = options["base_url"].rstrip("/")
+        lines = [_("Demo accounts (synthetic; kept in %(path)s):") % {"path": path.name}]
+        with transaction.atomic():
+            for key, organization in organizations.items():
+                lines.append(f"  {organization.name}")
+                for role in Role:
+                    username = f"{PREFIXES[key]}-{role.value}"
+                    user, password = _person(
+                        organization, username, role, credentials.get(username, {})
+                    )
+                    credentials[username] = {"password": password}
+                    token, _created = Token.objects.get_or_create(user=user)
+                    lines.append(
+                        f"    {role.label!s:<22} {username:<24} password: {password}  "
+                        f"token: {token.key}"
+                    )
+            stored_key = credentials.get(KEY_ENTRY, {})
+            if not stored_key.get("secret"):
+                _api_key, secret = api_key_create(
+                    organization=organizations["partner"], name=KEY_NAME
+                )
+                credentials[KEY_ENTRY] = {"secret": secret}
+            _write_credentials(path, credentials)
+        secret = credentials[KEY_ENTRY]["secret"]
+        lines += [
+            _("  Partner API key of %(name)s: %(secret)s")
+            % {"name": organizations["partner"].name, "secret": secret},
+            _("  try: %(command)s")
+            % {"command": f'curl -H "Authorization: Api-Key {secret}" {base}/api/v1/cases/'},
+        ]
+        self.stdout.write("\n".join(lines))

@@ -1,0 +1,89 @@
+"""``create_demo_accounts``: people in every role of both demo organizations and a partner key,
+so a new user sees scoping at work. All accounts are synthetic."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from rest_framework.test import APIClient
+
+from accounts.models import Membership, OrganizationAPIKey, Role, User
+from cases import seeding
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo_settings(settings: Any, tmp_path: Any) -> Any:
+    settings.DEBUG = True
+    settings.VAR_DIR = tmp_path
+    return settings
+
+
+def _run() -> str:
+    out = StringIO()
+    call_command("create_demo_accounts", stdout=out)
+    return out.getvalue()
+
+
+def test_create_demo_accounts_makes_every_role_in_both_organizations(demo_settings: Any) -> None:
+    output = _run()
+
+    organizations = seeding.demo_organizations_load()
+    for organization in organizations.values():
+        roles = set(
+            Membership.objects.filter(
+                organization=organization, user__is_service_account=False
+            ).values_list("role", flat=True)
+        )
+        assert roles == set(Role.values)
+    stored = json.loads((demo_settings.VAR_DIR / "demo-admin.json").read_text())
+    caseworker = User.objects.get(username="service-caseworker")
+    assert caseworker.check_password(stored["service-caseworker"]["password"])
+    assert stored["service-caseworker"]["password"] in output
+    secret = stored["partner-api-key"]["secret"]
+    assert secret in output
+    key = OrganizationAPIKey.objects.get()
+    assert key.organization == organizations["partner"]
+    assert key.role == Role.PARTNER
+
+
+def test_create_demo_accounts_is_idempotent(demo_settings: Any) -> None:
+    first = _run()
+    second = _run()
+
+    assert first == second
+    assert OrganizationAPIKey.objects.count() == 1
+    assert User.objects.filter(username__startswith="service-").count() == len(Role.values)
+
+
+def test_demo_partner_key_sees_only_what_is_shared(demo_settings: Any, oblasts: Any) -> None:
+    seeding.facilities_load()
+    seeding.demo_cases_load(count=12)
+    _run()
+    stored = json.loads((demo_settings.VAR_DIR / "demo-admin.json").read_text())
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {stored['partner-api-key']['secret']}")
+
+    rows = client.get("/api/v1/cases/", {"page_size": 200}).json()["results"]
+
+    partner = seeding.demo_organizations_load()["partner"]
+    shared = set(
+        partner.case_shares.filter(revoked_at__isnull=True).values_list("case_id", flat=True)
+    )
+    owned = set(partner.cases.values_list("id", flat=True))
+    assert {row["id"] for row in rows} == shared | owned
+    assert {row["access_scope"] for row in rows} == {"full", "limited"}
+
+
+def test_create_demo_accounts_refuses_without_debug(settings: Any, tmp_path: Any) -> None:
+    settings.DEBUG = False
+    settings.VAR_DIR = tmp_path
+    with pytest.raises(CommandError):
+        _run()
+    assert not User.objects.filter(username__startswith="service-").exists()

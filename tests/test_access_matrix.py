@@ -1,0 +1,512 @@
+"""The access matrix: every API endpoint × every role × in-scope and out-of-scope records.
+
+The endpoints are read from the URL configuration, so a new endpoint (or a new method on one)
+fails ``test_every_api_endpoint_is_in_the_matrix`` until it is described here. For each role
+the oracle below says what it may see and do; every request is checked against it, and every
+answer is searched for personal data the role must not see (a hidden child's name, a limited
+share's exact date of birth and relatives' contacts). All data is synthetic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import Organization, User
+from cases import services
+from cases.models import Case, CaseShare, ClosureRequest, Relative, Whereabouts
+from tests.factories.accounts import OrganizationFactory, UserFactory, make_api_key, make_member
+from tests.factories.cases import make_case, make_relative, make_whereabouts
+
+pytestmark = pytest.mark.django_db
+
+# Distinctive synthetic values whose appearance in a response is a leak.
+LIMITED_BIRTH = dt.date(2011, 3, 9)
+LIMITED_PHONE = "+380 00 111 2233"
+LIMITED_EMAIL = "limited-relative@example.org"
+HIDDEN_FAMILY_NAME = "Прихованчук"
+
+# -------------------------------------------------------------------------------------------
+# The endpoints
+# -------------------------------------------------------------------------------------------
+# How each endpoint is reached: the URL kwargs it needs, by kind of target.
+CASE = "case"  # a case-scoped endpoint: the oracle decides by the case
+LIST = "list"
+GLOBAL = "global"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    methods: frozenset[str]
+    target: str
+    # For case-scoped endpoints: which rule decides a write (a capability name) and whether
+    # reading needs the owning organization (shares and closure requests).
+    write_rule: str = ""
+    internals: bool = False
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    e.name: e
+    for e in [
+        Endpoint("api-root", frozenset({"get"}), GLOBAL),
+        Endpoint("case-counts", frozenset({"get"}), GLOBAL),
+        Endpoint("case-list", frozenset({"get", "post"}), LIST),
+        Endpoint("case-detail", frozenset({"get", "patch"}), CASE, write_rule="write"),
+        Endpoint("case-transition", frozenset({"post"}), CASE, write_rule="write"),
+        Endpoint("case-relatives", frozenset({"get", "post"}), CASE, write_rule="write"),
+        Endpoint("case-relative-detail", frozenset({"patch"}), CASE, write_rule="write"),
+        Endpoint("case-whereabouts", frozenset({"get", "post"}), CASE, write_rule="write"),
+        Endpoint("case-whereabouts-detail", frozenset({"patch"}), CASE, write_rule="write"),
+        Endpoint("case-timeline", frozenset({"get"}), CASE),
+        Endpoint(
+            "case-shares", frozenset({"get", "post"}), CASE, write_rule="share", internals=True
+        ),
+        Endpoint(
+            "case-share-revoke", frozenset({"post"}), CASE, write_rule="share", internals=True
+        ),
+        Endpoint(
+            "case-closure-requests",
+            frozenset({"get", "post"}),
+            CASE,
+            write_rule="request_closure",
+            internals=True,
+        ),
+        Endpoint(
+            "case-closure-request-approve",
+            frozenset({"post"}),
+            CASE,
+            write_rule="close",
+            internals=True,
+        ),
+        Endpoint(
+            "case-closure-request-reject",
+            frozenset({"post"}),
+            CASE,
+            write_rule="close",
+            internals=True,
+        ),
+        Endpoint("facility-list", frozenset({"get"}), GLOBAL),
+        Endpoint("facility-detail", frozenset({"get"}), GLOBAL),
+        Endpoint("oblast-list", frozenset({"get"}), GLOBAL),
+        Endpoint("oblast-detail", frozenset({"get"}), GLOBAL),
+        Endpoint("audit-event-list", frozenset({"get"}), GLOBAL),
+        Endpoint("audit-event-detail", frozenset({"get"}), GLOBAL),
+    ]
+}
+
+
+def _api_routes(
+    resolver: URLResolver | None = None, prefix: str = ""
+) -> Iterator[tuple[str, URLPattern]]:
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _api_routes(pattern, prefix + str(pattern.pattern))
+        elif (prefix + str(pattern.pattern)).startswith("api/v1/"):
+            yield prefix + str(pattern.pattern), pattern
+
+
+def _methods_of(pattern: URLPattern) -> set[str]:
+    callback: Any = pattern.callback
+    actions = getattr(callback, "actions", None)
+    if actions:
+        return set(actions)
+    view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    assert view_class is not None, pattern
+    return {m for m in view_class.http_method_names if hasattr(view_class, m)} - {
+        "options",
+        "head",
+    }
+
+
+def test_every_api_endpoint_is_in_the_matrix():
+    found: dict[str, set[str]] = {}
+    for _route, pattern in _api_routes():
+        assert pattern.name, f"an unnamed API route cannot be checked: {pattern}"
+        found.setdefault(pattern.name, set()).update(_methods_of(pattern))
+    missing = sorted(set(found) - set(ENDPOINTS))
+    assert not missing, f"endpoints missing from the access matrix: {missing}"
+    stale = sorted(set(ENDPOINTS) - set(found))
+    assert not stale, f"the matrix names endpoints that no longer exist: {stale}"
+    for name, methods in found.items():
+        assert methods == set(ENDPOINTS[name].methods), (name, methods)
+
+
+# -------------------------------------------------------------------------------------------
+# The world: organizations, people, cases, shares
+# -------------------------------------------------------------------------------------------
+ROLES = [
+    "anonymous",
+    "caseworker_a",
+    "supervisor_a",
+    "coordinator_a",
+    "partner_b",
+    "partner_key_b",
+    "caseworker_d",
+    "auditor",
+    "superuser",
+]
+CASE_KEYS = ["own", "limited", "full", "expired", "revoked", "other"]
+
+
+@dataclass
+class World:
+    orgs: dict[str, Organization]
+    cases: dict[str, Case]
+    relatives: dict[str, Relative]
+    places: dict[str, Whereabouts]
+    share_to_e: dict[str, CaseShare]
+    closure: dict[str, ClosureRequest]
+    clients: dict[str, APIClient] = field(default_factory=dict)
+
+
+def _client_for(user: User | None, api_key_secret: str | None = None) -> APIClient:
+    client = APIClient()
+    if api_key_secret is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_secret}")
+    elif user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def world(oblasts: Any) -> World:
+    orgs = {key: OrganizationFactory(name=f"Matrix organization {key}") for key in "ABCDE"}
+    a, b, d, e = orgs["A"], orgs["B"], orgs["D"], orgs["E"]
+    cases = {
+        "own": make_case(organization=a),
+        "limited": make_case(
+            organization=a,
+            child={"date_of_birth": LIMITED_BIRTH},
+            deported_on=dt.date(2022, 6, 1),
+        ),
+        "full": make_case(organization=a),
+        "expired": make_case(organization=a),
+        "revoked": make_case(organization=a),
+        "other": make_case(organization=d, child={"family_name": HIDDEN_FAMILY_NAME}),
+    }
+    relatives = {
+        key: make_relative(
+            case,
+            phone=LIMITED_PHONE if key == "limited" else "+380 00 000 0000",
+            email=LIMITED_EMAIL if key == "limited" else "",
+            address="Synthetic address 1" if key == "limited" else "",
+        )
+        for key, case in cases.items()
+    }
+    places = {key: make_whereabouts(case) for key, case in cases.items()}
+
+    def share(case: Case, org: Organization, scope: str) -> CaseShare:
+        return services.case_share_create(
+            case=case,
+            actor=None,
+            organization=org,
+            scope=scope,
+            reason="Synthetic matrix share",
+            consent_reference="MATRIX-CONSENT",
+        )
+
+    share(cases["limited"], b, "limited")
+    share(cases["full"], b, "full")
+    expired = share(cases["expired"], b, "full")
+    CaseShare.objects.filter(pk=expired.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=10),
+        expires_at=timezone.now() - dt.timedelta(days=1),
+    )
+    services.case_share_revoke(
+        share=share(cases["revoked"], b, "full"), actor=None, reason="Synthetic revoke"
+    )
+    share_to_e = {key: share(case, e, "limited") for key, case in cases.items()}
+    closure = {
+        key: services.closure_request_create(
+            case_id=case.pk, actor=None, closure_reason="duplicate", reason="Synthetic request"
+        )
+        for key, case in cases.items()
+    }
+    world = World(orgs, cases, relatives, places, share_to_e, closure)
+
+    members = {
+        "caseworker_a": make_member("caseworker", a),
+        "supervisor_a": make_member("supervisor", a),
+        "coordinator_a": make_member("coordinator", a),
+        "partner_b": make_member("partner", b),
+        "caseworker_d": make_member("caseworker", d),
+        "auditor": make_member("auditor", orgs["C"]),
+    }
+    superuser = UserFactory(username="matrix-superuser", is_superuser=True)
+    _key, secret = make_api_key(organization=b, role="partner")
+    world.clients = {
+        "anonymous": APIClient(),
+        **{role: _client_for(user) for role, user in members.items()},
+        "superuser": _client_for(superuser),
+        "partner_key_b": _client_for(None, api_key_secret=secret),
+    }
+    return world
+
+
+# -------------------------------------------------------------------------------------------
+# The oracle
+# -------------------------------------------------------------------------------------------
+A_CASES = {"own", "limited", "full", "expired", "revoked"}
+
+
+def visible_cases(role: str) -> set[str]:
+    if role in ("auditor", "superuser"):
+        return set(CASE_KEYS)
+    if role in ("caseworker_a", "supervisor_a"):
+        return set(A_CASES)
+    if role in ("partner_b", "partner_key_b"):
+        return {"limited", "full"}
+    if role == "caseworker_d":
+        return {"other"}
+    return set()
+
+
+def sees_in_full(role: str, key: str) -> bool:
+    return key in visible_cases(role) and not (
+        role in ("partner_b", "partner_key_b") and key == "limited"
+    )
+
+
+def owner_member(role: str, key: str) -> bool:
+    """Whether ``role`` belongs to the organization owning the case, with a reading role."""
+    if key == "other":
+        return role == "caseworker_d"
+    return role in ("caseworker_a", "supervisor_a")
+
+
+def may(role: str, rule: str, key: str) -> bool:
+    if role == "superuser":
+        return True
+    if not owner_member(role, key):
+        return False
+    if rule in ("write", "request_closure"):
+        return True
+    return role == "supervisor_a"  # share, close
+
+
+def may_read_internals(role: str, key: str) -> bool:
+    return role in ("auditor", "superuser") or owner_member(role, key)
+
+
+AGGREGATE_ROLES = {"caseworker_a", "supervisor_a", "coordinator_a", "caseworker_d", "auditor"}
+AUDIT_ROLES = {"auditor", "superuser"}
+CREATE_ROLES = {"caseworker_a", "supervisor_a", "partner_b", "partner_key_b", "caseworker_d"}
+
+
+# -------------------------------------------------------------------------------------------
+# Requests
+# -------------------------------------------------------------------------------------------
+def _etag(case: Case) -> str:
+    case.refresh_from_db()
+    return f'"{case.pk}-{case.version}"'
+
+
+def _case_request(
+    world: World, endpoint: Endpoint, method: str, key: str
+) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """URL, body and headers for one request on the case ``key``."""
+    case = world.cases[key]
+    kwargs: dict[str, Any] = {"pk": case.pk}
+    body: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    name = endpoint.name
+    if name == "case-relative-detail":
+        kwargs["relative_id"] = world.relatives[key].pk
+        body = {"notes": "Synthetic matrix note"}
+    elif name == "case-whereabouts-detail":
+        kwargs["whereabouts_id"] = world.places[key].pk
+        body = {"region": "Synthetic matrix region"}
+    elif name == "case-share-revoke":
+        kwargs["share_id"] = world.share_to_e[key].pk
+        body = {"reason": "Synthetic matrix revoke"}
+    elif name in ("case-closure-request-approve", "case-closure-request-reject"):
+        kwargs["request_id"] = world.closure[key].pk
+        body = {"note": "Synthetic matrix decision"}
+    elif name == "case-detail":
+        body = {"priority": "high"}
+        headers = {"HTTP_IF_MATCH": _etag(case)}
+    elif name == "case-transition":
+        body = {"to": "verifying"}
+        headers = {"HTTP_IF_MATCH": _etag(case)}
+    elif name == "case-relatives":
+        body = {"relationship": "sibling", "given_name": "Тест", "family_name": "Тестенко"}
+    elif name == "case-whereabouts":
+        body = {
+            "country": "RU",
+            "from_date": "2023-02-01",
+            "source_description": "Synthetic matrix source",
+        }
+    elif name == "case-shares":
+        body = {
+            "organization": world.orgs["C"].pk,
+            "scope": "limited",
+            "reason": "Synthetic matrix share",
+            "consent_reference": "MATRIX-2",
+        }
+    elif name == "case-closure-requests":
+        body = {"closure_reason": "duplicate", "reason": "Synthetic matrix request"}
+    return reverse(name, kwargs=kwargs), (body if method != "get" else {}), headers
+
+
+def _global_url(world: World, name: str) -> str:
+    if name == "facility-detail":
+        from tests.factories.cases import FacilityFactory
+
+        return reverse(name, kwargs={"pk": FacilityFactory().pk})
+    if name == "oblast-detail":
+        return reverse(name, kwargs={"code": "UA-14"})
+    if name == "audit-event-detail":
+        from audit.models import AuditEvent
+
+        event = AuditEvent.objects.order_by("id").first()
+        assert event is not None, "the setup's writes left no audit event"
+        return reverse(name, kwargs={"pk": event.pk})
+    return reverse(name)
+
+
+def _send(client: APIClient, method: str, url: str, body: dict[str, Any], headers: Any) -> Any:
+    call: Callable[..., Any] = getattr(client, method)
+    if method == "get":
+        return call(url, **headers)
+    return call(url, body, format="json", **headers)
+
+
+# -------------------------------------------------------------------------------------------
+# The matrix
+# -------------------------------------------------------------------------------------------
+def _leaks(role: str, content: bytes) -> list[str]:
+    """Personal data in ``content`` that ``role`` must not see."""
+    text = content.decode()
+    found = []
+    if "other" not in visible_cases(role) and HIDDEN_FAMILY_NAME in text:
+        found.append("a hidden child's name")
+    if not sees_in_full(role, "limited"):
+        if LIMITED_BIRTH.isoformat() in text:
+            found.append("a limited share's date of birth")
+        if LIMITED_PHONE in text or LIMITED_EMAIL in text:
+            found.append("a limited share's relative contacts")
+    return found
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(world: World, role: str):
+    client = world.clients[role]
+    problems: list[str] = []
+
+    def check(what: str, response: Any, expected: set[int]) -> None:
+        if response.status_code not in expected:
+            problems.append(
+                f"{what}: {response.status_code}, expected {sorted(expected)}: "
+                f"{response.content[:200]!r}"
+            )
+        for leak in _leaks(role, response.content):
+            problems.append(f"{what}: leaks {leak}")
+
+    anonymous = role == "anonymous"
+    for name, endpoint in ENDPOINTS.items():
+        for method in sorted(endpoint.methods):
+            if endpoint.target == CASE:
+                for key in CASE_KEYS:
+                    url, body, headers = _case_request(world, endpoint, method, key)
+                    response = _send(client, method, url, body, headers)
+                    what = f"{role} {method.upper()} {name} [{key}]"
+                    if anonymous:
+                        check(what, response, {401})
+                    elif key not in visible_cases(role):
+                        check(what, response, {404})
+                    elif endpoint.internals and not may_read_internals(role, key):
+                        check(what, response, {403})
+                    elif method == "get":
+                        check(what, response, {200})
+                    elif may(role, endpoint.write_rule, key):
+                        # Allowed: any answer but a refusal (a state conflict is fine).
+                        check(what, response, {200, 201, 409})
+                    else:
+                        check(what, response, {403})
+            elif name == "case-list":
+                what = f"{role} {method.upper()} {name}"
+                if method == "get":
+                    response = client.get(reverse(name), {"page_size": 200})
+                    check(what, response, {401} if anonymous else {200})
+                    if response.status_code == 200:
+                        ids = {row["id"] for row in response.json()["results"]}
+                        expected_ids = {world.cases[k].pk for k in visible_cases(role)}
+                        if ids != expected_ids:
+                            problems.append(f"{what}: lists {ids}, expected {expected_ids}")
+                        for row in response.json()["results"]:
+                            key = next(k for k, c in world.cases.items() if c.pk == row["id"])
+                            scope = "full" if sees_in_full(role, key) else "limited"
+                            if row["access_scope"] != scope:
+                                problems.append(f"{what}: scope of {key} is {row['access_scope']}")
+                    hidden = client.get(reverse(name), {"search": HIDDEN_FAMILY_NAME})
+                    check(f"{what} search", hidden, {401} if anonymous else {200})
+                else:
+                    body = {
+                        "child": {
+                            "given_name": "Тетяна",
+                            "family_name": "Матрична",
+                            "sex": "female",
+                            "date_of_birth_precision": "estimated",
+                        }
+                    }
+                    if role == "superuser":
+                        body["organization"] = world.orgs["A"].pk
+                    response = client.post(reverse(name), body, format="json")
+                    if anonymous:
+                        check(what, response, {401})
+                    elif role in CREATE_ROLES or role == "superuser":
+                        check(what, response, {201})
+                    else:
+                        check(what, response, {403})
+            else:
+                url = _global_url(world, name)
+                response = client.get(url)
+                what = f"{role} GET {name}"
+                if anonymous:
+                    check(what, response, {401})
+                elif name == "case-counts":
+                    check(what, response, {200} if role in AGGREGATE_ROLES | AUDIT_ROLES else {403})
+                elif name.startswith("audit-event"):
+                    check(what, response, {200} if role in AUDIT_ROLES else {403})
+                else:
+                    check(what, response, {200})
+
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("role", ["partner_b", "partner_key_b"])
+def test_limited_share_shows_birth_year_and_no_contacts(world: World, role: str):
+    client = world.clients[role]
+    case = world.cases["limited"]
+    detail = client.get(reverse("case-detail", kwargs={"pk": case.pk})).json()
+    assert detail["access_scope"] == "limited"
+    assert detail["child"]["date_of_birth"] is None
+    assert detail["child"]["birth_year"] == LIMITED_BIRTH.year
+    relatives = client.get(reverse("case-relatives", kwargs={"pk": case.pk})).json()
+    assert relatives
+    for relative in relatives:
+        assert relative["phone"] is None
+        assert relative["email"] is None
+        assert relative["address"] is None
+        assert relative["given_name"]  # who the relatives are is shown
+
+
+def test_full_share_shows_the_whole_record(world: World):
+    client = world.clients["partner_b"]
+    case = world.cases["full"]
+    detail = client.get(reverse("case-detail", kwargs={"pk": case.pk})).json()
+    assert detail["access_scope"] == "full"
+    assert detail["child"]["date_of_birth"] == case.child.date_of_birth.isoformat()
+    relatives = client.get(reverse("case-relatives", kwargs={"pk": case.pk})).json()
+    assert relatives[0]["phone"] == world.relatives["full"].phone
