@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from audit.querysets import AuditedManager, AuditedQuerySet
+
 from .workflow import ClosureReason, Phase, Status, phase_of, statuses_in_phase
 
 if TYPE_CHECKING:
@@ -68,6 +70,8 @@ class Oblast(models.Model):
     code = models.CharField(_("ISO 3166-2 code"), max_length=5, primary_key=True)
     name_uk = models.CharField(_("name in Ukrainian"), max_length=80)
     name_en = models.CharField(_("name in English"), max_length=80)
+
+    objects = AuditedManager()
 
     class Meta:
         ordering = ["code"]
@@ -157,6 +161,11 @@ class Child(models.Model):
         editable=False,
     )
     search_text = models.TextField(_("search keys"), blank=True, editable=False)
+
+    # Derived columns, rewritten whenever a name, an alias or a whereabouts changes: the audit
+    # trail records the change that caused them instead.
+    audit_exclude_fields = ("search_text", "current_whereabouts")
+    audit_technical_fields = frozenset(audit_exclude_fields)
     is_synthetic = models.BooleanField(
         _("synthetic"),
         default=False,
@@ -164,6 +173,8 @@ class Child(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = AuditedManager()
 
     class Meta:
         verbose_name = _("child")
@@ -216,6 +227,8 @@ class ChildAlias(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
+    objects = AuditedManager()
+
     class Meta:
         verbose_name = _("alias")
         verbose_name_plural = _("aliases")
@@ -244,7 +257,7 @@ class Pathway(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
-class CaseQuerySet(models.QuerySet["Case"]):
+class CaseQuerySet(AuditedQuerySet["Case"]):
     def open(self) -> CaseQuerySet:
         return self.exclude(status=Status.CLOSED)
 
@@ -367,6 +380,9 @@ class Case(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    def audit_label(self) -> str:
+        return self.number
+
     @property
     def phase(self) -> str:
         return phase_of(self.status)
@@ -398,7 +414,7 @@ class ShareScope(models.TextChoices):
     LIMITED = "limited", _("Limited: birth year only, no relatives' contacts, no documents")
 
 
-class CaseShareQuerySet(models.QuerySet["CaseShare"]):
+class CaseShareQuerySet(AuditedQuerySet["CaseShare"]):
     def active(self, at: dt.datetime | None = None) -> CaseShareQuerySet:
         """Shares in force at ``at`` (now): not revoked and not expired."""
         at = at or timezone.now()
@@ -535,6 +551,8 @@ class ClosureRequest(models.Model):
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
 
+    objects = AuditedManager()
+
     class Meta:
         verbose_name = _("closure request")
         verbose_name_plural = _("closure requests")
@@ -601,6 +619,8 @@ class Relative(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    objects = AuditedManager()
+
     class Meta:
         verbose_name = _("relative")
         verbose_name_plural = _("relatives")
@@ -645,6 +665,8 @@ class Facility(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = AuditedManager()
 
     class Meta:
         verbose_name = _("facility")
@@ -700,6 +722,8 @@ class Whereabouts(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
+    objects = AuditedManager()
+
     class Meta:
         verbose_name = _("whereabouts")
         verbose_name_plural = _("whereabouts")
@@ -747,6 +771,8 @@ class StatusChange(models.Model):
     )
     reason = models.TextField(_("reason"), blank=True)
     case_version = models.PositiveIntegerField(_("case version after the change"))
+
+    objects = AuditedManager()
 
     class Meta:
         verbose_name = _("status change")
@@ -796,6 +822,8 @@ class Service(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    objects = AuditedManager()
+
     class Meta:
         verbose_name = _("service")
         verbose_name_plural = _("services")
@@ -840,6 +868,8 @@ class FollowUp(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = AuditedManager()
 
     class Meta:
         verbose_name = _("follow-up")

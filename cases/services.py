@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization, Role, User
 from accounts.roles import Capability
 from accounts.selectors import actor_roles
+from audit import services as audit
+from audit.models import Action as AuditAction
 from config.errors import (
     Conflict,
     NotFound,
@@ -328,7 +330,10 @@ def child_refresh_search_text(*, child: Child, save: bool = True) -> Child:
         [child.given_name, child.family_name, child.patronymic, *alias_names]
     )
     if save:
-        Child.objects.filter(pk=child.pk).update(search_text=child.search_text)
+        Child.objects.filter(pk=child.pk).unaudited_update(
+            "derived search keys; the name or alias change that caused it is recorded",
+            search_text=child.search_text,
+        )
     return child
 
 
@@ -344,6 +349,7 @@ def child_update(*, child: Child, actor: Actor, data: Mapping[str, Any]) -> list
     """Change a child's record; returns the changed field names."""
     _require_on_child(actor, Capability.CASE_WRITE, child)
     _reject_unknown(data, CHILD_FIELDS)
+    before = audit.snapshot(child)
     changed = _assign(child, data)
     if not changed:
         return []
@@ -356,6 +362,7 @@ def child_update(*, child: Child, actor: Actor, data: Mapping[str, Any]) -> list
             )
     _full_clean(child, exclude=["current_whereabouts"])
     child.save()
+    audit.record_update(child, before, actor=actor)
     return changed
 
 
@@ -364,13 +371,16 @@ def child_alias_add(
     *, child: Child, actor: Actor, name: str, kind: str, seen_in: str = ""
 ) -> ChildAlias:
     _require_on_child(actor, Capability.CASE_WRITE, child)
-    return _child_alias_write(child=child, name=name, kind=kind, seen_in=seen_in)
+    return _child_alias_write(child=child, actor=actor, name=name, kind=kind, seen_in=seen_in)
 
 
-def _child_alias_write(*, child: Child, name: str, kind: str, seen_in: str = "") -> ChildAlias:
+def _child_alias_write(
+    *, child: Child, actor: Actor, name: str, kind: str, seen_in: str = ""
+) -> ChildAlias:
     alias = ChildAlias(child=child, name=names.clean_name(name), kind=kind, seen_in=seen_in)
     _full_clean(alias, non_field="name")
     alias.save()
+    audit.record_create(alias, actor=actor)
     child_refresh_search_text(child=child)
     return alias
 
@@ -379,6 +389,7 @@ def _child_alias_write(*, child: Child, name: str, kind: str, seen_in: str = "")
 def child_alias_remove(*, alias: ChildAlias, actor: Actor) -> None:
     _require_on_child(actor, Capability.CASE_WRITE, alias.child)
     child = alias.child
+    audit.record_delete(alias, actor=actor)
     alias.delete()
     child_refresh_search_text(child=child)
 
@@ -449,8 +460,9 @@ def case_create(
         _child_prepare(child)
         _full_clean(child, exclude=["current_whereabouts"])
         child.save()
+        audit.record_create(child, actor=actor)
         for alias in aliases:
-            _child_alias_write(child=child, **alias)
+            _child_alias_write(child=child, actor=actor, **alias)
     elif Case.objects.filter(child=child).open().exists():
         raise OpenCaseExists()
 
@@ -474,16 +486,32 @@ def case_create(
         if Case.objects.filter(child=child).open().exists():
             raise OpenCaseExists() from exc
         raise
-    StatusChange.objects.create(
+    audit.record_create(case, actor=actor)
+    _status_change_write(
         case=case,
         from_status="",
         to_status=Status.REPORTED,
         changed_at=now,
         actor=actor,
         reason=_("Case opened."),
-        case_version=case.version,
     )
     return case
+
+
+def _status_change_write(
+    *, case: Case, from_status: str, to_status: str, changed_at: Any, actor: Actor, reason: str
+) -> StatusChange:
+    change = StatusChange.objects.create(
+        case=case,
+        from_status=from_status,
+        to_status=to_status,
+        changed_at=changed_at,
+        actor=actor,
+        reason=reason,
+        case_version=case.version,
+    )
+    audit.record_create(change, actor=actor)
+    return change
 
 
 def _lock_case(case_id: int) -> Case:
@@ -521,6 +549,7 @@ def case_update(
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion()
     child = locked.child
+    before = audit.snapshot(locked)
     old_birth = child.date_of_birth
     new_birth = (child_data or {}).get("date_of_birth", old_birth)
     changed = _assign(locked, data)
@@ -538,6 +567,8 @@ def case_update(
         return locked
     locked.version += 1
     locked.save()
+    action = AuditAction.ASSIGN if changed == ["assignee"] else AuditAction.UPDATE
+    audit.record_update(locked, before, actor=actor, action=action)
     return locked
 
 
@@ -600,6 +631,7 @@ def case_transition(
     _raise(errors)
 
     now = timezone.now()
+    before = audit.snapshot(case)
     if to == Status.CLOSED:
         case.closure_reason = closure_reason
         case.closed_at = now
@@ -617,21 +649,35 @@ def case_transition(
     case.status_changed_at = now
     case.version += 1
     case.save()
-    StatusChange.objects.create(
+    audit.record_update(
+        case,
+        before,
+        actor=actor,
+        action=AuditAction.TRANSITION,
+        metadata={"from_status": previous, "to_status": to, "reason": reason},
+    )
+    _status_change_write(
         case=case,
         from_status=previous,
         to_status=to,
         changed_at=now,
         actor=actor,
         reason=reason,
-        case_version=case.version,
     )
     if to == Status.CLOSED:
         # A closure decided otherwise leaves no request waiting on a closed case.
-        pending = ClosureRequest.objects.filter(case=case, status=ClosureRequestStatus.PENDING)
+        pending = ClosureRequest.objects.select_for_update().filter(
+            case=case, status=ClosureRequestStatus.PENDING
+        )
         if closure_request is not None:
             pending = pending.exclude(pk=closure_request.pk)
-        pending.update(status=ClosureRequestStatus.SUPERSEDED, decided_by=actor, decided_at=now)
+        for waiting in pending:
+            waiting_before = audit.snapshot(waiting)
+            waiting.status = ClosureRequestStatus.SUPERSEDED
+            waiting.decided_by = actor
+            waiting.decided_at = now
+            waiting.save(update_fields=["status", "decided_by", "decided_at"])
+            audit.record_update(waiting, waiting_before, actor=actor)
     if to == Status.RETURNED:
         from .tasks import case_follow_ups_schedule
 
@@ -671,9 +717,16 @@ def closure_request_create(
             _("A closure request for this case is already waiting for a decision."),
             code="closure_request_pending",
         )
-    return ClosureRequest.objects.create(
+    closure = ClosureRequest.objects.create(
         case=case, closure_reason=closure_reason, reason=reason, requested_by=actor
     )
+    audit.record(
+        AuditAction.REQUEST,
+        actor=actor,
+        instance=closure,
+        changes=audit.creation_changes(closure),
+    )
+    return closure
 
 
 @transaction.atomic
@@ -697,6 +750,7 @@ def closure_request_decide(
     note = (note or "").strip()
     if not approve and not note:
         raise ValidationFailed.on("note", _("Say why the closure is rejected."))
+    before = audit.snapshot(request)
     if approve:
         case_transition(
             case_id=request.case_id,
@@ -711,6 +765,12 @@ def closure_request_decide(
     request.decided_at = timezone.now()
     request.decision_note = note
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    audit.record_update(
+        request,
+        before,
+        actor=actor,
+        action=AuditAction.APPROVE if approve else AuditAction.REJECT,
+    )
     return request
 
 
@@ -767,6 +827,9 @@ def case_share_create(
     )
     _full_clean(share, exclude=["case", "organization", "created_by", "revoked_by"])
     share.save()
+    audit.record(
+        AuditAction.SHARE, actor=actor, instance=share, changes=audit.creation_changes(share)
+    )
     return share
 
 
@@ -780,10 +843,12 @@ def case_share_revoke(*, share: CaseShare, actor: Actor, reason: str) -> CaseSha
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed.on("reason", _("Say why the share ends."))
+    before = audit.snapshot(locked)
     locked.revoked_at = timezone.now()
     locked.revoked_by = actor
     locked.revoke_reason = reason
     locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    audit.record_update(locked, before, actor=actor, action=AuditAction.REVOKE)
     return locked
 
 
@@ -799,9 +864,13 @@ def case_follow_ups_schedule(*, case_id: int) -> list[FollowUp]:
         follow_up, created = FollowUp.objects.get_or_create(
             case=case, days_after_return=days, defaults={"due_on": due_on}
         )
-        if not created and follow_up.completed_on is None and follow_up.due_on != due_on:
+        if created:
+            audit.record_create(follow_up, actor=None)
+        elif follow_up.completed_on is None and follow_up.due_on != due_on:
+            before = audit.snapshot(follow_up)
             follow_up.due_on = due_on
             follow_up.save(update_fields=["due_on"])
+            audit.record_update(follow_up, before, actor=None)
         written.append(follow_up)
     return written
 
@@ -827,12 +896,14 @@ def follow_up_complete(
             _("This follow-up was already completed."),
             fields={"completed_on": [_("Already completed.")]},
         )
+    before = audit.snapshot(locked)
     follow_up.outcome = outcome
     follow_up.completed_on = completed_on
     follow_up.notes = notes or follow_up.notes
     follow_up.completed_by = actor
     _full_clean(follow_up, exclude=["case", "completed_by"])
     follow_up.save()
+    audit.record_update(follow_up, before, actor=actor)
     return follow_up
 
 
@@ -842,6 +913,7 @@ def follow_up_create(*, case: Case, actor: Actor, due_on: dt.date, notes: str = 
     follow_up = FollowUp(case=case, due_on=due_on, notes=notes)
     _full_clean(follow_up, exclude=["case"])
     follow_up.save()
+    audit.record_create(follow_up, actor=actor)
     return follow_up
 
 
@@ -866,6 +938,7 @@ def relative_create(*, child: Child, actor: Actor, data: Mapping[str, Any]) -> R
     relative = Relative(child=child, **data)
     _relative_prepare(relative)
     relative.save()
+    audit.record_create(relative, actor=actor)
     return relative
 
 
@@ -873,15 +946,18 @@ def relative_create(*, child: Child, actor: Actor, data: Mapping[str, Any]) -> R
 def relative_update(*, relative: Relative, actor: Actor, data: Mapping[str, Any]) -> Relative:
     _require_on_child(actor, Capability.CASE_WRITE, relative.child)
     _reject_unknown(data, RELATIVE_FIELDS)
+    before = audit.snapshot(relative)
     if _assign(relative, data):
         _relative_prepare(relative)
         relative.save()
+        audit.record_update(relative, before, actor=actor)
     return relative
 
 
 @transaction.atomic
 def relative_delete(*, relative: Relative, actor: Actor) -> None:
     _require_on_child(actor, Capability.CASE_WRITE, relative.child)
+    audit.record_delete(relative, actor=actor)
     relative.delete()
 
 
@@ -910,7 +986,10 @@ def _whereabouts_prepare(whereabouts: Whereabouts) -> None:
 def child_current_whereabouts_refresh(*, child: Child) -> Whereabouts | None:
     """Point the child at the latest whereabouts by start date (the current location)."""
     latest = child.whereabouts.order_by("-from_date", "-id").first()
-    Child.objects.filter(pk=child.pk).update(current_whereabouts=latest)
+    Child.objects.filter(pk=child.pk).unaudited_update(
+        "derived pointer; the whereabouts change that caused it is recorded",
+        current_whereabouts=latest,
+    )
     child.current_whereabouts = latest
     return latest
 
@@ -922,6 +1001,7 @@ def whereabouts_record(*, child: Child, actor: Actor, data: Mapping[str, Any]) -
     whereabouts = Whereabouts(child=child, recorded_by=actor, **data)
     _whereabouts_prepare(whereabouts)
     whereabouts.save()
+    audit.record_create(whereabouts, actor=actor)
     child_current_whereabouts_refresh(child=child)
     return whereabouts
 
@@ -932,9 +1012,11 @@ def whereabouts_update(
 ) -> Whereabouts:
     _require_on_child(actor, Capability.CASE_WRITE, whereabouts.child)
     _reject_unknown(data, WHEREABOUTS_FIELDS)
+    before = audit.snapshot(whereabouts)
     if _assign(whereabouts, data):
         _whereabouts_prepare(whereabouts)
         whereabouts.save()
+        audit.record_update(whereabouts, before, actor=actor)
         child_current_whereabouts_refresh(child=whereabouts.child)
     return whereabouts
 
@@ -943,9 +1025,10 @@ def whereabouts_update(
 def whereabouts_delete(*, whereabouts: Whereabouts, actor: Actor) -> None:
     _require_on_child(actor, Capability.CASE_WRITE, whereabouts.child)
     child = whereabouts.child
-    Child.objects.filter(pk=child.pk, current_whereabouts=whereabouts).update(
-        current_whereabouts=None
+    Child.objects.filter(pk=child.pk, current_whereabouts=whereabouts).unaudited_update(
+        "derived pointer; the whereabouts deletion is recorded", current_whereabouts=None
     )
+    audit.record_delete(whereabouts, actor=actor)
     whereabouts.delete()
     child_current_whereabouts_refresh(child=child)
 
@@ -960,12 +1043,17 @@ def facility_save(
         raise PermissionDenied()
     _reject_unknown(data, FACILITY_FIELDS)
     facility = facility or Facility()
+    before = audit.snapshot(facility) if facility.pk is not None else None
     _assign(facility, data)
     errors: dict[str, list[str]] = {}
     _check_coordinates(errors, "latitude", "longitude", facility.latitude, facility.longitude)
     _raise(errors)
     _full_clean(facility, non_field="name")
     facility.save()
+    if before is None:
+        audit.record_create(facility, actor=actor)
+    else:
+        audit.record_update(facility, before, actor=actor)
     return facility
 
 
@@ -990,6 +1078,7 @@ def service_create(*, case: Case, actor: Actor, data: Mapping[str, Any]) -> Serv
     service = Service(case=case, **data)
     _service_prepare(service)
     service.save()
+    audit.record_create(service, actor=actor)
     return service
 
 
@@ -997,9 +1086,11 @@ def service_create(*, case: Case, actor: Actor, data: Mapping[str, Any]) -> Serv
 def service_update(*, service: Service, actor: Actor, data: Mapping[str, Any]) -> Service:
     _require(actor, Capability.CASE_WRITE, service.case)
     _reject_unknown(data, SERVICE_FIELDS)
+    before = audit.snapshot(service)
     if _assign(service, data):
         _service_prepare(service)
         service.save()
+        audit.record_update(service, before, actor=actor)
     return service
 
 
@@ -1014,9 +1105,12 @@ def oblast_upsert(*, code: str, name_uk: str, name_en: str) -> tuple[Oblast, boo
         oblast = Oblast(code=code, name_uk=name_uk, name_en=name_en)
         _full_clean(oblast)
         oblast.save(force_insert=True)
+        audit.record_create(oblast, actor=None)
         return oblast, True
+    before = audit.snapshot(oblast)
     if _assign(oblast, {"name_uk": name_uk, "name_en": name_en}):
         _full_clean(oblast)
         oblast.save()
+        audit.record_update(oblast, before, actor=None)
         return oblast, True
     return oblast, False

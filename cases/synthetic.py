@@ -25,7 +25,7 @@ import queue
 import random
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,7 +39,10 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from faker.providers.person.uk_UA import Provider as UkrainianNames
+from psycopg.types.json import Jsonb
 from tqdm import tqdm
+
+from audit.models import Action, AuditEvent, Channel
 
 from . import names, services, workflow
 from .models import (
@@ -475,6 +478,51 @@ def _alias_row(child_id: int, draft: Draft) -> dict[str, Any]:
     }
 
 
+_AUDIT_COLUMNS = (
+    "at",
+    "actor_label",
+    "api_key_prefix",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "changes",
+    "channel",
+    "request_id",
+    "metadata",
+)
+# What the bulk generator says of each row it writes: made-up benchmark data, written in bulk.
+_AUDIT_METADATA = Jsonb({"synthetic": True, "written_by": "load_seeds --synthetic"})
+
+
+def _audit_rows(
+    model: type[models.Model], ids: Iterable[int], labels: Iterable[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """``create`` events of rows the generator wrote (their values are not repeated: the rows
+    are synthetic and marked so)."""
+    now = timezone.now()
+    object_type = model._meta.label_lower
+    name = model._meta.model_name
+    label_of = iter(labels) if labels is not None else None
+    for pk in ids:
+        yield {
+            "at": now,
+            "actor_label": "",
+            "api_key_prefix": "",
+            "action": Action.CREATE.value,
+            "object_type": object_type,
+            "object_id": str(pk),
+            "object_repr": next(label_of) if label_of is not None else f"{name} #{pk}",
+            "changes": _NO_CHANGES,
+            "channel": Channel.COMMAND.value,
+            "request_id": "",
+            "metadata": _AUDIT_METADATA,
+        }
+
+
+_NO_CHANGES = Jsonb({})
+
+
 class _CopyWriter:
     """PostgreSQL: stream each table with COPY, with ids drawn from the sequences first."""
 
@@ -513,29 +561,36 @@ class _CopyWriter:
                 current = max(enumerate(d.stays), key=lambda s: (s[1]["from_date"], s[0]))[1]
                 d.child["current_whereabouts_id"] = current["id"]
 
+        changes = [row for d in drafts for row in _status_change_rows(d.case["id"], d)]
+        for row, change_id in zip(changes, self._ids(StatusChange, len(changes)), strict=True):
+            row["id"] = change_id
+        aliases = [_alias_row(d.child["id"], d) for d in drafts if d.alias]
+        for row, alias_id in zip(aliases, self._ids(ChildAlias, len(aliases)), strict=True):
+            row["id"] = alias_id
+        stays = [stay for d in drafts for stay in d.stays]
+
         self._copy(Child, ["id", *drafts[0].child.keys() - {"id"}], (d.child for d in drafts))
         self._copy(Case, ["id", *drafts[0].case.keys() - {"id"}], (d.case for d in drafts))
-        self._copy(
-            StatusChange,
-            [
-                "case_id",
-                "from_status",
-                "to_status",
-                "changed_at",
-                "actor_id",
-                "reason",
-                "case_version",
-            ],
-            (row for d in drafts for row in _status_change_rows(d.case["id"], d)),
-        )
-        self._copy(
-            ChildAlias,
-            ["child_id", "name", "kind", "seen_in", "created_at"],
-            (_alias_row(d.child["id"], d) for d in drafts if d.alias),
-        )
-        stays = [stay for d in drafts for stay in d.stays]
+        if changes:
+            self._copy(StatusChange, list(changes[0]), iter(changes))
+        if aliases:
+            self._copy(ChildAlias, list(aliases[0]), iter(aliases))
         if stays:
             self._copy(Whereabouts, ["id", *stays[0].keys() - {"id"}], iter(stays))
+        # One audit event per row written, as every other write path leaves.
+        self._copy(
+            AuditEvent,
+            list(_AUDIT_COLUMNS),
+            itertools.chain(
+                _audit_rows(Child, (d.child["id"] for d in drafts)),
+                _audit_rows(
+                    Case, (d.case["id"] for d in drafts), (d.case["number"] for d in drafts)
+                ),
+                _audit_rows(StatusChange, (row["id"] for row in changes)),
+                _audit_rows(ChildAlias, (row["id"] for row in aliases)),
+                _audit_rows(Whereabouts, (row["id"] for row in stays)),
+            ),
+        )
 
 
 @contextmanager

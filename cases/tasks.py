@@ -7,6 +7,9 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
+from audit.context import audit_context
+from audit.models import Channel
+
 from . import selectors, services
 
 logger = logging.getLogger(__name__)
@@ -22,7 +25,8 @@ logger = logging.getLogger(__name__)
 )
 def case_follow_ups_schedule(case_id: int) -> int:
     """Schedule the 30/90/180-day follow-ups of a case that entered ``returned``."""
-    written = services.case_follow_ups_schedule(case_id=case_id)
+    with audit_context(channel=Channel.TASK):
+        written = services.case_follow_ups_schedule(case_id=case_id)
     logger.info("follow_ups_scheduled case_id=%s count=%s", case_id, len(written))
     return len(written)
 
@@ -31,7 +35,8 @@ def case_follow_ups_schedule(case_id: int) -> int:
 def follow_ups_catch_up() -> int:
     """Periodic tick: schedule follow-ups a lost or failed task left unscheduled."""
     case_ids = selectors.returned_cases_missing_follow_ups()
-    for case_id in case_ids:
-        services.case_follow_ups_schedule(case_id=case_id)
+    with audit_context(channel=Channel.TASK):
+        for case_id in case_ids:
+            services.case_follow_ups_schedule(case_id=case_id)
     logger.info("follow_ups_catch_up cases=%s", len(case_ids))
     return len(case_ids)

@@ -27,8 +27,10 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.roles import Capability
 from accounts.selectors import actor_roles
+from audit import services as audit
 from config.api import StrictQueryParamsMixin
 from config.errors import PermissionDenied, PreconditionRequired, ValidationFailed
+from config.throttling import BulkReadThrottle
 from idempotency.views import IdempotentPostMixin
 
 from . import selectors, services
@@ -152,22 +154,28 @@ IF_MATCH_PARAMETER = OpenApiParameter(
 )
 
 
+def case_scope(case: Case) -> str:
+    return "full" if selectors.case_is_full(case) else "limited"
+
+
 def case_etag(case: Case) -> str:
     """The case's entity tag: its id and version, so any change to the case changes it."""
     return f'"{case.pk}-{case.version}"'
 
 
-def if_match_version(request: Request, case_id: int) -> int:
+def if_match_version(request: Request, case: Case) -> int:
     """The case version the client last read, from ``If-Match``: 428 when missing, 412 when
-    it names no version of this case (a weak tag never matches, as RFC 9110 says)."""
+    no listed tag names the case's current version (a weak tag never matches, as RFC 9110
+    says). The service compares the version again under the row lock."""
     header = request.headers.get("If-Match", "").strip()
     if not header or header == "*":
         raise PreconditionRequired()
     for tag in (t.strip() for t in header.split(",")):
         if tag.startswith('"') and tag.endswith('"'):
             case_part, sep, version = tag[1:-1].partition("-")
-            if sep and case_part == str(case_id) and version.isdigit():
-                return int(version)
+            # Any listed tag may match (a client may send several): look for the current one.
+            if sep and case_part == str(case.pk) and version == str(case.version):
+                return case.version
     raise StaleVersion()
 
 
@@ -184,6 +192,7 @@ class CaseViewSet(
     """
 
     filterset_class = CaseFilterSet
+    throttle_classes = [BulkReadThrottle]
     # Unique or near-unique columns only: cursor pagination pages by the first ordering field.
     ordering_fields = ["updated_at", "created_at", "number"]
     ordering = ["-updated_at", "-id"]
@@ -204,7 +213,7 @@ class CaseViewSet(
         return Response(data, status=status_code, headers={"ETag": case_etag(case)})
 
     def _expected_version(self, request: Request, case: Case, body_version: int | None) -> int:
-        version = if_match_version(request, case.pk)
+        version = if_match_version(request, case)
         if body_version is not None and body_version != version:
             raise ValidationFailed.on(
                 "version", str(_("Does not match the version named by If-Match."))
@@ -232,6 +241,8 @@ class CaseViewSet(
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         case = self.get_object()
+        # Every read of a child's full record is traceable to who read it.
+        audit.record_view(case, actor=_actor(request), metadata={"scope": case_scope(case)})
         data = CaseDetailSerializer(case, context=self.get_serializer_context()).data
         return Response(data, headers={"ETag": case_etag(case)})
 
@@ -652,6 +663,7 @@ class FacilityViewSet(
 
     serializer_class = FacilitySerializer
     filterset_class = FacilityFilterSet
+    throttle_classes = [BulkReadThrottle]
     ordering_fields = ["name", "created_at", "updated_at"]
     ordering = ["name", "id"]
 

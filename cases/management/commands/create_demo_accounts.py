@@ -22,6 +22,8 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Organization, Role, User
 from accounts.services import api_key_create, membership_set
+from audit.context import audit_context
+from audit.models import Channel
 from cases.seeding import demo_organizations_load
 
 from .create_demo_admin import _read_credentials, _write_credentials, credentials_path
@@ -79,10 +81,11 @@ class Command(BaseCommand):
             )
         path = credentials_path()
         credentials = _read_credentials(path)
-        organizations = demo_organizations_load()
+        with audit_context(channel=Channel.COMMAND):
+            organizations = demo_organizations_load()
         base = options["base_url"].rstrip("/")
         lines = [_("Demo accounts (synthetic; kept in %(path)s):") % {"path": path.name}]
-        with transaction.atomic():
+        with audit_context(channel=Channel.COMMAND), transaction.atomic():
             for key, organization in organizations.items():
                 lines.append(f"  {organization.name}")
                 for role in Role:

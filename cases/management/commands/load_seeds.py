@@ -9,6 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from audit.context import audit_context
+from audit.models import Channel
 from cases import seeding
 from cases.synthetic import DEFAULT_BATCH_SIZE, synthetic_cases_generate
 
@@ -49,6 +51,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        with audit_context(channel=Channel.COMMAND):
+            self._load(**options)
+
+    def _load(self, **options: Any) -> None:
         demo: int = options["demo"]
         synthetic: int = options["synthetic"]
         batch_size: int = options["batch_size"]
