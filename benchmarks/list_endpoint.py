@@ -92,7 +92,8 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from rest_framework.authtoken.models import Token
 
-    from accounts.models import User
+    from accounts.models import Organization, Role, User
+    from accounts.services import membership_set
     from cases.models import Case, Child
     from cases.names import fold
 
@@ -108,8 +109,19 @@ def main() -> None:
         cursor.execute("ANALYZE")
     total = Case.objects.count()
 
+    # A caseworker of the organization owning the most cases: the list runs through the same
+    # visibility rule (own cases, or shared with the organization) as for any member.
+    owner = (
+        Case.objects.values_list("organization", flat=True)
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
     user, _ = User.objects.get_or_create(
         username="benchmark", defaults={"is_staff": True, "email": "benchmark@example.org"}
+    )
+    membership_set(
+        user=user, organization=Organization.objects.get(pk=owner), role=Role.CASEWORKER
     )
     token, _ = Token.objects.get_or_create(user=user)
     auth = {"Authorization": f"Token {token.key}"}

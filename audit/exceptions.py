@@ -1,0 +1,21 @@
+"""Errors of the audit trail: both mean a piece of code tried to write around it."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import Conflict
+
+
+class AuditTrailImmutable(Conflict):
+    """An audit event was to be changed or deleted. Events are written once and kept."""
+
+    code = "audit_trail_immutable"
+    default_detail = str(_("Audit events are never changed or deleted."))
+
+
+class UnauditedWrite(Conflict):
+    """A bulk write would change audited rows without recording who changed what."""
+
+    code = "unaudited_write"
+    default_detail = str(_("This write would bypass the audit trail."))

@@ -1,0 +1,88 @@
+"""Reads of the audit trail: who may read it, the event lists, one record's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+from django.db.models import QuerySet
+
+from accounts.roles import Capability
+from accounts.selectors import actor_roles
+
+from .models import CHANGE_ACTIONS, AuditEvent
+from .snapshots import object_id_of, object_type_of
+
+
+def can_read_audit(actor: Any) -> bool:
+    """Auditors and superusers read the trail; nobody else, and nobody changes it."""
+    return actor_roles(actor).can(Capability.READ_AUDIT)
+
+
+def audit_event_list(*, actor: Any) -> QuerySet[AuditEvent]:
+    """Every event, newest first, for those who may read the trail; nothing for others."""
+    if not can_read_audit(actor):
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.select_related("actor").order_by("-at", "-id")
+
+
+def object_history(
+    object_type: str, object_id: str | int, *, changes_only: bool = True
+) -> QuerySet[AuditEvent]:
+    """The events of one record (``"cases.case"``, ``42``), newest first; with
+    ``changes_only`` only those that changed it (no reads, no refusals)."""
+    events = AuditEvent.objects.filter(object_type=object_type, object_id=str(object_id))
+    if changes_only:
+        events = events.filter(action__in=CHANGE_ACTIONS)
+    return events.select_related("actor").order_by("-at", "-id")
+
+
+def history_for(instance: models.Model, *, changes_only: bool = True) -> QuerySet[AuditEvent]:
+    return object_history(
+        object_type_of(instance), object_id_of(instance), changes_only=changes_only
+    )
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One field of one event: who changed it, when, through which door, from what to what."""
+
+    event: AuditEvent
+    field: str
+    label: str
+    before: Any
+    after: Any
+
+
+def _field_labels(object_type: str) -> dict[str, str]:
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return {}
+    return {f.attname: str(f.verbose_name) for f in model._meta.concrete_fields}
+
+
+def history_rows(events: QuerySet[AuditEvent] | list[AuditEvent]) -> list[HistoryRow]:
+    """The events' changes field by field, in the events' order; an event that changed no
+    field (a share, an approval) is one row without a field."""
+    labels: dict[str, dict[str, str]] = {}
+    rows = []
+    for event in events:
+        names = labels.setdefault(event.object_type, _field_labels(event.object_type))
+        changes = event.changes or {}
+        if not changes:
+            rows.append(HistoryRow(event=event, field="", label="", before=None, after=None))
+        for name, values in sorted(changes.items()):
+            before, after = [*values, None, None][:2]
+            rows.append(
+                HistoryRow(
+                    event=event,
+                    field=name,
+                    label=names.get(name, name),
+                    before=before,
+                    after=after,
+                )
+            )
+    return rows

@@ -1,0 +1,429 @@
+"""Every write to the audit trail; nothing else writes ``AuditEvent``.
+
+A service of another app records what it did in the same transaction as the write itself, so a
+rolled-back change leaves no event and a committed one always has its event::
+
+    before = snapshot(case)
+    ... change and save case ...
+    record_update(case, before, actor=actor)             # None when nothing changed
+
+The functions:
+
+``snapshot(instance, fields=None) -> dict``
+    JSON-safe values of the instance's concrete fields (foreign keys as ``<name>_id``); the
+    primary key, ``auto_now``/``auto_now_add`` stamps and secrets (passwords, API key hashes)
+    are left out, as are a model's ``audit_exclude_fields``.
+``record_create(instance, *, actor, fields=None, metadata=None, organization=None)``
+    ``{field: [null, value]}``; call after saving.
+``record_update(instance, before, *, actor, action="update", metadata=None, organization=None)``
+    Diffs ``before`` (a ``snapshot``) with the instance now: ``{field: [before, after]}``.
+    Returns ``None`` and writes nothing when no field changed.
+``record_delete(instance, *, actor, metadata=None, organization=None)``
+    ``{field: [value, null]}``; call *before* deleting (a deleted instance has no primary key).
+``record_view(instance, *, actor, metadata=None, organization=None)``
+    A read of a full record (a child's case, an evidence file's metadata).
+``record(action, *, actor, instance=None, object_type="", object_id="", object_repr="",
+changes=None, metadata=None, organization=None)``
+    Anything else: transition, share, export, download...
+``record_denied(request, reason, *, instance=None, metadata=None)``
+    A request refused for lack of a right.
+``record_login``, ``record_logout``, ``record_login_failed``, ``record_api_key_refused``
+    Sign-ins, called by the receivers of Django's auth signals and by the middleware.
+``creation_changes(instance)``, ``deletion_changes(instance)``, ``diff(before, after)``
+    The ``changes`` of an event, for ``record(...)`` calls that name their own action.
+
+The actor: ``actor`` when given (services always have one), otherwise the context's: the
+request's user (or API key's service account), or the actor of ``audit_context``; ``None`` is the
+system. The API key prefix, the channel, the request id and the client address always come from
+the context (``audit.context``). The organization acted for: ``organization`` when given, else
+the API key's, else the actor's only organization when it has exactly one.
+
+How a record is described (type, id, a label that is never a child's name) and how values are
+made JSON-safe: ``audit.snapshots``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from accounts.authentication import KEYWORD as API_KEY_KEYWORD
+from accounts.models import OrganizationAPIKey, User
+from accounts.selectors import actor_roles
+
+from . import context
+from .models import Action, AuditEvent
+from .snapshots import (
+    Changes,
+    diff,
+    json_value,
+    object_id_of,
+    object_repr_of,
+    object_type_of,
+    snapshot,
+)
+
+if TYPE_CHECKING:
+    from accounts.models import Organization
+
+__all__ = [
+    "build_event",
+    "build_instance_event",
+    "creation_changes",
+    "deletion_changes",
+    "diff",
+    "json_value",
+    "record",
+    "record_api_key_refused",
+    "record_create",
+    "record_delete",
+    "record_denied",
+    "record_login",
+    "record_login_failed",
+    "record_logout",
+    "record_update",
+    "record_view",
+    "snapshot",
+    "write_events",
+]
+
+# An API key's prefix as this registry issues them (djangorestframework-api-key: 8 letters and
+# digits); anything else in the header is not stored, since it may be a misplaced secret.
+API_KEY_PREFIX_RE = re.compile(r"^[A-Za-z0-9]{4,16}$")
+
+
+# -- building and writing events -----------------------------------------------------------------
+def _organization_id(
+    explicit: Organization | int | None,
+    ctx: context.AuditContext,
+    api_key: OrganizationAPIKey | None,
+    actor: User | None,
+) -> int | None:
+    if explicit is not None:
+        return explicit if isinstance(explicit, int) else explicit.pk
+    if ctx.organization_id is not None:
+        return ctx.organization_id
+    if api_key is not None:
+        return int(api_key.organization_id)
+    if actor is not None:
+        # Cached on the user for the request: the permission checks read it already.
+        organizations = list(actor_roles(actor).roles)
+        if len(organizations) == 1:
+            return organizations[0]
+    return None
+
+
+def build_event(
+    action: str,
+    *,
+    actor: Any,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    changes: Changes | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    organization: Organization | int | None = None,
+    request: Any = None,
+    api_key_prefix: str | None = None,
+    at: dt.datetime | None = None,
+) -> AuditEvent:
+    """An unsaved event in the current context (``request`` stands in for the context's)."""
+    ctx = context.current()
+    if request is not None:
+        ctx = context.AuditContext(
+            channel=ctx.channel,
+            request_id=ctx.request_id,
+            client_address=ctx.client_address,
+            organization_id=ctx.organization_id,
+            request=request,
+        )
+    who: User | None = actor if getattr(actor, "is_authenticated", False) else ctx.actor()
+    api_key = ctx.api_key()
+    if api_key is not None and (who is None or api_key.service_account_id != who.pk):
+        api_key = None  # the key is not who acted (a service named another actor)
+    if api_key_prefix is None:
+        api_key_prefix = api_key.prefix if api_key is not None else ""
+    return AuditEvent(
+        at=at or timezone.now(),
+        actor=who,
+        actor_label=who.get_username()[:150] if who is not None else "",
+        api_key_prefix=api_key_prefix,
+        organization_id=_organization_id(organization, ctx, api_key, who),
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id)[:64],
+        object_repr=object_repr[:200],
+        changes=changes or {},
+        channel=ctx.channel,
+        request_id=ctx.request_id,
+        client_address=ctx.client_address,
+        metadata=json_value(dict(metadata or {})),
+    )
+
+
+def build_instance_event(
+    action: str,
+    instance: models.Model,
+    *,
+    actor: Any,
+    changes: Changes | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    organization: Organization | int | None = None,
+    at: dt.datetime | None = None,
+) -> AuditEvent:
+    return build_event(
+        action,
+        actor=actor,
+        object_type=object_type_of(instance),
+        object_id=object_id_of(instance),
+        object_repr=object_repr_of(instance),
+        changes=changes,
+        metadata=metadata,
+        organization=organization,
+        at=at,
+    )
+
+
+def write_events(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Insert ``events`` in one statement (the queryset guard writes one per row)."""
+    return AuditEvent.objects.bulk_create(events) if events else []
+
+
+def creation_changes(instance: models.Model, fields: Iterable[str] | None = None) -> Changes:
+    return {name: [None, value] for name, value in snapshot(instance, fields).items()}
+
+
+def deletion_changes(instance: models.Model) -> Changes:
+    return {name: [value, None] for name, value in snapshot(instance).items()}
+
+
+# -- the recording services ----------------------------------------------------------------------
+@transaction.atomic
+def record(
+    action: str,
+    *,
+    actor: Any,
+    instance: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    object_repr: str = "",
+    changes: Changes | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    organization: Organization | int | None = None,
+) -> AuditEvent:
+    """Record ``action``; the object is ``instance`` or the three ``object_*`` values."""
+    if action not in Action.values:
+        raise ValueError(f"Unknown audit action {action!r}.")
+    if instance is not None:
+        object_type = object_type_of(instance)
+        object_id = object_id_of(instance)
+        object_repr = object_repr_of(instance)
+    event = build_event(
+        action,
+        actor=actor,
+        object_type=object_type,
+        object_id=str(object_id),
+        object_repr=object_repr,
+        changes=json_value(changes) if changes else None,
+        metadata=metadata,
+        organization=organization,
+    )
+    event.save()
+    return event
+
+
+@transaction.atomic
+def record_create(
+    instance: models.Model,
+    *,
+    actor: Any,
+    fields: Iterable[str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    organization: Organization | int | None = None,
+) -> AuditEvent:
+    if instance.pk is None:
+        raise ValueError("Record a creation after saving the instance.")
+    event = build_instance_event(
+        Action.CREATE,
+        instance,
+        actor=actor,
+        changes=creation_changes(instance, fields),
+        metadata=metadata,
+        organization=organization,
+    )
+    event.save()
+    return event
+
+
+@transaction.atomic
+def record_update(
+    instance: models.Model,
+    before: Mapping[str, Any],
+    *,
+    actor: Any,
+    action: str = Action.UPDATE,
+    metadata: Mapping[str, Any] | None = None,
+    organization: Organization | int | None = None,
+) -> AuditEvent | None:
+    """Record what changed since ``before`` (a ``snapshot`` of the instance, of all fields or
+    of some); nothing when no field changed."""
+    changes = diff(before, snapshot(instance, fields=list(before)))
+    if not changes:
+        return None
+    event = build_instance_event(
+        action,
+        instance,
+        actor=actor,
+        changes=changes,
+        metadata=metadata,
+        organization=organization,
+    )
+    event.save()
+    return event
+
+
+@transaction.atomic
+def record_delete(
+    instance: models.Model,
+    *,
+    actor: Any,
+    metadata: Mapping[str, Any] | None = None,
+    organization: Organization | int | None = None,
+) -> AuditEvent:
+    """Record the deletion of ``instance``; call it before ``instance.delete()``, in the same
+    transaction."""
+    if instance.pk is None:
+        raise ValueError("Record a deletion before deleting the instance.")
+    event = build_instance_event(
+        Action.DELETE,
+        instance,
+        actor=actor,
+        changes=deletion_changes(instance),
+        metadata=metadata,
+        organization=organization,
+    )
+    event.save()
+    return event
+
+
+@transaction.atomic
+def record_view(
+    instance: models.Model,
+    *,
+    actor: Any,
+    metadata: Mapping[str, Any] | None = None,
+    organization: Organization | int | None = None,
+) -> AuditEvent:
+    event = build_instance_event(
+        Action.VIEW, instance, actor=actor, metadata=metadata, organization=organization
+    )
+    event.save()
+    return event
+
+
+@transaction.atomic
+def record_denied(
+    request: Any,
+    reason: str,
+    *,
+    instance: models.Model | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Record that ``request`` was refused for lack of a right (``reason``: a short code such
+    as ``"case_write"``). Call it outside any transaction the refusal rolls back."""
+    details = {
+        "reason": reason,
+        "method": getattr(request, "method", ""),
+        "path": getattr(request, "path", ""),
+        **(metadata or {}),
+    }
+    event = build_event(
+        Action.DENIED,
+        actor=None,
+        object_type=object_type_of(instance) if instance is not None else "",
+        object_id=object_id_of(instance) if instance is not None else "",
+        object_repr=object_repr_of(instance) if instance is not None else "",
+        metadata=details,
+        request=request,
+    )
+    event.save()
+    return event
+
+
+@transaction.atomic
+def record_login(*, user: User) -> AuditEvent:
+    event = build_instance_event(Action.LOGIN, user, actor=user)
+    event.save()
+    return event
+
+
+@transaction.atomic
+def record_logout(*, user: User | None) -> AuditEvent | None:
+    if user is None or not user.is_authenticated:
+        return None  # the session had expired: nobody to sign out
+    event = build_instance_event(Action.LOGOUT, user, actor=user)
+    event.save()
+    return event
+
+
+@transaction.atomic
+def record_login_failed(*, username: str) -> AuditEvent:
+    """A refused sign-in. The attempted username is kept in ``metadata``; the password never
+    reaches this function (Django hides it from the signal)."""
+    username = str(username or "")[:150]
+    user_id = (
+        User._default_manager.filter(username=username).values_list("pk", flat=True).first()
+        if username
+        else None
+    )
+    event = build_event(
+        Action.LOGIN_FAILED,
+        actor=None,
+        object_type=object_type_of(User) if user_id is not None else "",
+        object_id=str(user_id) if user_id is not None else "",
+        object_repr=f"user #{user_id}" if user_id is not None else "",
+        metadata={"username": username},
+    )
+    event.save()
+    return event
+
+
+def api_key_prefix_presented(request: Any) -> str | None:
+    """The prefix of the API key in the request's ``Authorization`` header: ``None`` without an
+    API key header, ``""`` when what was sent does not look like a key (it is not stored)."""
+    keyword, _space, key = request.META.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
+    if keyword.lower() != API_KEY_KEYWORD.lower():
+        return None
+    prefix, dot, _secret = key.strip().partition(".")
+    return prefix if dot and API_KEY_PREFIX_RE.match(prefix) else ""
+
+
+@transaction.atomic
+def record_api_key_refused(request: Any) -> AuditEvent | None:
+    """Record a refused API key (unknown, revoked, expired, wrong secret) by its prefix; a
+    request that presented no API key records nothing."""
+    prefix = api_key_prefix_presented(request)
+    if prefix is None:
+        return None
+    known = (
+        OrganizationAPIKey.objects.filter(prefix=prefix).values("organization_id").first()
+        if prefix
+        else None
+    )
+    event = build_event(
+        Action.LOGIN_FAILED,
+        actor=None,
+        object_type=object_type_of(OrganizationAPIKey) if known else "",
+        object_id=prefix if known else "",
+        object_repr=f"{OrganizationAPIKey._meta.model_name} #{prefix}" if known else "",
+        metadata={"reason": "api_key_refused", "key_known": known is not None},
+        organization=known["organization_id"] if known else None,
+        api_key_prefix=prefix,
+    )
+    event.save()
+    return event
