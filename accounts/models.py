@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
+from audit.querysets import AuditedManager
+
 
 class User(AbstractUser):
     """A person who signs in, or the service account an API key acts as.
@@ -61,6 +63,8 @@ class Organization(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    objects = AuditedManager()  # bulk updates and deletes leave audit events
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("organization")
@@ -101,6 +105,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    objects = AuditedManager()  # bulk updates and deletes leave audit events
+
     class Meta:
         ordering = ["organization__name", "user__username"]
         verbose_name = _("membership")
@@ -109,9 +115,7 @@ class Membership(models.Model):
             models.UniqueConstraint(
                 fields=["user", "organization"], name="membership_one_role_per_organization"
             ),
-            models.CheckConstraint(
-                condition=Q(role__in=Role.values), name="membership_role_valid"
-            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
         ]
 
     def __str__(self) -> str:
@@ -156,8 +160,8 @@ class OrganizationAPIKey(AbstractAPIKey):
     )
 
     class Meta(AbstractAPIKey.Meta):
-        verbose_name = _("API key")
-        verbose_name_plural = _("API keys")
+        verbose_name = _("API key")  # type: ignore[assignment]
+        verbose_name_plural = _("API keys")  # type: ignore[assignment]
         constraints = [
             models.CheckConstraint(condition=Q(role__in=Role.values), name="api_key_role_valid"),
         ]

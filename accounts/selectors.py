@@ -26,7 +26,9 @@ class ActorRoles:
     is_superuser: bool = False
 
     def organizations(self, capability: Capability | None = None) -> list[int]:
-        """The organizations where the actor holds ``capability`` (or any role)."""
+        """The organizations where the actor holds ``capability`` (or any role) through a
+        membership. A superuser may act everywhere, yet this lists only their memberships:
+        callers that filter by it check ``is_superuser`` first."""
         return [
             org
             for org, role in self.roles.items()
@@ -43,6 +45,8 @@ class ActorRoles:
         return any(capability in capabilities_of(role) for role in self.roles.values())
 
     def has_role(self, *roles: Role) -> bool:
+        """Whether the actor holds one of ``roles`` in some organization (a superuser holds
+        only the roles of their memberships)."""
         return any(role in roles for role in self.roles.values())
 
 
@@ -85,16 +89,41 @@ def organization_members(*, organization: Organization) -> QuerySet[Membership]:
 
 
 def users_with_role(*, organization_id: int, roles: tuple[Role, ...]) -> QuerySet[User]:
+    """Active users holding one of ``roles`` in the organization, as ``actor_roles`` counts
+    roles (an inactive organization's members hold none)."""
     return User.objects.filter(
         is_active=True,
         memberships__organization_id=organization_id,
+        memberships__organization__is_active=True,
         memberships__is_active=True,
         memberships__role__in=roles,
     ).order_by("id")
 
 
+def organization_lookup(*, ref: str) -> Organization | None:
+    """The organization ``ref`` names: its id, or else its exact name."""
+    ref = ref.strip()
+    if ref.isdigit() and len(ref) < 19:  # fits a bigint
+        found = Organization.objects.filter(pk=int(ref)).first()
+        if found is not None:
+            return found
+    return Organization.objects.filter(name=ref).first()
+
+
+def membership_list() -> QuerySet[Membership]:
+    return Membership.objects.select_related("user", "organization").order_by(
+        "organization__name", "user__username", "id"
+    )
+
+
 def api_key_list(*, organization: Organization | None = None) -> QuerySet[OrganizationAPIKey]:
-    keys = OrganizationAPIKey.objects.select_related("organization", "service_account")
+    keys = OrganizationAPIKey.objects.select_related(
+        "organization", "service_account", "created_by", "revoked_by"
+    )
     if organization is not None:
         keys = keys.filter(organization=organization)
     return keys.order_by("-created")
+
+
+def api_key_by_prefix(*, prefix: str) -> OrganizationAPIKey | None:
+    return api_key_list().filter(prefix=prefix.strip()).first()

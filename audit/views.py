@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -14,7 +13,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import CursorPagination, StrictFilterBackend, StrictQueryParamsMixin
+from config.api import (
+    PAGE_SIZE_PARAMETER,
+    CursorPagination,
+    StrictFilterBackend,
+    StrictQueryParamsMixin,
+    error_responses,
+)
 
 from . import selectors, services
 from .filters import AuditEventFilterSet
@@ -22,8 +27,6 @@ from .models import AuditEvent
 from .permissions import CanReadAudit
 from .serializers import AuditEventSerializer
 
-# The shared error body, declared once for the whole API (``{"code", "detail", "fields"}``).
-ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
 _ERRORS: dict[int, Any] = {
     400: _("An invalid filter value, or an unknown query parameter; `fields` names each."),
     401: _("No valid credentials."),
@@ -33,24 +36,11 @@ _ERRORS: dict[int, Any] = {
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ERROR_SCHEMA, description=str(_ERRORS[code])) for code in codes}
+    return error_responses(_ERRORS, *codes)
 
 
 class AuditEventPagination(CursorPagination):
     ordering = ("-at", "-id")
-
-
-PAGE_SIZE_PARAMETER = OpenApiParameter(
-    "page_size",
-    {
-        "type": "integer",
-        "minimum": 1,
-        "maximum": settings.API_MAX_PAGE_SIZE,
-        "default": settings.API_PAGE_SIZE,
-    },
-    OpenApiParameter.QUERY,
-    description=_("Rows per page."),
-)
 
 
 class AuditEventViewSet(

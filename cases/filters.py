@@ -7,7 +7,6 @@ values are a 400 naming the parameter (django-filter's form errors, rendered by 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, TypeVar, cast
 
 from django import forms
@@ -15,13 +14,11 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_filters import rest_framework as filters
-from django_filters.fields import IsoDateTimeField
-from drf_spectacular.utils import extend_schema_field
 
-from config.api import FilterSet
+from config.api import ID_SCHEMA, DateTimeFilter, FilterSet, IdFilter, documented
 
 from . import selectors
-from .models import MAX_ID, Case, CaseQuerySet, Facility, FacilityKind, Priority
+from .models import Case, CaseQuerySet, Facility, FacilityKind, Priority
 from .workflow import Phase, Status
 
 _F = TypeVar("_F", bound=filters.Filter)
@@ -51,48 +48,8 @@ class CountryFilter(filters.CharFilter):
     field_class = CountryCodeField
 
 
-class IdFilter(filters.NumberFilter):
-    """A whole-number id: ``1.5`` or ``abc`` is a 400, not a silently truncated match."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
-
-
-def _documented(filter_: _F, schema: dict[str, Any]) -> _F:
-    """Give a filter an explicit OpenAPI schema, keeping its help text as the description."""
-    return extend_schema_field({**schema, "description": filter_.extra.get("help_text", "")})(
-        filter_
-    )
-
-
 # Country codes are documented as a pattern rather than an enum of every country.
 COUNTRY_SCHEMA: dict[str, Any] = {"type": "string", "pattern": "^[A-Za-z]{2}$", "example": "RU"}
-ID_SCHEMA: dict[str, Any] = {"type": "integer", "minimum": 1}
-
-
-class UtcDateTimeField(IsoDateTimeField):
-    """An ISO 8601 time that still exists once converted to UTC (the database's time zone).
-
-    ``0001-01-01T00:00:00+14:00`` parses, but falls before year 1 in UTC; refuse it here rather
-    than let the database adapter overflow.
-    """
-
-    def to_python(self, value: Any) -> dt.datetime | None:
-        result: dt.datetime | None = super().to_python(value)
-        if result is not None:
-            try:
-                result.astimezone(dt.UTC)
-            except OverflowError as exc:
-                raise forms.ValidationError(_("Out of range."), code="invalid") from exc
-        return result
-
-
-class DateTimeFilter(filters.IsoDateTimeFilter):
-    field_class = UtcDateTimeField
 
 
 class CaseFilterSet(FilterSet):
@@ -111,7 +68,7 @@ class CaseFilterSet(FilterSet):
         queryset=selectors.oblast_list(),
         help_text=_("Oblast of origin by its ISO 3166-2 code, e.g. UA-14."),
     )
-    current_country = _documented(
+    current_country = documented(
         CountryFilter(
             field_name="child__current_whereabouts__country",
             help_text=_(
@@ -120,7 +77,7 @@ class CaseFilterSet(FilterSet):
         ),
         COUNTRY_SCHEMA,
     )
-    assignee = _documented(
+    assignee = documented(
         IdFilter(field_name="assignee_id", help_text=_("Assigned caseworker's user id.")),
         ID_SCHEMA,
     )
@@ -172,7 +129,7 @@ class CaseFilterSet(FilterSet):
 
 
 class FacilityFilterSet(FilterSet):
-    country = _documented(
+    country = documented(
         CountryFilter(help_text=_("ISO 3166-1 alpha-2 code of the facility's country.")),
         COUNTRY_SCHEMA,
     )

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 EARTH_RADIUS_KM = 6371.0088
 # The largest primary key the database can hold (BigAutoField): ids beyond it are not ids.
-MAX_ID = 2**63 - 1
 
 
 def distance_km(

@@ -22,9 +22,10 @@ from django_countries import countries
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.db import MAX_ID
+
 from . import selectors, services
 from .models import (
-    MAX_ID,
     AliasKind,
     Case,
     CaseShare,
@@ -44,26 +45,6 @@ from .workflow import ClosureReason, Phase, Status, Transition, phase_of, transi
 # ---------------------------------------------------------------------------------------------
 # Errors (for the OpenAPI document; the handler in config.errors renders them)
 # ---------------------------------------------------------------------------------------------
-class ErrorSerializer(serializers.Serializer[Any]):
-    """The body of every error answer."""
-
-    code = serializers.CharField(help_text=_("Stable machine-readable error code."))
-    detail = serializers.CharField(help_text=_("Human-readable explanation."))
-
-    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
-        # "fields" names a Serializer attribute, so it cannot be declared as a class attribute.
-        fields = super().get_fields()
-        fields["fields"] = serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()),
-            required=False,
-            help_text=_(
-                "Messages per field or query parameter at fault; nested fields are dotted, "
-                "e.g. child.given_name."
-            ),
-        )
-        return fields
-
-
 # ---------------------------------------------------------------------------------------------
 # Input
 # ---------------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -28,7 +27,12 @@ from accounts.models import User
 from accounts.roles import Capability
 from accounts.selectors import actor_roles
 from audit import services as audit
-from config.api import StrictQueryParamsMixin
+from config.api import (
+    PAGE_SIZE_PARAMETER,
+    StrictQueryParamsMixin,
+    error_responses,
+    ordering_parameter,
+)
 from config.errors import PermissionDenied, PreconditionRequired, ValidationFailed
 from config.throttling import BulkReadThrottle
 from idempotency.views import IdempotentPostMixin
@@ -47,7 +51,6 @@ from .serializers import (
     ClosureDecisionInputSerializer,
     ClosureRequestInputSerializer,
     ClosureRequestSerializer,
-    ErrorSerializer,
     FacilitySerializer,
     OblastSerializer,
     ReasonInputSerializer,
@@ -83,10 +86,7 @@ _ERROR_DESCRIPTIONS: dict[int, Any] = {
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
     """The error answers of an operation, each with the shared error body."""
-    return {
-        code: OpenApiResponse(ErrorSerializer, description=_ERROR_DESCRIPTIONS[code])
-        for code in codes
-    }
+    return error_responses(_ERROR_DESCRIPTIONS, *codes)
 
 
 def _actor(request: Request) -> User:
@@ -112,29 +112,6 @@ def _nested_fields(prefix: str, names: Iterable[str]) -> Iterator[None]:
         if sep and head in nested:
             exc.detail = f"{prefix}.{exc.detail}"
         raise
-
-
-PAGE_SIZE_PARAMETER = OpenApiParameter(
-    "page_size",
-    {
-        "type": "integer",
-        "minimum": 1,
-        "maximum": settings.API_MAX_PAGE_SIZE,
-        "default": settings.API_PAGE_SIZE,
-    },
-    OpenApiParameter.QUERY,
-    description=_("Rows per page."),
-)
-
-
-def ordering_parameter(fields: Iterable[str]) -> OpenApiParameter:
-    return OpenApiParameter(
-        "ordering",
-        OpenApiTypes.STR,
-        OpenApiParameter.QUERY,
-        enum=[term for field in fields for term in (field, f"-{field}")],
-        description=_("Order by this field; a leading minus reverses it."),
-    )
 
 
 ID_PARAMETER = OpenApiParameter(

@@ -8,8 +8,9 @@ never silently ignored.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
-from typing import Any
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
@@ -19,12 +20,17 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import pagination
+from django_stubs_ext import StrOrPromise
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
+from rest_framework import pagination, serializers
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from config.db import MAX_ID
 from config.errors import ValidationFailed
 
 FORMAT_PARAM = "format"
@@ -196,3 +202,114 @@ class StrictQueryParamsMixin:
                 _("Unknown query parameter: %(names)s.") % {"names": ", ".join(unknown)},
                 fields={name: [message] for name in unknown},
             )
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters every API shares
+# ---------------------------------------------------------------------------------------------
+_F = TypeVar("_F", bound=filters.Filter)
+
+ID_SCHEMA: dict[str, Any] = {"type": "integer", "minimum": 1}
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time that still exists once converted to UTC (the database's time zone).
+
+    ``0001-01-01T00:00:00+14:00`` parses, but falls before year 1 in UTC; refuse it here rather
+    than let the database adapter overflow.
+    """
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        result: dt.datetime | None = super().to_python(value)
+        if result is not None:
+            try:
+                result.astimezone(dt.UTC)
+            except OverflowError as exc:
+                raise forms.ValidationError(_("Out of range."), code="invalid") from exc
+        return result
+
+
+class DateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
+class IdFilter(filters.NumberFilter):
+    """A whole-number id: ``1.5`` or ``abc`` is a 400, not a silently truncated match."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+def documented(filter_: _F, schema: dict[str, Any]) -> _F:
+    """Give a filter an explicit OpenAPI schema, keeping its help text as the description."""
+    return extend_schema_field({**schema, "description": str(filter_.extra.get("help_text", ""))})(
+        filter_
+    )
+
+
+def id_filter(field_name: str, help_text: StrOrPromise) -> IdFilter:
+    """An id filter documented as a positive integer."""
+    return documented(IdFilter(field_name=field_name, help_text=help_text), ID_SCHEMA)
+
+
+# ---------------------------------------------------------------------------------------------
+# OpenAPI pieces every API shares
+# ---------------------------------------------------------------------------------------------
+class ErrorSerializer(serializers.Serializer[Any]):
+    """The body of every error answer (``config.errors`` renders it)."""
+
+    code = serializers.CharField(help_text=_("Stable machine-readable error code."))
+    detail = serializers.CharField(help_text=_("Human-readable explanation."))
+
+    class Meta:
+        ref_name = "Error"
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # "fields" names a Serializer attribute, so it cannot be declared as a class attribute.
+        fields = super().get_fields()
+        fields["fields"] = serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text=_(
+                "Messages per field or query parameter at fault; nested fields are dotted, "
+                "e.g. child.given_name."
+            ),
+        )
+        return fields
+
+
+def error_responses(
+    descriptions: Mapping[int, StrOrPromise], *codes: int
+) -> dict[int, OpenApiResponse]:
+    """The error answers of an operation, each with the shared error body."""
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=str(descriptions[code]))
+        for code in codes
+    }
+
+
+PAGE_SIZE_PARAMETER = OpenApiParameter(
+    "page_size",
+    {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": settings.API_MAX_PAGE_SIZE,
+        "default": settings.API_PAGE_SIZE,
+    },
+    OpenApiParameter.QUERY,
+    description=_("Rows per page."),
+)
+
+
+def ordering_parameter(fields: Iterable[str]) -> OpenApiParameter:
+    return OpenApiParameter(
+        "ordering",
+        OpenApiTypes.STR,
+        OpenApiParameter.QUERY,
+        enum=[term for field in fields for term in (field, f"-{field}")],
+        description=_("Order by this field; a leading minus reverses it."),
+    )

@@ -7,6 +7,10 @@ from typing import Any
 from django.db import migrations
 from django.db.models import lookups
 
+# The largest value of a bigint primary key: ids beyond it are refused as input, not sent to the
+# database to overflow there.
+MAX_ID = 2**63 - 1
+
 
 class RunSQLOnPostgres(migrations.RunSQL):
     """Raw SQL that runs on PostgreSQL and is skipped elsewhere (SQLite, the embedded default).
