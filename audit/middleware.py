@@ -7,8 +7,9 @@ import re
 from collections.abc import Callable
 from http import HTTPStatus
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+from config.security import client_ip_address
 
 from . import context
 from .models import Channel
@@ -26,19 +27,13 @@ def request_id_of(request: HttpRequest) -> str:
 
 
 def client_address_of(request: HttpRequest) -> str | None:
-    """``REMOTE_ADDR``, or the first address of ``X-Forwarded-For`` when the proxy in front is
-    trusted to set it (``AUDIT_TRUST_X_FORWARDED_FOR``); anything not an IP address is None."""
-    candidates = []
-    if settings.AUDIT_TRUST_X_FORWARDED_FOR:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        candidates.append(forwarded.split(",")[0].strip())
-    candidates.append(request.META.get("REMOTE_ADDR", ""))
-    for candidate in candidates:
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            continue
-    return None
+    """The client's address as the login lockout counts it (``config.security``: behind
+    ``TRUSTED_PROXIES`` proxies, the entry the outermost one appended to ``X-Forwarded-For``;
+    otherwise ``REMOTE_ADDR``); anything not an IP address is None."""
+    try:
+        return str(ipaddress.ip_address(client_ip_address(request) or ""))
+    except ValueError:
+        return None
 
 
 def channel_of(request: HttpRequest) -> str:

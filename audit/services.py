@@ -403,7 +403,6 @@ def api_key_prefix_presented(request: Any) -> str | None:
     return prefix if dot and API_KEY_PREFIX_RE.match(prefix) else ""
 
 
-@transaction.atomic
 def record_api_key_refused(request: Any) -> AuditEvent | None:
     """Record a refused API key (unknown, revoked, expired, wrong secret) by its prefix; a
     request that presented no API key records nothing."""

@@ -120,9 +120,7 @@ def main() -> None:
     user, _ = User.objects.get_or_create(
         username="benchmark", defaults={"is_staff": True, "email": "benchmark@example.org"}
     )
-    membership_set(
-        user=user, organization=Organization.objects.get(pk=owner), role=Role.CASEWORKER
-    )
+    membership_set(user=user, organization=Organization.objects.get(pk=owner), role=Role.CASEWORKER)
     token, _ = Token.objects.get_or_create(user=user)
     auth = {"Authorization": f"Token {token.key}"}
 

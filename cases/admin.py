@@ -1,7 +1,9 @@
 """The caseworkers' admin: a case with its child, family, whereabouts, support and timeline.
 
 Admin classes are thin. Reads start from ``cases.selectors`` (visibility is decided there, in one
-place) and every write goes through ``cases.services``, the functions the API calls.
+place) and every write goes through ``cases.services``, the functions the API calls. What a user
+may do follows from their roles (``accounts.roles``, asked through the same selectors), not from
+Django's model permissions; a case out of the user's sight is "not found".
 
 Saving through services inside Django's admin
 ---------------------------------------------
@@ -16,14 +18,16 @@ validation, so Django's own rendering shows each one where it belongs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import copy
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import display_for_field, flatten_fieldsets, unquote
 from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models
@@ -31,42 +35,58 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.models import User
+from accounts.roles import Capability
+from accounts.selectors import ActorRoles, actor_roles, organization_list
+from audit import services as audit
+from audit.admin import render_object_history
 from config.errors import DomainError, NotFound
+from config.errors import PermissionDenied as RoleDenied
 
 from . import selectors, services, workflow
 from .exceptions import StaleVersion, TransitionNotAllowed
 from .forms import (
     CaseAdminForm,
+    CaseShareForm,
     CaseTransitionForm,
     ChildAliasInlineForm,
+    ClosureDecisionForm,
+    ClosureRequestForm,
     FacilityAdminForm,
     FollowUpInlineForm,
     FormErrors,
     Refusal,
     ServiceBackedInlineFormSet,
     ServiceBackedModelForm,
+    ShareRevokeForm,
+    add_service_errors,
 )
 from .models import (
     Case,
     CaseQuerySet,
+    CaseShare,
     Child,
     ChildAlias,
+    ClosureRequest,
+    ClosureRequestStatus,
     Facility,
     FollowUp,
     Oblast,
     Relative,
     Service,
+    ShareScope,
     StatusChange,
     Whereabouts,
 )
 from .selectors import TimelineEntry
-from .workflow import Phase, Status
+from .workflow import Phase, Status, Transition
 
 # Where the first pass leaves the services' errors for the second (see the module docstring).
 _REFUSAL_ATTR = "_cases_admin_refusal"
@@ -89,6 +109,33 @@ def _actor(request: HttpRequest) -> User:
     if not isinstance(user, User):  # the admin only lets signed-in staff through
         raise PermissionDenied
     return user
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may do what: roles (``accounts.roles``) and the case selectors, never Django's model
+# permissions. Django's own rule still holds: only staff enter the admin at all.
+# ---------------------------------------------------------------------------------------------
+def _roles(request: HttpRequest) -> ActorRoles:
+    return actor_roles(request.user)
+
+
+def _reads_cases(request: HttpRequest) -> bool:
+    """Whether the user reads cases at all: a reading role somewhere (``case_visible_to`` then
+    decides which cases), an auditor's, or a superuser's. Coordinators see counts only."""
+    roles = _roles(request)
+    return (
+        roles.is_superuser
+        or roles.can(Capability.READ_ALL_CASES)
+        or roles.can(Capability.CASE_READ)
+    )
+
+
+def _writes_case(request: HttpRequest, case: Case | None) -> bool:
+    """Whether the user changes ``case`` (given none: any case): ``CASE_WRITE`` in the owning
+    organization. Shares give reading only, and auditors read everything and write nothing."""
+    if case is None or case.pk is None:
+        return _roles(request).can(Capability.CASE_WRITE)
+    return selectors.case_can(request.user, Capability.CASE_WRITE, case)
 
 
 def service_error_fields(exc: DomainError | IntegrityError) -> FormErrors:
@@ -200,6 +247,19 @@ class ServiceBackedInline(InlineModelAdmin):
     formset = ServiceBackedInlineFormSet
     service_fields: ClassVar[frozenset[str]] = frozenset()
 
+    # The rows follow their case: ``obj`` is the case of the page (None on the add page).
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _reads_cases(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _writes_case(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _writes_case(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _writes_case(request, obj)
+
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         formset = super().get_formset(request, obj, **kwargs)
         refusal = _refusal_of(request)
@@ -286,6 +346,19 @@ class ChildAliasInline(ChildRecordInline, admin.TabularInline):
         services.child_alias_remove(alias=instance, actor=ctx.actor)
 
 
+def _without(fields: Iterable[Any], hidden: frozenset[str]) -> list[Any]:
+    """Admin ``fields`` (names and tuples of names on one line) less the ``hidden`` names."""
+    kept: list[Any] = []
+    for entry in fields:
+        if isinstance(entry, list | tuple):
+            line = tuple(name for name in entry if name not in hidden)
+            if line:
+                kept.append(line)
+        elif entry not in hidden:
+            kept.append(entry)
+    return kept
+
+
 class RelativeInline(ChildRecordInline, admin.StackedInline):
     model = Relative
     fields = [
@@ -296,8 +369,16 @@ class RelativeInline(ChildRecordInline, admin.StackedInline):
         ("consent_to_share", "consent_recorded_on"),
         "notes",
     ]
+    # How to reach a relative: what a limited share withholds.
+    contact_fields = frozenset({"phone", "email", "address", "notes"})
     service_fields = services.RELATIVE_FIELDS
     extra = 0
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_fields(request, obj)
+        if isinstance(obj, Case) and not selectors.case_is_full(obj):
+            return _without(fields, self.contact_fields)
+        return fields
 
     def create(self, form: Any, ctx: InlineSave) -> Relative:
         data = self.service_data(form, changed_only=False)
@@ -548,6 +629,8 @@ _CHILD_DETAILS: list[Any] = [
     "parental_care",
     "distinguishing_notes",
 ]
+# What a limited share shows of the child's details: the birth year, not the date.
+_CHILD_DETAILS_LIMITED: list[Any] = ["birth_year", *_CHILD_DETAILS[1:]]
 _TAKING_FIELDSETS: list[Any] = [
     (
         _("How the child was taken"),
@@ -567,6 +650,58 @@ _TAKING_FIELDSETS: list[Any] = [
 ]
 
 
+def _child_field(name: str) -> Callable[[Any, Case], str]:
+    """A read-only page's rendering of one of the child's fields (on the form they are declared
+    fields, which Django's read-only rendering cannot look up on the case)."""
+    field = Child._meta.get_field(name)
+    assert isinstance(field, models.Field)
+
+    @admin.display(description=getattr(field, "verbose_name", name))
+    def show(model_admin: Any, case: Case) -> str:
+        return str(display_for_field(getattr(case.child, name), field, "-"))
+
+    return show
+
+
+def _when(moment: dt.datetime) -> str:
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def _needs_close(transition: Transition) -> bool:
+    """Closing and reopening take ``CASE_CLOSE``; every other move ``CASE_TRANSITION``."""
+    return Status.CLOSED in (transition.source, transition.target)
+
+
+def _allowed_moves(case: Case, capabilities: frozenset[Capability]) -> list[Transition]:
+    """The workflow's moves from the case's status that the actor may make."""
+    if Capability.CASE_TRANSITION not in capabilities:
+        return []
+    return [
+        move
+        for move in workflow.transitions_from(case.status)
+        if Capability.CASE_CLOSE in capabilities or not _needs_close(move)
+    ]
+
+
+@dataclass(frozen=True)
+class ShareRow:
+    share: CaseShare
+    revoke_url: str | None
+
+
+@dataclass(frozen=True)
+class ClosureRequestRow:
+    closure: ClosureRequest
+    decide_url: str | None
+
+
+@dataclass(frozen=True)
+class ActionButton:
+    name: str
+    label: Any
+    default: bool = True
+
+
 @admin.register(Case)
 class CaseAdmin(ServiceBackedAdmin):
     form = CaseAdminForm
@@ -579,6 +714,7 @@ class CaseAdmin(ServiceBackedAdmin):
         "priority",
         "origin_oblast",
         "current_country",
+        "organization",
         "assignee",
         "updated_at",
     ]
@@ -588,10 +724,12 @@ class CaseAdmin(ServiceBackedAdmin):
         "priority",
         "child__origin_oblast",
         CurrentCountryFilter,
+        ("organization", admin.RelatedOnlyFieldListFilter),
         ("assignee", admin.RelatedOnlyFieldListFilter),
     ]
     # What a row renders; the selector joins the same, so a page costs the same few queries.
     list_select_related = [
+        "organization",
         "child",
         "child__origin_oblast",
         "child__current_whereabouts",
@@ -605,10 +743,15 @@ class CaseAdmin(ServiceBackedAdmin):
         "A case number, or the child's name in any spelling: Cyrillic, Latin, Russified, aliases."
     )
     ordering = ["-updated_at", "-id"]
+    # The model's ``organization`` is not editable (a case never changes hands through the
+    # form); the form's declared field of that name only carries the choice to ``case_create``.
+    exclude = ["organization"]
     readonly_fields = [
         "number",
         "status",
         "phase_display",
+        "access_display",
+        "birth_year",
         "family_name_latin",
         "given_name_latin",
         "patronymic_latin",
@@ -624,10 +767,31 @@ class CaseAdmin(ServiceBackedAdmin):
         "updated_at",
     ]
 
+    # --- who may do what (see ``_reads_cases`` and ``_writes_case``) ---------------------------
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _reads_cases(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A case reaches here only through ``get_queryset``, that is through visibility; one out
+        # of the user's sight is "not found", as if it did not exist.
+        return _reads_cases(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _roles(request).can(Capability.CASE_CREATE)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _writes_case(request, obj)
+
+    def _may_assign(self, request: HttpRequest, case: Case | None) -> bool:
+        if case is None:
+            return _roles(request).can(Capability.CASE_ASSIGN)
+        return selectors.case_can(request.user, Capability.CASE_ASSIGN, case)
+
+    # --- the page ------------------------------------------------------------------------------
     def get_fieldsets(self, request: HttpRequest, obj: Case | None = None) -> Any:
         if obj is None:
             return [
-                (None, {"fields": [("priority", "assignee"), "organization"]}),
+                (None, {"fields": ["organization", ("priority", "assignee")]}),
                 (
                     _("Child"),
                     {
@@ -637,17 +801,16 @@ class CaseAdmin(ServiceBackedAdmin):
                 ),
                 *_TAKING_FIELDSETS,
             ]
+        head: list[Any] = [
+            ("number", "status", "phase_display"),
+            ("organization", "access_display"),
+            ("priority", "assignee"),
+        ]
+        if self.has_change_permission(request, obj):
+            head.append("expected_version")
+        details = _CHILD_DETAILS if selectors.case_is_full(obj) else _CHILD_DETAILS_LIMITED
         return [
-            (
-                None,
-                {
-                    "fields": [
-                        ("number", "status", "phase_display"),
-                        ("priority", "assignee"),
-                        "expected_version",
-                    ]
-                },
-            ),
+            (None, {"fields": head}),
             (
                 _("Child"),
                 {
@@ -655,7 +818,7 @@ class CaseAdmin(ServiceBackedAdmin):
                         ("family_name", "family_name_latin"),
                         ("given_name", "given_name_latin"),
                         ("patronymic", "patronymic_latin"),
-                        *_CHILD_DETAILS,
+                        *details,
                     ],
                     "description": _CHILD_NAMES_NOTE,
                 },
@@ -675,14 +838,34 @@ class CaseAdmin(ServiceBackedAdmin):
             ),
         ]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Case | None = None) -> Any:
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read only: every field shown, none on the form (Django would leave the declared
+            # child fields on it).
+            return flatten_fieldsets(self.get_fieldsets(request, obj))
+        fields = list(self.readonly_fields)
+        if obj is not None:
+            fields.append("organization")  # a case never changes hands through the form
+        if not self._may_assign(request, obj):
+            # Shown, not sent: a save by someone who does not assign never changes the assignee.
+            fields.append("assignee")
+        return fields
+
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         form = super().get_form(request, obj, change, **kwargs)
-        if obj is None:
-            form.base_fields["organization"].queryset = selectors.creating_organizations(
-                actor=request.user
-            )
+        if obj is None and "organization" in form.base_fields:
+            # A copy: the declared field is shared by every form class built from CaseAdminForm.
+            field = copy.deepcopy(form.base_fields["organization"])
+            owners = selectors.creating_organizations(actor=request.user)
+            field.queryset = owners
+            only = list(owners[:2])
+            if len(only) == 1:
+                # Nothing to choose: the one organization the user opens cases for.
+                field.widget = forms.HiddenInput()
+                field.initial = only[0].pk
+            form.base_fields["organization"] = field
         return form
 
     # --- reads -------------------------------------------------------------------------------
@@ -734,6 +917,28 @@ class CaseAdmin(ServiceBackedAdmin):
     def current_country(self, case: Case) -> str:
         current = case.child.current_whereabouts
         return countries.name(str(current.country)) if current is not None else "-"
+
+    @admin.display(description=_("your access"))
+    def access_display(self, case: Case) -> str:
+        scope = getattr(case, selectors.ACCESS, ShareScope.FULL)
+        return str(ShareScope(scope).label) if scope in ShareScope.values else "-"
+
+    @admin.display(description=_("year of birth"))
+    def birth_year(self, case: Case) -> Any:
+        return case.child.birth_year or "-"
+
+    # The child's own fields as a read-only page shows them.
+    family_name = _child_field("family_name")
+    given_name = _child_field("given_name")
+    patronymic = _child_field("patronymic")
+    date_of_birth = _child_field("date_of_birth")
+    date_of_birth_precision = _child_field("date_of_birth_precision")
+    sex = _child_field("sex")
+    origin_settlement = _child_field("origin_settlement")
+    origin_latitude = _child_field("origin_latitude")
+    origin_longitude = _child_field("origin_longitude")
+    parental_care = _child_field("parental_care")
+    distinguishing_notes = _child_field("distinguishing_notes")
 
     @admin.display(description=_("family name (Latin)"))
     def family_name_latin(self, case: Case) -> str:
@@ -800,7 +1005,7 @@ class CaseAdmin(ServiceBackedAdmin):
             if isinstance(inline, ServiceBackedInline):
                 inline.save_formset(formset, ctx, form.record_service_errors)
 
-    # --- the change page: allowed moves and the timeline ---------------------------------------
+    # --- the change page: allowed moves, shares, closure requests, the timeline ----------------
     def render_change_form(
         self,
         request: HttpRequest,
@@ -811,49 +1016,159 @@ class CaseAdmin(ServiceBackedAdmin):
         obj: Case | None = None,
     ) -> HttpResponse:
         if obj is not None and obj.pk is not None:
-            context["transitions"] = (
-                self._transition_links(obj) if self.has_change_permission(request, obj) else []
-            )
+            capabilities = selectors.case_capabilities(request.user, obj)
+            context["transitions"] = self._transition_links(obj, capabilities)
             context["timeline"] = _timeline_rows(selectors.case_timeline(case=obj))
+            if selectors.case_can_see_internals(request.user, obj):
+                # The owning organization's own business: never shown to those it shares with.
+                context.update(self._internals(obj, capabilities))
+                # Field by field, with the values before and after: the full record's history.
+                context["case_history"] = render_object_history(obj)
+                context["child_history"] = render_object_history(obj.child)
+            if request.method == "GET":
+                # Opening a case's page reads the child's full record: traceable to who read it.
+                audit.record_view(
+                    obj,
+                    actor=_actor(request),
+                    metadata={"scope": "full" if selectors.case_is_full(obj) else "limited"},
+                )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def _transition_links(self, case: Case) -> list[dict[str, Any]]:
+    def _url(self, name: str, *args: Any) -> str:
+        return reverse(f"{self.admin_site.name}:cases_case_{name}", args=args)
+
+    def _transition_links(
+        self, case: Case, capabilities: frozenset[Capability]
+    ) -> list[dict[str, Any]]:
         return [
             {
                 "label": transition.label,
                 "target": transition.target,
                 "target_label": Status(transition.target).label,
                 "backward": transition.is_backward,
-                "url": reverse(
-                    f"{self.admin_site.name}:cases_case_transition",
-                    args=[case.pk, transition.target],
-                ),
+                "url": self._url("transition", case.pk, transition.target),
             }
-            for transition in workflow.transitions_from(case.status)
+            for transition in _allowed_moves(case, capabilities)
         ]
 
+    def _internals(self, case: Case, capabilities: frozenset[Capability]) -> dict[str, Any]:
+        may_share = Capability.CASE_SHARE in capabilities
+        may_decide = Capability.CASE_CLOSE in capabilities
+        shares = [
+            ShareRow(
+                share=share,
+                revoke_url=self._url("share_revoke", case.pk, share.pk)
+                if may_share and share.revoked_at is None
+                else None,
+            )
+            for share in selectors.case_shares(case=case)
+        ]
+        closures = [
+            ClosureRequestRow(
+                closure=closure,
+                decide_url=self._url("closure_decide", case.pk, closure.pk)
+                if may_decide and closure.status == ClosureRequestStatus.PENDING
+                else None,
+            )
+            for closure in selectors.case_closure_requests(case=case)
+        ]
+        pending = any(row.closure.status == ClosureRequestStatus.PENDING for row in closures)
+        # Who closes at once is offered the move; who may only ask is offered the request.
+        may_request = (
+            case.is_open
+            and not pending
+            and Capability.CASE_REQUEST_CLOSURE in capabilities
+            and Capability.CASE_CLOSE not in capabilities
+        )
+        return {
+            "shares": shares,
+            "share_url": self._url("share", case.pk) if may_share else None,
+            "closure_requests": closures,
+            "closure_request_url": self._url("request_closure", case.pk) if may_request else None,
+        }
+
     def get_urls(self) -> list[URLPattern]:
+        def view(func: Callable[..., HttpResponse], route: str, name: str) -> URLPattern:
+            return path(
+                f"<path:object_id>/{route}",
+                self.admin_site.admin_view(func),
+                name=f"cases_case_{name}",
+            )
+
         return [
-            path(
-                "<path:object_id>/transition/<str:target>/",
-                self.admin_site.admin_view(self.transition_view),
-                name="cases_case_transition",
+            view(self.transition_view, "transition/<str:target>/", "transition"),
+            view(self.closure_request_view, "request-closure/", "request_closure"),
+            view(
+                self.closure_decide_view,
+                "closure-requests/<int:request_id>/decide/",
+                "closure_decide",
             ),
+            view(self.share_view, "share/", "share"),
+            view(self.share_revoke_view, "shares/<int:share_id>/revoke/", "share_revoke"),
             *super().get_urls(),
         ]
 
-    def transition_view(self, request: HttpRequest, object_id: str, target: str) -> HttpResponse:
-        """A small form with the facts one move needs; the move is ``case_transition``."""
+    # --- small pages for one write each -----------------------------------------------------
+    def _visible_case(self, request: HttpRequest, object_id: str) -> Case | None:
         case = self.get_object(request, unquote(object_id))
         if case is None:
             self.message_user(request, gettext("No such case."), messages.WARNING)
-            return HttpResponseRedirect(reverse(f"{self.admin_site.name}:cases_case_changelist"))
-        if not self.has_change_permission(request, case):
+        return case
+
+    def _require(self, request: HttpRequest, capability: Capability, case: Case) -> None:
+        """Refuse a page whose write the user's role does not allow, whatever the buttons
+        showed (the service would refuse it too)."""
+        if not selectors.case_can(request.user, capability, case):
             raise PermissionDenied
-        change_url = reverse(f"{self.admin_site.name}:cases_case_change", args=[case.pk])
+
+    def _changelist(self) -> HttpResponse:
+        return HttpResponseRedirect(self._url("changelist"))
+
+    def _done(self, request: HttpRequest, case: Case, message: str) -> HttpResponse:
+        self.message_user(request, message, messages.SUCCESS)
+        return HttpResponseRedirect(self._url("change", case.pk))
+
+    def _action_page(
+        self,
+        request: HttpRequest,
+        case: Case,
+        *,
+        title: Any,
+        form: forms.Form,
+        buttons: list[ActionButton],
+        intro: str = "",
+        details: list[tuple[Any, Any]] | None = None,
+    ) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "subtitle": case.number,
+            "opts": self.opts,
+            "original": case,
+            "intro": intro,
+            "details": details or [],
+            "form": form,
+            "errors": form.errors,
+            "buttons": buttons,
+            "change_url": self._url("change", case.pk),
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/cases/case/action.html", context)
+
+    def transition_view(self, request: HttpRequest, object_id: str, target: str) -> HttpResponse:
+        """A small form with the facts one move needs; the move is ``case_transition``."""
+        case = self._visible_case(request, object_id)
+        if case is None:
+            return self._changelist()
+        capabilities = selectors.case_capabilities(request.user, case)
+        if Capability.CASE_TRANSITION not in capabilities:
+            raise PermissionDenied
+        change_url = self._url("change", case.pk)
         transition = workflow.find_transition(case.status, target)
         if transition is None:
             return self._refuse_move(request, case, target, change_url)
+        if _needs_close(transition) and Capability.CASE_CLOSE not in capabilities:
+            return self._refuse_closing(request, change_url)
 
         form = CaseTransitionForm(
             request.POST if request.method == "POST" else None,
@@ -867,18 +1182,18 @@ class CaseAdmin(ServiceBackedAdmin):
                 )
             except TransitionNotAllowed:
                 return self._refuse_move(request, case, target, change_url)
+            except RoleDenied:
+                # The role changed since the check above.
+                return self._refuse_closing(request, change_url)
             except (DomainError, IntegrityError) as exc:
-                for name, messages_ in service_error_fields(exc).items():
-                    for message in messages_:
-                        form.add_error(name if name in form.fields else None, message)
+                add_service_errors(form, service_error_fields(exc))
             else:
-                self.message_user(
+                return self._done(
                     request,
+                    moved,
                     gettext("Case %(number)s moved to “%(status)s”.")
                     % {"number": moved.number, "status": _status_label(moved.status)},
-                    messages.SUCCESS,
                 )
-                return HttpResponseRedirect(change_url)
 
         context = {
             **self.admin_site.each_context(request),
@@ -895,6 +1210,17 @@ class CaseAdmin(ServiceBackedAdmin):
             "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/cases/case/transition.html", context)
+
+    def _refuse_closing(self, request: HttpRequest, change_url: str) -> HttpResponse:
+        self.message_user(
+            request,
+            gettext(
+                "Closing or reopening a case takes a supervisor of its organization. "
+                "Request the closure instead; a supervisor approves or rejects it."
+            ),
+            messages.ERROR,
+        )
+        return HttpResponseRedirect(change_url)
 
     def _refuse_move(
         self, request: HttpRequest, case: Case, target: str, change_url: str
@@ -915,6 +1241,177 @@ class CaseAdmin(ServiceBackedAdmin):
         )
         return HttpResponseRedirect(change_url)
 
+    def closure_request_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """A caseworker asks a supervisor to close the case (``closure_request_create``)."""
+        case = self._visible_case(request, object_id)
+        if case is None:
+            return self._changelist()
+        self._require(request, Capability.CASE_REQUEST_CLOSURE, case)
+        form = ClosureRequestForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.closure_request_create(
+                    case_id=case.pk,
+                    actor=_actor(request),
+                    closure_reason=form.cleaned_data["closure_reason"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except (DomainError, IntegrityError) as exc:
+                add_service_errors(form, service_error_fields(exc))
+            else:
+                return self._done(
+                    request,
+                    case,
+                    gettext("Closure of case %(number)s requested; a supervisor decides.")
+                    % {"number": case.number},
+                )
+        return self._action_page(
+            request,
+            case,
+            title=_("Request closure"),
+            intro=gettext(
+                "A supervisor of the case's organization approves the request (the case "
+                "closes with this reason) or rejects it."
+            ),
+            form=form,
+            buttons=[ActionButton("_request", _("Request closure"))],
+        )
+
+    def closure_decide_view(
+        self, request: HttpRequest, object_id: str, request_id: int
+    ) -> HttpResponse:
+        """A supervisor approves (the case closes) or rejects a pending closure request."""
+        case = self._visible_case(request, object_id)
+        if case is None:
+            return self._changelist()
+        self._require(request, Capability.CASE_CLOSE, case)
+        closure = selectors.case_closure_requests(case=case).filter(pk=request_id).first()
+        if closure is None or closure.status != ClosureRequestStatus.PENDING:
+            self.message_user(
+                request,
+                gettext("This closure request is no longer waiting for a decision."),
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(self._url("change", case.pk))
+        form = ClosureDecisionForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            approve = "_approve" in request.POST
+            if not approve and "_reject" not in request.POST:
+                form.add_error(None, gettext("Approve or reject the request."))
+            else:
+                try:
+                    services.closure_request_decide(
+                        request_id=closure.pk,
+                        actor=_actor(request),
+                        approve=approve,
+                        note=form.cleaned_data["note"],
+                    )
+                except (DomainError, IntegrityError) as exc:
+                    add_service_errors(form, service_error_fields(exc))
+                else:
+                    done = (
+                        gettext("Closure approved: case %(number)s is closed.")
+                        if approve
+                        else gettext("Closure of case %(number)s rejected.")
+                    )
+                    return self._done(request, case, done % {"number": case.number})
+        return self._action_page(
+            request,
+            case,
+            title=_("Decide on a closure request"),
+            details=[
+                (_("requested by"), closure.requested_by or "-"),
+                (_("requested"), _when(closure.requested_at)),
+                (_("closure reason"), closure.get_closure_reason_display()),
+                (_("explanation"), closure.reason),
+            ],
+            form=form,
+            buttons=[
+                ActionButton("_approve", _("Approve and close the case")),
+                ActionButton("_reject", _("Reject"), default=False),
+            ],
+        )
+
+    def share_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Let another organization read the case (``case_share_create``)."""
+        case = self._visible_case(request, object_id)
+        if case is None:
+            return self._changelist()
+        self._require(request, Capability.CASE_SHARE, case)
+        others = organization_list().filter(is_active=True).exclude(pk=case.organization_id)
+        form = CaseShareForm(
+            request.POST if request.method == "POST" else None, organizations=others
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                share = services.case_share_create(
+                    case=case, actor=_actor(request), **form.share_kwargs()
+                )
+            except (DomainError, IntegrityError) as exc:
+                add_service_errors(form, service_error_fields(exc))
+            else:
+                return self._done(
+                    request,
+                    case,
+                    gettext("Case %(number)s shared with %(organization)s (%(scope)s).")
+                    % {
+                        "number": case.number,
+                        "organization": share.organization,
+                        "scope": share.get_scope_display(),
+                    },
+                )
+        return self._action_page(
+            request,
+            case,
+            title=_("Share the case"),
+            intro=gettext(
+                "The organization's members read the case, never change it. A limited share "
+                "shows the birth year instead of the date of birth and no relatives' contacts."
+            ),
+            form=form,
+            buttons=[ActionButton("_share", _("Share"))],
+        )
+
+    def share_revoke_view(
+        self, request: HttpRequest, object_id: str, share_id: int
+    ) -> HttpResponse:
+        """End a share at once (``case_share_revoke``); its record stays."""
+        case = self._visible_case(request, object_id)
+        if case is None:
+            return self._changelist()
+        self._require(request, Capability.CASE_SHARE, case)
+        share = selectors.case_shares(case=case).filter(pk=share_id).first()
+        if share is None or share.revoked_at is not None:
+            self.message_user(request, gettext("This share was already revoked."), messages.WARNING)
+            return HttpResponseRedirect(self._url("change", case.pk))
+        form = ShareRevokeForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.case_share_revoke(
+                    share=share, actor=_actor(request), reason=form.cleaned_data["reason"]
+                )
+            except (DomainError, IntegrityError) as exc:
+                add_service_errors(form, service_error_fields(exc))
+            else:
+                return self._done(
+                    request,
+                    case,
+                    gettext("The share of case %(number)s with %(organization)s is revoked.")
+                    % {"number": case.number, "organization": share.organization},
+                )
+        return self._action_page(
+            request,
+            case,
+            title=_("Revoke a share"),
+            details=[
+                (_("shared with"), share.organization),
+                (_("scope"), share.get_scope_display()),
+                (_("shared"), _when(share.created_at)),
+            ],
+            form=form,
+            buttons=[ActionButton("_revoke", _("Revoke"))],
+        )
+
 
 # ---------------------------------------------------------------------------------------------
 # Reference data and history
@@ -933,6 +1430,20 @@ class FacilityAdmin(ServiceBackedAdmin):
         "notes",
     ]
 
+    # The facility registry is shared reference data: whoever reads cases sees it, whoever
+    # writes cases anywhere keeps it (``services.facility_save`` holds the same rule).
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _reads_cases(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _reads_cases(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _roles(request).can(Capability.CASE_WRITE)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _roles(request).can(Capability.CASE_WRITE)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Facility]:
         return selectors.facility_list()
 
@@ -949,7 +1460,14 @@ class FacilityAdmin(ServiceBackedAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Reference data or history: shown, never added, changed or deleted here."""
+    """Reference data or history: shown to whoever reads cases, never added, changed or
+    deleted here."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _reads_cases(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _reads_cases(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -976,5 +1494,5 @@ class StatusChangeAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StatusChange]:
         # The history of the cases this user may see, and no other.
-        visible = selectors.case_visible_to(actor=request.user)
+        visible = selectors.case_visible_to(actor=request.user).values("pk")
         return StatusChange.objects.filter(case__in=visible).order_by("-changed_at", "-id")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organization
 
 from . import workflow
-from .models import Case, Child, ChildAlias, Facility, FollowUp
+from .models import Case, Child, ChildAlias, Facility, FollowUp, ShareScope
 from .services import CASE_FIELDS, CHILD_FIELDS, FACILITY_FIELDS
 from .workflow import ClosureReason, Status, Transition
 
@@ -128,13 +128,12 @@ class CaseAdminForm(ServiceBackedModelForm):
     distinguishing_notes = _admin_formfield(Child, "distinguishing_notes")
     # The version the caseworker saw; a save over a newer one is refused (optimistic locking).
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
-    # Which organization owns a new case: offered when the user may open cases for several
-    # (``CaseAdmin.get_form`` narrows the choices); the service decides.
+    # Which organization owns a new case: ``CaseAdmin.get_form`` narrows the choices to those
+    # the user opens cases for, and hides the field when there is only one; the service decides.
     organization = forms.ModelChoiceField(
         queryset=Organization.objects.none(),
-        required=False,
         label=_("owning organization"),
-        help_text=_("Leave empty when you belong to one organization only."),
+        help_text=_("Others see the case only through a share."),
     )
 
     class Meta:
@@ -241,3 +240,83 @@ class CaseTransitionForm(forms.Form):
             "closure_reason": data.get("closure_reason", ""),
             "expected_version": data["expected_version"],
         }
+
+
+def _text_area(rows: int = 3) -> forms.Widget:
+    return admin_widgets.AdminTextareaWidget(attrs={"rows": rows})
+
+
+class ClosureRequestForm(forms.Form):
+    """A caseworker asks a supervisor to close a case (``services.closure_request_create``)."""
+
+    closure_reason = forms.ChoiceField(
+        label=_("Closure reason"), choices=[("", "---------"), *ClosureReason.choices]
+    )
+    reason = forms.CharField(
+        label=_("Explanation"),
+        widget=_text_area(),
+        help_text=_("Why the case should close; the supervisor reads it before deciding."),
+    )
+
+
+class ClosureDecisionForm(forms.Form):
+    """A supervisor approves or rejects a closure request; rejecting takes a note (the service
+    says so on the ``note`` field)."""
+
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=_text_area(),
+        help_text=_("Required to reject: the caseworker reads why."),
+    )
+
+
+class CaseShareForm(forms.Form):
+    """Share a case with another organization (``services.case_share_create``)."""
+
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.none(), label=_("Share with")
+    )
+    scope = forms.ChoiceField(
+        label=_("Scope"),
+        choices=ShareScope.choices,
+        initial=ShareScope.LIMITED,
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("Reason"), widget=_text_area())
+    consent_reference = forms.CharField(
+        label=_("Consent reference"),
+        max_length=200,
+        help_text=_("The consent or legal basis the share rests on (a document or record)."),
+    )
+    expires_at = forms.SplitDateTimeField(
+        label=_("Expires"),
+        required=False,
+        widget=admin_widgets.AdminSplitDateTime,
+        help_text=_("Leave empty for a share that lasts until it is revoked."),
+    )
+
+    def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["organization"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = organizations
+
+    def share_kwargs(self) -> dict[str, Any]:
+        """The share as ``services.case_share_create`` takes it."""
+        data = self.cleaned_data
+        return {
+            "organization": data["organization"],
+            "scope": data["scope"],
+            "reason": data["reason"],
+            "consent_reference": data["consent_reference"],
+            "expires_at": data.get("expires_at"),
+        }
+
+
+class ShareRevokeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=_text_area(),
+        help_text=_("Why the share ends; kept with the share's record."),
+    )

@@ -63,7 +63,7 @@ def home(db: None) -> Organization:
 @pytest.fixture
 def user(home: Organization) -> Any:
     """A supervisor of the home organization: may do everything to its cases."""
-    member = UserFactory()
+    member = UserFactory.create()
     membership_set(user=member, organization=home, role=Role.SUPERVISOR)
     return member
 

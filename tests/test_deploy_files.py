@@ -477,6 +477,7 @@ def test_make_run_on_a_fresh_machine_installs_migrates_seeds_and_serves(make_pro
         "python manage.py migrate --noinput",
         "python manage.py load_seeds --demo 50",
         "python manage.py create_demo_admin",
+        "python manage.py create_demo_accounts",
         "python manage.py runserver 127.0.0.1:8000",
     ]
     # Every management command runs as a development instance (built-in key, SQLite).

@@ -368,7 +368,8 @@ def test_exception_handler_malformed_json_through_http(api_client):
 
 
 @pytest.mark.urls("tests.test_errors")
-def test_exception_handler_anonymous_through_http(anon_client):
+def test_exception_handler_anonymous_through_http(anon_client, db):
+    # ``db``: an API 401 is checked for a refused API key, which the audit trail records.
     response = anon_client.get("/api/test/boom/domain/")
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"

@@ -28,10 +28,25 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
         "patch": "cases_whereabouts_partial_update"
     },
     "/api/v1/cases/{id}/timeline/": {"get": "cases_timeline"},
+    "/api/v1/cases/{id}/shares/": {"get": "cases_shares_list", "post": "cases_shares_create"},
+    "/api/v1/cases/{id}/shares/{share_id}/revoke/": {"post": "cases_shares_revoke"},
+    "/api/v1/cases/{id}/closure-requests/": {
+        "get": "cases_closure_requests_list",
+        "post": "cases_closure_requests_create",
+    },
+    "/api/v1/cases/{id}/closure-requests/{request_id}/approve/": {
+        "post": "cases_closure_requests_approve"
+    },
+    "/api/v1/cases/{id}/closure-requests/{request_id}/reject/": {
+        "post": "cases_closure_requests_reject"
+    },
+    "/api/v1/case-counts/": {"get": "case_counts"},
     "/api/v1/facilities/": {"get": "facilities_list"},
     "/api/v1/facilities/{id}/": {"get": "facilities_retrieve"},
     "/api/v1/oblasts/": {"get": "oblasts_list"},
     "/api/v1/oblasts/{code}/": {"get": "oblasts_retrieve"},
+    "/api/v1/audit-events/": {"get": "audit_events_list"},
+    "/api/v1/audit-events/{id}/": {"get": "audit_events_retrieve"},
 }
 CASE_FILTERS = {
     "status",
@@ -113,6 +128,18 @@ def test_openapi_transition_documents_409_and_its_body(document):
     assert body["required"] == ["to"]
 
 
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [("/api/v1/cases/{id}/", "patch"), ("/api/v1/cases/{id}/transition/", "post")],
+)
+def test_openapi_case_writes_document_if_match(document, path, method):
+    operation = document["paths"][path][method]
+    (if_match,) = [p for p in operation["parameters"] if p["name"] == "If-Match"]
+    assert if_match["in"] == "header"
+    assert if_match["required"] is True
+    assert {"412", "428"} <= set(operation["responses"])
+
+
 def test_openapi_error_component_has_the_error_shape(document):
     error = document["components"]["schemas"]["Error"]
     assert set(error["properties"]) == {"code", "detail", "fields"}
@@ -130,8 +157,17 @@ def test_openapi_case_list_documents_every_filter(document):
 
 def test_openapi_requires_authentication(document):
     schemes = document["components"]["securitySchemes"]
-    assert "tokenAuth" in schemes
+    assert {"ApiKeyAuth", "tokenAuth"} <= set(schemes)
+    api_key = schemes["ApiKeyAuth"]
+    assert (api_key["type"], api_key["in"], api_key["name"]) == (
+        "apiKey",
+        "header",
+        "Authorization",
+    )
+    assert "Api-Key" in api_key["description"]
     for _, _, operation in _operations(document):
+        # API keys first: the scheme an anonymous 401 names in WWW-Authenticate.
+        assert operation["security"][0] == {"ApiKeyAuth": []}
         assert {"tokenAuth": []} in operation["security"]
 
 

@@ -278,3 +278,138 @@ def test_settings_local_is_the_development_default_and_base_stays_closed(project
     assert run_settings(project).returncode != 0
     manage = (ROOT / "manage.py").read_text(encoding="utf-8")
     assert '"DJANGO_SETTINGS_MODULE", "config.settings.local"' in manage
+
+
+# ---------------------------------------------------------------------------------------------
+# Security settings: safe in production, usable over plain HTTP in development
+# ---------------------------------------------------------------------------------------------
+SECURITY_PROBE = """
+import json
+import config.settings.base as s
+print(json.dumps({
+    "SECURE_SSL_REDIRECT": s.SECURE_SSL_REDIRECT,
+    "SECURE_PROXY_SSL_HEADER": s.SECURE_PROXY_SSL_HEADER,
+    "SECURE_HSTS_SECONDS": s.SECURE_HSTS_SECONDS,
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": s.SECURE_HSTS_INCLUDE_SUBDOMAINS,
+    "SECURE_HSTS_PRELOAD": s.SECURE_HSTS_PRELOAD,
+    "SESSION_COOKIE_SECURE": s.SESSION_COOKIE_SECURE,
+    "CSRF_COOKIE_SECURE": s.CSRF_COOKIE_SECURE,
+    "SESSION_COOKIE_AGE": s.SESSION_COOKIE_AGE,
+    "TRUSTED_PROXIES": s.TRUSTED_PROXIES,
+    "REQUIRE_2FA": s.REQUIRE_2FA,
+    "AXES_FAILURE_LIMIT": s.AXES_FAILURE_LIMIT,
+    "AXES_COOLOFF_SECONDS": s.AXES_COOLOFF_TIME.total_seconds(),
+    "API_THROTTLE_LIST": s.API_THROTTLE_LIST,
+    "STATICFILES_BACKEND": s.STORAGES["staticfiles"]["BACKEND"],
+}))
+"""
+
+
+def load_security_settings(project: Path, **env: str) -> dict[str, Any]:
+    result = run_settings(project, SECURITY_PROBE, **env)
+    assert result.returncode == 0, result.stderr
+    values: dict[str, Any] = json.loads(result.stdout)
+    return values
+
+
+def test_settings_security_defaults_without_debug_assume_https(project):
+    values = load_security_settings(project, DJANGO_SECRET_KEY="z" * 50)
+
+    assert values == {
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_PROXY_SSL_HEADER": None,
+        "SECURE_HSTS_SECONDS": 31_536_000,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_HSTS_PRELOAD": True,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SESSION_COOKIE_AGE": 8 * 60 * 60,
+        "TRUSTED_PROXIES": 0,
+        "REQUIRE_2FA": True,
+        "AXES_FAILURE_LIMIT": 5,
+        "AXES_COOLOFF_SECONDS": 30 * 60,
+        "API_THROTTLE_LIST": "120/min",
+        "STATICFILES_BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
+    }
+
+
+def test_settings_security_with_debug_work_over_plain_http(project):
+    values = load_security_settings(project, DJANGO_DEBUG="1")
+
+    assert values["SECURE_SSL_REDIRECT"] is False
+    assert values["SECURE_HSTS_SECONDS"] == 0
+    assert values["SESSION_COOKIE_SECURE"] is False
+    assert values["CSRF_COOKIE_SECURE"] is False
+    assert values["REQUIRE_2FA"] is False
+    # No collectstatic needed in development.
+    assert values["STATICFILES_BACKEND"].endswith("StaticFilesStorage")
+    assert "Manifest" not in values["STATICFILES_BACKEND"]
+
+
+def test_settings_security_read_every_documented_override(project):
+    values = load_security_settings(
+        project,
+        DJANGO_SECRET_KEY="z" * 50,
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_SECURE_PROXY_SSL_HEADER="1",
+        DJANGO_SECURE_HSTS_SECONDS="600",
+        DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS="0",
+        DJANGO_SECURE_HSTS_PRELOAD="0",
+        DJANGO_SESSION_COOKIE_SECURE="0",
+        DJANGO_CSRF_COOKIE_SECURE="0",
+        DJANGO_SESSION_COOKIE_AGE="3600",
+        TRUSTED_PROXIES="1",
+        DJANGO_REQUIRE_2FA="0",
+        AXES_FAILURE_LIMIT="3",
+        AXES_COOLOFF_MINUTES="10",
+        API_THROTTLE_LIST="10/sec",
+    )
+
+    assert values["SECURE_SSL_REDIRECT"] is False
+    assert values["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert values["SECURE_HSTS_SECONDS"] == 600
+    assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is False
+    assert values["SECURE_HSTS_PRELOAD"] is False
+    assert values["SESSION_COOKIE_SECURE"] is False
+    assert values["CSRF_COOKIE_SECURE"] is False
+    assert values["SESSION_COOKIE_AGE"] == 3600
+    assert values["TRUSTED_PROXIES"] == 1
+    assert values["REQUIRE_2FA"] is False
+    assert values["AXES_FAILURE_LIMIT"] == 3
+    assert values["AXES_COOLOFF_SECONDS"] == 600
+    assert values["API_THROTTLE_LIST"] == "10/sec"
+
+
+def test_settings_pass_the_deployment_security_checks():
+    """``manage.py check --deploy`` with production variables only: no security warning."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "check",
+            "--deploy",
+            "--fail-level",
+            "WARNING",
+            "--tag",
+            "security",
+        ],
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "LANG": "C.UTF-8",
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            # A developer's .env may switch debug on; production never does.
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "Qw3-" + "".join(chr(ord("a") + i % 26) for i in range(60)),
+            "DJANGO_ALLOWED_HOSTS": "registry.example.org",
+            "DATABASE_URL": "postgres://registry@db.internal:5432/registry",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

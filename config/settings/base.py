@@ -6,8 +6,10 @@ a real broker, result store and cache. Without ``DJANGO_DEBUG`` it fails closed:
 start.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
+import csp.constants as csp
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -41,7 +43,8 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with the registry's admin site (two-factor login): config/apps.py.
+    "config.apps.RegistryAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -53,6 +56,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_countries",
     "rest_framework_api_key",
+    # Security: CSP, login lockout, two-factor login, Swagger UI served from our static files.
+    "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "drf_spectacular_sidecar",
     "accounts",
     "audit",
     "idempotency",
@@ -61,13 +70,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.security.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditContextMiddleware",  # audit: channel, request id, client address
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -139,6 +155,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Idempotent POSTs: how long an answer is kept for a retry with the same Idempotency-Key
+# ---------------------------------------------------------------------------------------------
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
+if IDEMPOTENCY_TTL_HOURS < 1:
+    raise ImproperlyConfigured("IDEMPOTENCY_TTL_HOURS must be a whole number of hours, 1 or more.")
+# Hourly, so an answer (which may hold a child's data) outlives its expiry by an hour at most.
+CELERY_BEAT_SCHEDULE["idempotency-purge-expired"] = {
+    "task": "idempotency.purge_expired",
+    "schedule": 3600.0,
+}
+
+# ---------------------------------------------------------------------------------------------
 # Authentication
 # ---------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -167,6 +195,19 @@ USE_TZ = True
 # ---------------------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "static")
+
+# Served by gunicorn through WhiteNoise: compressed, with hashed names cached for a year. A
+# development instance serves them from the apps' folders as they change.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
 
 # ---------------------------------------------------------------------------------------------
 # REST API
@@ -213,15 +254,112 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "cases.workflow.Status",
         "AliasKindEnum": "cases.models.AliasKind",
         "FacilityKindEnum": "cases.models.FacilityKind",
+        "ShareScopeEnum": "cases.models.ShareScope",
+        "AuditActionEnum": "audit.models.Action",  # audit
+        "AuditChannelEnum": "audit.models.Channel",  # audit
     },
 }
 
 # ---------------------------------------------------------------------------------------------
-# Security
+# Security: HTTPS, cookies, headers (``manage.py check --deploy`` passes on the defaults)
 # ---------------------------------------------------------------------------------------------
+# Without DEBUG everything assumes HTTPS; a development instance (DEBUG) works over plain HTTP.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Behind a proxy that terminates TLS, trust its X-Forwarded-Proto (and only then: a client
+# could send the header itself). The proxy must set or strip it on every request.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https")
+    if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False)
+    else None
+)
+# Proxies in front that each append to X-Forwarded-For; counts which entry is the client for
+# the login lockout (0: REMOTE_ADDR is the client).
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+# A working day: an unattended admin session does not outlive its shift.
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 60 * 60)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_HTTPONLY = True
+# Admin URLs carry searches (?q=); they are not sent to other sites.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): only this origin's files, no inline script, no plugins,
+# no framing. The admin needs nothing more; Swagger UI is served from our own static files
+# (drf-spectacular-sidecar) and its one inline <style> carries the nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.NONCE],
+        # Swagger UI's and the admin's icons are partly data: URIs.
+        "img-src": [csp.SELF, "data:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
+SPECTACULAR_SETTINGS |= {
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Document the 429 answer of the operations config.throttling limits.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.throttling.document_throttled_operations",
+    ],
+}
+
+# ---------------------------------------------------------------------------------------------
+# Security: admin login (lockout after failed passwords, two-factor login)
+# ---------------------------------------------------------------------------------------------
+# django-axes sees every password check; it refuses to run one without the request, so
+# authenticate() must be given it (Django's login views and DRF do; in tests, force_login or
+# client.login(request=HttpRequest(), ...)).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+# Per username and address: a guesser locks out only themselves, not the account everywhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.security.login_locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip_address"
+# Masked in axes' records and logs: "next" can hold an admin search for a child's name.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "next", "csrfmiddlewaretoken"]
+
+# Superusers and supervisors give a code from an authenticator app at every admin login
+# (config/two_factor.py); other staff may enrol too.
+REQUIRE_2FA = env.bool("DJANGO_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = "Child Return Registry"
+# Secret keys of authenticator apps are never shown again in the admin once saved.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# ---------------------------------------------------------------------------------------------
+# Security: API throttling (config/throttling.py)
+# ---------------------------------------------------------------------------------------------
+# List and export requests per API key (or user), e.g. "120/min", "5000/day"; counted in the
+# default cache (Redis in production, shared by every worker).
+API_THROTTLE_LIST = env.str("API_THROTTLE_LIST", default="120/min")
+
+# ---------------------------------------------------------------------------------------------
+# Audit trail
+# ---------------------------------------------------------------------------------------------
+# The client address recorded with each event is the one the login lockout counts: see
+# TRUSTED_PROXIES above.
+# PostgreSQL refuses TRUNCATE of the audit table; only the test settings lift that, because the
+# test runner empties every table between transactional tests.
+AUDIT_ALLOW_TRUNCATE = False
 
 # ---------------------------------------------------------------------------------------------
 # Logging: structured keys, never a child's personal data
@@ -230,8 +368,37 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Searches carry children's names in the query string: request records keep the path only
+    # (config/security.py). The filter runs on the loggers that record requests, before any
+    # handler (Django's error e-mail included), and on the console.
+    "filters": {"no_query_strings": {"()": "config.security.QueryStringLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["no_query_strings"],
+        },
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["no_query_strings"]},
+        "django.security": {"filters": ["no_query_strings"]},
+        # runserver's request lines, printed as Django prints them, filtered.
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["no_query_strings"],
+        },
+    },
 }

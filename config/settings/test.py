@@ -12,6 +12,20 @@ from .base import *  # noqa: F403
 from .base import REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The suite runs without DEBUG, as production does, but its client speaks plain HTTP and logs in
+# with force_login: no HTTPS redirect, and two-factor login is switched on by the tests of it.
+# The lockout (django-axes) stays on.
+SECURE_SSL_REDIRECT = False
+REQUIRE_2FA = False
+# Static files as found in the apps: no collectstatic (and no manifest) needed to render pages.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
+# Transactional tests end with a TRUNCATE of every table, the audit trail's included (audit).
+AUDIT_ALLOW_TRUNCATE = True
 if REDIS_URL:
     # Tasks still run in-process under test so each test sees its own side effects; the cache
     # and broker connection are the real Redis.

@@ -1,6 +1,9 @@
 """The caseworkers' admin: the case page (case, child, inlines), its saves through the services,
 optimistic locking, the workflow's moves and the timeline. The change list is in
-``test_admin_changelist.py``."""
+``test_admin_changelist.py``; who may see and do what, role by role, in ``test_admin_access.py``.
+
+Most tests here drive the page as the system's administrator (``admin_client``, a superuser);
+the home organization exists (``home``) so a new case has an owner to belong to."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from accounts.services import membership_set
 from cases import names, services, workflow
 from cases.models import (
     Case,
@@ -33,6 +37,7 @@ from tests.cases.admin_pages import (
     messages_of,
     transition_url,
 )
+from tests.factories.accounts import OrganizationFactory, make_member
 from tests.factories.cases import FacilityFactory, make_case, make_whereabouts, move_case
 
 NEW_CHILD = {
@@ -59,7 +64,9 @@ def case(oblasts):
 # ---------------------------------------------------------------------------------------------
 # Adding a case
 # ---------------------------------------------------------------------------------------------
-def test_case_add_creates_case_and_child_through_the_service(admin_client, admin_user, oblasts):
+def test_case_add_creates_case_and_child_through_the_service(
+    admin_client, admin_user, oblasts, home
+):
     page = admin_client.get(add_url())
     assert page.status_code == 200
     data = {**form_data(page), **NEW_CHILD}
@@ -73,6 +80,7 @@ def test_case_add_creates_case_and_child_through_the_service(admin_client, admin
     case = Case.objects.select_related("child").get()
     assert case.status == Status.REPORTED
     assert case.priority == "high"
+    assert case.organization == home  # the only organization: nothing to choose
     assert case.created_by == admin_user
     assert case.child.given_name_latin == "Oleksandr"
     assert case.child.family_name_latin == names.latin_kmu("Шевчук")
@@ -81,7 +89,7 @@ def test_case_add_creates_case_and_child_through_the_service(admin_client, admin
     assert (opened.from_status, opened.to_status, opened.actor) == ("", "reported", admin_user)
 
 
-def test_case_add_latin_name_is_a_form_error_and_writes_nothing(admin_client, oblasts):
+def test_case_add_latin_name_is_a_form_error_and_writes_nothing(admin_client, oblasts, home):
     page = admin_client.get(add_url())
     data = {**form_data(page), **NEW_CHILD, "given_name": "Oleksandr"}
     add_inline_row(
@@ -102,7 +110,7 @@ def test_case_add_latin_name_is_a_form_error_and_writes_nothing(admin_client, ob
     assert response.context["adminform"].form["family_name"].value() == "Шевчук"
 
 
-def test_case_add_without_birth_date_needs_estimated_precision(admin_client, oblasts):
+def test_case_add_without_birth_date_needs_estimated_precision(admin_client, oblasts, home):
     page = admin_client.get(add_url())
     data = {**form_data(page), **NEW_CHILD, "date_of_birth": ""}
 
@@ -111,6 +119,57 @@ def test_case_add_without_birth_date_needs_estimated_precision(admin_client, obl
     assert response.status_code == 200
     assert "estimated" in str(form_errors(response)["date_of_birth_precision"])
     assert not Child.objects.exists()
+
+
+def test_case_add_by_a_member_of_one_organization_needs_no_choice(client, user, home, oblasts):
+    client.force_login(user)
+    page = client.get(add_url())
+    field = page.context["adminform"].form.fields["organization"]
+    assert field.widget.is_hidden
+    assert list(field.queryset) == [home]
+
+    response = client.post(add_url(), {**form_data(page), **NEW_CHILD})
+
+    assert response.status_code == 302, form_errors(response)
+    case = Case.objects.get()
+    assert (case.organization, case.created_by) == (home, user)
+
+
+def test_case_add_with_several_organizations_asks_which_owns_the_case(admin_client, oblasts, home):
+    other = OrganizationFactory.create(name="Synthetic second organization")
+    page = admin_client.get(add_url())
+    field = page.context["adminform"].form.fields["organization"]
+    assert not field.widget.is_hidden
+    assert set(field.queryset) == {home, other}
+
+    missing = admin_client.post(add_url(), {**form_data(page), **NEW_CHILD})
+
+    assert missing.status_code == 200
+    assert "organization" in form_errors(missing)
+    assert not Case.objects.exists()
+    chosen = admin_client.post(
+        add_url(), {**form_data(page), **NEW_CHILD, "organization": str(other.pk)}
+    )
+    assert chosen.status_code == 302, form_errors(chosen)
+    assert Case.objects.get().organization == other
+
+
+def test_case_add_offers_only_organizations_the_user_opens_cases_for(client, home, oblasts):
+    second = OrganizationFactory.create(name="Synthetic second organization")
+    elsewhere = OrganizationFactory.create(name="Synthetic elsewhere")
+    caseworker = make_member("caseworker", home)
+    membership_set(user=caseworker, organization=second, role="caseworker")
+    client.force_login(caseworker)
+    page = client.get(add_url())
+    assert set(page.context["adminform"].form.fields["organization"].queryset) == {home, second}
+
+    response = client.post(
+        add_url(), {**form_data(page), **NEW_CHILD, "organization": str(elsewhere.pk)}
+    )
+
+    assert response.status_code == 200
+    assert "organization" in form_errors(response)
+    assert not Case.objects.exists()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,6 +309,7 @@ def test_case_inline_changes_and_deletes_go_through_services(admin_client, case)
     newer = make_whereabouts(case, from_date=dt.date(2023, 1, 1), country="BY")
     relative = services.relative_create(
         child=case.child,
+        actor=None,
         data={"relationship": "father", "family_name": "Коваль", "given_name": "Іван"},
     )
     page = admin_client.get(change_url(case))
@@ -349,7 +409,7 @@ def test_case_inline_services_and_follow_ups(admin_client, admin_user, case):
 
 
 def test_case_inline_follow_up_needs_an_outcome_to_complete(admin_client, case):
-    services.follow_up_create(case=case, due_on=dt.date(2024, 3, 1))
+    services.follow_up_create(case=case, actor=None, due_on=dt.date(2024, 3, 1))
     page = admin_client.get(change_url(case))
     data = {**form_data(page), "follow_ups-0-completed_on": "2024-03-02"}
 
@@ -526,7 +586,7 @@ def test_case_timeline_is_rendered_read_only(admin_client, case):
         case_id=case.pk, to="searching", actor=None, reason="Synthetic: trail went cold"
     )
     make_whereabouts(case, country="BY", from_date=dt.date(2022, 9, 1))
-    services.follow_up_create(case=case, due_on=dt.date(2024, 1, 1))
+    services.follow_up_create(case=case, actor=None, due_on=dt.date(2024, 1, 1))
 
     response = admin_client.get(change_url(case))
 

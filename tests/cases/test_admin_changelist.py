@@ -1,8 +1,12 @@
-"""The caseworkers' case list: columns, each filter, search across spellings, query count."""
+"""The caseworkers' case list: columns, each filter, search across spellings, query count.
+
+Seen by the system's administrator (``admin_client``), who sees every case; which cases each
+role lists is in ``test_admin_access.py``."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -10,13 +14,15 @@ from django.test.utils import CaptureQueriesContext
 
 from cases import services
 from tests.cases.admin_pages import change_url, changelist_url
-from tests.factories.accounts import UserFactory
+from tests.factories.accounts import OrganizationFactory, make_member
 from tests.factories.cases import FacilityFactory, make_case, make_whereabouts, move_case
 
 
 @pytest.fixture
-def worker(db):
-    return UserFactory.create(first_name="Синтетична", last_name="Працівниця")
+def worker(home):
+    """A caseworker of the home organization, who owns the cases below: only its caseworkers
+    and supervisors can be assigned its cases."""
+    return make_member("caseworker", home, first_name="Синтетична", last_name="Працівниця")
 
 
 @pytest.fixture
@@ -59,7 +65,21 @@ def cases(oblasts, worker, django_capture_on_commit_callbacks):
         child={"family_name": "Ткачук", "given_name": "Ігор", "patronymic": "", "sex": "male"},
     )
     closed = move_case(closed, "closed")
-    return {"located": located, "returned": returned, "reported": reported, "closed": closed}
+
+    partner = OrganizationFactory.create(name="Synthetic partner NGO", short_name="SPN")
+    elsewhere = make_case(
+        oblast=oblasts["UA-09"],
+        organization=partner,
+        child={"family_name": "Мельник", "given_name": "Тарас", "patronymic": "", "sex": "male"},
+        priority="low",
+    )
+    return {
+        "located": located,
+        "returned": returned,
+        "reported": reported,
+        "closed": closed,
+        "elsewhere": elsewhere,
+    }
 
 
 def _listed(admin_client, **params):
@@ -73,11 +93,16 @@ def _filter(response, parameter_name):
     return next(f for f in specs if getattr(f, "parameter_name", None) == parameter_name)
 
 
+def _filter_by_field(response, field_path):
+    specs = response.context["cl"].filter_specs
+    return next(f for f in specs if getattr(f, "field_path", None) == field_path)
+
+
 def _numbers(cases, *keys):
     return {cases[key].number for key in keys}
 
 
-def test_case_changelist_shows_the_columns(admin_client, cases):
+def test_case_changelist_shows_the_columns(admin_client, cases, home):
     response = admin_client.get(changelist_url())
 
     content = response.content.decode()
@@ -88,6 +113,9 @@ def test_case_changelist_shows_the_columns(admin_client, cases):
     assert "Донецька область / Donetsk Oblast" in content
     assert "Russia" in content
     assert "Синтетична Працівниця" in content
+    # The owning organization's column.
+    assert re.search(rf'class="field-organization[^"]*">{home}<', content)
+    assert re.search(r'class="field-organization[^"]*">SPN<', content)
     assert "Repatriation" in content
     assert "Rehabilitation" in content
     assert change_url(located) in content
@@ -98,12 +126,14 @@ def test_case_changelist_shows_the_columns(admin_client, cases):
     [
         ({"status__exact": "located"}, ("located",)),
         ({"status__exact": "closed"}, ("closed",)),
-        ({"phase": "repatriation"}, ("located", "reported")),
+        ({"phase": "repatriation"}, ("located", "reported", "elsewhere")),
         ({"phase": "rehabilitation"}, ("returned",)),
         ({"phase": "closed"}, ("closed",)),
         ({"priority__exact": "urgent"}, ("reported",)),
         ({"priority__exact": "normal"}, ("returned", "closed")),
+        ({"priority__exact": "low"}, ("elsewhere",)),
         ({"child__origin_oblast__code__exact": "UA-43"}, ("returned",)),
+        ({"child__origin_oblast__code__exact": "UA-09"}, ("closed", "elsewhere")),
         ({"current_country": "KP"}, ("returned",)),
         ({"current_country": "RU"}, ("located",)),
         ({"status__exact": "located", "priority__exact": "high"}, ("located",)),
@@ -116,6 +146,36 @@ def test_case_changelist_filters(admin_client, cases, params, expected):
 
 def test_case_changelist_filters_by_assignee(admin_client, cases, worker):
     assert _listed(admin_client, assignee__id__exact=worker.pk) == _numbers(cases, "located")
+
+
+def test_case_changelist_filters_by_owning_organization(admin_client, cases, home):
+    partner = cases["elsewhere"].organization
+
+    assert _listed(admin_client, organization__id__exact=partner.pk) == _numbers(cases, "elsewhere")
+    assert _listed(admin_client, organization__id__exact=home.pk) == _numbers(
+        cases, "located", "returned", "reported", "closed"
+    )
+    response = admin_client.get(changelist_url())
+    choices = _filter_by_field(response, "organization").lookup_choices
+    assert {pk for pk, _ in choices} == {home.pk, partner.pk}
+
+
+def test_case_changelist_organization_filter_offers_only_owners_of_visible_cases(
+    client, cases, home
+):
+    """A member of the home organization is not told which other organizations hold cases:
+    with one owner in sight there is nothing to filter by."""
+    supervisor = make_member("supervisor", home)
+    client.force_login(supervisor)
+
+    response = client.get(changelist_url())
+
+    assert {c.number for c in response.context["cl"].result_list} == _numbers(
+        cases, "located", "returned", "reported", "closed"
+    )
+    specs = response.context["cl"].filter_specs
+    assert not [f for f in specs if getattr(f, "field_path", None) == "organization"]
+    assert "SPN" not in response.content.decode()
 
 
 def test_case_changelist_country_filter_lists_only_countries_present(admin_client, cases):
@@ -165,6 +225,10 @@ def test_case_changelist_search_by_case_number(admin_client, cases):
 
 def test_case_changelist_search_combines_with_filters(admin_client, cases):
     assert _listed(admin_client, q="Олена", phase="repatriation") == set()
+    partner = cases["elsewhere"].organization
+    assert _listed(admin_client, q="Тарас", organization__id__exact=partner.pk) == _numbers(
+        cases, "elsewhere"
+    )
     assert _listed(admin_client, q="Олена", phase="rehabilitation") == _numbers(cases, "returned")
 
 
@@ -183,7 +247,9 @@ def _full_cases(count, oblasts, worker, facility):
         )
         make_whereabouts(case, facility=facility, country="RU")
         if index % 4 == 0:
-            services.child_alias_add(child=case.child, name="Синтетичний Псевдонім", kind="changed")
+            services.child_alias_add(
+                child=case.child, actor=None, name="Синтетичний Псевдонім", kind="changed"
+            )
 
 
 def _count_queries(admin_client, **params):

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from cases import services
 from cases.models import Case, CaseNumberSequence, Child, ChildAlias, StatusChange
 from cases.workflow import Status, transitions_from
 from tests.api_errors import assert_error
-from tests.factories.accounts import UserFactory
+from tests.cases.etags import etag, if_match
+from tests.factories.accounts import make_member
 from tests.factories.cases import FacilityFactory, make_case, make_whereabouts, move_case
 
 pytestmark = pytest.mark.django_db
@@ -154,15 +156,17 @@ def test_case_detail_refuses_put_and_delete(api_client, db, method):
 # ---------------------------------------------------------------------------------------------
 # Create
 # ---------------------------------------------------------------------------------------------
-def test_case_create_opens_a_case_for_a_new_child(api_client, oblasts, user):
-    assignee = UserFactory.create()
+def test_case_create_opens_a_case_for_a_new_child(api_client, oblasts, user, home):
+    assignee = make_member("caseworker", home)
     response = api_client.post(CASES, create_payload(assignee=assignee.pk), format="json")
 
     assert response.status_code == 201, response.json()
     body = response.json()
     case = Case.objects.get(pk=body["id"])
     assert response["Location"].endswith(case_url(case.pk))
+    assert response["ETag"] == f'"{case.pk}-1"'
     assert case.created_by == user
+    assert case.organization == home
     assert case.assignee == assignee
     assert case.status == Status.REPORTED
     assert case.priority == "high"
@@ -241,9 +245,9 @@ def test_case_create_invalid_input_is_400_naming_the_field(api_client, db, paylo
 # ---------------------------------------------------------------------------------------------
 # Partial update
 # ---------------------------------------------------------------------------------------------
-def test_case_partial_update_changes_case_and_child(api_client, oblasts):
+def test_case_partial_update_changes_case_and_child(api_client, oblasts, home):
     case = make_case(oblast=oblasts["UA-14"])
-    assignee = UserFactory.create()
+    assignee = make_member("caseworker", home)
     payload = {
         "priority": "urgent",
         "assignee": assignee.pk,
@@ -251,9 +255,10 @@ def test_case_partial_update_changes_case_and_child(api_client, oblasts):
         "child": {"given_name": "Богдан", "origin_oblast": "UA-23"},
     }
 
-    response = api_client.patch(case_url(case.pk), payload, format="json")
+    response = api_client.patch(case_url(case.pk), payload, format="json", **if_match(case))
 
     assert response.status_code == 200, response.json()
+    assert response["ETag"] == f'"{case.pk}-2"'
     body = response.json()
     assert body["priority"] == "urgent"
     assert body["adopted_in_russia"] is True
@@ -269,10 +274,12 @@ def test_case_partial_update_changes_case_and_child(api_client, oblasts):
 
 def test_case_partial_update_with_stale_version_is_412(api_client, db):
     case = make_case()
-    response = api_client.patch(case_url(case.pk), {"priority": "low", "version": 7}, format="json")
+    read = if_match(case)
+    services.case_update(case=case, actor=None, data={"priority": "high"})  # someone else
+    response = api_client.patch(case_url(case.pk), {"priority": "low"}, format="json", **read)
     assert_error(response, 412, "stale_version")
     case.refresh_from_db()
-    assert case.priority == "normal"
+    assert (case.priority, case.version) == ("high", 2)
 
 
 @pytest.mark.parametrize(
@@ -286,7 +293,9 @@ def test_case_partial_update_with_stale_version_is_412(api_client, db):
 )
 def test_case_partial_update_refuses_workflow_fields(api_client, db, payload):
     case = make_case()
-    body = assert_error(api_client.patch(case_url(case.pk), payload, format="json"), 400)
+    body = assert_error(
+        api_client.patch(case_url(case.pk), payload, format="json", **if_match(case)), 400
+    )
     assert set(body["fields"]) == set(payload) - {"priority"}
     assert "transition" in body["detail"].lower()
     case.refresh_from_db()
@@ -308,7 +317,9 @@ def test_case_partial_update_refuses_workflow_fields(api_client, db, payload):
 def test_case_partial_update_invalid_is_400_and_changes_nothing(api_client, db, payload, field):
     case = make_case()
     given_name = case.child.given_name
-    body = assert_error(api_client.patch(case_url(case.pk), payload, format="json"), 400)
+    body = assert_error(
+        api_client.patch(case_url(case.pk), payload, format="json", **if_match(case)), 400
+    )
     assert field in body["fields"], body
     case.refresh_from_db()
     case.child.refresh_from_db()
@@ -323,9 +334,13 @@ def test_case_partial_update_invalid_is_400_and_changes_nothing(api_client, db, 
 def test_case_transition_allowed_is_200_with_the_moved_case(api_client, db, user):
     case = make_case()
     response = api_client.post(
-        case_url(case.pk, "transition/"), {"to": "verifying", "reason": "Call"}, format="json"
+        case_url(case.pk, "transition/"),
+        {"to": "verifying", "reason": "Call"},
+        format="json",
+        **if_match(case),
     )
     assert response.status_code == 200, response.json()
+    assert response["ETag"] == f'"{case.pk}-2"'
     body = response.json()
     assert body["status"] == "verifying"
     assert body["version"] == 2
@@ -342,6 +357,7 @@ def test_case_transition_to_returned_with_its_date(api_client, db):
         case_url(case.pk, "transition/"),
         {"to": "returned", "returned_on": "2024-03-01"},
         format="json",
+        **if_match(case),
     )
     assert response.status_code == 200, response.json()
     assert response.json()["returned_on"] == "2024-03-01"
@@ -354,13 +370,16 @@ def test_case_transition_close_and_reopen(api_client, db):
         case_url(case.pk, "transition/"),
         {"to": "closed", "closure_reason": "duplicate"},
         format="json",
+        **if_match(case),
     )
     assert closed.status_code == 200
     assert closed.json()["closure_reason"] == "duplicate"
+    # The write's answer carries the new ETag: the next write sends it back.
     reopened = api_client.post(
         case_url(case.pk, "transition/"),
         {"to": "verifying", "reason": "Not a duplicate after all"},
         format="json",
+        HTTP_IF_MATCH=closed["ETag"],
     )
     assert reopened.status_code == 200
     assert reopened.json()["status"] == "verifying"
@@ -369,7 +388,9 @@ def test_case_transition_close_and_reopen(api_client, db):
 
 def test_case_transition_forbidden_is_409(api_client, db):
     case = make_case()
-    response = api_client.post(case_url(case.pk, "transition/"), {"to": "returned"}, format="json")
+    response = api_client.post(
+        case_url(case.pk, "transition/"), {"to": "returned"}, format="json", **if_match(case)
+    )
     body = assert_error(response, 409, "transition_not_allowed")
     assert "to" in body["fields"]
     case.refresh_from_db()
@@ -396,7 +417,9 @@ def test_case_transition_forbidden_is_409(api_client, db):
 def test_case_transition_guard_missing_is_400_naming_it(api_client, db, moves, body, field):
     case = move_case(make_case(), *moves)
     version = case.version
-    response = api_client.post(case_url(case.pk, "transition/"), body, format="json")
+    response = api_client.post(
+        case_url(case.pk, "transition/"), body, format="json", **if_match(case)
+    )
     errors = assert_error(response, 400, "invalid")
     assert field in errors["fields"]
     case.refresh_from_db()
@@ -415,19 +438,32 @@ def test_case_transition_guard_missing_is_400_naming_it(api_client, db, moves, b
 def test_case_transition_invalid_body_is_400(api_client, db, body, field):
     case = make_case()
     errors = assert_error(
-        api_client.post(case_url(case.pk, "transition/"), body, format="json"), 400
+        api_client.post(case_url(case.pk, "transition/"), body, format="json", **if_match(case)),
+        400,
     )
     assert field in errors["fields"]
 
 
 def test_case_transition_with_stale_version_is_412(api_client, db):
     case = make_case()
+    read = etag(case)
+    move_case(case, "verifying")  # someone else moved it since
     response = api_client.post(
-        case_url(case.pk, "transition/"), {"to": "verifying", "version": 5}, format="json"
+        case_url(case.pk, "transition/"),
+        {"to": "searching", "version": 1},
+        format="json",
+        HTTP_IF_MATCH=read,
     )
     assert_error(response, 412, "stale_version")
+    case.refresh_from_db()
+    assert (case.status, case.version) == ("verifying", 2)
 
 
 def test_case_transition_unknown_case_is_404(api_client):
-    response = api_client.post(case_url(987654, "transition/"), {"to": "verifying"}, format="json")
+    response = api_client.post(
+        case_url(987654, "transition/"),
+        {"to": "verifying"},
+        format="json",
+        HTTP_IF_MATCH='"987654-1"',
+    )
     assert_error(response, 404)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from cases import services
 from cases.models import Case
 from tests.api_errors import assert_error
-from tests.factories.accounts import UserFactory
+from tests.factories.accounts import make_member
 from tests.factories.cases import (
     FacilityFactory,
     make_case,
@@ -86,12 +86,12 @@ def test_case_list_filter_current_country(api_client, db):
     assert listed(api_client, current_country="KP") == []
 
 
-def test_case_list_filter_assignee(api_client, db, user):
+def test_case_list_filter_assignee(api_client, db, user, home):
     mine = make_case(assignee=user)
-    make_case(assignee=UserFactory.create())
+    make_case(assignee=make_member("caseworker", home))
     make_case()
     assert listed(api_client, assignee=user.pk) == [mine.pk]
-    assert listed(api_client, assignee=UserFactory.create().pk) == []
+    assert listed(api_client, assignee=make_member("caseworker", home).pk) == []
 
 
 def _stamp(case: Case, **stamps: dt.datetime) -> None:
@@ -354,14 +354,15 @@ def _list_queries(client: Any, **params: Any) -> int:
 
 def test_case_list_query_count_is_constant(api_client, oblasts, user, django_assert_num_queries):
     _make_rich_cases(10, oblasts, user)
-    # One for the token's user, one for the page of cases with everything a row renders.
-    with django_assert_num_queries(2):
+    # One for the token's user, one for the user's roles (which decide what is visible), one
+    # for the page of cases with everything a row renders.
+    with django_assert_num_queries(3):
         response = api_client.get(CASES, {"page_size": 200})
     assert len(response.json()["results"]) == 10
     filtered_10 = _list_queries(api_client, search="Синтетичний", origin_oblast="UA-14")
 
     _make_rich_cases(190, oblasts, user)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         response = api_client.get(CASES, {"page_size": 200})
     assert len(response.json()["results"]) == 200
     assert _list_queries(api_client, search="Синтетичний", origin_oblast="UA-14") == filtered_10

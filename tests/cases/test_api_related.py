@@ -263,8 +263,10 @@ def _grow_history(case: Any, rounds: int) -> None:
     facility = FacilityFactory.create()
     for index in range(rounds):
         make_whereabouts(case, facility=facility, from_date=dt.date(2022, 7, 1 + index))
-        services.service_create(case=case, data={"kind": "medical", "provider": "Synthetic"})
-        services.follow_up_create(case=case, due_on=dt.date(2025, 1, 1 + index))
+        services.service_create(
+            case=case, actor=None, data={"kind": "medical", "provider": "Synthetic"}
+        )
+        services.follow_up_create(case=case, actor=None, due_on=dt.date(2025, 1, 1 + index))
         move_case(case, "closed")
         move_case(case, "verifying")
 

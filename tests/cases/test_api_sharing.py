@@ -44,7 +44,7 @@ def etag(client: APIClient, case: Case) -> str:
 # -- sharing ----------------------------------------------------------------------------------
 def test_supervisor_shares_and_the_partner_sees_the_case(api_client, home):
     case = make_case()
-    partner_org = OrganizationFactory()
+    partner_org = OrganizationFactory.create()
     partner = client_of(make_member("partner", partner_org))
     assert partner.get(reverse("case-detail", kwargs={"pk": case.pk})).status_code == 404
 
@@ -77,7 +77,7 @@ def test_share_refuses_bad_input_naming_the_field(api_client, overrides, field):
     case = make_case()
     response = api_client.post(
         reverse("case-shares", kwargs={"pk": case.pk}),
-        share_body(OrganizationFactory(), **overrides),
+        share_body(OrganizationFactory.create(), **overrides),
         format="json",
     )
     body = assert_error(response, 400, "invalid")
@@ -94,7 +94,7 @@ def test_share_with_the_owner_or_an_inactive_organization_is_refused(api_client,
             "fields"
         ]
     )
-    inactive = OrganizationFactory(is_active=False)
+    inactive = OrganizationFactory.create(is_active=False)
     assert (
         "organization"
         in assert_error(api_client.post(url, share_body(inactive), format="json"), 400, "invalid")[
@@ -105,7 +105,7 @@ def test_share_with_the_owner_or_an_inactive_organization_is_refused(api_client,
 
 def test_second_live_share_with_one_organization_is_a_conflict(api_client):
     case = make_case()
-    partner_org = OrganizationFactory()
+    partner_org = OrganizationFactory.create()
     url = reverse("case-shares", kwargs={"pk": case.pk})
     assert api_client.post(url, share_body(partner_org), format="json").status_code == 201
     assert_error(api_client.post(url, share_body(partner_org), format="json"), 409, "share_exists")
@@ -114,7 +114,7 @@ def test_second_live_share_with_one_organization_is_a_conflict(api_client):
 
 def test_revoked_share_hides_the_case_again_and_stays_on_record(api_client):
     case = make_case()
-    partner_org = OrganizationFactory()
+    partner_org = OrganizationFactory.create()
     partner = client_of(make_member("partner", partner_org))
     share_id = api_client.post(
         reverse("case-shares", kwargs={"pk": case.pk}), share_body(partner_org), format="json"
@@ -135,7 +135,7 @@ def test_revoked_share_hides_the_case_again_and_stays_on_record(api_client):
 
 def test_expired_share_no_longer_shows_the_case(api_client):
     case = make_case()
-    partner_org = OrganizationFactory()
+    partner_org = OrganizationFactory.create()
     partner = client_of(make_member("partner", partner_org))
     expires = timezone.now() + dt.timedelta(hours=1)
     api_client.post(
@@ -156,7 +156,7 @@ def test_expired_share_no_longer_shows_the_case(api_client):
 
 def test_full_share_wins_over_limited_for_members_of_both(api_client):
     case = make_case()
-    first, second = OrganizationFactory(), OrganizationFactory()
+    first, second = OrganizationFactory.create(), OrganizationFactory.create()
     member = make_member("partner", first)
     from accounts.services import membership_set
 
@@ -170,7 +170,7 @@ def test_full_share_wins_over_limited_for_members_of_both(api_client):
 
 
 def test_partner_creates_a_case_owned_by_its_own_organization():
-    partner_org = OrganizationFactory()
+    partner_org = OrganizationFactory.create()
     partner = client_of(make_member("partner", partner_org))
     response = partner.post(
         reverse("case-list"),
@@ -202,7 +202,7 @@ def test_partner_creates_a_case_owned_by_its_own_organization():
 
 
 def test_member_of_several_organizations_names_the_owner():
-    first, second = OrganizationFactory(), OrganizationFactory()
+    first, second = OrganizationFactory.create(), OrganizationFactory.create()
     member = make_member("caseworker", first)
     from accounts.services import membership_set
 
@@ -226,7 +226,7 @@ def test_member_of_several_organizations_names_the_owner():
     response = client.post(reverse("case-list"), {**body, "organization": second.pk}, format="json")
     assert response.status_code == 201
     assert response.json()["organization"]["id"] == second.pk
-    outsider = OrganizationFactory()
+    outsider = OrganizationFactory.create()
     assert_error(
         client.post(reverse("case-list"), {**body, "organization": outsider.pk}, format="json"),
         403,
@@ -238,7 +238,7 @@ def test_only_a_supervisor_assigns_and_only_to_its_own_people(home):
     case = make_case()
     caseworker = make_member("caseworker", home)
     supervisor = make_member("supervisor", home)
-    stranger = make_member("caseworker", OrganizationFactory())
+    stranger = make_member("caseworker", OrganizationFactory.create())
     url = reverse("case-detail", kwargs={"pk": case.pk})
 
     as_caseworker = client_of(caseworker)
@@ -355,7 +355,7 @@ def test_caseworker_cannot_reopen(home):
 def test_case_counts_for_a_coordinator_carry_no_personal_data(home, oblasts):
     make_case(oblast=oblasts["UA-14"], child={"family_name": "Лічильник"})
     move_case(make_case(oblast=oblasts["UA-14"]), "verifying")
-    make_case(organization=OrganizationFactory())  # counted too: counts span the registry
+    make_case(organization=OrganizationFactory.create())  # counted too: counts span the registry
     coordinator = client_of(make_member("coordinator", home))
 
     response = coordinator.get(reverse("case-counts"))

@@ -214,7 +214,7 @@ def test_shares_and_closure_decisions_are_recorded(user):
     from tests.factories.accounts import OrganizationFactory
 
     case = make_case()
-    partner = OrganizationFactory()
+    partner = OrganizationFactory.create()
     mark = _mark()
     share = services.case_share_create(
         case=case,
@@ -345,3 +345,44 @@ def test_returned_on_date_is_recorded_as_text():
     )
     move = next(e for e in _events_since(mark) if e.action == "transition")
     assert move.changes["returned_on"] == [None, "2024-02-01"]
+
+
+# -- the admin ---------------------------------------------------------------------------------
+def test_admin_case_page_read_is_an_event_and_shows_the_history(client, user):
+    from tests.cases.admin_pages import change_url
+
+    case = make_case(priority="normal")
+    services.case_update(case=case, actor=user, data={"priority": "high"})
+    client.force_login(user)
+    mark = _mark()
+
+    page = client.get(change_url(case))
+
+    assert page.status_code == 200
+    (event,) = _events_since(mark)
+    assert (event.action, event.object_id, event.channel) == ("view", str(case.pk), "admin")
+    content = page.content.decode()
+    assert 'id="case-history"' in content
+    assert "priority" in content
+
+
+def test_admin_case_history_is_not_shown_to_an_organization_it_is_shared_with(client, user):
+    from tests.cases.admin_pages import change_url
+    from tests.factories.accounts import OrganizationFactory, make_member
+
+    case = make_case()
+    partner_org = OrganizationFactory.create()
+    services.case_share_create(
+        case=case,
+        actor=None,
+        organization=partner_org,
+        scope="full",
+        reason="Synthetic",
+        consent_reference="C-2",
+    )
+    client.force_login(make_member("partner", partner_org))
+
+    page = client.get(change_url(case))
+
+    assert page.status_code == 200
+    assert 'id="case-history"' not in page.content.decode()

@@ -19,7 +19,7 @@ from cases import services
 from cases.exceptions import OpenCaseExists, TransitionNotAllowed
 from cases.models import Case, CaseNumberSequence, Child, FollowUp, StatusChange
 from cases.workflow import Status
-from tests.factories.cases import child_data, make_case, move_case
+from tests.factories.cases import child_data, home_organization, make_case, move_case
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -120,9 +120,12 @@ def test_case_create_race_for_the_same_child_opens_one_case():
     first = make_case()
     move_case(first, Status.CLOSED)
     child_id = first.child_id
+    owner = first.organization
 
     results = race(
-        lambda _: services.case_create(actor=None, child=Child.objects.get(pk=child_id), data={})
+        lambda _: services.case_create(
+            actor=None, child=Child.objects.get(pk=child_id), data={}, organization=owner
+        )
     )
     assert outcomes(results) == {"Case": 1, "OpenCaseExists": WORKERS - 1}, results
     assert all(isinstance(r, Case | OpenCaseExists) for r in results)
@@ -135,10 +138,13 @@ def test_case_create_race_for_the_same_child_opens_one_case():
 def test_case_create_race_for_different_children_takes_consecutive_numbers():
     make_case()  # the year's sequence exists; then a fresh year below
     shared_names = child_data()  # warm the name caches the same way in every thread
+    owner = home_organization()
 
     def work(i: int) -> Case:
         data = {**shared_names, "date_of_birth": dt.date(2012, 1, 1) + dt.timedelta(days=i)}
-        return services.case_create(actor=None, child_data=data, data={}, is_synthetic=True)
+        return services.case_create(
+            actor=None, child_data=data, data={}, organization=owner, is_synthetic=True
+        )
 
     results = race(work)
     assert outcomes(results) == {"Case": WORKERS}, results

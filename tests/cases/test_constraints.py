@@ -28,6 +28,7 @@ from cases.models import (
 from cases.workflow import Status
 from config.errors import ValidationFailed
 from tests.factories.cases import (
+    home_organization,
     make_case,
     make_relative,
     make_whereabouts,
@@ -63,6 +64,7 @@ def raw_case(child: Child | None = None, **fields: Any) -> Case:
     values: dict[str, Any] = {
         "number": f"UA-2024-{next(_numbers):06d}",
         "child": child or raw_child(),
+        "organization": home_organization(),
         "status_changed_at": timezone.now(),
         "deported_on": DEPORTED,
         "is_synthetic": True,
@@ -106,6 +108,11 @@ def test_db_reopening_beside_an_open_case_refused():
     closed = raw_case(child, status="closed", closure_reason="duplicate")
     raw_case(child, status="verifying")
     refused(lambda: Case.objects.filter(pk=closed.pk).update(status="verifying", closure_reason=""))
+
+
+def test_db_case_needs_an_owning_organization():
+    refused(lambda: raw_case(organization=None))
+    assert raw_case().organization == home_organization()
 
 
 def test_db_case_numbers_unique():
@@ -457,7 +464,9 @@ def test_services_refuse_moving_deportation_before_birth(user):
 def test_services_refuse_birth_moved_after_deportation(user):
     case = make_case(deported_on=dt.date(2022, 3, 1))
     fields = field_error(
-        lambda: services.child_update(child=case.child, data={"date_of_birth": dt.date(2022, 3, 2)})
+        lambda: services.child_update(
+            child=case.child, actor=user, data={"date_of_birth": dt.date(2022, 3, 2)}
+        )
     )
     assert list(fields) == ["date_of_birth"]
     assert Child.objects.get(pk=case.child_id).date_of_birth == DOB
@@ -468,7 +477,9 @@ def test_services_refuse_birth_moved_after_a_closed_cases_deportation(user):
     move_case(case, "closed")
     services.case_create(actor=user, child=case.child, data={"deported_on": dt.date(2022, 3, 1)})
     fields = field_error(
-        lambda: services.child_update(child=case.child, data={"date_of_birth": dt.date(2016, 1, 2)})
+        lambda: services.child_update(
+            child=case.child, actor=user, data={"date_of_birth": dt.date(2016, 1, 2)}
+        )
     )
     assert list(fields) == ["date_of_birth"]
 
@@ -476,7 +487,7 @@ def test_services_refuse_birth_moved_after_a_closed_cases_deportation(user):
 def test_services_refuse_a_second_open_case():
     case = make_case()
     with pytest.raises(OpenCaseExists):
-        services.case_create(actor=None, child=case.child, data={})
+        services.case_create(actor=None, child=case.child, data={}, organization=case.organization)
     assert Case.objects.filter(child=case.child).count() == 1
 
 
@@ -498,13 +509,14 @@ def test_services_refuse_bad_origin_coordinates(lat, lon):
 def test_services_refuse_bad_facility_coordinates(lat, lon):
     fields = field_error(
         lambda: services.facility_save(
+            actor=None,
             data={
                 "name": "Synthetic camp",
                 "kind": "camp",
                 "country": "RU",
                 "latitude": lat,
                 "longitude": lon,
-            }
+            },
         )
     )
     assert set(fields) & {"latitude", "longitude"}, fields
@@ -541,7 +553,7 @@ def test_services_refuse_consent_without_a_date():
 
 def test_services_refuse_follow_up_completed_without_outcome(user):
     case = make_case()
-    follow_up = services.follow_up_create(case=case, due_on=dt.date(2024, 2, 1))
+    follow_up = services.follow_up_create(case=case, actor=user, due_on=dt.date(2024, 2, 1))
     fields = field_error(
         lambda: services.follow_up_complete(
             follow_up=follow_up, actor=user, outcome="", completed_on=dt.date(2024, 2, 1)
@@ -556,6 +568,7 @@ def test_services_refuse_service_ending_before_it_starts():
     fields = field_error(
         lambda: services.service_create(
             case=case,
+            actor=None,
             data={
                 "kind": "medical",
                 "started_on": dt.date(2024, 3, 1),

@@ -308,10 +308,12 @@ def test_case_search_by_case_number_prefix(people):
 def test_case_search_follows_alias_changes(people):
     case = people["kovalchuk"]
     assert found("Зубкова") == set()
-    alias = services.child_alias_add(child=case.child, name="Зубкова Мария", kind="changed")
+    alias = services.child_alias_add(
+        child=case.child, actor=None, name="Зубкова Мария", kind="changed"
+    )
     assert found("Зубкова") == {"Kovalchuk"}
     assert found("Zubkova Mariia") == {"Kovalchuk"}
-    services.child_alias_remove(alias=alias)
+    services.child_alias_remove(alias=alias, actor=None)
     assert found("Зубкова") == set()
 
 
@@ -330,9 +332,10 @@ def _rich_history(case: Case, user: Any, size: int) -> None:
         make_whereabouts(case, actor=user, from_date=dt.date(2022, 7, 1) + dt.timedelta(days=i))
         services.service_create(
             case=case,
+            actor=user,
             data={"kind": "medical", "status": "active", "started_on": dt.date(2024, 2, 1 + i)},
         )
-        services.follow_up_create(case=case, due_on=dt.date(2024, 8, 1 + i))
+        services.follow_up_create(case=case, actor=user, due_on=dt.date(2024, 8, 1 + i))
 
 
 @pytest.mark.django_db
@@ -345,6 +348,7 @@ def test_case_timeline_is_ordered_oldest_first(user, django_capture_on_commit_ca
         )
     services.service_create(
         case=case,
+        actor=user,
         data={"kind": "psychological", "status": "active", "started_on": dt.date(2024, 1, 20)},
     )
     timeline = selectors.case_timeline(case=case)

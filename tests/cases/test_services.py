@@ -419,14 +419,14 @@ def test_case_update_unknown_case_is_not_found(user):
 def test_child_update_refuses_unknown_fields(user):
     case = open_case(user)
     with pytest.raises(ValidationFailed) as excinfo:
-        services.child_update(child=case.child, data={"family_name_latin": "Smith"})
+        services.child_update(child=case.child, actor=user, data={"family_name_latin": "Smith"})
     assert list(excinfo.value.fields) == ["family_name_latin"]
 
 
 def test_child_update_returns_changed_fields(user):
     case = open_case(user)
-    assert services.child_update(child=case.child, data={"sex": "male"}) == []
-    assert services.child_update(child=case.child, data={"sex": "unknown"}) == ["sex"]
+    assert services.child_update(child=case.child, actor=user, data={"sex": "male"}) == []
+    assert services.child_update(child=case.child, actor=user, data={"sex": "unknown"}) == ["sex"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -436,10 +436,12 @@ def test_child_alias_add_and_remove_change_the_search_keys(user):
     case = open_case(user)
     child = case.child
     assert "aleksandr" not in Child.objects.get(pk=child.pk).search_text.split()
-    alias = services.child_alias_add(child=child, name="Александр Зубков", kind="changed")
+    alias = services.child_alias_add(
+        child=child, actor=user, name="Александр Зубков", kind="changed"
+    )
     keys = Child.objects.get(pk=child.pk).search_text.split()
     assert {"александр", "aleksandr", "зубков", "zubkov"} <= set(keys)
-    services.child_alias_remove(alias=alias)
+    services.child_alias_remove(alias=alias, actor=user)
     keys = Child.objects.get(pk=child.pk).search_text.split()
     assert "зубков" not in keys
     assert "zubkov" not in keys
@@ -448,7 +450,7 @@ def test_child_alias_add_and_remove_change_the_search_keys(user):
 
 def test_child_alias_add_accepts_latin_spellings(user):
     case = open_case(user)
-    services.child_alias_add(child=case.child, name="Iurii Zgurskii", kind="spelling")
+    services.child_alias_add(child=case.child, actor=user, name="Iurii Zgurskii", kind="spelling")
     keys = Child.objects.get(pk=case.child_id).search_text.split()
     assert "iurii" in keys
     assert "zgurskii" in keys
@@ -456,16 +458,21 @@ def test_child_alias_add_accepts_latin_spellings(user):
 
 def test_child_alias_add_refuses_a_duplicate_naming_the_field(user):
     case = open_case(user)
-    services.child_alias_add(child=case.child, name="Юрий", kind="russified")
+    services.child_alias_add(child=case.child, actor=user, name="Юрий", kind="russified")
     refused_on(
-        "name", lambda: services.child_alias_add(child=case.child, name=" Юрий ", kind="spelling")
+        "name",
+        lambda: services.child_alias_add(
+            child=case.child, actor=user, name=" Юрий ", kind="spelling"
+        ),
     )
     assert ChildAlias.objects.filter(child=case.child).count() == 1
 
 
 def test_child_alias_add_refuses_unknown_kind(user):
     case = open_case(user)
-    refused_on("kind", lambda: services.child_alias_add(child=case.child, name="Юра", kind="x"))
+    refused_on(
+        "kind", lambda: services.child_alias_add(child=case.child, actor=user, name="Юра", kind="x")
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -490,7 +497,9 @@ def test_whereabouts_record_points_the_child_at_the_latest_by_start_date(user):
     assert current_of(case) == later
     assert earlier.recorded_by == user
     # Moving a record's start date later makes it current.
-    services.whereabouts_update(whereabouts=earlier, data={"from_date": dt.date(2023, 5, 1)})
+    services.whereabouts_update(
+        whereabouts=earlier, actor=user, data={"from_date": dt.date(2023, 5, 1)}
+    )
     assert current_of(case) == earlier
 
 
@@ -505,9 +514,9 @@ def test_whereabouts_delete_falls_back_to_the_previous(user):
     case = open_case(user)
     first = make_whereabouts(case, from_date=dt.date(2022, 7, 1))
     second = make_whereabouts(case, from_date=dt.date(2023, 1, 10))
-    services.whereabouts_delete(whereabouts=second)
+    services.whereabouts_delete(whereabouts=second, actor=user)
     assert current_of(case) == first
-    services.whereabouts_delete(whereabouts=first)
+    services.whereabouts_delete(whereabouts=first, actor=user)
     assert current_of(case) is None
     assert Whereabouts.objects.count() == 0
 
@@ -516,7 +525,7 @@ def test_whereabouts_delete_of_an_older_record_keeps_the_current(user):
     case = open_case(user)
     first = make_whereabouts(case, from_date=dt.date(2022, 7, 1))
     second = make_whereabouts(case, from_date=dt.date(2023, 1, 10))
-    services.whereabouts_delete(whereabouts=first)
+    services.whereabouts_delete(whereabouts=first, actor=user)
     assert current_of(case) == second
 
 
@@ -529,14 +538,18 @@ def test_whereabouts_record_refuses_unknown_fields(user):
 
 def test_whereabouts_facility_country_mismatch_refused(user):
     case = open_case(user)
-    camp = services.facility_save(data={"name": "Synthetic camp", "kind": "camp", "country": "KP"})
+    camp = services.facility_save(
+        actor=user, data={"name": "Synthetic camp", "kind": "camp", "country": "KP"}
+    )
     refused_on("country", lambda: make_whereabouts(case, facility=camp, country="RU"))
     assert Whereabouts.objects.count() == 0
 
 
 def test_whereabouts_country_defaults_to_the_facilitys(user):
     case = open_case(user)
-    camp = services.facility_save(data={"name": "Synthetic camp", "kind": "camp", "country": "KP"})
+    camp = services.facility_save(
+        actor=user, data={"name": "Synthetic camp", "kind": "camp", "country": "KP"}
+    )
     whereabouts = services.whereabouts_record(
         child=case.child,
         actor=user,
@@ -551,13 +564,14 @@ def test_whereabouts_country_defaults_to_the_facilitys(user):
 
 def _songdowon() -> Facility:
     return services.facility_save(
+        actor=None,
         data={
             "name": "Songdowon International Children's Camp (synthetic test record)",
             "kind": "camp",
             "country": "KP",
             "latitude": SONGDOWON[0],
             "longitude": SONGDOWON[1],
-        }
+        },
     )
 
 
@@ -622,22 +636,28 @@ def test_distance_km_basic_figures():
 
 def test_facility_save_creates_and_updates(user):
     facility = services.facility_save(
-        data={"name": "Synthetic home", "kind": "orphanage", "country": "RU", "region": "X"}
+        actor=user,
+        data={"name": "Synthetic home", "kind": "orphanage", "country": "RU", "region": "X"},
     )
-    updated = services.facility_save(facility=facility, data={"region": "Y"})
+    updated = services.facility_save(actor=user, facility=facility, data={"region": "Y"})
     assert updated.pk == facility.pk
     assert Facility.objects.get(pk=facility.pk).region == "Y"
     refused_on(
         "name",
         lambda: services.facility_save(
-            data={"name": "Synthetic home", "kind": "orphanage", "country": "RU"}
+            actor=user, data={"name": "Synthetic home", "kind": "orphanage", "country": "RU"}
         ),
     )
     refused_on(
-        "kind", lambda: services.facility_save(data={"name": "Z", "kind": "zoo", "country": "RU"})
+        "kind",
+        lambda: services.facility_save(
+            actor=user, data={"name": "Z", "kind": "zoo", "country": "RU"}
+        ),
     )
     with pytest.raises(ValidationFailed) as unknown:
-        services.facility_save(data={"name": "Z", "kind": "camp", "country": "RU", "owner": "x"})
+        services.facility_save(
+            actor=user, data={"name": "Z", "kind": "camp", "country": "RU", "owner": "x"}
+        )
     assert list(unknown.value.fields) == ["owner"]
 
 
@@ -651,7 +671,9 @@ def test_relative_consent_requires_its_date(user):
     assert relative.consent_to_share
     refused_on(
         "consent_recorded_on",
-        lambda: services.relative_update(relative=relative, data={"consent_recorded_on": None}),
+        lambda: services.relative_update(
+            relative=relative, actor=user, data={"consent_recorded_on": None}
+        ),
     )
     assert Relative.objects.get(pk=relative.pk).consent_recorded_on == dt.date(2024, 3, 1)
 
@@ -682,7 +704,7 @@ def test_relative_create_cleans_names_and_refuses_unknown_fields(user):
 def test_relative_delete(user):
     case = open_case(user)
     relative = make_relative(case)
-    services.relative_delete(relative=relative)
+    services.relative_delete(relative=relative, actor=user)
     assert Relative.objects.count() == 0
 
 
@@ -691,7 +713,9 @@ def test_relative_delete(user):
 # ---------------------------------------------------------------------------------------------
 def test_follow_up_complete_records_outcome_and_actor(user):
     case = open_case(user)
-    follow_up = services.follow_up_create(case=case, due_on=dt.date(2024, 2, 1), notes="check")
+    follow_up = services.follow_up_create(
+        case=case, actor=user, due_on=dt.date(2024, 2, 1), notes="check"
+    )
     done = services.follow_up_complete(
         follow_up=follow_up, actor=user, outcome="concerns", completed_on=dt.date(2024, 2, 3)
     )
@@ -713,7 +737,7 @@ def test_follow_up_complete_records_outcome_and_actor(user):
 )
 def test_follow_up_complete_refuses_bad_input(outcome, completed_on, field, user):
     case = open_case(user)
-    follow_up = services.follow_up_create(case=case, due_on=dt.date(2024, 2, 1))
+    follow_up = services.follow_up_create(case=case, actor=user, due_on=dt.date(2024, 2, 1))
     if completed_on == "tomorrow":
         completed_on = services.today() + dt.timedelta(days=1)
     refused_on(
@@ -731,16 +755,19 @@ def test_service_create_and_update_dates(user):
     case = open_case(user)
     service = services.service_create(
         case=case,
+        actor=user,
         data={"kind": "psychological", "status": "active", "started_on": dt.date(2024, 2, 1)},
     )
     assert service.pk
     refused_on(
         "ended_on",
-        lambda: services.service_update(service=service, data={"ended_on": dt.date(2024, 1, 1)}),
+        lambda: services.service_update(
+            service=service, actor=user, data={"ended_on": dt.date(2024, 1, 1)}
+        ),
     )
     assert Service.objects.get(pk=service.pk).ended_on is None
     services.service_update(
-        service=service, data={"ended_on": dt.date(2024, 3, 1), "status": "completed"}
+        service=service, actor=user, data={"ended_on": dt.date(2024, 3, 1), "status": "completed"}
     )
     assert Service.objects.get(pk=service.pk).status == "completed"
 
@@ -749,18 +776,24 @@ def test_service_start_date_in_the_future_only_when_planned(user):
     case = open_case(user)
     next_week = services.today() + dt.timedelta(days=7)
     planned = services.service_create(
-        case=case, data={"kind": "education", "status": "planned", "started_on": next_week}
+        case=case,
+        actor=user,
+        data={"kind": "education", "status": "planned", "started_on": next_week},
     )
     assert planned.started_on == next_week
     refused_on(
         "started_on",
         lambda: services.service_create(
-            case=case, data={"kind": "education", "status": "active", "started_on": next_week}
+            case=case,
+            actor=user,
+            data={"kind": "education", "status": "active", "started_on": next_week},
         ),
     )
-    refused_on("kind", lambda: services.service_create(case=case, data={"kind": "magic"}))
+    refused_on(
+        "kind", lambda: services.service_create(case=case, actor=user, data={"kind": "magic"})
+    )
     with pytest.raises(ValidationFailed) as excinfo:
-        services.service_create(case=case, data={"kind": "legal", "case": case})
+        services.service_create(case=case, actor=user, data={"kind": "legal", "case": case})
     assert list(excinfo.value.fields) == ["case"]
 
 
@@ -802,11 +835,12 @@ def test_follow_up_complete_refuses_a_second_completion(
     assert (follow_up.outcome, follow_up.completed_on) == ("well", dt.date(2024, 2, 20))
 
 
-def test_case_create_and_update_refuse_an_inactive_assignee(oblasts):
-    from tests.factories.accounts import UserFactory
+def test_case_create_and_update_refuse_an_inactive_assignee(oblasts, home):
+    from tests.factories.accounts import make_member
     from tests.factories.cases import make_case
 
-    gone = UserFactory(is_active=False)
+    # A caseworker of the owning organization, but whose account is switched off.
+    gone = make_member("caseworker", home, is_active=False)
     with pytest.raises(ValidationFailed) as caught:
         make_case(oblast=oblasts["UA-14"], assignee=gone)
     assert "assignee" in caught.value.fields

@@ -28,9 +28,10 @@ def returned_without_follow_ups() -> Case:
 
 
 def days_of(case: Case) -> list[int | None]:
-    return sorted(
-        FollowUp.objects.filter(case=case).values_list("days_after_return", flat=True)  # type: ignore[type-var]
-    )
+    """The scheduled days of every follow-up of the case, in order (ad-hoc ones, without a
+    day, last)."""
+    days = FollowUp.objects.filter(case=case).values_list("days_after_return", flat=True)
+    return sorted(days, key=lambda day: (day is None, day or 0))
 
 
 def test_follow_ups_catch_up_schedules_what_is_missing_and_is_idempotent():
@@ -63,7 +64,7 @@ def test_follow_ups_catch_up_fills_any_single_gap(missing):
 def test_follow_ups_catch_up_ignores_ad_hoc_follow_ups():
     case = returned_without_follow_ups()
     for day in range(1, 4):
-        services.follow_up_create(case=case, due_on=dt.date(2024, 3, day))
+        services.follow_up_create(case=case, actor=None, due_on=dt.date(2024, 3, day))
     assert tasks.follow_ups_catch_up() == 1
     assert FollowUp.objects.filter(case=case, days_after_return__isnull=False).count() == 3
 

@@ -23,7 +23,7 @@ HOME_ORGANIZATION = "Synthetic home organization"
 def home_organization() -> Organization:
     """The organization that owns test cases unless a test says otherwise (the ``user``
     fixture is its supervisor)."""
-    return OrganizationFactory(name=HOME_ORGANIZATION, kind="ukrainian_authority")
+    return OrganizationFactory.create(name=HOME_ORGANIZATION, kind="ukrainian_authority")
 
 
 def child_data(**overrides: Any) -> dict[str, Any]:
