@@ -13,7 +13,7 @@ from config.security import client_ip_address
 
 from . import context
 from .models import Channel
-from .services import record_api_key_refused
+from .services import DENIED_RECORDED, record_api_key_refused, record_denied
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # What a proxy or a partner system may pass on: short and safe to log and echo.
@@ -47,8 +47,9 @@ def channel_of(request: HttpRequest) -> str:
 class AuditContextMiddleware:
     """Binds the audit context for the request and echoes its id in ``X-Request-ID``.
 
-    Also records refused API keys: DRF answers 401 when a presented key is unknown, revoked or
-    expired, and that answer is the one place that sees every such refusal.
+    Also records refused API keys (DRF answers 401 when a presented key is unknown, revoked or
+    expired) and refusals for lack of a right (403), since the answer is the one place that
+    sees every such refusal.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -66,6 +67,14 @@ class AuditContextMiddleware:
             response = self.get_response(request)
             if response.status_code == HTTPStatus.UNAUTHORIZED and ctx.channel == Channel.API:
                 record_api_key_refused(request)
+            elif (
+                response.status_code == HTTPStatus.FORBIDDEN
+                and ctx.channel in (Channel.API, Channel.ADMIN)
+                and not getattr(request, DENIED_RECORDED, False)
+            ):
+                # A role refused the request (the services and the admin raise; the refusal is
+                # rolled back with the request's transaction, so it is recorded here).
+                record_denied(request, "forbidden", metadata={"status": response.status_code})
         finally:
             context.unbind(token)
         response[REQUEST_ID_HEADER] = ctx.request_id

@@ -326,6 +326,9 @@ def record_view(
     return event
 
 
+DENIED_RECORDED = "_audit_denied_recorded"
+
+
 @transaction.atomic
 def record_denied(
     request: Any,
@@ -342,6 +345,8 @@ def record_denied(
         "path": getattr(request, "path", ""),
         **(metadata or {}),
     }
+    # The middleware records any other refusal it sees; this one is recorded already.
+    setattr(getattr(request, "_request", request), DENIED_RECORDED, True)
     event = build_event(
         Action.DENIED,
         actor=None,

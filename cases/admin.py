@@ -122,12 +122,7 @@ def _roles(request: HttpRequest) -> ActorRoles:
 def _reads_cases(request: HttpRequest) -> bool:
     """Whether the user reads cases at all: a reading role somewhere (``case_visible_to`` then
     decides which cases), an auditor's, or a superuser's. Coordinators see counts only."""
-    roles = _roles(request)
-    return (
-        roles.is_superuser
-        or roles.can(Capability.READ_ALL_CASES)
-        or roles.can(Capability.CASE_READ)
-    )
+    return selectors.reads_cases(request.user)
 
 
 def _writes_case(request: HttpRequest, case: Case | None) -> bool:

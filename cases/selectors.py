@@ -56,6 +56,18 @@ def _live_shares(organization_ids: list[int], *, scope: str | None = None) -> Qu
     return shares.filter(scope=scope) if scope else shares
 
 
+def reads_all_cases(actor: Viewer) -> bool:
+    """Superusers and auditors: every case, in full (reading only, for auditors)."""
+    roles = actor_roles(actor)
+    return roles.is_superuser or roles.can(Capability.READ_ALL_CASES)
+
+
+def reads_cases(actor: Viewer) -> bool:
+    """Whether ``actor`` sees any cases at all (``case_visible_to`` says which): a reading
+    role somewhere, an auditor's or a superuser's. Coordinators see counts only."""
+    return reads_all_cases(actor) or actor_roles(actor).can(Capability.CASE_READ)
+
+
 def _visible(queryset: _CaseRows, actor: Viewer) -> _CaseRows:
     """Narrow any queryset of cases (of models or of values) to what ``actor`` may see, and
     annotate each with the scope it is seen with (``access_scope``: full or limited).
@@ -66,10 +78,9 @@ def _visible(queryset: _CaseRows, actor: Viewer) -> _CaseRows:
       wins when several shares are live);
     - coordinators, and anyone else: none (coordinators see aggregate counts only).
     """
-    roles = actor_roles(actor)
-    if roles.is_superuser or roles.can(Capability.READ_ALL_CASES):
+    if reads_all_cases(actor):
         return queryset.annotate(**{ACCESS: Value(ShareScope.FULL.value)})
-    own = roles.organizations(Capability.CASE_READ)
+    own = actor_roles(actor).organizations(Capability.CASE_READ)
     if not own:
         return queryset.none()
     shared = _live_shares(own).values("case_id")
@@ -337,11 +348,8 @@ def case_closure_requests(*, case: Case) -> QuerySet[ClosureRequest]:
 def case_can_see_internals(actor: Viewer, case: Case) -> bool:
     """Whether ``actor`` may see a case's shares and closure requests: its own organization
     (any reading role), auditors and superusers; never an organization it is shared with."""
-    roles = actor_roles(actor)
-    return (
-        roles.is_superuser
-        or roles.can(Capability.READ_ALL_CASES)
-        or roles.can(Capability.CASE_READ, case.organization_id)
+    return reads_all_cases(actor) or actor_roles(actor).can(
+        Capability.CASE_READ, case.organization_id
     )
 
 

@@ -386,3 +386,30 @@ def test_admin_case_history_is_not_shown_to_an_organization_it_is_shared_with(cl
 
     assert page.status_code == 200
     assert 'id="case-history"' not in page.content.decode()
+
+
+def test_a_refusal_for_lack_of_a_right_is_recorded_once(home):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from tests.factories.accounts import make_member
+
+    case = make_case()
+    auditor = make_member("auditor", home)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=auditor).key}")
+    etag = _etag(client, case)
+    mark = _mark()
+
+    response = client.patch(
+        reverse("case-detail", kwargs={"pk": case.pk}),
+        {"priority": "urgent"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+
+    assert response.status_code == 403
+    (event,) = _events_since(mark)
+    assert (event.action, event.actor, event.channel) == ("denied", auditor, "api")
+    assert event.metadata["path"] == f"/api/v1/cases/{case.pk}/"
+    Case.objects.get(pk=case.pk, priority="normal")  # nothing written
