@@ -413,3 +413,29 @@ def test_a_refusal_for_lack_of_a_right_is_recorded_once(home):
     assert (event.action, event.actor, event.channel) == ("denied", auditor, "api")
     assert event.metadata["path"] == f"/api/v1/cases/{case.pk}/"
     Case.objects.get(pk=case.pk, priority="normal")  # nothing written
+
+
+def test_admin_save_records_one_event_per_changed_row(client, user):
+    from tests.cases.admin_pages import add_inline_row, change_url, form_data
+
+    case = make_case(priority="normal")
+    client.force_login(user)
+    page = client.get(change_url(case))
+    data = {**form_data(page), "priority": "urgent"}
+    add_inline_row(
+        data,
+        page,
+        Relative,
+        relationship="grandparent",
+        family_name="Синтетична",
+        given_name="Ганна",
+    )
+    mark = _mark()
+
+    response = client.post(change_url(case), data)
+
+    assert response.status_code == 302
+    events = _events_since(mark)
+    assert _kinds(events) == Counter({("cases.case", "update"): 1, ("cases.relative", "create"): 1})
+    assert {e.channel for e in events} == {"admin"}
+    assert {e.actor for e in events} == {user}
