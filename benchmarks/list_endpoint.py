@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import secrets
 import socket
@@ -155,6 +154,7 @@ def main() -> None:
     detail_queries = len(ctx.captured_queries)
 
     # Floor 1: the same SQL through psycopg, encoded to JSON in-process.
+    import orjson
     import psycopg
 
     pg = psycopg.connect(args.database_url.replace("postgres://", "postgresql://", 1))
@@ -166,7 +166,8 @@ def main() -> None:
                 cur.execute(sql.encode())
                 if cur.description:
                     payload.append(cur.fetchall())
-        json.dumps(payload, default=str)
+        # The same encoder the API renders with (config.renderers).
+        orjson.dumps(payload, default=str)
 
     floor_sql = _time(sql_floor, args.repeat, args.warmup)
     pg.close()

@@ -49,6 +49,8 @@ _CaseRows = TypeVar("_CaseRows", QuerySet[Case], QuerySet[Case, dict[str, Any]])
 
 # The name of the annotation that says with which scope the actor sees each case.
 ACCESS = "access_scope"
+# Up to this many live shares, visibility filters cases by a list of shared case ids.
+SHARE_ID_LIST_LIMIT = 5000
 
 
 def _live_shares(organization_ids: list[int], *, scope: str | None = None) -> QuerySet[CaseShare]:
@@ -78,18 +80,34 @@ def _visible(queryset: _CaseRows, actor: Viewer) -> _CaseRows:
       wins when several shares are live);
     - coordinators, and anyone else: none (coordinators see aggregate counts only).
     """
+    full = Value(ShareScope.FULL.value)
     if reads_all_cases(actor):
-        return queryset.annotate(**{ACCESS: Value(ShareScope.FULL.value)})
+        return queryset.annotate(**{ACCESS: full})
     own = actor_roles(actor).organizations(Capability.CASE_READ)
     if not own:
         return queryset.none()
-    shared = _live_shares(own).values("case_id")
-    shared_full = _live_shares(own, scope=ShareScope.FULL).values("case_id")
-    return queryset.filter(Q(organization_id__in=own) | Q(pk__in=shared)).annotate(
+    # The live shares are read first: most organizations have few, and a list of case ids is
+    # far cheaper to plan than subqueries in the filter and the scope. Past a limit, the
+    # subqueries are the cheaper way.
+    live = list(_live_shares(own).values_list("case_id", "scope")[: SHARE_ID_LIST_LIMIT + 1])
+    if not live:
+        return queryset.filter(organization_id__in=own).annotate(**{ACCESS: full})
+    if len(live) > SHARE_ID_LIST_LIMIT:
+        shared: Any = Q(pk__in=_live_shares(own).values("case_id"))
+        shared_full: Any = Q(pk__in=_live_shares(own, scope=ShareScope.FULL).values("case_id"))
+    else:
+        shared = Q(InArray(F("pk"), sorted({case_id for case_id, _scope in live})))
+        shared_full = Q(
+            InArray(
+                F("pk"),
+                sorted({case_id for case_id, scope in live if scope == ShareScope.FULL}),
+            )
+        )
+    return queryset.filter(Q(organization_id__in=own) | shared).annotate(
         **{
             ACCESS: DbCase(
-                When(organization_id__in=own, then=Value(ShareScope.FULL.value)),
-                When(pk__in=shared_full, then=Value(ShareScope.FULL.value)),
+                When(organization_id__in=own, then=full),
+                When(shared_full, then=full),
                 default=Value(ShareScope.LIMITED.value),
                 output_field=CharField(),
             )

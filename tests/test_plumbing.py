@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
+from django.utils.translation import gettext_lazy
 
 from cases.filters import CaseFilterSet
 from cases.models import Case
@@ -72,3 +76,40 @@ def test_in_array_sends_one_parameter_on_postgres():
     sql = ctx.captured_queries[-1]["sql"]
     assert "= ANY(" in sql
     assert " IN (" not in sql
+
+
+# -- the JSON renderer ----------------------------------------------------------------------------
+RENDERER_PAYLOADS = [
+    {"code": "invalid", "detail": "Ім'я: обов'язкове поле.", "fields": {"child.given_name": ["x"]}},
+    [{"id": 1, "at": dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC), "on": dt.date(2024, 5, 1)}],
+    {"time": dt.time(8, 30), "amount": Decimal("48.015900"), "label": gettext_lazy("Closed")},
+    {"nested": {"tuple": (1, 2), "set": {3}, "none": None, "bool": True, "float": 0.1}},
+    {1: "integer key", "separators": "line\u2028paragraph\u2029end"},
+    {"big": 2**70},
+]
+
+
+@pytest.mark.parametrize("payload", RENDERER_PAYLOADS)
+def test_json_renderer_writes_what_drf_writes(payload):
+    from rest_framework.renderers import JSONRenderer as DrfJSONRenderer
+
+    from config.renderers import JSONRenderer
+
+    assert JSONRenderer().render(payload) == DrfJSONRenderer().render(payload)
+
+
+def test_json_renderer_indents_as_drf_does_when_asked():
+    from rest_framework.renderers import JSONRenderer as DrfJSONRenderer
+
+    from config.renderers import JSONRenderer
+
+    payload = {"a": [1, 2]}
+    media = "application/json; indent=2"
+    assert JSONRenderer().render(payload, media) == DrfJSONRenderer().render(payload, media)
+
+
+def test_api_answers_render_with_the_project_renderer(api_client):
+    make_case()
+    response = api_client.get("/api/v1/cases/")
+    assert response.status_code == 200
+    assert type(response.accepted_renderer).__module__ == "config.renderers"

@@ -373,3 +373,29 @@ def test_case_counts_for_a_coordinator_carry_no_personal_data(home, oblasts):
 
 def test_case_counts_refuse_unknown_parameters(api_client):
     assert_error(api_client.get(reverse("case-counts"), {"status": "x"}), 400, "invalid")
+
+
+def test_many_shares_are_followed_through_subqueries_with_the_same_answer(api_client, monkeypatch):
+    from cases import selectors
+
+    partner_org = OrganizationFactory.create()
+    partner = client_of(make_member("partner", partner_org))
+    cases = [make_case() for _ in range(3)]
+    url = "case-shares"
+    for case, scope in zip(cases, ["full", "limited", "limited"], strict=True):
+        api_client.post(
+            reverse(url, kwargs={"pk": case.pk}),
+            share_body(partner_org, scope=scope),
+            format="json",
+        )
+    listed = partner.get(reverse("case-list")).json()["results"]
+
+    monkeypatch.setattr(selectors, "SHARE_ID_LIST_LIMIT", 1)
+    through_subqueries = partner.get(reverse("case-list")).json()["results"]
+
+    assert through_subqueries == listed
+    assert {(r["id"], r["access_scope"]) for r in listed} == {
+        (cases[0].pk, "full"),
+        (cases[1].pk, "limited"),
+        (cases[2].pk, "limited"),
+    }
