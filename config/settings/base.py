@@ -8,6 +8,7 @@ start.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import csp.constants as csp
 import environ
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "audit",
     "idempotency",
     "cases",
+    "sources",
 ]
 
 MIDDLEWARE = [
@@ -207,7 +209,7 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "static")
 
 # Served by gunicorn through WhiteNoise: compressed, with hashed names cached for a year. A
 # development instance serves them from the apps' folders as they change.
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -217,6 +219,37 @@ STORAGES = {
         )
     },
 }
+
+# ---------------------------------------------------------------------------------------------
+# Source documents: kept outside any public URL, served only through the checked download
+# ---------------------------------------------------------------------------------------------
+SOURCES_S3_BUCKET = env.str("SOURCES_S3_BUCKET", default="")
+if SOURCES_S3_BUCKET:
+    # An S3-compatible store (AWS, MinIO, Ceph...) through django-storages; credentials come
+    # from the usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables.
+    STORAGES["sources"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": SOURCES_S3_BUCKET,
+            "endpoint_url": env.str("SOURCES_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("SOURCES_S3_REGION", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    STORAGES["sources"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(env.path("SOURCES_DIR", default=VAR_DIR / "sources")),
+            "base_url": None,
+            "file_permissions_mode": 0o440,
+            "directory_permissions_mode": 0o750,
+        },
+    }
+# The largest file received, in bytes (a larger one is refused with 413).
+SOURCES_MAX_UPLOAD_BYTES = env.int("SOURCES_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 
 # ---------------------------------------------------------------------------------------------
 # REST API

@@ -5,11 +5,12 @@ neither set the suite runs on SQLite with an in-memory cache and eager tasks.
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-for-the-suite")
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL
+from .base import REDIS_URL, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The suite runs without DEBUG, as production does, but its client speaks plain HTTP and logs in
@@ -18,9 +19,14 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False
 REQUIRE_2FA = False
 # Static files as found in the apps: no collectstatic (and no manifest) needed to render pages.
+# Source files go to a folder of the test run's own, never the development one.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "sources": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": tempfile.mkdtemp(prefix="registry-test-sources-")},
+    },
 }
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
