@@ -85,7 +85,8 @@ def _visible(queryset: _CaseRows, actor: Viewer) -> _CaseRows:
         return queryset.annotate(**{ACCESS: full})
     own = actor_roles(actor).organizations(Capability.CASE_READ)
     if not own:
-        return queryset.none()
+        # Annotated all the same: callers read ``access_scope`` off whatever comes back.
+        return queryset.annotate(**{ACCESS: full}).none()
     # The live shares are read first: most organizations have few, and a list of case ids is
     # far cheaper to plan than subqueries in the filter and the scope. Past a limit, the
     # subqueries are the cheaper way.

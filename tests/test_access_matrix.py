@@ -41,6 +41,13 @@ HIDDEN_FAMILY_NAME = "Прихованчук"
 CASE = "case"  # a case-scoped endpoint: the oracle decides by the case
 LIST = "list"
 GLOBAL = "global"
+# Sources, evidence and published figures (``test_access_matrix_sources``): per source, per
+# evidence link, the figure, and their collections (list and create).
+SOURCE = "source"
+EVIDENCE = "evidence"
+FIGURE = "figure"
+COLLECTION = "collection"
+EVIDENCE_TARGETS = frozenset({SOURCE, EVIDENCE, FIGURE, COLLECTION})
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,14 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("oblast-detail", frozenset({"get"}), GLOBAL),
         Endpoint("audit-event-list", frozenset({"get"}), GLOBAL),
         Endpoint("audit-event-detail", frozenset({"get"}), GLOBAL),
+        Endpoint("source-list", frozenset({"get", "post"}), COLLECTION),
+        Endpoint("source-detail", frozenset({"get", "patch"}), SOURCE),
+        Endpoint("source-download", frozenset({"get"}), SOURCE),
+        Endpoint("source-custody", frozenset({"get"}), SOURCE),
+        Endpoint("evidence-list", frozenset({"get", "post"}), COLLECTION),
+        Endpoint("evidence-detail", frozenset({"get", "patch", "delete"}), EVIDENCE),
+        Endpoint("figure-list", frozenset({"get", "post"}), COLLECTION),
+        Endpoint("figure-detail", frozenset({"get", "patch"}), FIGURE),
     ]
 }
 
@@ -416,6 +431,8 @@ def test_access_matrix(world: World, role: str):
 
     anonymous = role == "anonymous"
     for name, endpoint in ENDPOINTS.items():
+        if endpoint.target in EVIDENCE_TARGETS:
+            continue  # test_access_matrix_sources
         for method in sorted(endpoint.methods):
             if endpoint.target == CASE:
                 for key in CASE_KEYS:
@@ -512,3 +529,224 @@ def test_full_share_shows_the_whole_record(world: World):
     assert detail["child"]["date_of_birth"] == case.child.date_of_birth.isoformat()
     relatives = client.get(reverse("case-relatives", kwargs={"pk": case.pk})).json()
     assert relatives[0]["phone"] == world.relatives["full"].phone
+
+
+# -------------------------------------------------------------------------------------------
+# Sources, evidence and published figures
+# -------------------------------------------------------------------------------------------
+# Sources: one testimony per case (received by the case's owner, supporting the case), one
+# public news article, one received by the partner organization B.
+SOURCE_KEYS = [*CASE_KEYS, "public", "partner_own"]
+FIGURE_WRITERS = {"caseworker_a", "supervisor_a", "coordinator_a", "caseworker_d", "superuser"}
+
+
+def source_marker(key: str) -> str:
+    """A distinctive title (and excerpt) whose appearance in a response is a leak."""
+    return f"Matrix source marker {key}"
+
+
+@dataclass
+class EvidenceWorld:
+    sources: dict[str, Any]
+    evidence: dict[str, Any]  # read and changed
+    disposable: dict[str, Any]  # deleted
+    figure: Any
+
+
+@pytest.fixture
+def evidence_world(world: World) -> EvidenceWorld:
+    from sources.figures import figure_record
+    from tests.factories.sources import make_evidence, receive, text_bytes
+
+    sources = {
+        key: receive(
+            text_bytes(key),
+            organization=case.organization,
+            kind="testimony",
+            title=source_marker(key),
+        )
+        for key, case in world.cases.items()
+    }
+    sources["public"] = receive(text_bytes("public"), kind="news_article", title="Matrix news")
+    sources["partner_own"] = receive(
+        text_bytes("partner"), organization=world.orgs["B"], kind="testimony", title="Partner own"
+    )
+    evidence = {
+        key: make_evidence(sources[key], case, excerpt=source_marker(key))
+        for key, case in world.cases.items()
+    }
+    disposable = {
+        key: make_evidence(sources[key], case, fact="identity", excerpt=source_marker(key))
+        for key, case in world.cases.items()
+    }
+    figure = figure_record(actor=None, data=dict(MATRIX_FIGURE))
+    return EvidenceWorld(sources, evidence, disposable, figure)
+
+
+MATRIX_FIGURE = {
+    "metric": "deported",
+    "description": "Synthetic matrix count",
+    "value": 100,
+    "qualifier": "at_least",
+    "as_of": dt.date(2024, 1, 1),
+    "as_of_precision": "day",
+    "claimant": "Synthetic matrix claimant",
+}
+
+
+def source_visible(role: str, key: str) -> bool:
+    """Public sources for every signed-in user; a testimony with the case it supports, seen in
+    full (its owner's readers, a full share, auditors, superusers); the partner's own to it."""
+    if role == "anonymous":
+        return False
+    if key == "public" or role in ("auditor", "superuser"):
+        return True
+    if key == "partner_own":
+        return role in ("partner_b", "partner_key_b")
+    return sees_in_full(role, key)
+
+
+def source_writable(role: str, key: str) -> bool:
+    """Changing a source's description: a writer of the organization it belongs to."""
+    if role == "superuser":
+        return True
+    return key in CASE_KEYS and may(role, "write", key)
+
+
+def _source_leaks(role: str, content: bytes) -> list[str]:
+    text = content.decode(errors="replace")
+    return [
+        f"source {key}"
+        for key in CASE_KEYS
+        if not source_visible(role, key) and source_marker(key) in text
+    ]
+
+
+def _evidence_request(
+    ew: EvidenceWorld, world: World, name: str, method: str, key: str
+) -> tuple[str, dict[str, Any]]:
+    if name == "evidence-detail":
+        target = ew.disposable[key] if method == "delete" else ew.evidence[key]
+        return reverse(name, kwargs={"pk": target.pk}), (
+            {"note": "Synthetic matrix note"} if method == "patch" else {}
+        )
+    body = {"publisher": "Synthetic matrix publisher"} if method == "patch" else {}
+    return reverse(name, kwargs={"pk": ew.sources[key].pk}), body
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix_sources(world: World, evidence_world: EvidenceWorld, role: str):
+    client = world.clients[role]
+    ew = evidence_world
+    anonymous = role == "anonymous"
+    problems: list[str] = []
+
+    def check(what: str, response: Any, expected: set[int]) -> None:
+        if response.status_code not in expected:
+            problems.append(
+                f"{what}: {response.status_code}, expected {sorted(expected)}: "
+                f"{response.content[:200]!r}"
+            )
+        if response.has_header("Content-Disposition"):
+            return  # a downloaded file: its bytes were checked for being allowed at all
+        for leak in _leaks(role, response.content) + _source_leaks(role, response.content):
+            problems.append(f"{what}: leaks {leak}")
+
+    def listed(what: str, response: Any, expected: set[int]) -> None:
+        check(what, response, {401} if anonymous else {200})
+        if response.status_code == 200:
+            found = {row["id"] for row in response.json()["results"]}
+            if found != expected:
+                problems.append(f"{what}: lists {sorted(found)}, expected {sorted(expected)}")
+
+    for name, endpoint in ENDPOINTS.items():
+        if endpoint.target not in EVIDENCE_TARGETS:
+            continue
+        for method in sorted(endpoint.methods):
+            what = f"{role} {method.upper()} {name}"
+            if endpoint.target == SOURCE:
+                for key in SOURCE_KEYS:
+                    url, body = _evidence_request(ew, world, name, method, key)
+                    response = _send(client, method, url, body, {})
+                    if anonymous:
+                        expected = {401}
+                    elif not source_visible(role, key):
+                        expected = {404}
+                    elif method == "get":
+                        expected = {200}
+                    else:
+                        expected = {200} if source_writable(role, key) else {403}
+                    check(f"{what} [{key}]", response, expected)
+            elif endpoint.target == EVIDENCE:
+                for key in CASE_KEYS:
+                    url, body = _evidence_request(ew, world, name, method, key)
+                    response = _send(client, method, url, body, {})
+                    if anonymous:
+                        expected = {401}
+                    elif not sees_in_full(role, key):
+                        expected = {404}
+                    elif method == "get":
+                        expected = {200}
+                    elif may(role, "write", key):
+                        expected = {204} if method == "delete" else {200}
+                    else:
+                        expected = {403}
+                    check(f"{what} [{key}]", response, expected)
+            elif endpoint.target == FIGURE:
+                url = reverse(name, kwargs={"pk": ew.figure.pk})
+                body = {"note": "Synthetic matrix note"} if method == "patch" else {}
+                response = _send(client, method, url, body, {})
+                if anonymous:
+                    expected = {401}
+                elif method == "get":
+                    expected = {200}
+                else:
+                    expected = {200} if role in FIGURE_WRITERS else {403}
+                check(what, response, expected)
+            elif name == "source-list" and method == "get":
+                visible = {ew.sources[k].pk for k in SOURCE_KEYS if source_visible(role, k)}
+                listed(what, client.get(reverse(name), {"page_size": 200}), visible)
+                for key in CASE_KEYS:
+                    by_case = client.get(reverse(name), {"case": world.cases[key].pk})
+                    supporting = {ew.sources[key].pk} if source_visible(role, key) else set()
+                    listed(f"{what} ?case={key}", by_case, supporting)
+            elif name == "source-list":
+                body = {"kind": "testimony", "title": "Synthetic matrix testimony"}
+                response = client.post(reverse(name), body, format="json")
+                if anonymous:
+                    check(what, response, {401})
+                else:
+                    check(what, response, {201} if role in CREATE_ROLES | {"superuser"} else {403})
+            elif name == "evidence-list" and method == "get":
+                visible = {ew.evidence[k].pk for k in CASE_KEYS if sees_in_full(role, k)} | {
+                    ew.disposable[k].pk for k in CASE_KEYS if sees_in_full(role, k)
+                }
+                listed(what, client.get(reverse(name), {"page_size": 200}), visible)
+            elif name == "evidence-list":
+                for key in CASE_KEYS:
+                    body = {
+                        "source": ew.sources["public"].pk,
+                        "case": world.cases[key].pk,
+                        "fact": "other",
+                    }
+                    response = client.post(reverse(name), body, format="json")
+                    if anonymous:
+                        expected = {401}
+                    elif key not in visible_cases(role):
+                        expected = {400}  # the body names a case unknown to the actor
+                    elif may(role, "write", key):
+                        expected = {201}
+                    else:
+                        expected = {403}
+                    check(f"{what} [{key}]", response, expected)
+            elif name == "figure-list" and method == "get":
+                listed(what, client.get(reverse(name)), {ew.figure.pk})
+            else:  # figure-list POST
+                body = {**MATRIX_FIGURE, "as_of": "2024-02-01", "claimant": "Synthetic other"}
+                response = client.post(reverse(name), body, format="json")
+                if anonymous:
+                    check(what, response, {401})
+                else:
+                    check(what, response, {201} if role in FIGURE_WRITERS else {403})
+
+    assert not problems, "\n".join(problems)

@@ -47,6 +47,18 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
     "/api/v1/oblasts/{code}/": {"get": "oblasts_retrieve"},
     "/api/v1/audit-events/": {"get": "audit_events_list"},
     "/api/v1/audit-events/{id}/": {"get": "audit_events_retrieve"},
+    "/api/v1/sources/": {"get": "sources_list", "post": "sources_create"},
+    "/api/v1/sources/{id}/": {"get": "sources_retrieve", "patch": "sources_partial_update"},
+    "/api/v1/sources/{id}/download/": {"get": "sources_download"},
+    "/api/v1/sources/{id}/custody/": {"get": "sources_custody"},
+    "/api/v1/evidence/": {"get": "evidence_list", "post": "evidence_create"},
+    "/api/v1/evidence/{id}/": {
+        "get": "evidence_retrieve",
+        "patch": "evidence_partial_update",
+        "delete": "evidence_destroy",
+    },
+    "/api/v1/figures/": {"get": "figures_list", "post": "figures_create"},
+    "/api/v1/figures/{id}/": {"get": "figures_retrieve", "patch": "figures_partial_update"},
 }
 CASE_FILTERS = {
     "status",
@@ -138,6 +150,23 @@ def test_openapi_case_writes_document_if_match(document, path, method):
     assert if_match["in"] == "header"
     assert if_match["required"] is True
     assert {"412", "428"} <= set(operation["responses"])
+
+
+def test_openapi_source_upload_documents_the_multipart_body(document):
+    operation = document["paths"]["/api/v1/sources/"]["post"]
+    content = operation["requestBody"]["content"]
+    assert {"multipart/form-data", "application/json"} <= set(content)
+    ref = content["multipart/form-data"]["schema"]["$ref"]
+    body = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert body["properties"]["file"] == {**body["properties"]["file"], "format": "binary"}
+    assert body["required"] == ["file"]
+    assert {"kind", "title", "publisher", "published_on", "url"} <= set(body["properties"])
+    assert {"200", "201", "400", "401", "403", "409", "413", "415"} <= set(operation["responses"])
+    download = document["paths"]["/api/v1/sources/{id}/download/"]["get"]
+    assert download["responses"]["200"]["content"]["application/octet-stream"]["schema"] == {
+        "type": "string",
+        "format": "binary",
+    }
 
 
 def test_openapi_error_component_has_the_error_shape(document):

@@ -7,6 +7,7 @@ start.
 """
 
 from datetime import timedelta
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +179,24 @@ CELERY_BEAT_SCHEDULE["idempotency-purge-expired"] = {
 }
 
 # ---------------------------------------------------------------------------------------------
+# E-mail: integrity notices to administrators, later summary e-mails
+# ---------------------------------------------------------------------------------------------
+# EMAIL_URL as django-environ reads it (smtp+tls://user:password@host:587); without it, e-mails
+# are written to the console (development) and nothing leaves the machine.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "")
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="registry@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who hears of integrity failures and server errors, as "Name <address>" items.
+ADMINS = [getaddresses([entry])[0] for entry in env.list("DJANGO_ADMINS", default=[])]
+
+# ---------------------------------------------------------------------------------------------
 # Authentication
 # ---------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -252,6 +271,19 @@ else:
 SOURCES_MAX_UPLOAD_BYTES = env.int("SOURCES_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 
 # ---------------------------------------------------------------------------------------------
+# Evidence integrity: the chain of custody and the daily re-hashing of every stored file
+# ---------------------------------------------------------------------------------------------
+# Daily: every stored file is re-hashed; an altered or missing one is flagged and the
+# administrators (ADMINS and active superusers) are told once per failure.
+CELERY_BEAT_SCHEDULE["sources-verify-evidence"] = {
+    "task": "sources.verify_evidence",
+    "schedule": 24 * 3600.0,
+}
+# PostgreSQL refuses TRUNCATE of the custody table; only the test settings lift that, because
+# the test runner empties every table between transactional tests.
+SOURCES_ALLOW_CUSTODY_TRUNCATE = False
+
+# ---------------------------------------------------------------------------------------------
 # REST API
 # ---------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -299,6 +331,8 @@ SPECTACULAR_SETTINGS = {
         "ShareScopeEnum": "cases.models.ShareScope",
         "AuditActionEnum": "audit.models.Action",  # audit
         "AuditChannelEnum": "audit.models.Channel",  # audit
+        "SourceKindEnum": "sources.models.SourceKind",  # sources
+        "CustodyActionEnum": "sources.models.CustodyAction",  # sources
     },
 }
 

@@ -399,3 +399,13 @@ def test_many_shares_are_followed_through_subqueries_with_the_same_answer(api_cl
         (cases[1].pk, "limited"),
         (cases[2].pk, "limited"),
     }
+
+
+def test_case_scope_of_someone_who_reads_no_cases_is_none(home):
+    from cases import selectors
+
+    case = make_case()
+    coordinator = make_member("coordinator", home)
+
+    assert selectors.case_scope(actor=coordinator, case_id=case.pk) is None
+    assert selectors.case_scope(actor=None, case_id=case.pk) is None

@@ -13,6 +13,7 @@ from audit.context import audit_context
 from audit.models import Channel
 from cases import seeding
 from cases.synthetic import DEFAULT_BATCH_SIZE, synthetic_cases_generate
+from sources.seeding import public_reporting_load
 
 
 class Command(BaseCommand):
@@ -69,6 +70,10 @@ class Command(BaseCommand):
         if verbose:
             self.stdout.write(_("Oblasts: %(counts)s.") % {"counts": oblasts})
             self.stdout.write(_("Facilities: %(counts)s.") % {"counts": facilities})
+        reporting = public_reporting_load()  # public reporting: sources and their figures
+        if verbose:
+            self.stdout.write(_("Sources: %(counts)s.") % {"counts": reporting.sources})
+            self.stdout.write(_("Published figures: %(counts)s.") % {"counts": reporting.figures})
 
         if demo:
             counts = seeding.demo_cases_load(count=demo)
