@@ -413,3 +413,48 @@ def test_settings_pass_the_deployment_security_checks():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# Source files: a folder outside any public URL, or a private S3-compatible bucket
+# ---------------------------------------------------------------------------------------------
+SOURCES_PROBE = (
+    "import json, config.settings.base as s; "
+    "print(json.dumps({'sources': s.STORAGES['sources'], 'limit': s.SOURCES_MAX_UPLOAD_BYTES}))"
+)
+
+
+def test_source_files_default_to_a_private_folder(project):
+    result = run_settings(project, SOURCES_PROBE, DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    storage = values["sources"]
+    assert storage["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    assert storage["OPTIONS"]["location"].endswith("var/sources")
+    assert storage["OPTIONS"]["base_url"] is None  # no public URL
+    assert values["limit"] == 50 * 1024 * 1024
+
+
+def test_source_files_go_to_a_bucket_when_one_is_named(project):
+    result = run_settings(
+        project,
+        SOURCES_PROBE,
+        DJANGO_DEBUG="1",
+        SOURCES_S3_BUCKET="registry-evidence",
+        SOURCES_S3_ENDPOINT_URL="https://s3.example.org",
+        SOURCES_MAX_UPLOAD_BYTES="1000",
+    )
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    storage = values["sources"]
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["OPTIONS"]["bucket_name"] == "registry-evidence"
+    assert storage["OPTIONS"]["endpoint_url"] == "https://s3.example.org"
+    assert storage["OPTIONS"]["default_acl"] == "private"
+    assert storage["OPTIONS"]["file_overwrite"] is False
+    assert values["limit"] == 1000
+    # django-storages accepts every option (it refuses unknown ones), without reaching the store.
+    from storages.backends.s3 import S3Storage
+
+    bucket = S3Storage(**storage["OPTIONS"])
+    assert bucket.bucket_name == "registry-evidence"
