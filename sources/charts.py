@@ -246,12 +246,13 @@ def figures_chart(
             )
         for row, point in enumerate(worded):
             x = x_of(point.as_of)
+            anchor, text = _fit(_worded(point, qualifier_labels), x, 0.0, float(WIDTH))
             series[point.claimant].annotations.append(
                 Annotation(
                     x=x,
                     y=TOP + ANNOTATION_ROW * row + 4,
-                    text=_worded(point, qualifier_labels),
-                    anchor="end" if x > (plot_left + plot_right) / 2 else "start",
+                    text=text,
+                    anchor=anchor,
                     title=_title(point, qualifier_labels),
                     line_top=TOP + ANNOTATION_ROW * row + 8,
                     line_bottom=plot_bottom,
@@ -274,11 +275,30 @@ def figures_chart(
     return FiguresChart(width=WIDTH, panels=panels, legend=legend)
 
 
+# About the width of one character of an annotation (12 px italic), to keep its words on the chart.
+CHAR_WIDTH = 6.6
+
+
+def _fit(text: str, x: float, left: float, right: float) -> tuple[str, str]:
+    """The side of ``x`` an annotation runs to (the one with room, else the roomier one), and
+    its text, shortened with an ellipsis when even that side is too narrow (the full words stay
+    in the point's title)."""
+    room_right, room_left = right - x - 8, x - left - 8
+    if len(text) * CHAR_WIDTH <= room_right:
+        return "start", text
+    if len(text) * CHAR_WIDTH <= room_left:
+        return "end", text
+    anchor, room = ("start", room_right) if room_right >= room_left else ("end", room_left)
+    fits = max(int(room / CHAR_WIDTH) - 1, 1)
+    return anchor, text[:fits].rstrip() + "…"
+
+
 def _worded(point: FigurePoint, qualifiers: Mapping[str, str]) -> str:
     words = f"“{point.value_text}”"
     if point.qualifier != FigureQualifier.STATED:
         words = f"{qualifiers.get(point.qualifier, point.qualifier)} {words}"
-    return f"{point.claimant}: {words} ({point.label})"
+    # The words first: when space runs out, the claimant (also in the legend) is what is cut.
+    return f"{words}, {point.claimant} ({point.label})"
 
 
 def _title(point: FigurePoint, qualifiers: Mapping[str, str]) -> str:
