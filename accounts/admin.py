@@ -31,6 +31,8 @@ from config.errors import DomainError
 from . import selectors, services
 from .forms import APIKeyAddForm, APIKeyChangeForm, MembershipForm, OrganizationAdminForm
 from .models import Membership, Organization, OrganizationAPIKey, User
+from .roles import Capability
+from .selectors import actor_roles
 
 # Where ``save_model`` leaves a new key's secret for ``response_add`` (same request only).
 _SECRET_ATTR = "_accounts_api_key_secret"  # noqa: S105 - an attribute name
@@ -52,7 +54,40 @@ def _adopt(target: models.Model, saved: models.Model) -> None:
     target._state.db = saved._state.db
 
 
-class ServiceBackedAdmin(admin.ModelAdmin):
+def _administers(request: HttpRequest) -> bool:
+    """Accounts, organizations, roles and API keys are the system administrators' (superusers')
+    to manage: whoever may grant a membership may grant any role, so no one else does, whatever
+    Django model permissions they were given."""
+    user = request.user
+    return bool(user.is_active and user.is_superuser)
+
+
+def _reads_accounts(request: HttpRequest) -> bool:
+    """Administrators, and auditors, who read who held which role when."""
+    return _administers(request) or actor_roles(request.user).can(Capability.READ_AUDIT)
+
+
+class AdministeredOnly:
+    """Permissions of the accounts admin pages and inlines: administrators manage, auditors
+    read, everyone else is kept out (Django's model permissions are not consulted)."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _reads_accounts(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _reads_accounts(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return _administers(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _administers(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _administers(request)
+
+
+class ServiceBackedAdmin(AdministeredOnly, admin.ModelAdmin):
     """Turns a refusal the forms could not foresee into a message instead of an error page."""
 
     def changeform_view(
@@ -125,7 +160,7 @@ def _membership_formset_save(formset: BaseModelFormSet, *, actor: User) -> None:
             formset.changed_objects.append((membership, form.changed_data))
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(AdministeredOnly, admin.TabularInline):
     model = Membership
     form = MembershipForm
     extra = 0
@@ -197,7 +232,7 @@ class MembershipAdmin(ServiceBackedAdmin):
 # ---------------------------------------------------------------------------------------------
 # Organizations
 # ---------------------------------------------------------------------------------------------
-class OrganizationAPIKeyInline(admin.TabularInline):
+class OrganizationAPIKeyInline(AdministeredOnly, admin.TabularInline):
     """An organization's keys at a glance; keys are made and revoked on their own pages."""
 
     model = OrganizationAPIKey

@@ -521,3 +521,43 @@ def test_admin_api_keys_cannot_be_deleted(admin_client, api_key):
     actions = [name for name, _label in page.context["action_form"].fields["action"].choices]
     assert "revoke_selected" in actions
     assert "delete_selected" not in actions
+
+
+# -- who manages accounts ------------------------------------------------------------------------
+def test_only_administrators_manage_accounts_whatever_model_permissions_say(client):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories.accounts import make_member
+
+    supervisor = make_member("supervisor")
+    # Even given Django's permissions on memberships, a supervisor grants no roles here.
+    supervisor.user_permissions.add(*Permission.objects.filter(content_type__app_label="accounts"))
+    client.force_login(supervisor)
+
+    for url in (
+        "/admin/accounts/membership/",
+        "/admin/accounts/membership/add/",
+        "/admin/accounts/organization/",
+        "/admin/accounts/organizationapikey/add/",
+    ):
+        assert client.get(url).status_code == 403, url
+
+
+def test_auditors_read_accounts_and_change_nothing(client):
+    from tests.factories.accounts import make_member
+
+    auditor = make_member("auditor")
+    membership = auditor.memberships.get()
+    client.force_login(auditor)
+
+    assert client.get("/admin/accounts/membership/").status_code == 200
+    assert client.get("/admin/accounts/membership/add/").status_code == 403
+    page = client.get(f"/admin/accounts/membership/{membership.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content
+    response = client.post(
+        f"/admin/accounts/membership/{membership.pk}/change/", {"role": "supervisor"}
+    )
+    assert response.status_code == 403
+    membership.refresh_from_db()
+    assert membership.role == "auditor"
