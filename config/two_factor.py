@@ -22,6 +22,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role
 from accounts.selectors import actor_roles
+from audit.models import Action as AuditAction
+from audit.services import record as audit_record
 
 ENROLMENT_DEVICE_NAME = "Authenticator app"
 
@@ -54,6 +56,7 @@ def totp_device_for_enrolment(*, user: Any) -> TOTPDevice:
     )
     if device is None:
         device = TOTPDevice.objects.create(user=user, name=ENROLMENT_DEVICE_NAME, confirmed=False)
+        _record(AuditAction.CREATE, device, actor=user, changes={"confirmed": [None, False]})
     return device
 
 
@@ -69,8 +72,22 @@ def totp_device_confirm(*, device: TOTPDevice, token: str) -> bool:
         return False
     locked.confirmed = True
     locked.save(update_fields=["confirmed"])
+    _record(AuditAction.UPDATE, locked, actor=locked.user, changes={"confirmed": [False, True]})
     device.refresh_from_db()
     return True
+
+
+def _record(action: str, device: TOTPDevice, *, actor: Any, changes: dict[str, Any]) -> None:
+    """An audit event for an enrolment step, with no field values beyond these: a device's key
+    is a secret and never goes into the trail."""
+    audit_record(
+        action,
+        actor=actor,
+        object_type="otp_totp.totpdevice",
+        object_id=str(device.pk),
+        object_repr=f"two-factor device #{device.pk} of user #{device.user_id}",
+        changes=changes,
+    )
 
 
 def totp_qr_svg(device: TOTPDevice) -> str:

@@ -571,3 +571,27 @@ def test_log_of_a_refused_request_has_no_query_string(api_client, caplog):
     assert "zzsynthetic" not in caplog.text
     for record in records:
         assert not hasattr(record, "request")
+
+
+def test_two_factor_enrolment_is_in_the_audit_trail_without_the_key(db):
+    from django_otp.oath import totp
+
+    from audit.models import AuditEvent
+    from config.two_factor import totp_device_confirm, totp_device_for_enrolment
+
+    user = UserFactory.create(is_superuser=True)
+    device = totp_device_for_enrolment(user=user)
+    assert totp_device_confirm(device=device, token=str(totp(device.bin_key)).zfill(6))
+
+    events = list(
+        AuditEvent.objects.filter(object_type="otp_totp.totpdevice", object_id=str(device.pk))
+        .order_by("id")
+        .values_list("action", "changes", "actor")
+    )
+    assert events == [
+        ("create", {"confirmed": [None, False]}, user.pk),
+        ("update", {"confirmed": [False, True]}, user.pk),
+    ]
+    assert device.key not in str(
+        list(AuditEvent.objects.values_list("changes", "metadata", "object_repr"))
+    )
