@@ -16,7 +16,6 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models
 from django.db.models import Count, Q, QuerySet
 from django.forms import BaseModelFormSet, ModelForm
@@ -29,6 +28,7 @@ from rest_framework_api_key.models import APIKey
 from config.errors import DomainError
 
 from . import selectors, services
+from .authentication import request_actor as _actor
 from .forms import APIKeyAddForm, APIKeyChangeForm, MembershipForm, OrganizationAdminForm
 from .models import Membership, Organization, OrganizationAPIKey, User
 from .roles import Capability
@@ -36,13 +36,6 @@ from .selectors import actor_roles
 
 # Where ``save_model`` leaves a new key's secret for ``response_add`` (same request only).
 _SECRET_ATTR = "_accounts_api_key_secret"  # noqa: S105 - an attribute name
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # the admin lets only signed-in staff through
-        raise PermissionDenied
-    return user
 
 
 def _adopt(target: models.Model, saved: models.Model) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -70,3 +71,13 @@ class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):
                 _("A partner system's key, shown once when made: `Api-Key <prefix>.<secret>`.")
             ),
         }
+
+
+def request_actor(request: Any) -> User:
+    """The signed-in user a request (admin or API) acts as: a person, or an API key's service
+    account. The admin and DRF's ``IsAuthenticated`` let only those through; anything else is
+    refused rather than passed on to a service as the system."""
+    user = getattr(request, "user", None)
+    if not isinstance(user, User) or not user.is_active:
+        raise PermissionDenied
+    return user

@@ -42,6 +42,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from accounts.authentication import request_actor as _actor
 from accounts.models import User
 from accounts.roles import Capability
 from accounts.selectors import ActorRoles, actor_roles, organization_list
@@ -102,13 +103,6 @@ class SaveRefused(Exception):
 
 def _refusal_of(request: HttpRequest) -> Refusal | None:
     return cast("Refusal | None", getattr(request, _REFUSAL_ATTR, None))
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # the admin only lets signed-in staff through
-        raise PermissionDenied
-    return user
 
 
 # ---------------------------------------------------------------------------------------------

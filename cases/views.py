@@ -23,7 +23,7 @@ from rest_framework.reverse import reverse
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.authentication import request_actor as _actor
 from accounts.roles import Capability
 from accounts.selectors import actor_roles
 from audit import services as audit
@@ -87,11 +87,6 @@ _ERROR_DESCRIPTIONS: dict[int, Any] = {
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
     """The error answers of an operation, each with the shared error body."""
     return error_responses(_ERROR_DESCRIPTIONS, *codes)
-
-
-def _actor(request: Request) -> User:
-    # IsAuthenticated lets only signed-in users this far.
-    return cast(User, request.user)
 
 
 @contextmanager

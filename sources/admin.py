@@ -32,7 +32,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.models import Organization, Role, User
+from accounts.authentication import request_actor as _actor
+from accounts.models import Organization, Role
 from accounts.roles import Capability
 from accounts.selectors import ActorRoles, actor_roles, organization_list
 from audit.admin import render_object_history
@@ -57,13 +58,6 @@ from .views import file_download_response, use_streaming_upload_handlers
 
 # The change page shows the newest links of a long chain; the custody list shows them all.
 CUSTODY_ON_PAGE = 100
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # the admin only lets signed-in staff through
-        raise PermissionDenied
-    return user
 
 
 def _roles(request: HttpRequest) -> ActorRoles:

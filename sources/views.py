@@ -33,6 +33,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.serializers import BaseSerializer
 
+from accounts.authentication import request_actor as _actor
 from accounts.models import Organization, User
 from accounts.selectors import organization_list
 from cases import selectors as case_selectors
@@ -92,11 +93,6 @@ _ERROR_DESCRIPTIONS: dict[int, Any] = {
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
     """The error answers of an operation, each with the shared error body."""
     return error_responses(_ERROR_DESCRIPTIONS, *codes)
-
-
-def _actor(request: Request) -> User:
-    # IsAuthenticated lets only signed-in users this far.
-    return cast(User, request.user)
 
 
 def _id_parameter(what: Any) -> OpenApiParameter:
