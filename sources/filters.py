@@ -11,9 +11,9 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from cases.selectors import case_scope, reads_cases
 from config.api import ID_SCHEMA, DateTimeFilter, FilterSet, IdFilter, documented, id_filter
 
+from . import selectors
 from .models import (
     Evidence,
     EvidenceFact,
@@ -75,10 +75,7 @@ class SourceFilterSet(FilterSet):
 
     def filter_case(self, queryset: QuerySet[Source], name: str, value: int) -> QuerySet[Source]:
         actor = getattr(self.request, "user", None)
-        if not reads_cases(actor) or case_scope(actor=actor, case_id=value) is None:
-            # Which sources support a case is part of the case: nothing for a case out of sight.
-            return queryset.none()
-        return queryset.filter(pk__in=Evidence.objects.filter(case_id=value).values("source_id"))
+        return queryset.filter(pk__in=selectors.sources_supporting(actor=actor, case_id=value))
 
     def filter_language(
         self, queryset: QuerySet[Source], name: str, value: str

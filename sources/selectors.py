@@ -154,6 +154,13 @@ def evidence_visible_to(*, actor: Viewer) -> QuerySet[Evidence]:
     return evidence.select_related("source", "case", "created_by")
 
 
+def sources_supporting(*, actor: Viewer, case_id: int) -> QuerySet[Evidence, Any]:
+    """The ids of the sources that support a case, as ``actor`` may know them: only for a case
+    seen in full (which sources a case cites is part of its documents, and a limited share shows
+    none), otherwise none."""
+    return evidence_visible_to(actor=actor).filter(case_id=case_id).values("source_id")
+
+
 def evidence_get(*, actor: Viewer, evidence_id: int | str) -> Evidence:
     try:
         return evidence_visible_to(actor=actor).get(pk=evidence_id)

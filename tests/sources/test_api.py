@@ -766,3 +766,34 @@ def test_upload_body_stream_is_never_read_into_memory_whole():
     use_streaming_upload_handlers(request)
     kinds = [type(handler) for handler in request.upload_handlers]
     assert kinds == [UploadSizeLimitHandler, TemporaryFileUploadHandler]
+
+
+def test_case_filter_tells_a_limited_share_nothing_of_the_cited_sources(api_client):
+    """Which sources a case cites is part of its documents: a limited share shows none."""
+    from cases import services as case_services
+    from sources import services as source_services
+    from tests.factories.accounts import OrganizationFactory, make_member
+    from tests.factories.cases import make_case
+
+    case = make_case()
+    public = source_services.source_record(
+        actor=None, data={"kind": "news_article", "title": "Synthetic article"}
+    )
+    source_services.evidence_link(source=public, case=case, actor=None, fact="whereabouts")
+    partner_org = OrganizationFactory.create()
+    case_services.case_share_create(
+        case=case,
+        actor=None,
+        organization=partner_org,
+        scope="limited",
+        reason="Synthetic",
+        consent_reference="C-9",
+    )
+    api_client.force_authenticate(make_member("partner", partner_org))
+
+    response = api_client.get("/api/v1/sources/", {"case": case.pk})
+
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+    # The article itself stays visible: it is public.
+    assert api_client.get(f"/api/v1/sources/{public.pk}/").status_code == 200
