@@ -430,11 +430,12 @@ class SourceAdmin(ServiceBackedAdmin):
         )
 
     def _received(self, request: HttpRequest, source: Source, created: bool) -> HttpResponse:
+        # The source by its number: a title may be a file name, and a name in it must not
+        # travel in a message cookie.
         if created:
-            self.message_user(
-                request, gettext("Source “%(title)s” received.") % {"title": source.title}
-            )
-        elif selectors.source_is_visible(actor=request.user, source=source):
+            self.message_user(request, gettext("Source #%(id)s received.") % {"id": source.pk})
+        else:
+            # Content held in a source the user may not see is refused by the service.
             self.message_user(
                 request,
                 gettext(
@@ -443,16 +444,6 @@ class SourceAdmin(ServiceBackedAdmin):
                 ),
                 messages.WARNING,
             )
-        else:
-            self.message_user(
-                request,
-                gettext(
-                    "This content is already in the registry, in a source you cannot see; no "
-                    "second copy was stored. Ask an administrator to link it to your case."
-                ),
-                messages.WARNING,
-            )
-            return HttpResponseRedirect(self._url("changelist"))
         return HttpResponseRedirect(self._url("change", source.pk))
 
     # --- downloads ---------------------------------------------------------------------------

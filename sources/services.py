@@ -52,6 +52,7 @@ from .exceptions import (
     FileTooLarge,
     SourceFileMissing,
     SourceHasNoFile,
+    SourceHeldElsewhere,
     SourceNotFound,
 )
 from .extraction import ExtractionResult, extract_text
@@ -380,7 +381,12 @@ def _source_check(source: Source) -> None:
 
 
 def _receive_again(source: Source, *, actor: Actor, received: _Received) -> Source:
-    """Identical content received once more: no second copy, one more link in the chain."""
+    """Identical content received once more: no second copy, one more link in the chain.
+
+    Content already held in a source the actor may not see is refused (``SourceHeldElsewhere``):
+    neither a second copy nor the other source, and nothing is written to its chain."""
+    if actor is not None and not selectors.source_is_visible(actor=actor, source=source):
+        raise SourceHeldElsewhere()
     custody_record(
         source=source,
         action=CustodyAction.RECEIVED,

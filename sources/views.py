@@ -49,7 +49,7 @@ from config.throttling import BulkReadThrottle
 from idempotency.views import IdempotentPostMixin, idempotency_key
 
 from . import figures, selectors, services
-from .exceptions import FileTooLarge, SourceHeldElsewhere
+from .exceptions import FileTooLarge
 from .filters import EvidenceFilterSet, FigureFilterSet, SourceFilterSet
 from .models import CustodyEvent, Evidence, PublishedFigure, Source
 from .serializers import (
@@ -356,8 +356,6 @@ class SourceViewSet(
                 actor=_actor(request), data=data, organization=organization
             )
             created = True
-        if not created and not selectors.source_is_visible(actor=request.user, source=source):
-            raise SourceHeldElsewhere()
         response = self._source_response(
             source.pk,
             status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -810,3 +810,17 @@ def test_superusers_receive_for_no_organization():
     admin = UserFactory.create(is_superuser=True)
     source = receive(text_bytes("superuser"), actor=admin)
     assert source.organization is None
+
+
+def test_identical_content_held_out_of_sight_is_refused_and_its_chain_untouched(user, home):
+    from sources.exceptions import SourceHeldElsewhere
+    from tests.factories.accounts import OrganizationFactory, make_member
+
+    content = text_bytes("held elsewhere")
+    first, _created = _receive(content, actor=user, organization=home)
+    stranger = make_member("caseworker", OrganizationFactory.create())
+
+    with pytest.raises(SourceHeldElsewhere):
+        _receive(content, actor=stranger)
+
+    assert [e.action for e in _custody(first)] == [CustodyAction.RECEIVED]
