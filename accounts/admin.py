@@ -160,6 +160,10 @@ class MembershipInline(AdministeredOnly, admin.TabularInline):
     can_delete = False  # a membership is ended, not deleted
     readonly_fields = ("created_at", "updated_at")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        # Each row's form reads its user (a service account's row is fixed) and organization.
+        return super().get_queryset(request).select_related("user", "organization")
+
 
 class OrganizationMembershipInline(MembershipInline):
     fields = ("user", "role", "is_active", "created_at", "updated_at")

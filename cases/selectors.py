@@ -19,6 +19,7 @@ from accounts.models import Organization, Role, User
 from accounts.roles import Capability
 from accounts.selectors import actor_roles, users_with_role
 from config.db import InArray
+from config.errors import PermissionDenied
 
 from . import names, workflow
 from .exceptions import CaseNotFound
@@ -372,9 +373,18 @@ def case_can_see_internals(actor: Viewer, case: Case) -> bool:
     )
 
 
-def case_counts() -> dict[str, Any]:
+def reads_aggregates(actor: Viewer) -> bool:
+    """Whether ``actor`` reads counts across the registry (no personal data in them)."""
+    roles = actor_roles(actor)
+    return roles.is_superuser or roles.can(Capability.READ_AGGREGATES)
+
+
+def case_counts(*, actor: Viewer) -> dict[str, Any]:
     """Counts of every case in the registry by status, phase, oblast of origin and country
-    of current whereabouts: no personal data, for coordinators and reports."""
+    of current whereabouts: no personal data, for coordinators and reports. ``None`` is the
+    system (a report task); a person needs a role that reads aggregates."""
+    if actor is not None and not reads_aggregates(actor):
+        raise PermissionDenied()
     by_status = dict(Case.objects.values_list("status").annotate(n=Count("id")).order_by("status"))
     by_phase: dict[str, int] = {}
     for status, count in by_status.items():

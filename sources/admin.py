@@ -40,6 +40,7 @@ from audit.admin import render_object_history
 from cases import selectors as case_selectors
 from cases.admin import ServiceBackedAdmin, service_error_fields
 from cases.forms import ServiceBackedModelForm, add_service_errors
+from cases.selectors import reads_aggregates
 from cases.workflow import Status
 from config.errors import DomainError
 
@@ -748,11 +749,10 @@ class PublishedFigureAdmin(ServiceBackedAdmin):
             metric_labels={m.value: str(m.label) for m in FigureMetric},
             qualifier_labels={q.value: str(q.label) for q in FigureQualifier},
         )
-        roles = _roles(request)
         # The registry's counts are aggregates: for the roles that read them.
         counts = None
-        if roles.is_superuser or roles.can(Capability.READ_AGGREGATES):
-            by_status = figures.registry_counts_by_status()
+        if reads_aggregates(request.user):
+            by_status = figures.registry_counts_by_status(actor=_actor(request))
             counts = charts.counts_chart(
                 (str(Status(status).label), count) for status, count in by_status.items()
             )

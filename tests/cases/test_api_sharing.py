@@ -409,3 +409,13 @@ def test_case_scope_of_someone_who_reads_no_cases_is_none(home):
 
     assert selectors.case_scope(actor=coordinator, case_id=case.pk) is None
     assert selectors.case_scope(actor=None, case_id=case.pk) is None
+
+
+def test_case_counts_are_refused_by_the_selector_itself_to_a_partner():
+    from cases import selectors
+    from config.errors import PermissionDenied
+
+    partner = make_member("partner", OrganizationFactory.create())
+    with pytest.raises(PermissionDenied):
+        selectors.case_counts(actor=partner)
+    assert selectors.case_counts(actor=None)["total"] == 0  # the system (a report task)
