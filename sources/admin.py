@@ -377,12 +377,7 @@ class SourceAdmin(ServiceBackedAdmin):
                 gettext("A judgement is replaced by another, never withdrawn."),
                 fields={name: [gettext("Choose a grade.")] for name in withdrawn},
             )
-        source = current
-        if data:
-            source = services.source_update(source=source, actor=actor, data=data)
-        if judgement:
-            source = services.source_judge(source=source, actor=actor, **judgement)
-        return source
+        return services.source_change(source=current, actor=actor, data=data, **judgement)
 
     # --- receiving: the upload page ----------------------------------------------------------
     def add_view(

@@ -18,7 +18,6 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, TemporaryFileUploadHandler
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, QueryDict
 from django.utils.translation import gettext
@@ -431,13 +430,8 @@ class SourceViewSet(
             for name in SourceUpdateInputSerializer.JUDGEMENT_FIELDS
             if name in data
         }
-        actor = _actor(request)
         # One change: a judgement the service refuses takes the metadata change with it.
-        with transaction.atomic():
-            if data:
-                source = services.source_update(source=source, actor=actor, data=data)
-            if judgement:
-                services.source_judge(source=source, actor=actor, **judgement)
+        services.source_change(source=source, actor=_actor(request), data=data, **judgement)
         return self._source_response(source.pk)
 
     @extend_schema(
