@@ -359,7 +359,7 @@ class RelativeInline(ChildRecordInline, admin.StackedInline):
         "notes",
     ]
     # How to reach a relative: what a limited share withholds.
-    contact_fields = frozenset({"phone", "email", "address", "notes"})
+    contact_fields = frozenset(selectors.RELATIVE_CONTACT_FIELDS)
     service_fields = services.RELATIVE_FIELDS
     extra = 0
 

@@ -278,6 +278,23 @@ def case_search(queryset: QuerySet[Case], query: str) -> QuerySet[Case]:
     return queryset.filter(condition)
 
 
+# How to reach a relative: what a limited share withholds (notes are free text and may hold
+# contacts too).
+RELATIVE_CONTACT_FIELDS: tuple[str, ...] = ("phone", "email", "address", "notes")
+
+
+def relatives_as_seen(*, case: Case) -> list[Relative]:
+    """The child's relatives as the reader of ``case`` (read through ``case_visible_to``) may
+    see them: a limited share shows who they are, never how to reach them. The withheld fields
+    are emptied on the loaded rows, which are for reading only."""
+    relatives = list(child_relatives(case=case))
+    if not case_is_full(case):
+        for relative in relatives:
+            for name in RELATIVE_CONTACT_FIELDS:
+                setattr(relative, name, None)
+    return relatives
+
+
 def child_relatives(*, case: Case) -> QuerySet[Relative]:
     return Relative.objects.filter(child_id=case.child_id).order_by("id")
 

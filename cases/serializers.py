@@ -772,18 +772,6 @@ class RelativeSerializer(serializers.ModelSerializer[Relative]):
         ]
         read_only_fields = fields
 
-    def to_representation(self, instance: Relative) -> dict[str, Any]:
-        data = dict(super().to_representation(instance))
-        if self.context.get("limited"):
-            # A limited share shows who the relatives are, never how to reach them (notes
-            # are free text and may hold contacts too).
-            data.update(dict.fromkeys(RELATIVE_CONTACT_FIELDS))
-        return data
-
-
-# What a limited share withholds of a relative.
-RELATIVE_CONTACT_FIELDS = ("phone", "email", "address", "notes")
-
 
 class TimelineEntrySerializer(serializers.Serializer[Any]):
     at = serializers.DateTimeField(read_only=True)

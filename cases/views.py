@@ -330,9 +330,8 @@ class CaseViewSet(
                 child=case.child, actor=_actor(request), data=serializer.validated_data
             )
             return Response(RelativeSerializer(relative).data, status=status.HTTP_201_CREATED)
-        relatives = selectors.child_relatives(case=case)
-        limited = not selectors.case_is_full(case)
-        return Response(RelativeSerializer(relatives, many=True, context={"limited": limited}).data)
+        relatives = selectors.relatives_as_seen(case=case)
+        return Response(RelativeSerializer(relatives, many=True).data)
 
     @extend_schema(
         operation_id="cases_relatives_partial_update",
