@@ -133,8 +133,11 @@ def main() -> None:
     ) or "a"
     list_params = {"phase": "repatriation", "search": fold(common), "page_size": 50}
     list_path = f"/api/v1/cases/?{urlencode(list_params)}"
+    # Cases the benchmark user sees (its organization's): another's would answer 404.
     detail_ids = list(
-        Case.objects.filter(is_synthetic=True).order_by("?").values_list("pk", flat=True)[:50]
+        Case.objects.filter(is_synthetic=True, organization=owner)
+        .order_by("?")
+        .values_list("pk", flat=True)[:50]
     )
 
     # Query counts, in-process, and the SQL the list page runs.

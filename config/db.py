@@ -1,11 +1,18 @@
-"""Database helpers for migrations that only some backends can express."""
+"""Database helpers: migrations that only some backends can express, array lookups, and the
+timestamp loader of PostgreSQL connections."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import migrations
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.postgresql.psycopg_any import BaseTzLoader
 from django.db.models import lookups
+from psycopg import adapters as pg_adapters
+from psycopg.postgres import types as pg_types
+from psycopg.pq import Format
 
 # The largest value of a bigint primary key: ids beyond it are refused as input, not sent to the
 # database to overflow there.
@@ -42,3 +49,43 @@ class InArray(lookups.In):
         values = [v for v in self.rhs if v is not None]
         db_type = self.lhs.output_field.cast_db_type(connection)
         return f"{lhs} = ANY(%s::{db_type}[])", [*lhs_params, values]
+
+
+_TIMESTAMPTZ = pg_types["timestamptz"].oid
+# psycopg's own loader: the compiled one when psycopg's C implementation is installed.
+_COMPILED_TIMESTAMPTZ_LOADER = pg_adapters.get_loader(_TIMESTAMPTZ, Format.TEXT)
+
+
+class CompiledUtcTimestampLoader(BaseTzLoader):
+    """Django's UTC ``timestamptz`` loader, reading each value with psycopg's own loader.
+
+    Django registers a subclass of psycopg's pure-Python loader (to force its time zone onto the
+    values), which parses every timestamp in Python: on a page of cases that was a tenth of the
+    request. In a session running in UTC, psycopg's loader gives the same values, in
+    ``datetime.timezone.utc``.
+    """
+
+    # Django's ``create_cursor`` compares this with the connection's time zone and leaves the
+    # loader in place when they agree.
+    timezone = dt.UTC
+
+    def __init__(self, oid: int, context: Any = None) -> None:
+        super().__init__(oid, context)
+        # psycopg's row loader calls ``loader.load``: here the compiled loader's own method,
+        # with no Python frame per value.
+        self.load = _COMPILED_TIMESTAMPTZ_LOADER(oid, context).load  # type: ignore[method-assign]
+
+
+def use_compiled_timestamp_loader(
+    sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any
+) -> None:
+    """On a new PostgreSQL connection whose session runs in UTC (Django's own setting with
+    ``USE_TZ``), read ``timestamptz`` values with ``CompiledUtcTimestampLoader``. Connected to
+    ``connection_created`` by ``config.apps``."""
+    if connection.vendor != "postgresql" or connection.timezone != dt.UTC:
+        return
+    if issubclass(_COMPILED_TIMESTAMPTZ_LOADER, BaseTzLoader):
+        return  # no compiled implementation installed: nothing to gain
+    raw = connection.connection
+    if raw.info.parameter_status("TimeZone") in ("UTC", "Etc/UTC"):
+        raw.adapters.register_loader(_TIMESTAMPTZ, CompiledUtcTimestampLoader)

@@ -78,6 +78,52 @@ def test_in_array_sends_one_parameter_on_postgres():
     assert " IN (" not in sql
 
 
+
+# -- the timestamp loader on PostgreSQL -----------------------------------------------------------
+TIMESTAMPS = [
+    "2024-05-01 12:00:00+00",
+    "2020-03-29 01:30:00.5+03",  # the hour Kyiv moved its clocks
+    "1999-12-31 23:59:59.999999-05",
+    "0001-01-01 00:00:00+00",
+    "9999-12-31 23:59:59.999999+00",
+]
+
+
+@pytest.mark.postgres
+def test_postgres_connections_read_timestamps_with_the_compiled_loader():
+    from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+    from psycopg.pq import Format
+
+    from config.db import CompiledUtcTimestampLoader
+
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        loader = cursor.cursor.adapters.get_loader(1184, Format.TEXT)
+        # Django's cursor keeps it (it agrees on the time zone) rather than its own subclass.
+        assert loader is CompiledUtcTimestampLoader
+        cursor.execute("SELECT " + ", ".join(["%s::timestamptz"] * len(TIMESTAMPS)), TIMESTAMPS)
+        ours = cursor.fetchone()
+
+    class Stock(BaseTzLoader):  # what Django registers by itself
+        timezone = dt.UTC
+
+    with connection.cursor() as cursor:
+        cursor.cursor.adapters.register_loader("timestamptz", Stock)
+        cursor.execute("SELECT " + ", ".join(["%s::timestamptz"] * len(TIMESTAMPS)), TIMESTAMPS)
+        stock = cursor.fetchone()
+    assert ours == stock
+    assert all(value.tzinfo is dt.UTC for value in ours)
+    assert [value.isoformat() for value in ours] == [value.isoformat() for value in stock]
+
+
+@pytest.mark.postgres
+def test_model_timestamps_round_trip_through_the_compiled_loader():
+    case = make_case()
+    stored = Case.objects.values_list("created_at", flat=True).get(pk=case.pk)
+    assert stored == case.created_at
+    assert stored.tzinfo is dt.UTC
+
+
 # -- the JSON renderer ----------------------------------------------------------------------------
 RENDERER_PAYLOADS = [
     {"code": "invalid", "detail": "Ім'я: обов'язкове поле.", "fields": {"child.given_name": ["x"]}},

@@ -47,6 +47,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     # django.contrib.admin with the registry's admin site (two-factor login): config/apps.py.
     "config.apps.RegistryAdminConfig",
+    # The project's own wiring (database connection setup): config/apps.py.
+    "config.apps.RegistryConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
