@@ -11,8 +11,10 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.psycopg_any import BaseTzLoader
 from django.db.models import lookups
 from psycopg import adapters as pg_adapters
+from psycopg.abc import Loader
 from psycopg.postgres import types as pg_types
 from psycopg.pq import Format
+from psycopg.types.datetime import TimestamptzLoader as PythonTimestamptzLoader
 
 # The largest value of a bigint primary key: ids beyond it are refused as input, not sent to the
 # database to overflow there.
@@ -53,7 +55,9 @@ class InArray(lookups.In):
 
 _TIMESTAMPTZ = pg_types["timestamptz"].oid
 # psycopg's own loader: the compiled one when psycopg's C implementation is installed.
-_COMPILED_TIMESTAMPTZ_LOADER = pg_adapters.get_loader(_TIMESTAMPTZ, Format.TEXT)
+_COMPILED_TIMESTAMPTZ_LOADER: type[Loader] = (
+    pg_adapters.get_loader(_TIMESTAMPTZ, Format.TEXT) or PythonTimestamptzLoader
+)
 
 
 class CompiledUtcTimestampLoader(BaseTzLoader):
@@ -73,7 +77,7 @@ class CompiledUtcTimestampLoader(BaseTzLoader):
         super().__init__(oid, context)
         # psycopg's row loader calls ``loader.load``: here the compiled loader's own method,
         # with no Python frame per value.
-        self.load = _COMPILED_TIMESTAMPTZ_LOADER(oid, context).load  # type: ignore[method-assign]
+        self.load = _COMPILED_TIMESTAMPTZ_LOADER(oid, context).load
 
 
 def use_compiled_timestamp_loader(
@@ -84,7 +88,7 @@ def use_compiled_timestamp_loader(
     ``connection_created`` by ``config.apps``."""
     if connection.vendor != "postgresql" or connection.timezone != dt.UTC:
         return
-    if issubclass(_COMPILED_TIMESTAMPTZ_LOADER, BaseTzLoader):
+    if issubclass(_COMPILED_TIMESTAMPTZ_LOADER, PythonTimestamptzLoader):
         return  # no compiled implementation installed: nothing to gain
     raw = connection.connection
     if raw.info.parameter_status("TimeZone") in ("UTC", "Etc/UTC"):

@@ -78,7 +78,6 @@ def test_in_array_sends_one_parameter_on_postgres():
     assert " IN (" not in sql
 
 
-
 # -- the timestamp loader on PostgreSQL -----------------------------------------------------------
 TIMESTAMPS = [
     "2024-05-01 12:00:00+00",
