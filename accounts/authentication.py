@@ -1,7 +1,10 @@
-"""API key authentication for partner systems: ``Authorization: Api-Key <prefix>.<secret>``.
+"""The API's authentication schemes.
 
-A valid key authenticates as its service account (``request.user``) with the key itself as
-``request.auth``, so visibility, roles and the audit trail treat systems exactly like people.
+- API keys for partner systems: ``Authorization: Api-Key <prefix>.<secret>``. A valid key
+  authenticates as its service account (``request.user``) with the key itself as
+  ``request.auth``, so visibility, roles and the audit trail treat systems exactly like people.
+- Tokens for people: ``Authorization: Token <key>``, DRF's scheme, with the token and its user
+  read by a query compiled once (``accounts.selectors.token_with_user``).
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 
 from .models import OrganizationAPIKey, User
+from .selectors import token_with_user
 
 KEYWORD = "Api-Key"
 
@@ -48,6 +53,19 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token scheme and answers; the token and its user are read by
+    ``token_with_user``."""
+
+    def authenticate_credentials(self, key: str) -> tuple[User, Token]:
+        token = token_with_user(key=key)
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return token.user, token
 
 
 def request_api_key(request: Any) -> OrganizationAPIKey | None:

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from rest_framework.authtoken.models import Token
+
+from config.compiled import CompiledValues
 
 from .models import Membership, Organization, OrganizationAPIKey, Role, User
 from .roles import Capability, capabilities_of
@@ -53,17 +56,25 @@ class ActorRoles:
 NO_ROLES = ActorRoles(roles={})
 
 
+def _active_memberships(user_id: Any) -> QuerySet[Membership]:
+    """The memberships that give a user a role: active, in an active organization."""
+    return Membership.objects.filter(user_id=user_id, is_active=True, organization__is_active=True)
+
+
+# Read on every request: compiled once (``config.compiled``).
+_ROLES = CompiledValues(
+    lambda user_id: _active_memberships(user_id).values_list("organization_id", "role")
+)
+
+
 def actor_roles(actor: Any) -> ActorRoles:
     """The active roles of ``actor`` (a user, an anonymous user or ``None``)."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return NO_ROLES
     cached: ActorRoles | None = getattr(actor, _CACHE_ATTR, None)
     if cached is None:
-        memberships = Membership.objects.filter(
-            user_id=actor.pk, is_active=True, organization__is_active=True
-        ).values_list("organization_id", "role")
         cached = ActorRoles(
-            roles={org: Role(role) for org, role in memberships},
+            roles={org: Role(role) for org, role in _ROLES(user_id=actor.pk)},
             is_superuser=bool(actor.is_superuser),
         )
         setattr(actor, _CACHE_ATTR, cached)
@@ -74,6 +85,27 @@ def actor_roles_forget(actor: Any) -> None:
     """Drop the cached roles (after a membership of ``actor`` changed)."""
     if actor is not None and hasattr(actor, _CACHE_ATTR):
         delattr(actor, _CACHE_ATTR)
+
+
+_USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
+_TOKEN_FIELDS = ["key", "user_id", "created"]
+# Read on every request made with a token: compiled once (``config.compiled``).
+_TOKEN_AND_USER = CompiledValues(
+    lambda key: Token.objects.filter(key=key).values_list(
+        *_TOKEN_FIELDS, *(f"user__{name}" for name in _USER_FIELDS)
+    )
+)
+
+
+def token_with_user(*, key: str) -> Token | None:
+    """The DRF token ``key`` names, with its user loaded (``token.user``), in one query."""
+    rows = _TOKEN_AND_USER(key=key)
+    if not rows:
+        return None
+    row = rows[0]
+    token = Token.from_db(None, _TOKEN_FIELDS, row[: len(_TOKEN_FIELDS)])
+    token.user = User.from_db(None, _USER_FIELDS, row[len(_TOKEN_FIELDS) :])
+    return token
 
 
 def organization_list() -> QuerySet[Organization]:

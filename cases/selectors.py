@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization, Role, User
 from accounts.roles import Capability
 from accounts.selectors import actor_roles, users_with_role
+from config.compiled import CompiledValues
 from config.db import InArray
 from config.errors import PermissionDenied
 
@@ -54,9 +55,19 @@ ACCESS = "access_scope"
 SHARE_ID_LIST_LIMIT = 5000
 
 
-def _live_shares(organization_ids: list[int], *, scope: str | None = None) -> QuerySet[CaseShare]:
-    shares = CaseShare.objects.active().filter(organization_id__in=organization_ids)
+def _live_shares(
+    organization_ids: list[int], *, scope: str | None = None, at: dt.datetime | None = None
+) -> QuerySet[CaseShare]:
+    shares = CaseShare.objects.active(at).filter(InArray(F("organization_id"), organization_ids))
     return shares.filter(scope=scope) if scope else shares
+
+
+# Read on every request that lists or opens cases: compiled once (``config.compiled``).
+_LIVE_SHARE_ROWS = CompiledValues(
+    lambda organization_ids, at: _live_shares(organization_ids, at=at).values_list(
+        "case_id", "scope"
+    )[: SHARE_ID_LIST_LIMIT + 1]
+)
 
 
 def reads_all_cases(actor: Viewer) -> bool:
@@ -91,7 +102,7 @@ def _visible(queryset: _CaseRows, actor: Viewer) -> _CaseRows:
     # The live shares are read first: most organizations have few, and a list of case ids is
     # far cheaper to plan than subqueries in the filter and the scope. Past a limit, the
     # subqueries are the cheaper way.
-    live = list(_live_shares(own).values_list("case_id", "scope")[: SHARE_ID_LIST_LIMIT + 1])
+    live = _LIVE_SHARE_ROWS(organization_ids=own, at=timezone.now())
     if not live:
         return queryset.filter(organization_id__in=own).annotate(**{ACCESS: full})
     if len(live) > SHARE_ID_LIST_LIMIT:

@@ -6,13 +6,17 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from audit.models import AuditEvent
 from cases.filters import CaseFilterSet
 from cases.models import Case
+from config.compiled import CompiledValues
 from config.db import InArray
 from tests.factories.cases import make_case, move_case
 
@@ -158,3 +162,94 @@ def test_api_answers_render_with_the_project_renderer(api_client):
     response = api_client.get("/api/v1/cases/")
     assert response.status_code == 200
     assert type(response.accepted_renderer).__module__ == "config.renderers"
+
+
+# -- queries compiled once ------------------------------------------------------------------------
+def _cases_of_children() -> CompiledValues:
+    return CompiledValues(
+        lambda child_ids, since: (
+            Case.objects.filter(InArray(F("child_id"), child_ids), created_at__gte=since)
+            .order_by("id")
+            .values_list("id", "number", "created_at")
+        )
+    )
+
+
+def test_compiled_values_return_what_the_queryset_returns():
+    cases = [make_case() for _ in range(4)]
+    query = _cases_of_children()
+    long_ago = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    for wanted in ([cases[0]], [cases[1], cases[3]], cases):
+        rows = query(child_ids=[c.child_id for c in wanted], since=long_ago)
+        assert rows == [(c.pk, c.number, c.created_at) for c in wanted]
+    assert query(child_ids=[cases[0].child_id], since=timezone.now()) == []
+
+
+@pytest.mark.postgres
+def test_compiled_values_compile_once_and_send_the_same_text():
+    cases = [make_case() for _ in range(3)]
+    query = _cases_of_children()
+    assert query.sql() is None
+    long_ago = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    with CaptureQueriesContext(connection) as ctx:
+        query(child_ids=[cases[0].child_id], since=long_ago)
+        first = query.sql()
+        query(child_ids=[c.child_id for c in cases], since=long_ago)
+    assert query.sql() == first
+    assert first is not None
+    assert "= ANY(%s" in first
+    assert ctx.captured_queries[0]["sql"].split(" WHERE ")[0] == first.split(" WHERE ")[0]
+    # The values travel as parameters, one each: the text holds placeholders only.
+    assert first.count("%s") == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("build", "arguments", "message"),
+    [
+        # A pattern built from the value: not a parameter as given.
+        (
+            lambda name: Case.objects.filter(child__family_name__icontains=name).values_list("id"),
+            {"name": "Бойко"},
+            "do not reach the SQL unchanged",
+        ),
+        # A list expanded into IN (...): the text would grow with it.
+        (
+            lambda ids: Case.objects.filter(child_id__in=ids).values_list("id"),
+            {"ids": [1, 2]},
+            "do not reach the SQL unchanged",
+        ),
+        (
+            lambda flag: Case.objects.filter(is_synthetic=flag).values_list("id"),
+            {"flag": True},
+            "boolean",
+        ),
+        (
+            lambda when: Case.objects.filter(deported_on=when).values_list("id"),
+            {"when": dt.date(2022, 3, 1)},
+            "cannot take an argument of type date",
+        ),
+        # Columns the ORM converts in Python (JSON) would come back raw.
+        (
+            lambda pk: AuditEvent.objects.filter(pk=pk).values_list("changes"),
+            {"pk": 1},
+            "need converting",
+        ),
+    ],
+)
+def test_compiled_values_refuse_what_they_cannot_compile_once(build, arguments, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        CompiledValues(build)(**arguments)
+
+
+def test_compiled_values_run_the_queryset_on_sqlite(django_assert_num_queries):
+    if connection.vendor == "postgresql":
+        pytest.skip("the SQLite path")
+    case = make_case()
+    query = _cases_of_children()
+    long_ago = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    with django_assert_num_queries(1):
+        assert query(child_ids=[case.child_id], since=long_ago) == [
+            (case.pk, case.number, case.created_at)
+        ]
+    assert query.sql() is None

@@ -293,7 +293,7 @@ REST_FRAMEWORK = {
         # Header schemes first, so an anonymous request is told how to authenticate (401,
         # not 403).
         "accounts.authentication.APIKeyAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -219,3 +219,72 @@ def test_organization_members():
     second = make_member(Role.AUDITOR, organization, username="b-member")
     members = selectors.organization_members(organization=organization)
     assert [m.user for m in members] == [first, second]
+
+
+# -- the per-request reads, compiled once ---------------------------------------------------------
+def _actors_of_every_shape() -> list[User]:
+    """Users whose roles differ in every way ``actor_roles`` looks at."""
+    first, second, closed = (OrganizationFactory.create() for _ in range(3))
+    several = make_member(Role.CASEWORKER, first)
+    services.membership_set(user=several, organization=second, role=Role.AUDITOR)
+    ended = make_member(Role.SUPERVISOR, first)
+    services.membership_end(membership=Membership.objects.get(user=ended))
+    in_closed = make_member(Role.PARTNER, closed)
+    services.organization_update(organization=closed, is_active=False)
+    superuser = UserFactory.create(is_superuser=True)
+    return [several, ended, in_closed, superuser, UserFactory.create()]
+
+
+def test_actor_roles_of_every_shape_in_one_query_each(django_assert_num_queries):
+    several, ended, in_closed, superuser, nobody = _actors_of_every_shape()
+    first, second = (m.organization_id for m in several.memberships.order_by("id"))
+    expected = {
+        several: ({first: Role.CASEWORKER, second: Role.AUDITOR}, False),
+        ended: ({}, False),
+        in_closed: ({}, False),
+        superuser: ({}, True),
+        nobody: ({}, False),
+    }
+    for actor, (roles, is_superuser) in expected.items():
+        actor = fresh(actor)
+        with django_assert_num_queries(1):
+            assert actor_roles(actor).roles == roles
+            assert actor_roles(actor).is_superuser is is_superuser
+            assert actor_roles(actor).organizations() == list(roles)
+
+
+def test_token_with_user_reads_the_token_and_its_user_in_one_query(django_assert_num_queries):
+    from rest_framework.authtoken.models import Token
+
+    several = _actors_of_every_shape()[0]
+    stored = Token.objects.create(user=several)
+    with django_assert_num_queries(1):
+        token = selectors.token_with_user(key=stored.key)
+        assert token is not None
+        user = token.user
+    assert (token.pk, token.user_id, token.created) == (stored.pk, several.pk, stored.created)
+    expected = fresh(several)
+    for field in User._meta.concrete_fields:
+        assert getattr(user, field.attname) == getattr(expected, field.attname), field.name
+    assert user == expected
+    assert not user._state.adding
+    assert selectors.token_with_user(key="0" * 40) is None
+    assert selectors.token_with_user(key=stored.key[:-1]) is None
+
+
+def test_token_authentication_gives_drf_answers(django_assert_num_queries):
+    from rest_framework import exceptions
+    from rest_framework.authtoken.models import Token
+
+    from accounts.authentication import TokenAuthentication
+
+    user = make_member(Role.CASEWORKER)
+    token = Token.objects.create(user=user)
+    with django_assert_num_queries(1):
+        found_user, found_token = TokenAuthentication().authenticate_credentials(token.key)
+    assert (found_user, found_token) == (user, token)
+    with pytest.raises(exceptions.AuthenticationFailed, match="Invalid token"):
+        TokenAuthentication().authenticate_credentials("f" * 40)
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    with pytest.raises(exceptions.AuthenticationFailed, match="inactive or deleted"):
+        TokenAuthentication().authenticate_credentials(token.key)
