@@ -51,14 +51,18 @@ def _percentile(samples: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def _time(fn: Callable[[], object], repeat: int, warmup: int) -> list[float]:
+def _interleaved(fns: list[Callable[[], object]], repeat: int, warmup: int) -> list[list[float]]:
+    """Time each of ``fns`` ``repeat`` times, one call of each per round, after ``warmup``
+    rounds: milliseconds per call, per function."""
     for _ in range(warmup):
-        fn()
-    samples = []
+        for fn in fns:
+            fn()
+    samples: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
+        for fn, times in zip(fns, samples, strict=True):
+            start = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - start) * 1000)
     return samples
 
 
@@ -172,9 +176,6 @@ def main() -> None:
         # The same encoder the API renders with (config.renderers).
         orjson.dumps(payload, default=str)
 
-    floor_sql = _time(sql_floor, args.repeat, args.warmup)
-    pg.close()
-
     # HTTP: gunicorn, one sync worker, one keep-alive client: latency, not throughput.
     port = _free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.settings"}
@@ -219,16 +220,23 @@ def main() -> None:
 
             return get
 
-        floor_http = _time(getter(lambda i: "/bench/constant/"), args.repeat, args.warmup)
-        list_http = _time(getter(lambda i: list_path), args.repeat, args.warmup)
-        detail_http = _time(
-            getter(lambda i: f"/api/v1/cases/{detail_ids[i % len(detail_ids)]}/"),
+        # Interleaved, one of each per round: the machine's speed drifts over a run, and every
+        # measure then sees the same drift (measured one after another, the floors' medians
+        # moved the ratio more than the list did).
+        floor_http, list_http, detail_http, floor_sql = _interleaved(
+            [
+                getter(lambda i: "/bench/constant/"),
+                getter(lambda i: list_path),
+                getter(lambda i: f"/api/v1/cases/{detail_ids[i % len(detail_ids)]}/"),
+                sql_floor,
+            ],
             args.repeat,
             args.warmup,
         )
     finally:
         server.terminate()
         server.wait(timeout=10)
+        pg.close()
 
     def row(name: str, samples: list[float], queries: str) -> str:
         return (
