@@ -278,6 +278,8 @@ class Case(models.Model):
         related_name="cases",
         editable=False,
         help_text=_("Others see the case only through a share."),
+        # Covered by the (organization, updated_at) index.
+        db_index=False,
     )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.REPORTED, editable=False
@@ -756,7 +758,10 @@ class Whereabouts(models.Model):
 class StatusChange(models.Model):
     """One move of a case through the workflow: the case timeline's backbone. Append-only."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="status_changes")
+    # Covered by the (case, changed_at) and (case, case_version) indexes.
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="status_changes", db_index=False
+    )
     from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
     changed_at = models.DateTimeField(_("when"))

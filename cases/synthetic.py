@@ -10,7 +10,7 @@ future, birth before deportation). Selectors and search treat the rows like any 
 
 Rows are drawn as plain column dicts. On PostgreSQL they are streamed with ``COPY`` (ids taken from
 the tables' sequences up front, so a child can point at its current whereabouts before that row is
-written: foreign keys are checked at commit), two connections writing batches side by side while
+written: foreign keys are checked at commit), three connections writing batches side by side while
 a thread draws the next ones. Elsewhere (SQLite, in tests) they go through ``bulk_create``.
 
 Everything is made up (Faker's ``uk_UA`` name lists) and marked ``is_synthetic``.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
+import json
 import queue
 import random
 import threading
@@ -39,10 +40,10 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from faker.providers.person.uk_UA import Provider as UkrainianNames
-from psycopg.types.json import Jsonb
 from tqdm import tqdm
 
 from audit.models import Action, AuditEvent, Channel
+from audit.snapshots import recorded_fields_forget
 
 from . import names, services, workflow
 from .models import (
@@ -492,35 +493,37 @@ _AUDIT_COLUMNS = (
     "metadata",
 )
 # What the bulk generator says of each row it writes: made-up benchmark data, written in bulk.
-_AUDIT_METADATA = Jsonb({"synthetic": True, "written_by": "load_seeds --synthetic"})
+# JSON text, which COPY reads into the jsonb columns (encoding it per row cost more than all the
+# rest of the audit rows).
+_AUDIT_METADATA = json.dumps({"synthetic": True, "written_by": "load_seeds --synthetic"})
+_NO_CHANGES = "{}"
 
 
 def _audit_rows(
     model: type[models.Model], ids: Iterable[int], labels: Iterable[str] | None = None
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[tuple[Any, ...]]:
     """``create`` events of rows the generator wrote (their values are not repeated: the rows
-    are synthetic and marked so)."""
+    are synthetic and marked so), as tuples in the order of ``_AUDIT_COLUMNS``."""
     now = timezone.now()
     object_type = model._meta.label_lower
     name = model._meta.model_name
+    create, command, metadata = Action.CREATE.value, Channel.COMMAND.value, _AUDIT_METADATA
     label_of = iter(labels) if labels is not None else None
     for pk in ids:
-        yield {
-            "at": now,
-            "actor_label": "",
-            "api_key_prefix": "",
-            "action": Action.CREATE.value,
-            "object_type": object_type,
-            "object_id": str(pk),
-            "object_repr": next(label_of) if label_of is not None else f"{name} #{pk}",
-            "changes": _NO_CHANGES,
-            "channel": Channel.COMMAND.value,
-            "request_id": "",
-            "metadata": _AUDIT_METADATA,
-        }
-
-
-_NO_CHANGES = Jsonb({})
+        label = next(label_of) if label_of is not None else f"{name} #{pk}"
+        yield (
+            now,
+            "",
+            "",
+            create,
+            object_type,
+            str(pk),
+            label,
+            _NO_CHANGES,
+            command,
+            "",
+            metadata,
+        )
 
 
 class _CopyWriter:
@@ -539,13 +542,19 @@ class _CopyWriter:
     def _copy(
         self, model: type[models.Model], columns: list[str], rows: Iterator[dict[str, Any]]
     ) -> None:
+        self._copy_rows(model, columns, ([row[c] for c in columns] for row in rows))
+
+    def _copy_rows(
+        self, model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """COPY ``rows`` (values in the order of ``columns``) into ``model``'s table."""
         column_of = {f.attname: str(f.column) for f in model._meta.concrete_fields}
         db_columns = ", ".join(column_of[c] for c in columns)
         with connection.cursor() as cursor:
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
             with raw.copy(f"COPY {model._meta.db_table} ({db_columns}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row([row[c] for c in columns])
+                    copy.write_row(row)
 
     def write(self, drafts: list[Draft]) -> None:
         child_ids = self._ids(Child, len(drafts))
@@ -578,9 +587,9 @@ class _CopyWriter:
         if stays:
             self._copy(Whereabouts, ["id", *stays[0].keys() - {"id"}], iter(stays))
         # One audit event per row written, as every other write path leaves.
-        self._copy(
+        self._copy_rows(
             AuditEvent,
-            list(_AUDIT_COLUMNS),
+            _AUDIT_COLUMNS,
             itertools.chain(
                 _audit_rows(Child, (d.child["id"] for d in drafts)),
                 _audit_rows(
@@ -615,6 +624,9 @@ def _historic_timestamps(*model_classes: type[models.Model]) -> Iterator[None]:
     finally:
         for f, auto_now, auto_now_add in saved:
             f.auto_now, f.auto_now_add = auto_now, auto_now_add  # type: ignore[attr-defined]
+        # The audit trail leaves the stamps out of its diffs by these flags: what it worked out
+        # while they were off must not outlive the window.
+        recorded_fields_forget()
 
 
 class _OrmWriter:
@@ -739,7 +751,7 @@ def synthetic_cases_generate(
     seed: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = True,
-    writers: int = 2,
+    writers: int = 3,
     organization_ids: Sequence[int] | None = None,
 ) -> int:
     """Add ``count`` synthetic cases in batches, with a progress bar; returns how many.
@@ -748,7 +760,8 @@ def synthetic_cases_generate(
 
     Each batch is its own transaction (a savepoint when called inside one), so an interrupted
     load keeps the whole batches it wrote. On PostgreSQL outside a transaction, ``writers``
-    connections write batches side by side. Without a ``seed`` the draw continues from the
+    connections write batches side by side (three: while one waits on its foreign-key checks
+    at commit, the others copy). Without a ``seed`` the draw continues from the
     number of synthetic children already there, so repeated loads add different children.
     """
     if count <= 0:
