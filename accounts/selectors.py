@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 from rest_framework.authtoken.models import Token
 
-from config.compiled import CompiledValues
+from config.compiled import CompiledValues, ModelRow
 
 from .models import Membership, Organization, OrganizationAPIKey, Role, User
 from .roles import Capability, capabilities_of
@@ -87,25 +87,30 @@ def actor_roles_forget(actor: Any) -> None:
         delattr(actor, _CACHE_ATTR)
 
 
-_USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
-_TOKEN_FIELDS = ["key", "user_id", "created"]
-# Read on every request made with a token: compiled once (``config.compiled``).
-_TOKEN_AND_USER = CompiledValues(
-    lambda key: Token.objects.filter(key=key).values_list(
-        *_TOKEN_FIELDS, *(f"user__{name}" for name in _USER_FIELDS)
+# Read on every request made with a token or an API key: compiled once (``config.compiled``).
+_TOKEN_ROW = ModelRow(Token, user=User)
+_TOKEN = CompiledValues(
+    lambda key: Token.objects.filter(key=key).values_list(*_TOKEN_ROW.columns())
+)
+_API_KEY_ROW = ModelRow(OrganizationAPIKey, organization=Organization, service_account=User)
+_API_KEY = CompiledValues(
+    lambda prefix: OrganizationAPIKey.objects.filter(prefix=prefix).values_list(
+        *_API_KEY_ROW.columns()
     )
 )
 
 
 def token_with_user(*, key: str) -> Token | None:
     """The DRF token ``key`` names, with its user loaded (``token.user``), in one query."""
-    rows = _TOKEN_AND_USER(key=key)
-    if not rows:
-        return None
-    row = rows[0]
-    token = Token.from_db(None, _TOKEN_FIELDS, row[: len(_TOKEN_FIELDS)])
-    token.user = User.from_db(None, _USER_FIELDS, row[len(_TOKEN_FIELDS) :])
-    return token
+    rows = _TOKEN(key=key)
+    return _TOKEN_ROW.load(rows[0]) if rows else None
+
+
+def api_key_by_prefix_for_authentication(*, prefix: str) -> OrganizationAPIKey | None:
+    """The API key with ``prefix``, with its organization and service account loaded, in one
+    query (authentication checks the secret, the dates and the flags)."""
+    rows = _API_KEY(prefix=prefix)
+    return _API_KEY_ROW.load(rows[0]) if rows else None
 
 
 def organization_list() -> QuerySet[Organization]:

@@ -23,7 +23,7 @@ from audit.models import Action as AuditAction
 from config.errors import Conflict, ValidationFailed
 
 from .models import Membership, Organization, OrganizationAPIKey, OrganizationKind, Role, User
-from .selectors import actor_roles_forget
+from .selectors import actor_roles_forget, api_key_by_prefix_for_authentication
 
 # A key's last use is written at most this often: one write per request would turn every read
 # into a write.
@@ -325,11 +325,7 @@ def api_key_authenticate(*, key: str, request: Any = None) -> OrganizationAPIKey
         return None
     prefix = key.partition(".")[0]
     key_generator = OrganizationAPIKey.objects.key_generator
-    api_key = (
-        OrganizationAPIKey.objects.select_related("organization", "service_account")
-        .filter(prefix=prefix)
-        .first()
-    )
+    api_key = api_key_by_prefix_for_authentication(prefix=prefix)
     if api_key is None:
         key_generator.verify(key, _DECOY_HASH)
         return None

@@ -25,7 +25,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 # Placeholders are values no real argument takes: negative ids, dates in the year 1, marked text.
 _counter = itertools.count(1)
@@ -122,3 +122,36 @@ def _same(param: Any, placeholder: Any) -> bool:
             and (list(param) == placeholder)
         )
     return type(param) is type(placeholder) and param == placeholder
+
+
+class ModelRow:
+    """Model instances from one row of a ``CompiledValues`` query: ``model``'s concrete columns,
+    then those of each related object (``related``: field name → model), read through the
+    relation. ``columns()`` names them for ``values_list``; ``load(row)`` gives the instance
+    with its related objects in place, as ``select_related`` would have."""
+
+    def __init__(self, model: type[Model], **related: type[Model]) -> None:
+        self.model = model
+        self._own = [field.attname for field in model._meta.concrete_fields]
+        self._related = {
+            name: (other, [field.attname for field in other._meta.concrete_fields])
+            for name, other in related.items()
+        }
+
+    def columns(self) -> list[str]:
+        return [
+            *self._own,
+            *(
+                f"{name}__{attname}"
+                for name, (_model, attnames) in self._related.items()
+                for attname in attnames
+            ),
+        ]
+
+    def load(self, row: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> Any:
+        end = len(self._own)
+        instance = self.model.from_db(using, self._own, row[:end])
+        for name, (other, attnames) in self._related.items():
+            start, end = end, end + len(attnames)
+            setattr(instance, name, other.from_db(using, attnames, row[start:end]))
+        return instance

@@ -288,3 +288,27 @@ def test_token_authentication_gives_drf_answers(django_assert_num_queries):
     User.objects.filter(pk=user.pk).update(is_active=False)
     with pytest.raises(exceptions.AuthenticationFailed, match="inactive or deleted"):
         TokenAuthentication().authenticate_credentials(token.key)
+
+
+def test_api_key_for_authentication_reads_key_organization_and_account_in_one_query(
+    django_assert_num_queries,
+):
+    from accounts.models import Organization, OrganizationAPIKey
+
+    api_key, secret = make_api_key(role=Role.PARTNER)
+    prefix = secret.partition(".")[0]
+    with django_assert_num_queries(1):
+        found = selectors.api_key_by_prefix_for_authentication(prefix=prefix)
+        assert found is not None
+        organization, account = found.organization, found.service_account
+    stored = OrganizationAPIKey.objects.get(pk=api_key.pk)
+    for model, loaded, expected in (
+        (OrganizationAPIKey, found, stored),
+        (Organization, organization, stored.organization),
+        (User, account, stored.service_account),
+    ):
+        for field in model._meta.concrete_fields:
+            assert getattr(loaded, field.attname) == getattr(expected, field.attname), field.name
+        assert not loaded._state.adding
+    assert found.is_usable
+    assert selectors.api_key_by_prefix_for_authentication(prefix="nosuchkey") is None
