@@ -23,12 +23,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import EmptyResultSet, FullResultSet, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 
-# Placeholders are values no real argument takes: negative ids, dates in the year 1, marked text.
+# Placeholders are values no real argument takes: negative ids (within 32 bits, so no integer
+# column's range check drops the condition), dates in the year 1, marked text.
 _counter = itertools.count(1)
+_INT_PLACEHOLDER_BASE = -(2**31) + 1
 
 
 def _placeholder(value: Any) -> Any:
@@ -36,20 +38,18 @@ def _placeholder(value: Any) -> Any:
     if isinstance(value, bool):
         raise ImproperlyConfigured("A compiled query cannot take a boolean argument.")
     if isinstance(value, int):
-        return -(2**53) - n
+        return _INT_PLACEHOLDER_BASE + n
     if isinstance(value, str):
         return f"\x1fplaceholder-{n}\x1f"
     if isinstance(value, dt.datetime):
         return dt.datetime(1, 1, 1, 0, 0, 0, n % 1_000_000, tzinfo=dt.UTC)
-    if (
-        isinstance(value, list | tuple)
-        and value
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    if isinstance(value, list | tuple) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
     ):
-        return [-(2**53) - n]
+        return [_INT_PLACEHOLDER_BASE + n]
     raise ImproperlyConfigured(
         f"A compiled query cannot take an argument of type {type(value).__name__} "
-        "(integers, text, times and non-empty lists of integers only)."
+        "(integers, text, times and lists of integers only)."
     )
 
 
@@ -92,7 +92,15 @@ class CompiledValues:
     def _compile(self, using: str, arguments: dict[str, Any]) -> _Compiled:
         placeholders = {name: _placeholder(value) for name, value in arguments.items()}
         compiler = self._build(**placeholders).using(using).query.get_compiler(using)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except (EmptyResultSet, FullResultSet) as exc:
+            # The ORM decided the condition from the value itself (an integer out of a
+            # column's range): the text would depend on the values.
+            raise ImproperlyConfigured(
+                "The query's text depends on its values (the ORM resolved a condition from "
+                "them), so it cannot be compiled once."
+            ) from exc
         converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
         if converters:
             raise ImproperlyConfigured(

@@ -229,6 +229,12 @@ def test_compiled_values_compile_once_and_send_the_same_text():
             {"when": dt.date(2022, 3, 1)},
             "cannot take an argument of type date",
         ),
+        # A column whose range excludes the placeholder: the ORM drops the condition itself.
+        (
+            lambda version: Case.objects.filter(version=version).values_list("id"),
+            {"version": 3},
+            "text depends on its values",
+        ),
         # Columns the ORM converts in Python (JSON) would come back raw.
         (
             lambda pk: AuditEvent.objects.filter(pk=pk).values_list("changes"),
@@ -240,6 +246,16 @@ def test_compiled_values_compile_once_and_send_the_same_text():
 def test_compiled_values_refuse_what_they_cannot_compile_once(build, arguments, message):
     with pytest.raises(ImproperlyConfigured, match=message):
         CompiledValues(build)(**arguments)
+
+
+def test_compiled_values_take_an_empty_list_first():
+    case = make_case()
+    query = _cases_of_children()
+    long_ago = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    assert query(child_ids=[], since=long_ago) == []
+    assert query(child_ids=[case.child_id], since=long_ago) == [
+        (case.pk, case.number, case.created_at)
+    ]
 
 
 def test_compiled_values_run_the_queryset_on_sqlite(django_assert_num_queries):
