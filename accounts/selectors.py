@@ -100,8 +100,15 @@ _API_KEY = CompiledValues(
 )
 
 
+_TOKEN_KEY_LENGTH = Token._meta.get_field("key").max_length or 40
+
+
 def token_with_user(*, key: str) -> Token | None:
-    """The DRF token ``key`` names, with its user loaded (``token.user``), in one query."""
+    """The DRF token ``key`` names, with its user loaded (``token.user``), in one query. A key
+    no token can have (too long, or holding a NUL, which PostgreSQL refuses in text) names
+    none, and is not sent to the database."""
+    if len(key) > _TOKEN_KEY_LENGTH or "\x00" in key:
+        return None
     rows = _TOKEN(key=key)
     return _TOKEN_ROW.load(rows[0]) if rows else None
 

@@ -145,3 +145,14 @@ def test_other_schemes_are_left_to_other_authenticators(oblasts, user):
     token, _created = Token.objects.get_or_create(user=user)
     assert get_with(f"Token {token.key}").status_code == 200
     assert_refused(get_with("Bearer something"), "not_authenticated")
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["abc\x00def", "\x00" * 40, "a" * 41, "a" * 5000, "é" * 40],
+    ids=["nul", "all-nul", "one-too-long", "very-long", "non-ascii"],
+)
+def test_token_no_token_can_have_is_refused_with_401(oblasts, key):
+    # Never a 500: PostgreSQL refuses NUL in text, so such keys never reach it.
+    response = APIClient().get(URL, HTTP_AUTHORIZATION=f"Token {key}")
+    assert_error(response, 401, "authentication_failed")
