@@ -25,7 +25,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
-from config.errors import DomainError
+from core.errors import DomainError
 
 from . import selectors, services
 from .authentication import request_actor as _actor

@@ -39,7 +39,7 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
             key = parts[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed(_("Invalid API key.")) from exc
-        # Imported here: DRF loads this class while ``config.errors`` (which the services use)
+        # Imported here: DRF loads this class while ``core.errors`` (which the services use)
         # is still importing DRF.
         from .services import api_key_authenticate
 

@@ -14,7 +14,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from config.errors import DomainError
+from core.errors import DomainError
 
 from . import services
 from .models import Membership, Organization, OrganizationAPIKey, User

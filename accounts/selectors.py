@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 from rest_framework.authtoken.models import Token
 
-from config.compiled import CompiledValues, ModelRow
+from core.compiled import CompiledValues, ModelRow
 
 from .models import Membership, Organization, OrganizationAPIKey, Role, User
 from .roles import Capability, capabilities_of
@@ -61,7 +61,7 @@ def _active_memberships(user_id: Any) -> QuerySet[Membership]:
     return Membership.objects.filter(user_id=user_id, is_active=True, organization__is_active=True)
 
 
-# Read on every request: compiled once (``config.compiled``).
+# Read on every request: compiled once (``core.compiled``).
 _ROLES = CompiledValues(
     lambda user_id: _active_memberships(user_id).values_list("organization_id", "role")
 )
@@ -87,7 +87,7 @@ def actor_roles_forget(actor: Any) -> None:
         delattr(actor, _CACHE_ATTR)
 
 
-# Read on every request made with a token or an API key: compiled once (``config.compiled``).
+# Read on every request made with a token or an API key: compiled once (``core.compiled``).
 _TOKEN_ROW = ModelRow(Token, user=User)
 _TOKEN = CompiledValues(
     lambda key: Token.objects.filter(key=key).values_list(*_TOKEN_ROW.columns())

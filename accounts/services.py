@@ -20,7 +20,7 @@ from django_countries import countries
 
 from audit import services as audit
 from audit.models import Action as AuditAction
-from config.errors import Conflict, ValidationFailed
+from core.errors import Conflict, ValidationFailed
 
 from .models import Membership, Organization, OrganizationAPIKey, OrganizationKind, Role, User
 from .selectors import actor_roles_forget, api_key_by_prefix_for_authentication

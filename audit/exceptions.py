@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import Conflict
+from core.errors import Conflict
 
 
 class AuditTrailImmutable(Conflict):

@@ -1,11 +1,11 @@
-"""Query filters of the audit API; every parameter has an explicit name (see ``config.api``)."""
+"""Query filters of the audit API; every parameter has an explicit name (see ``core.api``)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from config.api import DateTimeFilter, FilterSet, id_filter
+from core.api import DateTimeFilter, FilterSet, id_filter
 
 from .models import Action, AuditEvent, Channel
 

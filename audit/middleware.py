@@ -9,7 +9,7 @@ from http import HTTPStatus
 
 from django.http import HttpRequest, HttpResponse
 
-from config.security import client_ip_address
+from core.security import client_ip_address
 
 from . import context
 from .models import Channel
@@ -27,7 +27,7 @@ def request_id_of(request: HttpRequest) -> str:
 
 
 def client_address_of(request: HttpRequest) -> str | None:
-    """The client's address as the login lockout counts it (``config.security``: behind
+    """The client's address as the login lockout counts it (``core.security``: behind
     ``TRUSTED_PROXIES`` proxies, the entry the outermost one appended to ``X-Forwarded-For``;
     otherwise ``REMOTE_ADDR``); anything not an IP address is None."""
     try:

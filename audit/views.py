@@ -13,7 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import (
+from core.api import (
     PAGE_SIZE_PARAMETER,
     CursorPagination,
     StrictFilterBackend,

@@ -173,7 +173,7 @@ def main() -> None:
                 cur.execute(sql.encode())
                 if cur.description:
                     payload.append(cur.fetchall())
-        # The same encoder the API renders with (config.renderers).
+        # The same encoder the API renders with (core.renderers).
         orjson.dumps(payload, default=str)
 
     # HTTP: gunicorn, one sync worker, one keep-alive client: latency, not throughput.

@@ -48,8 +48,8 @@ from accounts.roles import Capability
 from accounts.selectors import ActorRoles, actor_roles, organization_list
 from audit import services as audit
 from audit.admin import render_object_history
-from config.errors import DomainError, NotFound
-from config.errors import PermissionDenied as RoleDenied
+from core.errors import DomainError, NotFound
+from core.errors import PermissionDenied as RoleDenied
 
 from . import selectors, services, workflow
 from .exceptions import StaleVersion, TransitionNotAllowed

@@ -1,8 +1,8 @@
-"""Errors of the case registry, all ``DomainError`` subclasses mapped by ``config.errors``."""
+"""Errors of the case registry, all ``DomainError`` subclasses mapped by ``core.errors``."""
 
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed
+from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed
 
 
 class CaseNotFound(NotFound):

@@ -1,7 +1,7 @@
 """Query filters of the case registry API.
 
 Every parameter has an explicit name (no ``__gte`` suffixes), so the strict query-parameter check
-in ``config.api`` knows each one, and the OpenAPI document lists exactly what is accepted. Invalid
+in ``core.api`` knows each one, and the OpenAPI document lists exactly what is accepted. Invalid
 values are a 400 naming the parameter (django-filter's form errors, rendered by the one handler).
 """
 
@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_filters import rest_framework as filters
 
-from config.api import ID_SCHEMA, DateTimeFilter, FilterSet, IdFilter, documented
+from core.api import ID_SCHEMA, DateTimeFilter, FilterSet, IdFilter, documented
 
 from . import selectors
 from .models import Case, CaseQuerySet, Facility, FacilityKind, Priority

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization, Role, User
 from accounts.roles import Capability
 from accounts.selectors import actor_roles, users_with_role
-from config.compiled import CompiledValues
-from config.db import InArray
-from config.errors import PermissionDenied
+from core.compiled import CompiledValues
+from core.db import InArray
+from core.errors import PermissionDenied
 
 from . import names, workflow
 from .exceptions import CaseNotFound
@@ -62,7 +62,7 @@ def _live_shares(
     return shares.filter(scope=scope) if scope else shares
 
 
-# Read on every request that lists or opens cases: compiled once (``config.compiled``).
+# Read on every request that lists or opens cases: compiled once (``core.compiled``).
 _LIVE_SHARE_ROWS = CompiledValues(
     lambda organization_ids, at: _live_shares(organization_ids, at=at).values_list(
         "case_id", "scope"

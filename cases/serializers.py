@@ -22,7 +22,7 @@ from django_countries import countries
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.db import MAX_ID
+from core.db import MAX_ID
 
 from . import selectors, services
 from .models import (
@@ -43,7 +43,7 @@ from .workflow import ClosureReason, Phase, Status, Transition, phase_of, transi
 
 
 # ---------------------------------------------------------------------------------------------
-# Errors (for the OpenAPI document; the handler in config.errors renders them)
+# Errors (for the OpenAPI document; the handler in core.errors renders them)
 # ---------------------------------------------------------------------------------------------
 # ---------------------------------------------------------------------------------------------
 # Input

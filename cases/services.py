@@ -21,7 +21,7 @@ from accounts.roles import Capability
 from accounts.selectors import actor_roles
 from audit import services as audit
 from audit.models import Action as AuditAction
-from config.errors import (
+from core.errors import (
     Conflict,
     NotFound,
     PermissionDenied,

@@ -1,7 +1,7 @@
 """REST API of the case registry: thin views over ``cases.selectors`` and ``cases.services``.
 
 Every read starts from a selector (visibility is decided there), every write is one service
-call, and every error is raised, never built here: ``config.errors`` renders it.
+call, and every error is raised, never built here: ``core.errors`` renders it.
 """
 
 from __future__ import annotations
@@ -24,15 +24,15 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from accounts.authentication import request_actor as _actor
+from accounts.throttling import BulkReadThrottle
 from audit import services as audit
-from config.api import (
+from core.api import (
     PAGE_SIZE_PARAMETER,
     StrictQueryParamsMixin,
     error_responses,
     ordering_parameter,
 )
-from config.errors import PermissionDenied, PreconditionRequired, ValidationFailed
-from config.throttling import BulkReadThrottle
+from core.errors import PermissionDenied, PreconditionRequired, ValidationFailed
 from idempotency.views import IdempotentPostMixin
 
 from . import selectors, services

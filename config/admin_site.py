@@ -1,7 +1,7 @@
 """The registry's admin site: password and TOTP code at login, first-use enrolment.
 
 The login form always offers the code field. A user with a confirmed device must fill it in; a
-user who must use two factors (``config.two_factor.two_factor_required``) and has none is not
+user who must use two factors (``accounts.two_factor.two_factor_required``) and has none is not
 logged in after the password step but sent to enrol a device, and logged in only once its
 first code is confirmed, so no password-only session of theirs exists (not even for the API's
 session authentication).
@@ -30,7 +30,7 @@ from django.views.decorators.csrf import csrf_protect
 from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .two_factor import (
+from accounts.two_factor import (
     confirmed_devices,
     enrolment_needed,
     totp_device_confirm,

@@ -8,7 +8,6 @@ modules. The site lives in its own module: this one is imported before the model
 
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
-from django.db.backends.signals import connection_created
 
 
 class RegistryAdminConfig(AdminConfig):
@@ -16,15 +15,8 @@ class RegistryAdminConfig(AdminConfig):
 
 
 class RegistryConfig(AppConfig):
-    """The project's own wiring: what runs once the apps are loaded."""
+    """The composition root as an app: the commands that span apps (loading every app's seeds)."""
 
     name = "config"
     label = "registry_config"
     verbose_name = "Registry configuration"
-
-    def ready(self) -> None:
-        from .db import use_compiled_timestamp_loader
-
-        connection_created.connect(
-            use_compiled_timestamp_loader, dispatch_uid="registry-compiled-timestamps"
-        )

@@ -13,5 +13,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
 ]
 
-handler404 = "config.errors.api_page_not_found"
-handler500 = "config.errors.api_server_error"
+handler404 = "core.errors.api_page_not_found"
+handler500 = "core.errors.api_server_error"

@@ -1,11 +1,11 @@
-"""Errors of idempotent requests, rendered by ``config.errors.exception_handler``."""
+"""Errors of idempotent requests, rendered by ``core.errors.exception_handler``."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 
-from config.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError
 
 
 class IdempotencyKeyReused(DomainError):

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 from . import services
 from .models import IdempotencyRecord

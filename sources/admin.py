@@ -42,7 +42,7 @@ from cases.admin import ServiceBackedAdmin, service_error_fields
 from cases.forms import ServiceBackedModelForm, add_service_errors
 from cases.selectors import reads_aggregates
 from cases.workflow import Status
-from config.errors import DomainError
+from core.errors import DomainError
 
 from . import charts, figures, selectors, services
 from .exceptions import FileTooLarge

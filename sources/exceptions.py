@@ -1,4 +1,4 @@
-"""Errors of sources and evidence, all ``DomainError`` subclasses mapped by ``config.errors``.
+"""Errors of sources and evidence, all ``DomainError`` subclasses mapped by ``core.errors``.
 
 Messages name limits, media types, ids and hashes, never a file's name or content (a file name
 can carry a child's name).
@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 
-from config.errors import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 
 
 class SourceNotFound(NotFound):

@@ -28,7 +28,7 @@ from accounts.selectors import actor_roles
 from audit import services as audit
 from cases.selectors import case_counts
 from cases.workflow import Status
-from config.errors import PermissionDenied, ValidationFailed, django_validation_fields
+from core.errors import PermissionDenied, ValidationFailed, django_validation_fields
 
 from .models import AsOfPrecision, FigureMetric, FigureQualifier, PublishedFigure, Source
 from .selectors import source_is_visible

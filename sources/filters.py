@@ -1,7 +1,7 @@
 """Query filters of the sources, evidence and published-figures API.
 
 As in ``cases.filters``: every parameter has an explicit name, so the strict query-parameter
-check in ``config.api`` knows each one and the OpenAPI document lists exactly what is accepted;
+check in ``core.api`` knows each one and the OpenAPI document lists exactly what is accepted;
 an invalid value is a 400 naming the parameter.
 """
 
@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from config.api import ID_SCHEMA, DateTimeFilter, FilterSet, IdFilter, documented, id_filter
+from core.api import ID_SCHEMA, DateTimeFilter, FilterSet, IdFilter, documented, id_filter
 
 from . import selectors
 from .models import (

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from config.errors import DomainError
+from core.errors import DomainError
 
 from . import selectors, services
 from .detection import detect_media_type

@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.serializers import OrganizationRefSerializer, StrictInputMixin, UserRefSerializer
-from config.db import MAX_ID
+from core.db import MAX_ID
 
 from .models import (
     AsOfPrecision,

@@ -42,7 +42,7 @@ from audit.models import Action as AuditAction
 from cases.exceptions import CaseNotFound
 from cases.models import Case
 from cases.selectors import case_can, case_scope
-from config.errors import PermissionDenied, ValidationFailed, django_validation_fields
+from core.errors import PermissionDenied, ValidationFailed, django_validation_fields
 
 from . import selectors
 from .detection import detect_media_type

@@ -35,16 +35,16 @@ from rest_framework.serializers import BaseSerializer
 from accounts.authentication import request_actor as _actor
 from accounts.models import Organization, User
 from accounts.selectors import organization_list
+from accounts.throttling import BulkReadThrottle
 from cases import selectors as case_selectors
-from config.api import (
+from core.api import (
     PAGE_SIZE_PARAMETER,
     CursorPagination,
     StrictQueryParamsMixin,
     error_responses,
     ordering_parameter,
 )
-from config.errors import NotFound, ValidationFailed
-from config.throttling import BulkReadThrottle
+from core.errors import NotFound, ValidationFailed
 from idempotency.views import IdempotentPostMixin, idempotency_key
 
 from . import figures, selectors, services

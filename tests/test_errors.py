@@ -1,4 +1,4 @@
-"""The one exception handler (``config.errors``) and the strict API plumbing (``config.api``).
+"""The one exception handler (``core.errors``) and the strict API plumbing (``core.api``).
 
 The handler is tested as a unit and through HTTP; the plumbing through a tiny test-only viewset
 routed by this module's ``urlpatterns`` (``@pytest.mark.urls``).
@@ -29,14 +29,14 @@ from rest_framework.views import APIView
 
 from cases.exceptions import CaseNotFound, OpenCaseExists, StaleVersion, TransitionNotAllowed
 from cases.models import Facility, FacilityKind
-from config import errors
-from config.api import (
+from core import errors
+from core.api import (
     CursorPagination,
     StrictFilterBackend,
     StrictOrderingFilter,
     StrictQueryParamsMixin,
 )
-from config.errors import (
+from core.errors import (
     Conflict,
     DomainError,
     NotFound,
@@ -376,7 +376,7 @@ def test_exception_handler_anonymous_through_http(anon_client, db):
 
 
 # ---------------------------------------------------------------------------------------------
-# config.api: unknown parameters, page size, cursor, ordering, filters
+# core.api: unknown parameters, page size, cursor, ordering, filters
 # ---------------------------------------------------------------------------------------------
 @pytest.fixture
 def facilities(db: None) -> list[Facility]:

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy
 from audit.models import AuditEvent
 from cases.filters import CaseFilterSet
 from cases.models import Case
-from config.compiled import CompiledValues
-from config.db import InArray
+from core.compiled import CompiledValues
+from core.db import InArray
 from tests.factories.cases import make_case, move_case
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +97,7 @@ def test_postgres_connections_read_timestamps_with_the_compiled_loader():
     from django.db.backends.postgresql.psycopg_any import BaseTzLoader
     from psycopg.pq import Format
 
-    from config.db import CompiledUtcTimestampLoader
+    from core.db import CompiledUtcTimestampLoader
 
     connection.ensure_connection()
     with connection.cursor() as cursor:
@@ -142,7 +142,7 @@ RENDERER_PAYLOADS = [
 def test_json_renderer_writes_what_drf_writes(payload):
     from rest_framework.renderers import JSONRenderer as DrfJSONRenderer
 
-    from config.renderers import JSONRenderer
+    from core.renderers import JSONRenderer
 
     assert JSONRenderer().render(payload) == DrfJSONRenderer().render(payload)
 
@@ -150,7 +150,7 @@ def test_json_renderer_writes_what_drf_writes(payload):
 def test_json_renderer_indents_as_drf_does_when_asked():
     from rest_framework.renderers import JSONRenderer as DrfJSONRenderer
 
-    from config.renderers import JSONRenderer
+    from core.renderers import JSONRenderer
 
     payload = {"a": [1, 2]}
     media = "application/json; indent=2"
@@ -161,7 +161,7 @@ def test_api_answers_render_with_the_project_renderer(api_client):
     make_case()
     response = api_client.get("/api/v1/cases/")
     assert response.status_code == 200
-    assert type(response.accepted_renderer).__module__ == "config.renderers"
+    assert type(response.accepted_renderer).__module__ == "core.renderers"
 
 
 # -- queries compiled once ------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from config.admin_site import ENROLMENT_SESSION_KEY
-from config.security import QueryStringLogFilter, client_ip_address, strip_query_strings
+from core.security import QueryStringLogFilter, client_ip_address, strip_query_strings
 from tests.factories.accounts import UserFactory, make_api_key, make_member
 from tests.factories.cases import FacilityFactory
 
@@ -576,8 +576,8 @@ def test_log_of_a_refused_request_has_no_query_string(api_client, caplog):
 def test_two_factor_enrolment_is_in_the_audit_trail_without_the_key(db):
     from django_otp.oath import totp
 
+    from accounts.two_factor import totp_device_confirm, totp_device_for_enrolment
     from audit.models import AuditEvent
-    from config.two_factor import totp_device_confirm, totp_device_for_enrolment
 
     user = UserFactory.create(is_superuser=True)
     device = totp_device_for_enrolment(user=user)

@@ -5,7 +5,7 @@ SQL, a shell, a bug. TRUNCATE is let through only for a session that set
 
 from django.db import migrations
 
-from config.db import RunSQLOnPostgres
+from core.db import RunSQLOnPostgres
 
 FORWARD = """
 CREATE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -8,7 +8,7 @@
 
 from django.db import migrations
 
-from config.db import RunSQLOnPostgres
+from core.db import RunSQLOnPostgres
 
 TODAY = "(now() AT TIME ZONE 'Pacific/Kiritimati')::date"
 

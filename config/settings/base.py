@@ -47,8 +47,10 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     # django.contrib.admin with the registry's admin site (two-factor login): config/apps.py.
     "config.apps.RegistryAdminConfig",
-    # The project's own wiring (database connection setup): config/apps.py.
+    # The composition root's commands (those that span apps): config/apps.py.
     "config.apps.RegistryConfig",
+    # The plumbing every app stands on (database connection setup): core/apps.py.
+    "core",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -76,7 +78,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "config.security.NoStoreMiddleware",
+    "core.security.NoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -297,14 +299,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.CursorPagination",
     "DEFAULT_FILTER_BACKENDS": [
-        "config.api.StrictFilterBackend",
-        "config.api.StrictOrderingFilter",
+        "core.api.StrictFilterBackend",
+        "core.api.StrictOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.errors.exception_handler",
-    "DEFAULT_RENDERER_CLASSES": ["config.renderers.JSONRenderer"]
+    "EXCEPTION_HANDLER": "core.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["core.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_VERSIONING_CLASS": None,
@@ -387,10 +389,10 @@ SPECTACULAR_SETTINGS |= {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Document the 429 answer of the operations config.throttling limits.
+    # Document the 429 answer of the operations accounts.throttling limits.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.throttling.document_throttled_operations",
+        "accounts.throttling.document_throttled_operations",
     ],
 }
 
@@ -410,21 +412,21 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30
 # Per username and address: a guesser locks out only themselves, not the account everywhere.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "config.security.login_locked_out"
+AXES_LOCKOUT_CALLABLE = "core.security.login_locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
-AXES_CLIENT_IP_CALLABLE = "config.security.client_ip_address"
+AXES_CLIENT_IP_CALLABLE = "core.security.client_ip_address"
 # Masked in axes' records and logs: "next" can hold an admin search for a child's name.
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "next", "csrfmiddlewaretoken"]
 
 # Superusers and supervisors give a code from an authenticator app at every admin login
-# (config/two_factor.py); other staff may enrol too.
+# (accounts/two_factor.py); other staff may enrol too.
 REQUIRE_2FA = env.bool("DJANGO_REQUIRE_2FA", default=not DEBUG)
 OTP_TOTP_ISSUER = "Child Return Registry"
 # Secret keys of authenticator apps are never shown again in the admin once saved.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # ---------------------------------------------------------------------------------------------
-# Security: API throttling (config/throttling.py)
+# Security: API throttling (accounts/throttling.py)
 # ---------------------------------------------------------------------------------------------
 # List and export requests per API key (or user), e.g. "120/min", "5000/day"; counted in the
 # default cache (Redis in production, shared by every worker).
@@ -447,9 +449,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Searches carry children's names in the query string: request records keep the path only
-    # (config/security.py). The filter runs on the loggers that record requests, before any
+    # (core/security.py). The filter runs on the loggers that record requests, before any
     # handler (Django's error e-mail included), and on the console.
-    "filters": {"no_query_strings": {"()": "config.security.QueryStringLogFilter"}},
+    "filters": {"no_query_strings": {"()": "core.security.QueryStringLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "django.server": {

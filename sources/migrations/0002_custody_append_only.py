@@ -6,7 +6,7 @@ raw SQL, a shell, a bug. TRUNCATE is let through only for a session that set
 
 from django.db import migrations
 
-from config.db import RunSQLOnPostgres
+from core.db import RunSQLOnPostgres
 
 FORWARD = """
 CREATE FUNCTION custody_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$

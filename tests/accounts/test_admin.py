@@ -16,7 +16,7 @@ from rest_framework_api_key.models import APIKey
 
 from accounts import services
 from accounts.models import Membership, Organization, OrganizationAPIKey, Role, User
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 from tests.cases.admin_pages import add_inline_row, form_data, form_errors, messages_of
 from tests.factories.accounts import (
     OrganizationFactory,

@@ -11,7 +11,7 @@ from django.urls import reverse
 from accounts import services
 from accounts.models import Membership
 from audit.models import AuditEvent
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 from tests.factories.accounts import OrganizationFactory, UserFactory, make_api_key
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Membership, Organization, OrganizationAPIKey, User
 from accounts.services import LAST_USED_RESOLUTION, api_key_authenticate
-from config.errors import Conflict, ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from tests.factories.accounts import (
     OrganizationFactory,
     UserFactory,

@@ -49,7 +49,7 @@ def test_event_queryset_refuses_changes(write, trail):
 
 
 def test_immutable_error_is_a_domain_error():
-    from config.errors import DomainError
+    from core.errors import DomainError
 
     assert issubclass(AuditTrailImmutable, DomainError)
     assert AuditTrailImmutable().code == "audit_trail_immutable"

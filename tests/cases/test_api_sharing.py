@@ -413,7 +413,7 @@ def test_case_scope_of_someone_who_reads_no_cases_is_none(home):
 
 def test_case_counts_are_refused_by_the_selector_itself_to_a_partner():
     from cases import selectors
-    from config.errors import PermissionDenied
+    from core.errors import PermissionDenied
 
     partner = make_member("partner", OrganizationFactory.create())
     with pytest.raises(PermissionDenied):

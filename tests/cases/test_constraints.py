@@ -26,7 +26,7 @@ from cases.models import (
     Whereabouts,
 )
 from cases.workflow import Status
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 from tests.factories.cases import (
     home_organization,
     make_case,

@@ -27,7 +27,7 @@ from cases.models import (
     distance_km,
 )
 from cases.workflow import Status
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 from tests.factories.cases import make_relative, make_whereabouts, move_case
 
 pytestmark = pytest.mark.django_db
@@ -814,7 +814,7 @@ def test_oblast_upsert_is_idempotent(oblasts):
 def test_follow_up_complete_refuses_a_second_completion(
     oblasts, django_capture_on_commit_callbacks
 ):
-    from config.errors import Conflict
+    from core.errors import Conflict
     from tests.factories.cases import make_case
 
     case = make_case(oblast=oblasts["UA-14"])

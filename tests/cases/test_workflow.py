@@ -13,7 +13,7 @@ from cases import services, workflow
 from cases.exceptions import CaseNotFound, OpenCaseExists, StaleVersion, TransitionNotAllowed
 from cases.models import Case, FollowUp, StatusChange
 from cases.workflow import ClosureReason, Phase, Status, Transition
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 from tests.factories.cases import make_case, move_case
 
 pytestmark = pytest.mark.django_db

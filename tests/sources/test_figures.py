@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Role
 from audit.models import Action, AuditEvent
 from cases.workflow import Status
-from config.errors import PermissionDenied, ValidationFailed
+from core.errors import PermissionDenied, ValidationFailed
 from sources.figures import (
     FigurePoint,
     figure_record,

@@ -18,7 +18,7 @@ from accounts.services import membership_set
 from audit.models import Action
 from cases import services as case_services
 from cases.exceptions import CaseNotFound
-from config.errors import PermissionDenied, ValidationFailed
+from core.errors import PermissionDenied, ValidationFailed
 from sources import services
 from sources.detection import DOCX, HTML, PDF, TEXT, detect_media_type
 from sources.exceptions import (

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts import selectors, services
 from accounts.models import Role
-from config.errors import DomainError
+from core.errors import DomainError
 
 
 def domain_error_message(exc: DomainError) -> str:

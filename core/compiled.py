@@ -9,7 +9,7 @@ each call's values in the placeholders' places. The SQL is still the ORM's: noth
 hand, and the text is the same on every call, so PostgreSQL prepares it once per connection.
 
 Only for queries whose text does not depend on the values: scalar parameters, and lists sent as
-one array parameter (``config.db.InArray``). Compiling refuses a query whose placeholders do not
+one array parameter (``core.db.InArray``). Compiling refuses a query whose placeholders do not
 come out as parameters unchanged (a ``LIKE`` pattern built from a value, a list expanded into
 ``IN (...)``), or whose columns need Python-side conversion. On other databases (SQLite: its
 ``IN`` lists grow with the values) the queryset is built and run on every call.

@@ -30,8 +30,8 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from config.db import MAX_ID
-from config.errors import ValidationFailed
+from core.db import MAX_ID
+from core.errors import ValidationFailed
 
 FORMAT_PARAM = "format"
 
@@ -260,7 +260,7 @@ def id_filter(field_name: str, help_text: StrOrPromise) -> IdFilter:
 # OpenAPI pieces every API shares
 # ---------------------------------------------------------------------------------------------
 class ErrorSerializer(serializers.Serializer[Any]):
-    """The body of every error answer (``config.errors`` renders it)."""
+    """The body of every error answer (``core.errors`` renders it)."""
 
     code = serializers.CharField(help_text=_("Stable machine-readable error code."))
     detail = serializers.CharField(help_text=_("Human-readable explanation."))
