@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed-dev
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format typecheck check migrations-check bench messages clean distclean
+.PHONY: help install run test lint format typecheck layers check migrations-check bench messages clean distclean
 
 help:
 	@echo "make run        create .venv, install, migrate SQLite, load seeds and 50 demo cases,"
@@ -24,7 +24,8 @@ help:
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make format     apply ruff's fixes and formatting"
 	@echo "make typecheck  mypy"
-	@echo "make check      lint, typecheck, missing migrations, Django's system checks"
+	@echo "make layers     the import contract: each layer imports only those below it"
+	@echo "make check      lint, typecheck, layers, missing migrations, Django's system checks"
 	@echo "make bench      benchmarks/list_endpoint.py (needs DATABASE_URL)"
 	@echo "make messages   update and compile the Ukrainian message catalog (needs GNU gettext)"
 	@echo "make clean      remove caches and build output; make distclean also removes .venv and var/"
@@ -65,12 +66,16 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy .
 
+# The layers of DESIGN.md as an import contract (pyproject.toml, [tool.importlinter]).
+layers: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
+
 migrations-check: export DJANGO_DEBUG := 1
 migrations-check: $(STAMP)
 	$(MANAGE) makemigrations --check --dry-run
 	$(MANAGE) check
 
-check: lint typecheck migrations-check
+check: lint typecheck layers migrations-check
 
 bench: $(STAMP)
 	PYTHONPATH=. $(PY) benchmarks/list_endpoint.py

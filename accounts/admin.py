@@ -16,16 +16,15 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.db import IntegrityError, models
 from django.db.models import Count, Q, QuerySet
-from django.forms import BaseModelFormSet, ModelForm
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
-from core.errors import DomainError
+from core.admin import ServiceBackedAdmin, ServiceBackedInline
 
 from . import selectors, services
 from .authentication import request_actor as _actor
@@ -36,15 +35,6 @@ from .selectors import actor_roles
 
 # Where ``save_model`` leaves a new key's secret for ``response_add`` (same request only).
 _SECRET_ATTR = "_accounts_api_key_secret"  # noqa: S105 - an attribute name
-
-
-def _adopt(target: models.Model, saved: models.Model) -> None:
-    """Give the admin's instance the state a service wrote, so the admin's own follow-up
-    (inlines, history entry, redirect, message) speaks of the saved record."""
-    for field in saved._meta.concrete_fields:
-        setattr(target, field.attname, getattr(saved, field.attname))
-    target._state.adding = False
-    target._state.db = saved._state.db
 
 
 def _administers(request: HttpRequest) -> bool:
@@ -80,27 +70,8 @@ class AdministeredOnly:
         return _administers(request)
 
 
-class ServiceBackedAdmin(AdministeredOnly, admin.ModelAdmin):
-    """Turns a refusal the forms could not foresee into a message instead of an error page."""
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:  # the page's transaction has been rolled back
-            self.message_user(request, exc.detail, messages.ERROR)
-        except IntegrityError:
-            self.message_user(
-                request,
-                gettext("The record was changed at the same time; reload and try again."),
-                messages.ERROR,
-            )
-        return HttpResponseRedirect(request.get_full_path())
+class AccountsAdmin(AdministeredOnly, ServiceBackedAdmin):
+    """An accounts page: administrators manage, auditors read, saves go through services."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -126,34 +97,10 @@ def _membership_save(
     return current
 
 
-def _membership_formset_save(formset: BaseModelFormSet, *, actor: User) -> None:
-    """Save an inline of memberships through the services, and tell the admin what changed
-    (it writes its history entry from these lists)."""
-    parent = formset.instance  # type: ignore[attr-defined]
-    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-    for form in formset.forms:
-        if not form.has_changed() or not form.cleaned_data:
-            continue
-        data = form.cleaned_data
-        membership = _membership_save(
-            user=parent if isinstance(parent, User) else data.get("user") or form.instance.user,
-            organization=(
-                parent
-                if isinstance(parent, Organization)
-                else data.get("organization") or form.instance.organization
-            ),
-            role=data["role"],
-            is_active=data.get("is_active", True),
-            pk=form.instance.pk,
-            actor=actor,
-        )
-        if form.instance.pk is None:
-            formset.new_objects.append(membership)
-        else:
-            formset.changed_objects.append((membership, form.changed_data))
+class MembershipInline(AdministeredOnly, ServiceBackedInline, admin.TabularInline):
+    """Memberships as rows of an organization's or a user's page, saved through the services
+    (the page's admin gives the actor as the inline's context)."""
 
-
-class MembershipInline(AdministeredOnly, admin.TabularInline):
     model = Membership
     form = MembershipForm
     extra = 0
@@ -163,6 +110,24 @@ class MembershipInline(AdministeredOnly, admin.TabularInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
         # Each row's form reads its user (a service account's row is fixed) and organization.
         return super().get_queryset(request).select_related("user", "organization")
+
+    def _save(self, form: Any, actor: User, pk: int | None) -> Membership:
+        parent = form.instance
+        data = form.cleaned_data
+        return _membership_save(
+            user=data.get("user") or parent.user,
+            organization=data.get("organization") or parent.organization,
+            role=data["role"],
+            is_active=data.get("is_active", True),
+            pk=pk,
+            actor=actor,
+        )
+
+    def create(self, form: Any, ctx: User) -> Membership:
+        return self._save(form, ctx, None)
+
+    def update(self, instance: Membership, form: Any, ctx: User) -> Membership:
+        return self._save(form, ctx, instance.pk)
 
 
 class OrganizationMembershipInline(MembershipInline):
@@ -184,7 +149,7 @@ class UserMembershipInline(MembershipInline):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ServiceBackedAdmin):
+class MembershipAdmin(AccountsAdmin):
     form = MembershipForm
     list_display = ("user", "organization", "role", "is_active", "created_at", "updated_at")
     list_filter = ("role", "is_active", "organization")
@@ -211,11 +176,11 @@ class MembershipAdmin(ServiceBackedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Membership | None = None) -> bool:
         return False
 
-    def save_model(
+    def save_through_services(
         self, request: HttpRequest, obj: Membership, form: ModelForm, change: bool
-    ) -> None:
+    ) -> Membership:
         data = form.cleaned_data
-        saved = _membership_save(
+        return _membership_save(
             user=data.get("user") or obj.user,
             organization=data.get("organization") or obj.organization,
             role=data["role"],
@@ -223,7 +188,6 @@ class MembershipAdmin(ServiceBackedAdmin):
             pk=obj.pk,
             actor=_actor(request),
         )
-        _adopt(obj, saved)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,7 +212,7 @@ class OrganizationAPIKeyInline(AdministeredOnly, admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(ServiceBackedAdmin):
+class OrganizationAdmin(AccountsAdmin):
     form = OrganizationAdminForm
     list_display = (
         "name",
@@ -280,34 +244,27 @@ class OrganizationAdmin(ServiceBackedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Organization | None = None) -> bool:
         return False  # deactivate it instead: cases and history refer to it
 
-    def save_model(
+    def save_through_services(
         self, request: HttpRequest, obj: Organization, form: ModelForm, change: bool
-    ) -> None:
+    ) -> Organization:
         data = {
             name: form.cleaned_data[name]
             for name in ("name", "short_name", "kind", "country", "is_active")
         }
         actor = _actor(request)
         if change:
-            saved = services.organization_update(organization=obj, actor=actor, **data)
-        else:
-            saved = services.organization_create(actor=actor, **data)
-        _adopt(obj, saved)
+            return services.organization_update(organization=obj, actor=actor, **data)
+        return services.organization_create(actor=actor, **data)
 
-    def save_formset(
-        self, request: HttpRequest, form: ModelForm, formset: Any, change: bool
-    ) -> None:
-        if formset.model is Membership:
-            _membership_formset_save(formset, actor=_actor(request))
-        else:
-            super().save_formset(request, form, formset, change)
+    def inline_save_context(self, request: HttpRequest, saved: Organization) -> User:
+        return _actor(request)
 
 
 # ---------------------------------------------------------------------------------------------
 # Users
 # ---------------------------------------------------------------------------------------------
 @admin.register(User)
-class RegistryUserAdmin(ServiceBackedAdmin, UserAdmin):
+class RegistryUserAdmin(AccountsAdmin, UserAdmin):
     """Django's user admin, with memberships. A service account is looked at, never edited:
     it cannot be given a password, staff status or roles here (its API key decides)."""
 
@@ -360,13 +317,16 @@ class RegistryUserAdmin(ServiceBackedAdmin, UserAdmin):
             return False  # revoke the key instead
         return super().has_delete_permission(request, obj)
 
-    def save_formset(
-        self, request: HttpRequest, form: ModelForm, formset: Any, change: bool
-    ) -> None:
-        if formset.model is Membership:
-            _membership_formset_save(formset, actor=_actor(request))
-        else:
-            super().save_formset(request, form, formset, change)
+    def save_through_services(
+        self, request: HttpRequest, obj: User, form: ModelForm, change: bool
+    ) -> User:
+        # A person's name, e-mail, password and flags are Django's own user fields, saved by
+        # Django's user pages (and audited by the user model's manager).
+        UserAdmin.save_model(self, request, obj, form, change)
+        return obj
+
+    def inline_save_context(self, request: HttpRequest, saved: User) -> User:
+        return _actor(request)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,7 +338,7 @@ if admin.site.is_registered(APIKey):
 
 
 @admin.register(OrganizationAPIKey)
-class OrganizationAPIKeyAdmin(ServiceBackedAdmin):
+class OrganizationAPIKeyAdmin(AccountsAdmin):
     list_display = (
         "name",
         "prefix",
@@ -445,27 +405,26 @@ class OrganizationAPIKeyAdmin(ServiceBackedAdmin):
     ) -> bool:
         return False  # revoke instead: the key's history must stay
 
-    def save_model(
+    def save_through_services(
         self, request: HttpRequest, obj: OrganizationAPIKey, form: ModelForm, change: bool
-    ) -> None:
+    ) -> OrganizationAPIKey:
         data = form.cleaned_data
         if change:
-            saved = services.api_key_update(
+            return services.api_key_update(
                 api_key=obj,
                 name=data["name"],
                 expires_at=data["expiry_date"],
                 actor=_actor(request),
             )
-        else:
-            saved, secret = services.api_key_create(
-                organization=data["organization"],
-                name=data["name"],
-                role=data["role"],
-                expires_at=data["expiry_date"],
-                created_by=_actor(request),
-            )
-            setattr(request, _SECRET_ATTR, secret)
-        _adopt(obj, saved)
+        saved, secret = services.api_key_create(
+            organization=data["organization"],
+            name=data["name"],
+            role=data["role"],
+            expires_at=data["expiry_date"],
+            created_by=_actor(request),
+        )
+        setattr(request, _SECRET_ATTR, secret)
+        return saved
 
     def response_add(
         self, request: HttpRequest, obj: OrganizationAPIKey, post_url_continue: str | None = None

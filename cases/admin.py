@@ -5,15 +5,8 @@ place) and every write goes through ``cases.services``, the functions the API ca
 may do follows from their roles (``accounts.roles``, asked through the same selectors), not from
 Django's model permissions; a case out of the user's sight is "not found".
 
-Saving through services inside Django's admin
----------------------------------------------
-Django validates the page's forms, then calls ``save_model`` and ``save_related`` inside one
-transaction (``changeform_view`` is atomic). Here those hooks call services instead of
-``form.save()``. A service may still refuse something the forms accepted (a rule only it knows, a
-newer version of the case). Its errors are recorded against the form and field they name, and
-``SaveRefused`` leaves the transaction, which rolls back everything the save wrote, inlines and
-case alike. The page is then built once more from the same POST with those errors added during
-validation, so Django's own rendering shows each one where it belongs.
+Pages save through services with ``core.admin.ServiceBackedAdmin``: a refusal shows on the same
+page, with the user's input and the error next to the field it is about, and nothing half-saved.
 """
 
 from __future__ import annotations
@@ -22,11 +15,10 @@ import copy
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.admin.utils import display_for_field, flatten_fieldsets, unquote
 from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied
@@ -48,11 +40,13 @@ from accounts.roles import Capability
 from accounts.selectors import ActorRoles, actor_roles, organization_list
 from audit import services as audit
 from audit.admin import render_object_history
+from core.admin import ServiceBackedAdmin, ServiceBackedInline
 from core.errors import DomainError, NotFound
 from core.errors import PermissionDenied as RoleDenied
+from core.forms import add_service_errors, service_error_fields
 
 from . import selectors, services, workflow
-from .exceptions import StaleVersion, TransitionNotAllowed
+from .exceptions import TransitionNotAllowed
 from .forms import (
     CaseAdminForm,
     CaseShareForm,
@@ -62,12 +56,7 @@ from .forms import (
     ClosureRequestForm,
     FacilityAdminForm,
     FollowUpInlineForm,
-    FormErrors,
-    Refusal,
-    ServiceBackedInlineFormSet,
-    ServiceBackedModelForm,
     ShareRevokeForm,
-    add_service_errors,
 )
 from .models import (
     Case,
@@ -88,21 +77,6 @@ from .models import (
 )
 from .selectors import TimelineEntry
 from .workflow import Phase, Status, Transition
-
-# Where the first pass leaves the services' errors for the second (see the module docstring).
-_REFUSAL_ATTR = "_cases_admin_refusal"
-
-
-class SaveRefused(Exception):
-    """A service refused part of an admin save; carries its errors by form prefix and field."""
-
-    def __init__(self, errors: Refusal) -> None:
-        super().__init__("save refused")
-        self.errors = errors
-
-
-def _refusal_of(request: HttpRequest) -> Refusal | None:
-    return cast("Refusal | None", getattr(request, _REFUSAL_ATTR, None))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,98 +101,9 @@ def _writes_case(request: HttpRequest, case: Case | None) -> bool:
     return selectors.case_can(request.user, Capability.CASE_WRITE, case)
 
 
-def service_error_fields(exc: DomainError | IntegrityError) -> FormErrors:
-    """A refused write as form errors: on the fields it names, or on the whole form."""
-    if isinstance(exc, IntegrityError):
-        # Services check their rules first; this is a concurrent write that won the race.
-        return {None: [gettext("The record was changed at the same time; reload and try again.")]}
-    if isinstance(exc, StaleVersion):
-        return {
-            None: [
-                exc.detail,
-                gettext("Open the case again to see the changes, then make yours."),
-            ]
-        }
-    if exc.fields:
-        named: dict[str | None, list[str]] = dict(exc.fields.items())
-        return named
-    return {None: [exc.detail]}
-
-
-def _adopt(target: models.Model, saved: models.Model) -> None:
-    """Give the admin's (unsaved or stale) instance the state a service wrote, so the admin's
-    own follow-up (history entry, redirect, message) speaks of the saved record."""
-    for field in saved._meta.concrete_fields:
-        setattr(target, field.attname, getattr(saved, field.attname))
-    target._state.adding = False
-    target._state.db = saved._state.db
-
-
-class ServiceBackedAdmin(admin.ModelAdmin):
-    """A model admin whose saves go through services (see the module docstring)."""
-
-    form = ServiceBackedModelForm
-
-    def save_through_services(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> Any:
-        """Write the main form through a service and return what it wrote."""
-        raise NotImplementedError
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except SaveRefused as refused:
-            # The transaction is rolled back; show the same POST again with the errors.
-            setattr(request, _REFUSAL_ATTR, refused.errors)
-            return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        form = super().get_form(request, obj, change, **kwargs)
-        refusal = _refusal_of(request)
-        if refusal is not None:
-            form = type(form.__name__, (form,), {"refused_errors": refusal.get("", {})})
-        return form
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        try:
-            saved = self.save_through_services(request, obj, form, change)
-        except (DomainError, IntegrityError) as exc:
-            form.record_service_errors("", service_error_fields(exc))
-            return
-        form.saved_instance = saved
-        _adopt(obj, saved)
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        for formset in formsets:
-            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        if form.saved_instance is not None:
-            self.save_formsets_through_services(request, form, formsets)
-        if form.service_errors:
-            raise SaveRefused(form.service_errors)
-
-    def save_formsets_through_services(
-        self, request: HttpRequest, form: Any, formsets: list[Any]
-    ) -> None:
-        """Write the inlines through services; ``form.saved_instance`` is the saved record."""
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Registry records are never deleted; cases end by closing, with a reason.
-        return False
-
-
 # ---------------------------------------------------------------------------------------------
 # Inlines
 # ---------------------------------------------------------------------------------------------
-RecordErrors = Callable[[str, FormErrors], None]
-
-
 @dataclass(frozen=True)
 class InlineSave:
     """What an inline's services need besides the row: the saved case and who saves."""
@@ -227,14 +112,8 @@ class InlineSave:
     actor: User
 
 
-class ServiceBackedInline(InlineModelAdmin):
-    """An inline whose rows are created, changed and deleted through services.
-
-    Subclasses name the fields their services take (``service_fields``) and implement
-    ``create`` / ``update`` / ``delete`` with one service call each."""
-
-    formset = ServiceBackedInlineFormSet
-    service_fields: ClassVar[frozenset[str]] = frozenset()
+class CaseRecordInline(ServiceBackedInline):
+    """An inline of a case's records: seen with the case, changed by who changes the case."""
 
     # The rows follow their case: ``obj`` is the case of the page (None on the add page).
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -249,61 +128,8 @@ class ServiceBackedInline(InlineModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _writes_case(request, obj)
 
-    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        formset = super().get_formset(request, obj, **kwargs)
-        refusal = _refusal_of(request)
-        if refusal is not None:
-            formset = type(formset.__name__, (formset,), {"refusal": refusal})
-        return formset
 
-    def service_data(self, form: Any, *, changed_only: bool) -> dict[str, Any]:
-        names = set(form.changed_data) if changed_only else set(form.cleaned_data)
-        return {
-            name: form.cleaned_data[name]
-            for name in sorted(names & self.service_fields)
-            if not form.fields[name].disabled
-        }
-
-    def create(self, form: Any, ctx: InlineSave) -> Any:
-        raise NotImplementedError
-
-    def update(self, instance: Any, form: Any, ctx: InlineSave) -> Any:
-        raise NotImplementedError
-
-    def delete(self, instance: Any, ctx: InlineSave) -> None:
-        raise NotImplementedError
-
-    def save_formset(self, formset: Any, ctx: InlineSave, record_errors: RecordErrors) -> None:
-        """Apply every changed, new or deleted row of a valid formset through the services,
-        recording each refusal against its row. Unchanged rows are not touched."""
-        deleted = {id(f) for f in formset.deleted_forms}
-        existing = [f for f in formset.initial_forms if id(f) in deleted or f.has_changed()]
-        # Services compare against a fresh copy: validation already wrote the new values onto
-        # each form's instance.
-        fresh = self.model._default_manager.in_bulk([f.instance.pk for f in existing])
-        for form in existing:
-            instance = fresh.get(form.instance.pk)
-            try:
-                if instance is None:
-                    raise DomainError(gettext("This row no longer exists; reload the page."))
-                if id(form) in deleted:
-                    self.delete(instance, ctx)
-                    formset.deleted_objects.append(instance)
-                else:
-                    self.update(instance, form, ctx)
-                    formset.changed_objects.append((instance, form.changed_data))
-            except (DomainError, IntegrityError) as exc:
-                record_errors(form.prefix, service_error_fields(exc))
-        for form in formset.extra_forms:
-            if id(form) in deleted or not form.has_changed():
-                continue
-            try:
-                formset.new_objects.append(self.create(form, ctx))
-            except (DomainError, IntegrityError) as exc:
-                record_errors(form.prefix, service_error_fields(exc))
-
-
-class ChildRecordInline(ServiceBackedInline):
+class ChildRecordInline(CaseRecordInline):
     """An inline of records that belong to the case's child: their foreign key points at
     ``Child``, not ``Case``. The formset is built against ``Child`` (hence the parent model
     below) and ``CaseAdmin.get_formset_kwargs`` binds it to ``case.child``."""
@@ -456,7 +282,7 @@ class WhereaboutsInline(ChildRecordInline, admin.StackedInline):
         services.whereabouts_delete(whereabouts=instance, actor=ctx.actor)
 
 
-class ServiceInline(ServiceBackedInline, admin.TabularInline):
+class ServiceInline(CaseRecordInline, admin.TabularInline):
     model = Service
     fields = ["kind", "status", "provider", "started_on", "ended_on", "notes"]
     service_fields = services.SERVICE_FIELDS
@@ -474,7 +300,7 @@ class ServiceInline(ServiceBackedInline, admin.TabularInline):
         return services.service_update(service=instance, actor=ctx.actor, data=data)
 
 
-class FollowUpInline(ServiceBackedInline, admin.TabularInline):
+class FollowUpInline(CaseRecordInline, admin.TabularInline):
     """Checks are scheduled (by the workflow on return, or here) and completed once."""
 
     model = FollowUp
@@ -983,16 +809,8 @@ class CaseAdmin(ServiceBackedAdmin):
             expected_version=form.cleaned_data["expected_version"],
         )
 
-    def save_formsets_through_services(
-        self, request: HttpRequest, form: Any, formsets: list[Any]
-    ) -> None:
-        case = cast(Case, form.saved_instance)
-        ctx = InlineSave(case=case, actor=_actor(request))
-        inlines = {type(i).model: i for i in self.get_inline_instances(request, case)}
-        for formset in formsets:
-            inline = inlines.get(formset.model)
-            if isinstance(inline, ServiceBackedInline):
-                inline.save_formset(formset, ctx, form.record_service_errors)
+    def inline_save_context(self, request: HttpRequest, saved: Case) -> InlineSave:
+        return InlineSave(case=saved, actor=_actor(request))
 
     # --- the change page: allowed moves, shares, closure requests, the timeline ----------------
     def render_change_form(
@@ -1230,31 +1048,55 @@ class CaseAdmin(ServiceBackedAdmin):
         )
         return HttpResponseRedirect(change_url)
 
-    def closure_request_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """A caseworker asks a supervisor to close the case (``closure_request_create``)."""
+    def _case_for_action(
+        self, request: HttpRequest, object_id: str, capability: Capability
+    ) -> Case | HttpResponse:
+        """The visible case a small page acts on, once the user's role allows its write; a
+        case out of sight sends the user back to the list."""
         case = self._visible_case(request, object_id)
         if case is None:
             return self._changelist()
-        self._require(request, Capability.CASE_REQUEST_CLOSURE, case)
+        self._require(request, capability, case)
+        return case
+
+    def _gone(self, request: HttpRequest, case: Case, message: str) -> HttpResponse:
+        """The record a page was about has been dealt with meanwhile: back to the case."""
+        self.message_user(request, message, messages.WARNING)
+        return HttpResponseRedirect(self._url("change", case.pk))
+
+    def _submit(
+        self, request: HttpRequest, case: Case, form: forms.Form, write: Callable[[], str]
+    ) -> HttpResponse | None:
+        """On a valid POST, make the page's one write (``write`` returns what to tell the user)
+        and go back to the case; a refusal lands on the form, and the page shows again."""
+        if request.method != "POST" or not form.is_valid():
+            return None
+        try:
+            done = write()
+        except (DomainError, IntegrityError) as exc:
+            add_service_errors(form, service_error_fields(exc))
+            return None
+        return self._done(request, case, done)
+
+    def closure_request_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """A caseworker asks a supervisor to close the case (``closure_request_create``)."""
+        case = self._case_for_action(request, object_id, Capability.CASE_REQUEST_CLOSURE)
+        if not isinstance(case, Case):
+            return case
         form = ClosureRequestForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.closure_request_create(
-                    case_id=case.pk,
-                    actor=_actor(request),
-                    closure_reason=form.cleaned_data["closure_reason"],
-                    reason=form.cleaned_data["reason"],
-                )
-            except (DomainError, IntegrityError) as exc:
-                add_service_errors(form, service_error_fields(exc))
-            else:
-                return self._done(
-                    request,
-                    case,
-                    gettext("Closure of case %(number)s requested; a supervisor decides.")
-                    % {"number": case.number},
-                )
-        return self._action_page(
+
+        def request_closure() -> str:
+            services.closure_request_create(
+                case_id=case.pk,
+                actor=_actor(request),
+                closure_reason=form.cleaned_data["closure_reason"],
+                reason=form.cleaned_data["reason"],
+            )
+            return gettext("Closure of case %(number)s requested; a supervisor decides.") % {
+                "number": case.number
+            }
+
+        return self._submit(request, case, form, request_closure) or self._action_page(
             request,
             case,
             title=_("Request closure"),
@@ -1270,41 +1112,34 @@ class CaseAdmin(ServiceBackedAdmin):
         self, request: HttpRequest, object_id: str, request_id: int
     ) -> HttpResponse:
         """A supervisor approves (the case closes) or rejects a pending closure request."""
-        case = self._visible_case(request, object_id)
-        if case is None:
-            return self._changelist()
-        self._require(request, Capability.CASE_CLOSE, case)
+        case = self._case_for_action(request, object_id, Capability.CASE_CLOSE)
+        if not isinstance(case, Case):
+            return case
         closure = selectors.case_closure_requests(case=case).filter(pk=request_id).first()
         if closure is None or closure.status != ClosureRequestStatus.PENDING:
-            self.message_user(
-                request,
-                gettext("This closure request is no longer waiting for a decision."),
-                messages.WARNING,
+            return self._gone(
+                request, case, gettext("This closure request is no longer waiting for a decision.")
             )
-            return HttpResponseRedirect(self._url("change", case.pk))
         form = ClosureDecisionForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
+
+        def decide() -> str:
             approve = "_approve" in request.POST
             if not approve and "_reject" not in request.POST:
-                form.add_error(None, gettext("Approve or reject the request."))
-            else:
-                try:
-                    services.closure_request_decide(
-                        request_id=closure.pk,
-                        actor=_actor(request),
-                        approve=approve,
-                        note=form.cleaned_data["note"],
-                    )
-                except (DomainError, IntegrityError) as exc:
-                    add_service_errors(form, service_error_fields(exc))
-                else:
-                    done = (
-                        gettext("Closure approved: case %(number)s is closed.")
-                        if approve
-                        else gettext("Closure of case %(number)s rejected.")
-                    )
-                    return self._done(request, case, done % {"number": case.number})
-        return self._action_page(
+                raise DomainError(gettext("Approve or reject the request."))
+            services.closure_request_decide(
+                request_id=closure.pk,
+                actor=_actor(request),
+                approve=approve,
+                note=form.cleaned_data["note"],
+            )
+            done = (
+                gettext("Closure approved: case %(number)s is closed.")
+                if approve
+                else gettext("Closure of case %(number)s rejected.")
+            )
+            return done % {"number": case.number}
+
+        return self._submit(request, case, form, decide) or self._action_page(
             request,
             case,
             title=_("Decide on a closure request"),
@@ -1323,33 +1158,25 @@ class CaseAdmin(ServiceBackedAdmin):
 
     def share_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Let another organization read the case (``case_share_create``)."""
-        case = self._visible_case(request, object_id)
-        if case is None:
-            return self._changelist()
-        self._require(request, Capability.CASE_SHARE, case)
+        case = self._case_for_action(request, object_id, Capability.CASE_SHARE)
+        if not isinstance(case, Case):
+            return case
         others = organization_list().filter(is_active=True).exclude(pk=case.organization_id)
         form = CaseShareForm(
             request.POST if request.method == "POST" else None, organizations=others
         )
-        if request.method == "POST" and form.is_valid():
-            try:
-                share = services.case_share_create(
-                    case=case, actor=_actor(request), **form.share_kwargs()
-                )
-            except (DomainError, IntegrityError) as exc:
-                add_service_errors(form, service_error_fields(exc))
-            else:
-                return self._done(
-                    request,
-                    case,
-                    gettext("Case %(number)s shared with %(organization)s (%(scope)s).")
-                    % {
-                        "number": case.number,
-                        "organization": share.organization,
-                        "scope": share.get_scope_display(),
-                    },
-                )
-        return self._action_page(
+
+        def share() -> str:
+            made = services.case_share_create(
+                case=case, actor=_actor(request), **form.share_kwargs()
+            )
+            return gettext("Case %(number)s shared with %(organization)s (%(scope)s).") % {
+                "number": case.number,
+                "organization": made.organization,
+                "scope": made.get_scope_display(),
+            }
+
+        return self._submit(request, case, form, share) or self._action_page(
             request,
             case,
             title=_("Share the case"),
@@ -1365,30 +1192,24 @@ class CaseAdmin(ServiceBackedAdmin):
         self, request: HttpRequest, object_id: str, share_id: int
     ) -> HttpResponse:
         """End a share at once (``case_share_revoke``); its record stays."""
-        case = self._visible_case(request, object_id)
-        if case is None:
-            return self._changelist()
-        self._require(request, Capability.CASE_SHARE, case)
+        case = self._case_for_action(request, object_id, Capability.CASE_SHARE)
+        if not isinstance(case, Case):
+            return case
         share = selectors.case_shares(case=case).filter(pk=share_id).first()
         if share is None or share.revoked_at is not None:
-            self.message_user(request, gettext("This share was already revoked."), messages.WARNING)
-            return HttpResponseRedirect(self._url("change", case.pk))
+            return self._gone(request, case, gettext("This share was already revoked."))
         form = ShareRevokeForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.case_share_revoke(
-                    share=share, actor=_actor(request), reason=form.cleaned_data["reason"]
-                )
-            except (DomainError, IntegrityError) as exc:
-                add_service_errors(form, service_error_fields(exc))
-            else:
-                return self._done(
-                    request,
-                    case,
-                    gettext("The share of case %(number)s with %(organization)s is revoked.")
-                    % {"number": case.number, "organization": share.organization},
-                )
-        return self._action_page(
+
+        def revoke() -> str:
+            services.case_share_revoke(
+                share=share, actor=_actor(request), reason=form.cleaned_data["reason"]
+            )
+            return gettext("The share of case %(number)s with %(organization)s is revoked.") % {
+                "number": case.number,
+                "organization": share.organization,
+            }
+
+        return self._submit(request, case, form, revoke) or self._action_page(
             request,
             case,
             title=_("Revoke a share"),

@@ -1,96 +1,28 @@
 """Forms of the caseworkers' admin.
 
 They validate and carry input only: every write goes through ``cases.services`` (see
-``cases.admin``). A service may refuse what the form accepted; its errors come back here through
-``refused_errors`` (the main form) and ``refusal`` (inline formsets), keyed by form prefix and
-field, so Django's own rendering shows each message next to the field it is about.
+``cases.admin``). A service may refuse what the form accepted; its errors come back to the field
+they name through ``core.forms``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from django import forms
 from django.contrib.admin import widgets as admin_widgets
 from django.contrib.admin.options import FORMFIELD_FOR_DBFIELD_DEFAULTS
 from django.db import models
-from django.forms.models import BaseInlineFormSet, model_to_dict
+from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
+from core.forms import ServiceBackedModelForm
 
 from . import workflow
 from .models import Case, Child, ChildAlias, Facility, FollowUp, ShareScope
 from .services import CASE_FIELDS, CHILD_FIELDS, FACILITY_FIELDS
 from .workflow import ClosureReason, Status, Transition
-
-# Errors a service raised, for one form: field name (None for the whole form) -> messages.
-FormErrors = Mapping[str | None, Sequence[str]]
-# Errors for every form on a page, by form prefix ("" is the main form).
-Refusal = Mapping[str, FormErrors]
-
-NOTHING_SAVED = _("Nothing was saved. Correct the errors below and save again.")
-
-
-def add_service_errors(form: forms.BaseForm, errors: FormErrors) -> None:
-    """Show a service's errors on the fields they name; others go to the top of the form."""
-    for name, messages in errors.items():
-        target = name if name is not None and name in form.fields else None
-        for message in messages:
-            form.add_error(target, message)
-
-
-class ServiceBackedModelForm(forms.ModelForm):
-    """The main form of an admin page whose save goes through a service.
-
-    ``service_errors`` collects what the services refused while saving (first pass);
-    ``refused_errors`` is set on the class when the page is shown again with those errors.
-    """
-
-    refused_errors: ClassVar[FormErrors | None] = None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.service_errors: dict[str, dict[str | None, list[str]]] = {}
-        self.saved_instance: models.Model | None = None
-
-    def record_service_errors(self, prefix: str, errors: FormErrors) -> None:
-        target = self.service_errors.setdefault(prefix, {})
-        for name, messages in errors.items():
-            target.setdefault(name, []).extend(str(m) for m in messages)
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if self.refused_errors is not None:
-            # Always invalid on the second pass, so it can never save what the first refused.
-            self.add_error(None, NOTHING_SAVED)
-            add_service_errors(self, self.refused_errors)
-        return cleaned
-
-    def service_data(self, names: frozenset[str], *, changed_only: bool) -> dict[str, Any]:
-        """The cleaned values of the given fields present on this form (only changed ones, if
-        asked), as a service takes them."""
-        wanted = set(self.changed_data) if changed_only else set(self.fields)
-        return {
-            name: self.cleaned_data[name]
-            for name in sorted(names & wanted)
-            if name in self.fields and not self.fields[name].disabled
-        }
-
-
-class ServiceBackedInlineFormSet(BaseInlineFormSet):
-    """An inline formset that shows, on a second pass, the errors services raised per form."""
-
-    refusal: ClassVar[Refusal | None] = None
-
-    def clean(self) -> None:
-        super().clean()
-        if self.refusal:
-            for form in self.forms:
-                errors = self.refusal.get(form.prefix or "")
-                if errors:
-                    add_service_errors(form, errors)
 
 
 def _admin_formfield(model: type[models.Model], name: str) -> forms.Field:

@@ -14,22 +14,20 @@ All demo data is made up: names come from Faker, contacts use a non-existent pho
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from faker import Faker
 from names_translator.dicts import default_dicts
 
 from accounts.models import Organization
 from accounts.services import organization_create
+from core.seeds import SeedCounts, read_seed
 
 from . import services, workflow
 from .models import (
@@ -50,29 +48,6 @@ from .models import (
     ShareScope,
 )
 from .workflow import ClosureReason, Status
-
-SEEDS_DIR: Path = settings.BASE_DIR / "seeds"
-
-
-def read_seed(name: str) -> Any:
-    with (SEEDS_DIR / name).open(encoding="utf-8") as handle:
-        return json.load(handle)
-
-
-@dataclass
-class SeedCounts:
-    """What a loader did: rows created, rows corrected, rows already as in the seed."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    @property
-    def changed(self) -> int:
-        return self.created + self.updated
-
-    def __str__(self) -> str:
-        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
 
 
 # ---------------------------------------------------------------------------------------------

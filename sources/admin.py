@@ -38,11 +38,11 @@ from accounts.roles import Capability
 from accounts.selectors import ActorRoles, actor_roles, organization_list
 from audit.admin import render_object_history
 from cases import selectors as case_selectors
-from cases.admin import ServiceBackedAdmin, service_error_fields
-from cases.forms import ServiceBackedModelForm, add_service_errors
 from cases.selectors import reads_aggregates
 from cases.workflow import Status
+from core.admin import ServiceBackedAdmin
 from core.errors import DomainError
+from core.forms import ServiceBackedModelForm, add_service_errors, service_error_fields
 
 from . import charts, figures, selectors, services
 from .exceptions import FileTooLarge

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.db import transaction
 
-from cases.seeding import SeedCounts, read_seed
+from core.seeds import SeedCounts, read_seed
 
 from . import services
 from .figures import figure_record, figure_update

@@ -16,8 +16,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.serializers import OrganizationRefSerializer, StrictInputMixin, UserRefSerializer
+from accounts.serializers import OrganizationRefSerializer, UserRefSerializer
 from core.db import MAX_ID
+from core.serializers import StrictInputMixin
 
 from .models import (
     AsOfPrecision,

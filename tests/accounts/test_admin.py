@@ -17,7 +17,13 @@ from rest_framework_api_key.models import APIKey
 from accounts import services
 from accounts.models import Membership, Organization, OrganizationAPIKey, Role, User
 from core.errors import ValidationFailed
-from tests.cases.admin_pages import add_inline_row, form_data, form_errors, messages_of
+from tests.cases.admin_pages import (
+    add_inline_row,
+    form_data,
+    form_errors,
+    inline_errors,
+    messages_of,
+)
 from tests.factories.accounts import (
     OrganizationFactory,
     UserFactory,
@@ -201,7 +207,7 @@ def test_admin_organization_member_rows_of_service_accounts_are_fixed(
     "refusal",
     [ValidationFailed.on("name", "Taken a moment ago."), IntegrityError("concurrent insert")],
 )
-def test_admin_refusal_at_save_rolls_back_and_says_why(
+def test_admin_refusal_at_save_rolls_back_keeps_the_input_and_says_why(
     admin_client, organization, monkeypatch, refusal
 ):
     change = url("organization", "change", organization.pk)
@@ -215,10 +221,14 @@ def test_admin_refusal_at_save_rolls_back_and_says_why(
         raise refusal
 
     monkeypatch.setattr(services, "membership_set", refuse)
-    response = admin_client.post(change, data, follow=True)
-    assert response.redirect_chain == [(change, 302)]
-    (message,) = messages_of(response)
+    response = admin_client.post(change, data)
+    # The same page again, with what was typed and the reason next to the row it concerns.
+    assert response.status_code == 200
+    (row,) = [row for row in inline_errors(response, Membership) if row]
+    (message,) = row["__all__"]
     assert "Taken a moment ago." in message or "changed at the same time" in message
+    assert "Nothing was saved" in str(form_errors(response))
+    assert response.context["adminform"].form["short_name"].value() == "CHANGED"
     organization.refresh_from_db()
     assert organization.short_name != "CHANGED"
     assert not Membership.objects.filter(user=newcomer).exists()

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from audit.models import Action, AuditEvent, Channel
-from cases.seeding import read_seed
+from core.seeds import read_seed
 from sources import seeding
 from sources.figures import figure_record, figures_over_time, registry_counts_by_status
 from sources.models import PUBLIC_KINDS, PublishedFigure, Source
