@@ -20,6 +20,7 @@ from rest_framework.request import Request
 
 from .models import OrganizationAPIKey, User
 from .selectors import token_with_user
+from .services import api_key_authenticate
 
 KEYWORD = "Api-Key"
 
@@ -39,10 +40,6 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
             key = parts[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed(_("Invalid API key.")) from exc
-        # Imported here: DRF loads this class while ``core.errors`` (which the services use)
-        # is still importing DRF.
-        from .services import api_key_authenticate
-
         api_key = api_key_authenticate(key=key, request=request)
         if api_key is None:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked API key."))

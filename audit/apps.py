@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.conf import settings
+from django.contrib.auth import signals
+from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,10 +11,8 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.conf import settings
-        from django.contrib.auth import signals
-        from django.db.backends.signals import connection_created
-
+        # Imported once the models are loaded, as Django asks: the receivers write events, and
+        # this module is imported before any model is.
         from . import receivers
 
         signals.user_logged_in.connect(receivers.on_user_logged_in, dispatch_uid="audit_login")

@@ -7,7 +7,8 @@ with ``audit_context(channel=...)``; with neither, events are written on the ``s
 The actor of an API request is known only once DRF has authenticated it, inside the view, after
 the middleware ran. So the context keeps the request itself, and ``actor()`` / ``api_key()``
 read ``request.user`` and ``request.auth`` when an event is written (DRF sets both on the
-underlying Django request too).
+underlying Django request too). Which API key ``request.auth`` is, the registered actor directory
+says (``audit.directory``).
 """
 
 from __future__ import annotations
@@ -17,16 +18,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from accounts.authentication import request_api_key
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import models
+from django.http import HttpRequest
 
+from .directory import APIKeyRef, actor_directory
 from .models import Channel
-
-if TYPE_CHECKING:
-    from django.http import HttpRequest
-
-    from accounts.models import Organization, OrganizationAPIKey, User
 
 
 @dataclass(frozen=True)
@@ -35,11 +33,11 @@ class AuditContext:
     request_id: str = ""
     client_address: str | None = None
     # Set by a task or command that acts for someone; a request's actor comes from ``request``.
-    actor_override: User | None = None
+    actor_override: AbstractBaseUser | None = None
     organization_id: int | None = None
     request: HttpRequest | None = None
 
-    def actor(self) -> User | None:
+    def actor(self) -> AbstractBaseUser | None:
         """The signed-in user or API key's service account, if any."""
         if self.actor_override is not None:
             return self.actor_override
@@ -48,9 +46,11 @@ class AuditContext:
             return None
         return user
 
-    def api_key(self) -> OrganizationAPIKey | None:
+    def api_key(self) -> APIKeyRef | None:
         """The API key the request authenticated with, if any."""
-        return request_api_key(self.request) if self.request is not None else None
+        if self.request is None:
+            return None
+        return actor_directory().request_api_key(self.request)
 
 
 SYSTEM = AuditContext()
@@ -78,8 +78,8 @@ def new_request_id() -> str:
 def audit_context(
     *,
     channel: str,
-    actor: User | None = None,
-    organization: Organization | int | None = None,
+    actor: AbstractBaseUser | None = None,
+    organization: models.Model | int | None = None,
     request_id: str | None = None,
 ) -> Iterator[AuditContext]:
     """Events written inside are attributed to ``channel`` (``task`` or ``command``), to

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from core.append_only import AppendOnlyViolation
 from core.errors import Conflict
 
 
-class AuditTrailImmutable(Conflict):
+class AuditTrailImmutable(AppendOnlyViolation):
     """An audit event was to be changed or deleted. Events are written once and kept."""
 
     code = "audit_trail_immutable"

@@ -2,18 +2,18 @@
 through which door.
 
 Events are written only by ``audit.services``. Nothing changes or deletes them: the model and its
-queryset refuse in Python, and on PostgreSQL a trigger refuses ``UPDATE``, ``DELETE`` and
-``TRUNCATE`` of the table (migration ``0002``).
+queryset refuse in Python (``core.append_only``), and on PostgreSQL a trigger refuses ``UPDATE``,
+``DELETE`` and ``TRUNCATE`` of the table (migration ``0002``).
 """
 
 from __future__ import annotations
-
-from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.append_only import AppendOnlyManager, AppendOnlyModel
 
 from .exceptions import AuditTrailImmutable
 
@@ -63,23 +63,7 @@ class Channel(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
-    """Reads only: every bulk change or deletion is refused."""
-
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise AuditTrailImmutable()
-
-    def delete(self) -> NoReturn:
-        raise AuditTrailImmutable()
-
-    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> NoReturn:
-        raise AuditTrailImmutable()
-
-    def update_or_create(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AuditTrailImmutable()
-
-
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     """Something an actor did: a write, a read of a full record, a download, a sign-in, a
     refusal. Kept for good, never changed."""
 
@@ -132,7 +116,8 @@ class AuditEvent(models.Model):
     client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
     metadata = models.JSONField(_("details"), default=dict, blank=True)
 
-    objects = AuditEventQuerySet.as_manager()
+    append_only_error = AuditTrailImmutable
+    objects = AppendOnlyManager()
 
     class Meta:
         verbose_name = _("audit event")
@@ -155,13 +140,3 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         what = self.object_repr or self.object_type or "-"
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label or '-'} {self.action} {what}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # Written once: a saved event (or an attempt to force an UPDATE) is refused.
-        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
-            raise AuditTrailImmutable()
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AuditTrailImmutable()

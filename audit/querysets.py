@@ -24,24 +24,22 @@ record each change. An audited model's manager makes them audit themselves::
 
 Not covered: ``Model.save()`` and ``Model.delete()`` on one instance (services record those with
 ``record_update``/``record_delete``), raw SQL, and ``QuerySet._update()``.
-
-This module imports nothing but Django at load time (the rest inside the methods): models of
-apps that ``audit`` itself depends on (``accounts``) use it while their models load.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from django.db import models, transaction
 from django.db.models.deletion import Collector
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-if TYPE_CHECKING:
-    from .models import AuditEvent
+from . import services
+from .exceptions import UnauditedWrite
+from .models import Action, AuditEvent
 
 logger = logging.getLogger(__name__)
 
@@ -92,9 +90,6 @@ class AuditedQuerySet(models.QuerySet[_M]):
         return list(self._base().filter(pk__in=ids).select_for_update().order_by("pk"))
 
     def _record_updates(self, before: Mapping[Any, dict[str, Any]]) -> list[AuditEvent]:
-        from . import services
-        from .models import Action
-
         now = timezone.now()  # one time for the whole statement
         events = []
         for row in self._base().filter(pk__in=list(before)).order_by("pk"):
@@ -114,8 +109,6 @@ class AuditedQuerySet(models.QuerySet[_M]):
 
     # -- the guarded writes ----------------------------------------------------------------------
     def update(self, **kwargs: Any) -> int:
-        from . import services
-
         if self.query.is_sliced:
             raise TypeError("Cannot update a query once a slice has been taken.")
         with transaction.atomic(using=self.db, savepoint=False):
@@ -142,10 +135,6 @@ class AuditedQuerySet(models.QuerySet[_M]):
         update_fields: Collection[str] | None = None,
         unique_fields: Collection[str] | None = None,
     ) -> list[_M]:
-        from . import services
-        from .exceptions import UnauditedWrite
-        from .models import Action
-
         if ignore_conflicts or update_conflicts:
             raise UnauditedWrite(
                 _("bulk_create() with ignore_conflicts or update_conflicts cannot be audited.")
@@ -172,9 +161,6 @@ class AuditedQuerySet(models.QuerySet[_M]):
     bulk_create.alters_data = True  # type: ignore[attr-defined]
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        from . import services
-        from .models import Action
-
         if self.query.is_sliced:
             raise TypeError("Cannot use 'limit' or 'offset' with delete().")
         if self._fields is not None:  # type: ignore[attr-defined]
@@ -215,7 +201,6 @@ class AuditedQuerySet(models.QuerySet[_M]):
     def unaudited_update(self, reason: str, /, **fields: Any) -> int:
         """Write technical columns (the model's ``audit_technical_fields``) without events.
         ``reason`` says why no one needs to know, for the reader of the calling code."""
-        from .exceptions import UnauditedWrite
 
         technical = frozenset(getattr(self.model, "audit_technical_fields", ()))
         others = sorted(set(fields) - technical)

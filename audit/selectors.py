@@ -1,4 +1,11 @@
-"""Reads of the audit trail: who may read it, the event lists, one record's history."""
+"""Reads of the audit trail: who may read it, the event lists, one record's history.
+
+Who may read the trail is a matter of roles, which ``accounts`` holds; ``can_read_audit`` asks
+the actor directory ``accounts`` registers (``audit.directory``). The read side stays here, in
+one app with the trail, rather than in a module above ``accounts``: the API, its permission and
+the admin all gate on this one function, and the trail's package keeps one place in the layers
+(below ``accounts``) with no exception to the rule.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +16,14 @@ from django.apps import apps
 from django.db import models
 from django.db.models import QuerySet
 
-from accounts.roles import Capability
-from accounts.selectors import actor_roles
-
+from .directory import actor_directory
 from .models import CHANGE_ACTIONS, AuditEvent
 from .snapshots import object_id_of, object_type_of
 
 
 def can_read_audit(actor: Any) -> bool:
     """Auditors and superusers read the trail; nobody else, and nobody changes it."""
-    return actor_roles(actor).can(Capability.READ_AUDIT)
+    return actor_directory().can_read_audit(actor)
 
 
 def audit_event_list(*, actor: Any) -> QuerySet[AuditEvent]:

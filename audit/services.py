@@ -36,7 +36,9 @@ The actor: ``actor`` when given (services always have one), otherwise the contex
 request's user (or API key's service account), or the actor of ``audit_context``; ``None`` is the
 system. The API key prefix, the channel, the request id and the client address always come from
 the context (``audit.context``). The organization acted for: ``organization`` when given, else
-the API key's, else the actor's only organization when it has exactly one.
+the API key's, else the actor's only organization when it has exactly one. What an API key is and
+which organizations an actor acts for, the actor directory ``accounts`` registers says
+(``audit.directory``): this module imports nothing of ``accounts``.
 
 How a record is described (type, id, a label that is never a child's name) and how values are
 made JSON-safe: ``audit.snapshots``.
@@ -47,16 +49,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
 
-from accounts.authentication import KEYWORD as API_KEY_KEYWORD
-from accounts.models import OrganizationAPIKey, User
-from accounts.selectors import actor_roles
-
 from . import context
+from .directory import APIKeyRef, actor_directory
 from .models import Action, AuditEvent
 from .snapshots import (
     Changes,
@@ -67,9 +68,6 @@ from .snapshots import (
     object_type_of,
     snapshot,
 )
-
-if TYPE_CHECKING:
-    from accounts.models import Organization
 
 __all__ = [
     "build_event",
@@ -99,22 +97,19 @@ API_KEY_PREFIX_RE = re.compile(r"^[A-Za-z0-9]{4,16}$")
 
 # -- building and writing events -----------------------------------------------------------------
 def _organization_id(
-    explicit: Organization | int | None,
+    explicit: models.Model | int | None,
     ctx: context.AuditContext,
-    api_key: OrganizationAPIKey | None,
-    actor: User | None,
+    api_key: APIKeyRef | None,
+    actor: AbstractBaseUser | None,
 ) -> int | None:
     if explicit is not None:
         return explicit if isinstance(explicit, int) else explicit.pk
     if ctx.organization_id is not None:
         return ctx.organization_id
     if api_key is not None:
-        return int(api_key.organization_id)
+        return api_key.organization_id
     if actor is not None:
-        # Cached on the user for the request: the permission checks read it already.
-        organizations = list(actor_roles(actor).roles)
-        if len(organizations) == 1:
-            return organizations[0]
+        return actor_directory().sole_organization(actor)
     return None
 
 
@@ -127,7 +122,7 @@ def build_event(
     object_repr: str = "",
     changes: Changes | None = None,
     metadata: Mapping[str, Any] | None = None,
-    organization: Organization | int | None = None,
+    organization: models.Model | int | None = None,
     request: Any = None,
     api_key_prefix: str | None = None,
     at: dt.datetime | None = None,
@@ -142,7 +137,9 @@ def build_event(
             organization_id=ctx.organization_id,
             request=request,
         )
-    who: User | None = actor if getattr(actor, "is_authenticated", False) else ctx.actor()
+    who: AbstractBaseUser | None = (
+        actor if getattr(actor, "is_authenticated", False) else ctx.actor()
+    )
     api_key = ctx.api_key()
     if api_key is not None and (who is None or api_key.service_account_id != who.pk):
         api_key = None  # the key is not who acted (a service named another actor)
@@ -150,7 +147,8 @@ def build_event(
         api_key_prefix = api_key.prefix if api_key is not None else ""
     return AuditEvent(
         at=at or timezone.now(),
-        actor=who,
+        # The field's type is ``settings.AUTH_USER_MODEL``'s, which this app does not import.
+        actor=who,  # type: ignore[misc]
         actor_label=who.get_username()[:150] if who is not None else "",
         api_key_prefix=api_key_prefix,
         organization_id=_organization_id(organization, ctx, api_key, who),
@@ -173,7 +171,7 @@ def build_instance_event(
     actor: Any,
     changes: Changes | None = None,
     metadata: Mapping[str, Any] | None = None,
-    organization: Organization | int | None = None,
+    organization: models.Model | int | None = None,
     at: dt.datetime | None = None,
 ) -> AuditEvent:
     return build_event(
@@ -214,7 +212,7 @@ def record(
     object_repr: str = "",
     changes: Changes | None = None,
     metadata: Mapping[str, Any] | None = None,
-    organization: Organization | int | None = None,
+    organization: models.Model | int | None = None,
 ) -> AuditEvent:
     """Record ``action``; the object is ``instance`` or the three ``object_*`` values."""
     if action not in Action.values:
@@ -244,7 +242,7 @@ def record_create(
     actor: Any,
     fields: Iterable[str] | None = None,
     metadata: Mapping[str, Any] | None = None,
-    organization: Organization | int | None = None,
+    organization: models.Model | int | None = None,
 ) -> AuditEvent:
     if instance.pk is None:
         raise ValueError("Record a creation after saving the instance.")
@@ -268,7 +266,7 @@ def record_update(
     actor: Any,
     action: str = Action.UPDATE,
     metadata: Mapping[str, Any] | None = None,
-    organization: Organization | int | None = None,
+    organization: models.Model | int | None = None,
 ) -> AuditEvent | None:
     """Record what changed since ``before`` (a ``snapshot`` of the instance, of all fields or
     of some); nothing when no field changed."""
@@ -293,7 +291,7 @@ def record_delete(
     *,
     actor: Any,
     metadata: Mapping[str, Any] | None = None,
-    organization: Organization | int | None = None,
+    organization: models.Model | int | None = None,
 ) -> AuditEvent:
     """Record the deletion of ``instance``; call it before ``instance.delete()``, in the same
     transaction."""
@@ -317,7 +315,7 @@ def record_view(
     *,
     actor: Any,
     metadata: Mapping[str, Any] | None = None,
-    organization: Organization | int | None = None,
+    organization: models.Model | int | None = None,
 ) -> AuditEvent:
     event = build_instance_event(
         Action.VIEW, instance, actor=actor, metadata=metadata, organization=organization
@@ -361,14 +359,14 @@ def record_denied(
 
 
 @transaction.atomic
-def record_login(*, user: User) -> AuditEvent:
+def record_login(*, user: AbstractBaseUser) -> AuditEvent:
     event = build_instance_event(Action.LOGIN, user, actor=user)
     event.save()
     return event
 
 
 @transaction.atomic
-def record_logout(*, user: User | None) -> AuditEvent | None:
+def record_logout(*, user: AbstractBaseUser | None) -> AuditEvent | None:
     if user is None or not user.is_authenticated:
         return None  # the session had expired: nobody to sign out
     event = build_instance_event(Action.LOGOUT, user, actor=user)
@@ -381,15 +379,18 @@ def record_login_failed(*, username: str) -> AuditEvent:
     """A refused sign-in. The attempted username is kept in ``metadata``; the password never
     reaches this function (Django hides it from the signal)."""
     username = str(username or "")[:150]
+    user_model = get_user_model()
     user_id = (
-        User._default_manager.filter(username=username).values_list("pk", flat=True).first()
+        user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username})
+        .values_list("pk", flat=True)
+        .first()
         if username
         else None
     )
     event = build_event(
         Action.LOGIN_FAILED,
         actor=None,
-        object_type=object_type_of(User) if user_id is not None else "",
+        object_type=object_type_of(user_model) if user_id is not None else "",
         object_id=str(user_id) if user_id is not None else "",
         object_repr=f"user #{user_id}" if user_id is not None else "",
         metadata={"username": username},
@@ -402,7 +403,7 @@ def api_key_prefix_presented(request: Any) -> str | None:
     """The prefix of the API key in the request's ``Authorization`` header: ``None`` without an
     API key header, ``""`` when what was sent does not look like a key (it is not stored)."""
     keyword, _space, key = request.META.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
-    if keyword.lower() != API_KEY_KEYWORD.lower():
+    if keyword.lower() != actor_directory().api_key_keyword.lower():
         return None
     prefix, dot, _secret = key.strip().partition(".")
     return prefix if dot and API_KEY_PREFIX_RE.match(prefix) else ""
@@ -414,19 +415,17 @@ def record_api_key_refused(request: Any) -> AuditEvent | None:
     prefix = api_key_prefix_presented(request)
     if prefix is None:
         return None
-    known = (
-        OrganizationAPIKey.objects.filter(prefix=prefix).values("organization_id").first()
-        if prefix
-        else None
-    )
+    directory = actor_directory()
+    known = directory.api_key_by_prefix(prefix) if prefix else None
+    key_model = directory.api_key_model
     event = build_event(
         Action.LOGIN_FAILED,
         actor=None,
-        object_type=object_type_of(OrganizationAPIKey) if known else "",
+        object_type=object_type_of(key_model) if known else "",
         object_id=prefix if known else "",
-        object_repr=f"{OrganizationAPIKey._meta.model_name} #{prefix}" if known else "",
+        object_repr=f"{key_model._meta.model_name} #{prefix}" if known else "",
         metadata={"reason": "api_key_refused", "key_known": known is not None},
-        organization=known["organization_id"] if known else None,
+        organization=known.organization_id if known else None,
         api_key_prefix=prefix,
     )
     event.save()

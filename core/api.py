@@ -1,4 +1,5 @@
-"""API plumbing shared by every app: pagination, strict filtering and strict query parameters.
+"""API plumbing shared by every app: pagination, strict filtering and strict query parameters,
+and the exception handler that answers every error with the one error body.
 
 A partner system that misspells a filter must hear about it: an unknown query parameter, an
 unknown ordering field, a bad cursor or a page size out of range is a 400 naming the parameter,
@@ -9,15 +10,18 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.db.models import QuerySet
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
@@ -25,13 +29,18 @@ from django_filters.rest_framework import DjangoFilterBackend
 from django_stubs_ext import StrOrPromise
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
+from rest_framework import exceptions as drf_exceptions
 from rest_framework import pagination, serializers
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.db import MAX_ID
-from core.errors import ValidationFailed
+from core.errors import DomainError, ValidationFailed, django_validation_fields, error_body
+
+logger = logging.getLogger(__name__)
 
 FORMAT_PARAM = "format"
 
@@ -313,3 +322,77 @@ def ordering_parameter(fields: Iterable[str]) -> OpenApiParameter:
         enum=[term for field in fields for term in (field, f"-{field}")],
         description=_("Order by this field; a leading minus reverses it."),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The exception handler (``REST_FRAMEWORK["EXCEPTION_HANDLER"]``)
+# ---------------------------------------------------------------------------------------------
+def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn DRF's nested error structure into ``{"child.given_name": ["..."]}``."""
+    out: dict[str, list[str]] = {}
+    if isinstance(errors, Mapping):
+        for key, value in errors.items():
+            name = (
+                key if not prefix else (prefix if key == "non_field_errors" else f"{prefix}.{key}")
+            )
+            for k, v in _flatten(value, name).items():
+                out.setdefault(k, []).extend(v)
+    elif isinstance(errors, list | tuple):
+        for index, item in enumerate(errors):
+            if isinstance(item, Mapping | list | tuple):
+                for k, v in _flatten(item, f"{prefix}.{index}" if prefix else str(index)).items():
+                    out.setdefault(k, []).extend(v)
+            else:
+                out.setdefault(prefix or "non_field_errors", []).append(str(item))
+    else:
+        out.setdefault(prefix or "non_field_errors", []).append(str(errors))
+    return out
+
+
+def _first_message(fields: Mapping[str, Sequence[str]]) -> str:
+    for name, messages in fields.items():
+        if messages:
+            return f"{name}: {messages[0]}" if name != "non_field_errors" else str(messages[0])
+    return str(ValidationFailed.default_detail)
+
+
+def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
+    """Map every error a view can meet to ``{"code", "detail", "fields"}`` with its status."""
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status_code)
+
+    if isinstance(exc, DjangoValidationError):
+        fields = django_validation_fields(exc)
+        return Response(error_body("invalid", _first_message(fields), fields), status=400)
+
+    if isinstance(exc, IntegrityError):
+        # Services check rules before writing; reaching here means a concurrent write won the race.
+        logger.warning("integrity_conflict view=%s", type(context.get("view")).__name__)
+        return Response(
+            error_body(
+                "conflict", str(_("The record was changed concurrently; reload and retry."))
+            ),
+            status=409,
+        )
+
+    if isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+
+    if isinstance(exc, drf_exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        return Response(error_body("invalid", _first_message(fields), fields), status=400)
+
+    response = drf_exception_handler(exc, dict(context))
+    if response is None:
+        return None
+    if isinstance(exc, drf_exceptions.APIException):
+        detail = exc.detail
+        code = exc.get_codes() if not isinstance(exc.detail, Mapping | list) else exc.default_code
+        if isinstance(detail, Mapping | list):
+            fields = _flatten(detail)
+            response.data = error_body(str(exc.default_code), _first_message(fields), fields)
+        else:
+            response.data = error_body(str(code), str(detail))
+    return response

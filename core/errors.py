@@ -1,29 +1,25 @@
-"""One family of domain errors and the one exception handler that turns errors into HTTP answers.
+"""One family of domain errors, and the one shape of every error answer.
 
 Every error body has the same shape: ``{"code": str, "detail": str, "fields": {name: [msg]}}``
 (``fields`` only when a field is at fault). Services raise ``DomainError`` subclasses; views never
-build error responses by hand.
+build error responses by hand: the API's exception handler (``core.api.exception_handler``)
+renders them.
+
+This module imports no DRF view: DRF's views load the authentication classes named in the
+settings, which load the models, and the models raise these errors.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
-from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
-from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
-
-logger = logging.getLogger(__name__)
 
 FieldErrors = Mapping[str, Sequence[str]]
 
@@ -96,40 +92,11 @@ class PreconditionRequired(DomainError):
     )
 
 
-def _body(code: str, detail: str, fields: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def error_body(code: str, detail: str, fields: Mapping[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "detail": detail}
     if fields:
         body["fields"] = fields
     return body
-
-
-def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Turn DRF's nested error structure into ``{"child.given_name": ["..."]}``."""
-    out: dict[str, list[str]] = {}
-    if isinstance(errors, Mapping):
-        for key, value in errors.items():
-            name = (
-                key if not prefix else (prefix if key == "non_field_errors" else f"{prefix}.{key}")
-            )
-            for k, v in _flatten(value, name).items():
-                out.setdefault(k, []).extend(v)
-    elif isinstance(errors, list | tuple):
-        for index, item in enumerate(errors):
-            if isinstance(item, Mapping | list | tuple):
-                for k, v in _flatten(item, f"{prefix}.{index}" if prefix else str(index)).items():
-                    out.setdefault(k, []).extend(v)
-            else:
-                out.setdefault(prefix or "non_field_errors", []).append(str(item))
-    else:
-        out.setdefault(prefix or "non_field_errors", []).append(str(errors))
-    return out
-
-
-def _first_message(fields: Mapping[str, Sequence[str]]) -> str:
-    for name, messages in fields.items():
-        if messages:
-            return f"{name}: {messages[0]}" if name != "non_field_errors" else str(messages[0])
-    return str(ValidationFailed.default_detail)
 
 
 def django_validation_fields(error: DjangoValidationError) -> dict[str, list[str]]:
@@ -143,56 +110,16 @@ def django_validation_fields(error: DjangoValidationError) -> dict[str, list[str
     return {"non_field_errors": [str(m) for m in error.messages]}
 
 
-def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
-    """Map every error a view can meet to ``{"code", "detail", "fields"}`` with its status."""
-    if isinstance(exc, DomainError):
-        return Response(_body(exc.code, exc.detail, exc.fields), status=exc.status_code)
-
-    if isinstance(exc, DjangoValidationError):
-        fields = django_validation_fields(exc)
-        return Response(_body("invalid", _first_message(fields), fields), status=400)
-
-    if isinstance(exc, IntegrityError):
-        # Services check rules before writing; reaching here means a concurrent write won the race.
-        logger.warning("integrity_conflict view=%s", type(context.get("view")).__name__)
-        return Response(
-            _body("conflict", str(_("The record was changed concurrently; reload and retry."))),
-            status=409,
-        )
-
-    if isinstance(exc, Http404):
-        exc = drf_exceptions.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = drf_exceptions.PermissionDenied()
-
-    if isinstance(exc, drf_exceptions.ValidationError):
-        fields = _flatten(exc.detail)
-        return Response(_body("invalid", _first_message(fields), fields), status=400)
-
-    response = drf_exception_handler(exc, dict(context))
-    if response is None:
-        return None
-    if isinstance(exc, drf_exceptions.APIException):
-        detail = exc.detail
-        code = exc.get_codes() if not isinstance(exc.detail, Mapping | list) else exc.default_code
-        if isinstance(detail, Mapping | list):
-            fields = _flatten(detail)
-            response.data = _body(str(exc.default_code), _first_message(fields), fields)
-        else:
-            response.data = _body(str(code), str(detail))
-    return response
-
-
 def api_page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404 for unrouted URLs: the JSON error body under ``/api/``, Django's page elsewhere."""
     if request.path.startswith("/api/"):
-        return JsonResponse(_body("not_found", str(_("No such endpoint."))), status=404)
+        return JsonResponse(error_body("not_found", str(_("No such endpoint."))), status=404)
     return defaults.page_not_found(request, exception)
 
 
 def api_server_error(request: HttpRequest) -> HttpResponse:
     """Last resort for an unexpected failure: the JSON error body under ``/api/``, no details."""
     if request.path.startswith("/api/"):
-        body = _body("server_error", str(_("The server could not complete the request.")))
+        body = error_body("server_error", str(_("The server could not complete the request.")))
         return JsonResponse(body, status=500)
     return defaults.server_error(request)

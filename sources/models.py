@@ -7,8 +7,6 @@ modified, and served only through a permission-checked download that records cus
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.db import models
@@ -17,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.querysets import AuditedManager
+from core.append_only import AppendOnlyManager, AppendOnlyModel, AppendOnlyViolation
 
 
 def sources_storage() -> Storage:
@@ -295,22 +294,12 @@ class CustodyAction(models.TextChoices):
     EXPORTED = "exported", _("Exported")
 
 
-class CustodyEventQuerySet(models.QuerySet["CustodyEvent"]):
-    """The chain of custody is appended to, never changed: bulk changes are refused."""
-
-    def update(self, **kwargs: Any) -> int:
-        raise CustodyChainImmutable()
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise CustodyChainImmutable()
+class CustodyChainImmutable(AppendOnlyViolation):
+    code = "custody_chain_immutable"
+    default_detail = str(_("The chain of custody is never changed or deleted, only added to."))
 
 
-class CustodyChainImmutable(Exception):
-    def __init__(self) -> None:
-        super().__init__(_("The chain of custody is never changed or deleted, only added to."))
-
-
-class CustodyEvent(models.Model):
+class CustodyEvent(AppendOnlyModel):
     """One link in a file's chain of custody: who did what to it, when, and the hash they saw."""
 
     source = models.ForeignKey(
@@ -335,7 +324,8 @@ class CustodyEvent(models.Model):
     note = models.TextField(_("note"), blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
 
-    objects = CustodyEventQuerySet.as_manager()
+    append_only_error = CustodyChainImmutable
+    objects = AppendOnlyManager()
 
     class Meta:
         verbose_name = _("custody event")
@@ -354,14 +344,6 @@ class CustodyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: source #{self.source_id}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise CustodyChainImmutable()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise CustodyChainImmutable()
 
     def audit_label(self) -> str:
         return f"custody event #{self.pk}"

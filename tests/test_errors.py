@@ -1,4 +1,5 @@
-"""The one exception handler (``core.errors``) and the strict API plumbing (``core.api``).
+"""The error types (``core.errors``), the one exception handler and the strict API plumbing
+(``core.api``).
 
 The handler is tested as a unit and through HTTP; the plumbing through a tiny test-only viewset
 routed by this module's ``urlpatterns`` (``@pytest.mark.urls``).
@@ -35,6 +36,7 @@ from core.api import (
     StrictFilterBackend,
     StrictOrderingFilter,
     StrictQueryParamsMixin,
+    exception_handler,
 )
 from core.errors import (
     Conflict,
@@ -42,7 +44,6 @@ from core.errors import (
     NotFound,
     PreconditionFailed,
     ValidationFailed,
-    exception_handler,
 )
 
 
