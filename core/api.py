@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
@@ -262,8 +263,8 @@ def id_filter(field_name: str, help_text: StrOrPromise) -> IdFilter:
 class ErrorSerializer(serializers.Serializer[Any]):
     """The body of every error answer (``core.errors`` renders it)."""
 
-    code = serializers.CharField(help_text=_("Stable machine-readable error code."))
-    detail = serializers.CharField(help_text=_("Human-readable explanation."))
+    code = serializers.CharField(help_text=gettext_lazy("Stable machine-readable error code."))
+    detail = serializers.CharField(help_text=gettext_lazy("Human-readable explanation."))
 
     class Meta:
         ref_name = "Error"
@@ -301,7 +302,7 @@ PAGE_SIZE_PARAMETER = OpenApiParameter(
         "default": settings.API_PAGE_SIZE,
     },
     OpenApiParameter.QUERY,
-    description=_("Rows per page."),
+    description=gettext_lazy("Rows per page."),
 )
 
 
