@@ -5,6 +5,13 @@ PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
 PYTEST_ARGS ?=
+# make test-pg: the local PostgreSQL and Redis the suite runs on, as .ci/run does.
+PG_HOST ?= 127.0.0.1
+PG_PORT ?= 5432
+REDIS_HOST ?= 127.0.0.1
+REDIS_PORT ?= 6379
+TEST_PG_DATABASE ?= registry_test_local
+TEST_REDIS_DB ?= 15
 
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
@@ -14,13 +21,15 @@ STAMP := $(VENV)/.installed-dev
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format typecheck layers check migrations-check bench messages clean distclean
+.PHONY: help install run test test-pg lint format typecheck layers check migrations-check bench messages clean distclean
 
 help:
 	@echo "make run        create .venv, install, migrate SQLite, load seeds and 50 demo cases,"
 	@echo "                create the demo admin, serve on http://127.0.0.1:$(PORT)/ (PORT=...)"
 	@echo "make test       install what the tests need and run the whole suite"
 	@echo "                (SQLite by default; DATABASE_URL / REDIS_URL select PostgreSQL / Redis)"
+	@echo "make test-pg    the suite on the local PostgreSQL and Redis, as CI runs it: starts them"
+	@echo "                if installed but down, creates $(TEST_PG_DATABASE) (TEST_PG_DATABASE=...)"
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make format     apply ruff's fixes and formatting"
 	@echo "make typecheck  mypy"
@@ -54,6 +63,15 @@ run: $(STAMP)
 # the suite; DATABASE_URL and REDIS_URL pass through from the environment.
 test: $(STAMP)
 	$(PY) -m pytest --ds=config.settings.test $(PYTEST_ARGS)
+
+# Compiled reads, triggers, constraints and COPY only run on PostgreSQL: this is the suite as CI
+# runs it there, services and database made ready by the same script.
+test-pg: $(STAMP)
+	PG_HOST=$(PG_HOST) PG_PORT=$(PG_PORT) REDIS_HOST=$(REDIS_HOST) REDIS_PORT=$(REDIS_PORT) \
+		PYTHON=$(PY) .ci/services $(TEST_PG_DATABASE)
+	DATABASE_URL=postgres://postgres@$(PG_HOST):$(PG_PORT)/$(TEST_PG_DATABASE) \
+		REDIS_URL=redis://$(REDIS_HOST):$(REDIS_PORT)/$(TEST_REDIS_DB) \
+		$(PY) -m pytest --ds=config.settings.test $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -63,7 +63,8 @@ def _active_memberships(user_id: Any) -> QuerySet[Membership]:
 
 # Read on every request: compiled once (``core.compiled``).
 _ROLES = CompiledValues(
-    lambda user_id: _active_memberships(user_id).values_list("organization_id", "role")
+    lambda user_id: _active_memberships(user_id).values_list("organization_id", "role"),
+    user_id=int,
 )
 
 
@@ -90,13 +91,14 @@ def actor_roles_forget(actor: Any) -> None:
 # Read on every request made with a token or an API key: compiled once (``core.compiled``).
 _TOKEN_ROW = ModelRow(Token, user=User)
 _TOKEN = CompiledValues(
-    lambda key: Token.objects.filter(key=key).values_list(*_TOKEN_ROW.columns())
+    lambda key: Token.objects.filter(key=key).values_list(*_TOKEN_ROW.columns()), key=str
 )
 _API_KEY_ROW = ModelRow(OrganizationAPIKey, organization=Organization, service_account=User)
 _API_KEY = CompiledValues(
     lambda prefix: OrganizationAPIKey.objects.filter(prefix=prefix).values_list(
         *_API_KEY_ROW.columns()
-    )
+    ),
+    prefix=str,
 )
 
 

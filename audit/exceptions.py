@@ -12,11 +12,11 @@ class AuditTrailImmutable(AppendOnlyViolation):
     """An audit event was to be changed or deleted. Events are written once and kept."""
 
     code = "audit_trail_immutable"
-    default_detail = str(_("Audit events are never changed or deleted."))
+    default_detail = _("Audit events are never changed or deleted.")
 
 
 class UnauditedWrite(Conflict):
     """A bulk write would change audited rows without recording who changed what."""
 
     code = "unaudited_write"
-    default_detail = str(_("This write would bypass the audit trail."))
+    default_detail = _("This write would bypass the audit trail.")

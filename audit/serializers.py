@@ -19,11 +19,9 @@ class AuditActorSerializer(serializers.Serializer[Any]):
 CHANGES_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": {"type": "array", "items": {}, "minItems": 2, "maxItems": 2},
-    "description": str(
-        _(
-            "{field: [before, after]}: before is null on create, after is null on delete. "
-            "Dates and times in ISO 8601, decimals as strings, references by id."
-        )
+    "description": _(
+        "{field: [before, after]}: before is null on create, after is null on delete. "
+        "Dates and times in ISO 8601, decimals as strings, references by id."
     ),
 }
 

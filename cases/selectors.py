@@ -66,7 +66,9 @@ def _live_shares(
 _LIVE_SHARE_ROWS = CompiledValues(
     lambda organization_ids, at: _live_shares(organization_ids, at=at).values_list(
         "case_id", "scope"
-    )[: SHARE_ID_LIST_LIMIT + 1]
+    )[: SHARE_ID_LIST_LIMIT + 1],
+    organization_ids=list[int],
+    at=dt.datetime,
 )
 
 

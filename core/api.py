@@ -23,10 +23,10 @@ from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.http import Http404, QueryDict
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
-from django_stubs_ext import StrOrPromise
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import exceptions as drf_exceptions
@@ -38,7 +38,13 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.db import MAX_ID
-from core.errors import DomainError, ValidationFailed, django_validation_fields, error_body
+from core.errors import (
+    DomainError,
+    StrOrPromise,
+    ValidationFailed,
+    django_validation_fields,
+    error_body,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -271,8 +277,8 @@ def id_filter(field_name: str, help_text: StrOrPromise) -> IdFilter:
 class ErrorSerializer(serializers.Serializer[Any]):
     """The body of every error answer (``core.errors`` renders it)."""
 
-    code = serializers.CharField(help_text=_("Stable machine-readable error code."))
-    detail = serializers.CharField(help_text=_("Human-readable explanation."))
+    code = serializers.CharField(help_text=gettext_lazy("Stable machine-readable error code."))
+    detail = serializers.CharField(help_text=gettext_lazy("Human-readable explanation."))
 
     class Meta:
         ref_name = "Error"
@@ -310,7 +316,7 @@ PAGE_SIZE_PARAMETER = OpenApiParameter(
         "default": settings.API_PAGE_SIZE,
     },
     OpenApiParameter.QUERY,
-    description=_("Rows per page."),
+    description=gettext_lazy("Rows per page."),
 )
 
 

@@ -30,7 +30,7 @@ class AppendOnlyViolation(Conflict):
     """A row that is only ever added to was to be changed or deleted."""
 
     code = "append_only"
-    default_detail = str(_("These records are only added to: never changed or deleted."))
+    default_detail = _("These records are only added to: never changed or deleted.")
 
 
 _M = TypeVar("_M", bound="AppendOnlyModel")

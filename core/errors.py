@@ -17,11 +17,14 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from rest_framework import status
 
-FieldErrors = Mapping[str, Sequence[str]]
+# A message: text, or a lazy translation resolved in the language of the request that shows it.
+StrOrPromise = str | Promise
+FieldErrors = Mapping[str, Sequence[StrOrPromise]]
 
 
 class DomainError(Exception):
@@ -29,11 +32,12 @@ class DomainError(Exception):
 
     status_code: int = status.HTTP_400_BAD_REQUEST
     code: str = "invalid"
-    default_detail: str = str(_("The request breaks a rule of the registry."))
+    # Lazy: each answer is in the language of its request, not of the moment of import.
+    default_detail: StrOrPromise = _("The request breaks a rule of the registry.")
 
     def __init__(
         self,
-        detail: str | None = None,
+        detail: StrOrPromise | None = None,
         *,
         fields: FieldErrors | None = None,
         code: str | None = None,
@@ -50,7 +54,7 @@ class DomainError(Exception):
 class ValidationFailed(DomainError):
     status_code = status.HTTP_400_BAD_REQUEST
     code = "invalid"
-    default_detail = str(_("Some fields are not valid."))
+    default_detail = _("Some fields are not valid.")
 
     @classmethod
     def on(cls, field: str, message: str) -> ValidationFailed:
@@ -63,32 +67,32 @@ class PermissionDenied(DomainError):
 
     status_code = status.HTTP_403_FORBIDDEN
     code = "permission_denied"
-    default_detail = str(_("Your role does not allow this."))
+    default_detail = _("Your role does not allow this.")
 
 
 class NotFound(DomainError):
     status_code = status.HTTP_404_NOT_FOUND
     code = "not_found"
-    default_detail = str(_("Not found."))
+    default_detail = _("Not found.")
 
 
 class Conflict(DomainError):
     status_code = status.HTTP_409_CONFLICT
     code = "conflict"
-    default_detail = str(_("The request conflicts with the current state of the record."))
+    default_detail = _("The request conflicts with the current state of the record.")
 
 
 class PreconditionFailed(DomainError):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     code = "precondition_failed"
-    default_detail = str(_("The record has changed since you read it."))
+    default_detail = _("The record has changed since you read it.")
 
 
 class PreconditionRequired(DomainError):
     status_code = status.HTTP_428_PRECONDITION_REQUIRED
     code = "precondition_required"
-    default_detail = str(
-        _("Send the record's ETag in an If-Match header, so a change made since is not lost.")
+    default_detail = _(
+        "Send the record's ETag in an If-Match header, so a change made since is not lost."
     )
 
 

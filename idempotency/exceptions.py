@@ -13,11 +13,9 @@ class IdempotencyKeyReused(DomainError):
 
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     code = "idempotency_key_reused"
-    default_detail = str(
-        _(
-            "This Idempotency-Key was already used for a different request; "
-            "use a new key for a new request."
-        )
+    default_detail = _(
+        "This Idempotency-Key was already used for a different request; "
+        "use a new key for a new request."
     )
 
 
@@ -26,6 +24,6 @@ class IdempotencyKeyInProgress(Conflict):
     does not make the second request wait for the first)."""
 
     code = "idempotency_key_in_progress"
-    default_detail = str(
-        _("A request with this Idempotency-Key is still being performed; retry shortly.")
+    default_detail = _(
+        "A request with this Idempotency-Key is still being performed; retry shortly."
     )

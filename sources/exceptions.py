@@ -18,19 +18,19 @@ from core.errors import Conflict, DomainError, NotFound
 
 class SourceNotFound(NotFound):
     code = "source_not_found"
-    default_detail = str(_("No such source."))
+    default_detail = _("No such source.")
 
 
 class EvidenceNotFound(NotFound):
     code = "evidence_not_found"
-    default_detail = str(_("No such evidence link."))
+    default_detail = _("No such evidence link.")
 
 
 class SourceHasNoFile(NotFound):
     """The source is known by its URL or words only: there is nothing to download."""
 
     code = "source_has_no_file"
-    default_detail = str(_("This source has no file."))
+    default_detail = _("This source has no file.")
 
 
 class SourceFileMissing(DomainError):
@@ -39,8 +39,8 @@ class SourceFileMissing(DomainError):
 
     status_code = status.HTTP_410_GONE
     code = "source_file_missing"
-    default_detail = str(
-        _("The file of this source is missing from storage; the administrators have been told.")
+    default_detail = _(
+        "The file of this source is missing from storage; the administrators have been told."
     )
 
 
@@ -73,9 +73,7 @@ class UnsupportedMediaType(DomainError):
 
 class EvidenceExists(Conflict):
     code = "evidence_exists"
-    default_detail = str(
-        _("This source is already linked to this fact of the case at the same place.")
-    )
+    default_detail = _("This source is already linked to this fact of the case at the same place.")
 
 
 class SourceHeldElsewhere(Conflict):
@@ -83,10 +81,8 @@ class SourceHeldElsewhere(Conflict):
     second copy nor the other source's description is given."""
 
     code = "source_held_elsewhere"
-    default_detail = str(
-        _(
-            "Identical content is already in the registry, in a source you cannot see; no "
-            "second copy was stored. Ask an administrator, or the organization that holds it, "
-            "to link it to a case you see."
-        )
+    default_detail = _(
+        "Identical content is already in the registry, in a source you cannot see; no "
+        "second copy was stored. Ask an administrator, or the organization that holds it, "
+        "to link it to a case you see."
     )

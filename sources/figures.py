@@ -63,10 +63,8 @@ _PERIOD_STARTS: dict[str, tuple[int, ...]] = {
 
 class FigurePermissionDenied(PermissionDenied):
     code = "figure_permission_denied"
-    default_detail = str(
-        gettext_lazy(
-            "Recording published figures takes a caseworker, supervisor or coordinator role."
-        )
+    default_detail = gettext_lazy(
+        "Recording published figures takes a caseworker, supervisor or coordinator role."
     )
 
 

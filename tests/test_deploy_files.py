@@ -531,6 +531,28 @@ def test_make_test_runs_the_whole_suite_with_the_database_from_the_environment(m
     )
 
 
+def test_make_test_pg_readies_the_services_then_runs_the_suite_on_them(make_project):
+    services = make_project / ".ci" / "services"
+    services.parent.mkdir()
+    services.write_text(
+        '#!/bin/sh\necho "services PG_HOST=$PG_HOST PYTHON=$PYTHON $*" >> "$FAKE_LOG"\n', "utf-8"
+    )
+    services.chmod(0o755)
+    run_make(make_project, "install")
+
+    result, calls = run_make(make_project, "test-pg", PYTEST_ARGS="tests/test_plumbing.py")
+    assert result.returncode == 0, result.stderr
+    assert calls == [
+        "services PG_HOST=127.0.0.1 PYTHON=.venv/bin/python registry_test_local",
+        "python DJANGO_DEBUG= DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry_test_local"
+        " -m pytest --ds=config.settings.test tests/test_plumbing.py",
+    ]
+
+    _, calls = run_make(make_project, "test-pg", TEST_PG_DATABASE="registry_mine")
+    assert calls[0].endswith(" registry_mine")
+    assert "DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry_mine " in calls[1]
+
+
 def test_make_check_lints_typechecks_and_checks_migrations(make_project):
     run_make(make_project, "install")
     result, calls = run_make(make_project, "check")
@@ -567,14 +589,31 @@ def test_ci_run_is_an_executable_strict_bash_script():
     subprocess.run(["bash", "-n", str(CI_RUN)], check=True)  # noqa: S603, S607
 
 
+CI_SERVICES = ROOT / ".ci" / "services"
+
+
+def test_ci_services_is_an_executable_strict_bash_script():
+    text = CI_SERVICES.read_text("utf-8")
+
+    assert text.startswith("#!/usr/bin/env bash\n")
+    assert "\nset -euo pipefail\n" in text
+    assert os.access(CI_SERVICES, os.X_OK)
+    subprocess.run(["bash", "-n", str(CI_SERVICES)], check=True)  # noqa: S603, S607
+
+
 def test_ci_run_starts_the_services_with_the_machine_commands():
-    text = CI_RUN.read_text("utf-8")
+    text = CI_SERVICES.read_text("utf-8")
 
     assert "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start" in text
     assert (
-        'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" '
+        'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" '
         "--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log"
     ) in text
+    assert 'CREATE DATABASE {}").format(sql.Identifier(name))' in text
+    # .ci/run makes them ready through the same script, before any test.
+    run = CI_RUN.read_text("utf-8")
+    assert '.ci/services "$CI_DATABASE"' in run
+    assert run.index('.ci/services "$CI_DATABASE"') < run.index('"${MAKE[@]}" test')
 
 
 def test_ci_run_tests_on_postgresql_and_redis_then_on_sqlite():

@@ -104,8 +104,14 @@ RAISES: dict[str, Exception] = {
 }
 
 
+# Raised as services raise them: built during the request.
+RAISED_IN_REQUEST: dict[str, type[Exception]] = {"not_found": NotFound}
+
+
 class BoomView(APIView):
     def get(self, request: Request, kind: str) -> Response:
+        if kind in RAISED_IN_REQUEST:
+            raise RAISED_IN_REQUEST[kind]()
         raise RAISES[kind]
 
     def post(self, request: Request, kind: str) -> Response:
@@ -176,6 +182,19 @@ def test_domain_error_stringifies_lazy_messages_and_field_lists():
     assert exc.detail == "Lazy."
     assert exc.fields == {"a": ["x", "y"]}
     assert str(exc) == "Lazy."
+
+
+def test_domain_error_answers_in_the_language_active_when_raised():
+    from django.utils import translation
+
+    # This module, and with it every error class, was imported in English; the messages are
+    # translated when an error is raised, in the language of its request.
+    with translation.override("uk"):
+        status, data = body(NotFound())
+        assert (status, data) == (404, {"code": "not_found", "detail": "Не знайдено."})
+        assert str(NotFound.default_detail) == "Не знайдено."
+    with translation.override("en"):
+        assert body(NotFound())[1]["detail"] == "Not found."
 
 
 def test_exception_handler_drf_validation_error_nested_to_dotted_names():
@@ -344,6 +363,15 @@ def test_exception_handler_through_http(api_client, kind, status, code, fields):
     assert data["detail"]
     assert data.get("fields") == fields
     assert "secret" not in data["detail"]
+
+
+@pytest.mark.urls("tests.test_errors")
+@pytest.mark.parametrize(("language", "detail"), [("uk", "Не знайдено."), ("en", "Not found.")])
+def test_domain_error_answers_in_the_language_of_the_request(api_client, language, detail):
+    response = api_client.get("/api/test/boom/not_found/", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": detail}
+    assert response.headers["Content-Language"] == language
 
 
 @pytest.mark.urls("tests.test_errors")

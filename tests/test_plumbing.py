@@ -1,23 +1,39 @@
-"""Shared plumbing in ``config``: the FilterSet base and the array membership lookup."""
+"""Shared plumbing in ``core``: the FilterSet base, the array membership lookup, the renderer and
+the compiled reads."""
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import pkgutil
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
+from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from rest_framework.authtoken.models import Token
 
+from accounts.services import membership_set
 from audit.models import AuditEvent
+from cases import services as case_services
 from cases.filters import CaseFilterSet
-from cases.models import Case
+from cases.models import Case, CaseShare
 from core.compiled import CompiledValues
 from core.db import InArray
+from tests.factories.accounts import (
+    MembershipFactory,
+    OrganizationFactory,
+    make_api_key,
+    make_member,
+)
 from tests.factories.cases import make_case, move_case
 
 pytestmark = pytest.mark.django_db
@@ -165,13 +181,18 @@ def test_api_answers_render_with_the_project_renderer(api_client):
 
 
 # -- queries compiled once ------------------------------------------------------------------------
+_LONG_AGO = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
 def _cases_of_children() -> CompiledValues:
     return CompiledValues(
         lambda child_ids, since: (
             Case.objects.filter(InArray(F("child_id"), child_ids), created_at__gte=since)
             .order_by("id")
             .values_list("id", "number", "created_at")
-        )
+        ),
+        child_ids=list[int],
+        since=dt.datetime,
     )
 
 
@@ -205,47 +226,125 @@ def test_compiled_values_compile_once_and_send_the_same_text():
 
 @pytest.mark.postgres
 @pytest.mark.parametrize(
-    ("build", "arguments", "message"),
+    ("build", "types", "arguments", "message"),
     [
         # A pattern built from the value: not a parameter as given.
         (
             lambda name: Case.objects.filter(child__family_name__icontains=name).values_list("id"),
+            {"name": str},
             {"name": "Бойко"},
             "do not reach the SQL unchanged",
         ),
         # A list expanded into IN (...): the text would grow with it.
         (
             lambda ids: Case.objects.filter(child_id__in=ids).values_list("id"),
+            {"ids": list[int]},
             {"ids": [1, 2]},
             "do not reach the SQL unchanged",
-        ),
-        (
-            lambda flag: Case.objects.filter(is_synthetic=flag).values_list("id"),
-            {"flag": True},
-            "boolean",
-        ),
-        (
-            lambda when: Case.objects.filter(deported_on=when).values_list("id"),
-            {"when": dt.date(2022, 3, 1)},
-            "cannot take an argument of type date",
         ),
         # A column whose range excludes the placeholder: the ORM drops the condition itself.
         (
             lambda version: Case.objects.filter(version=version).values_list("id"),
+            {"version": int},
             {"version": 3},
             "text depends on its values",
         ),
         # Columns the ORM converts in Python (JSON) would come back raw.
         (
             lambda pk: AuditEvent.objects.filter(pk=pk).values_list("changes"),
+            {"pk": int},
             {"pk": 1},
             "need converting",
         ),
     ],
 )
-def test_compiled_values_refuse_what_they_cannot_compile_once(build, arguments, message):
+def test_compiled_values_refuse_what_they_cannot_compile_once(build, types, arguments, message):
     with pytest.raises(ImproperlyConfigured, match=message):
-        CompiledValues(build)(**arguments)
+        CompiledValues(build, **types)(**arguments)
+
+
+@pytest.mark.parametrize(
+    ("types", "message"),
+    [
+        ({"flag": bool}, "cannot take an argument of type bool"),
+        ({"flag": dt.date}, "cannot take an argument of type date"),
+        ({"flag": list[str]}, r"cannot take an argument of type list\[str\]"),
+        ({"flag": int | None}, "cannot take an argument of type"),
+        ({}, "Declare the type of each argument"),
+        ({"flag": int, "other": int}, "Declare the type of each argument"),
+    ],
+)
+def test_compiled_values_refuse_arguments_they_cannot_compile_on_every_database(types, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        CompiledValues(lambda flag: Case.objects.filter(pk=flag).values_list("id"), **types)
+
+
+def _shares_of_cases() -> CompiledValues:
+    return CompiledValues(
+        lambda case_id, organization_ids, scope, at: (
+            CaseShare.objects.active(at)
+            .filter(InArray(F("organization_id"), organization_ids), case_id=case_id, scope=scope)
+            .values_list("id")
+        ),
+        case_id=int,
+        organization_ids=list[int],
+        scope=str,
+        at=dt.datetime,
+    )
+
+
+_A_CALL: dict[str, Any] = {
+    "case_id": 1,
+    "organization_ids": [1, 2],
+    "scope": "full",
+    "at": _LONG_AGO,
+}
+_LEFT_OUT = object()
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        # A missing or extra argument.
+        ({"scope": _LEFT_OUT, "at": _LEFT_OUT}, TypeError, r"missing: \['at', 'scope'\]"),
+        ({"case": 1}, TypeError, r"not taken: \['case'\]"),
+        # None: the compiled ``= %s`` would match nothing, the ORM writes ``IS NULL``.
+        ({"case_id": None}, TypeError, "case_id as an integer, not NoneType"),
+        ({"scope": None}, TypeError, "scope as text, not NoneType"),
+        ({"at": None}, TypeError, "at as a time with its time zone, not NoneType"),
+        ({"organization_ids": None}, TypeError, "organization_ids as a list of integers, not"),
+        # A value of another type than declared.
+        ({"case_id": "1"}, TypeError, "case_id as an integer, not str"),
+        ({"case_id": True}, TypeError, "case_id as an integer, not bool"),
+        ({"case_id": 1.0}, TypeError, "case_id as an integer, not float"),
+        ({"case_id": Decimal(1)}, TypeError, "case_id as an integer, not Decimal"),
+        ({"scope": 1}, TypeError, "scope as text, not int"),
+        ({"scope": gettext_lazy("full")}, TypeError, "scope as text, not __proxy__"),
+        ({"at": dt.date(2024, 1, 1)}, TypeError, "at as a time with its time zone, not date"),
+        ({"at": "2024-01-01T00:00:00Z"}, TypeError, "not str"),
+        ({"organization_ids": (1, 2)}, TypeError, "organization_ids as a list of integers, not"),
+        ({"organization_ids": {1, 2}}, TypeError, "organization_ids as a list of integers, not"),
+        ({"organization_ids": [1, None]}, TypeError, r"it holds None \(NoneType\)"),
+        ({"organization_ids": [1, "2"]}, TypeError, r"it holds '2' \(str\)"),
+        ({"organization_ids": [False]}, TypeError, r"it holds False \(bool\)"),
+        # A naive time: the ORM reads it in the current time zone, the compiled SQL in UTC.
+        ({"at": dt.datetime(2024, 1, 1)}, ValueError, "not a naive time"),  # noqa: DTZ001
+    ],
+)
+def test_compiled_values_refuse_calls_they_would_answer_wrongly(
+    changes, error, message, django_assert_num_queries
+):
+    arguments = {
+        name: value for name, value in {**_A_CALL, **changes}.items() if value is not _LEFT_OUT
+    }
+    query = _shares_of_cases()
+    # Refused before either path runs, on every database: first call and later calls alike.
+    for _ in range(2):
+        with django_assert_num_queries(0), pytest.raises(error, match=message):
+            query(**arguments)
+        with pytest.raises(error, match=message):
+            query.queryset(**arguments)
+        query(**_A_CALL)
 
 
 def test_compiled_values_take_an_empty_list_first():
@@ -269,3 +368,110 @@ def test_compiled_values_run_the_queryset_on_sqlite(django_assert_num_queries):
             (case.pk, case.number, case.created_at)
         ]
     assert query.sql() is None
+
+
+def _compiled_reads() -> dict[str, CompiledValues]:
+    """Every compiled read the project defines at module level, by ``module.name``."""
+    found: dict[str, CompiledValues] = {}
+    for app in apps.get_app_configs():
+        if not Path(app.path).is_relative_to(settings.BASE_DIR):
+            continue
+        for module_info in pkgutil.walk_packages([app.path], prefix=f"{app.name}."):
+            if ".migrations" in module_info.name or ".management" in module_info.name:
+                continue
+            module = importlib.import_module(module_info.name)
+            for name, value in vars(module).items():
+                if isinstance(value, CompiledValues) and value.module == module.__name__:
+                    found.setdefault(f"{module.__name__}.{name}", value)
+    return found
+
+
+_BOUNDARY_IDS = [0, -1, 2**31 - 1, 2**31, 2**63 - 1, 2**63, -(2**63) - 1, 10**30]
+
+
+@pytest.fixture
+def compiled_read_calls(home):
+    """For each compiled read of the project: the argument sets to call it with, over data
+    that some of them hit (members of active and inactive organizations, an ended membership,
+    a token, an API key, live, expiring, limited and revoked shares)."""
+    active, other = OrganizationFactory.create(), OrganizationFactory.create()
+    inactive = OrganizationFactory.create(is_active=False)
+    member = make_member("caseworker", active)
+    membership_set(user=member, organization=other, role="supervisor")
+    MembershipFactory.create(user=member, organization=inactive)
+    ended = MembershipFactory.create(organization=active, is_active=False).user
+    token = Token.objects.create(user=member)
+    key, _secret = make_api_key(active)
+    now = timezone.now()
+    shared = [make_case() for _ in range(4)]
+
+    def share(case, organization, scope, **fields):
+        return case_services.case_share_create(
+            case=case,
+            actor=None,
+            organization=organization,
+            scope=scope,
+            reason="Synthetic referral",
+            consent_reference="Synthetic consent 1",
+            **fields,
+        )
+
+    share(shared[0], active, "full")
+    share(shared[1], active, "limited", expires_at=now + dt.timedelta(days=10))
+    share(shared[2], other, "limited")
+    share(shared[1], other, "full", expires_at=now + dt.timedelta(days=1))
+    revoked = share(shared[3], active, "full")
+    case_services.case_share_revoke(share=revoked, actor=None, reason="Synthetic revocation")
+
+    ids = [active.pk, other.pk, inactive.pk, home.pk]
+    return {
+        "accounts.selectors._ROLES": [
+            {"user_id": user_id}
+            for user_id in [member.pk, ended.pk, token.user_id, max(ids) + 1000, *_BOUNDARY_IDS]
+        ],
+        "accounts.selectors._TOKEN": [
+            {"key": k}
+            for k in [token.key, token.key.upper(), token.key[:-1], "", "x" * 41, "Євген"]
+        ],
+        "accounts.selectors._API_KEY": [
+            {"prefix": p} for p in [key.prefix, key.prefix.upper(), key.prefix[:-1], "", "Є"]
+        ],
+        "cases.selectors._LIVE_SHARE_ROWS": [
+            {"organization_ids": organization_ids, "at": at}
+            for organization_ids in [
+                [active.pk],
+                [other.pk],
+                [active.pk, other.pk],
+                [other.pk, active.pk, active.pk],
+                [inactive.pk, home.pk],
+                [],
+                [0, -1, 2**31 - 1, 2**31, 2**63 - 1],
+            ]
+            for at in [
+                now,
+                now - dt.timedelta(days=365),
+                now + dt.timedelta(days=2),
+                now + dt.timedelta(days=20),
+                dt.datetime(1, 1, 1, tzinfo=dt.UTC),
+                dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.UTC),
+            ]
+        ],
+    }
+
+
+@pytest.mark.postgres
+def test_compiled_reads_answer_as_the_orm_does(compiled_read_calls):
+    reads = _compiled_reads()
+    # A new compiled read is compared here without anyone remembering to add it.
+    assert set(reads) == set(compiled_read_calls)
+    for name, calls in compiled_read_calls.items():
+        read = reads[name]
+        answered = 0
+        for arguments in calls:
+            compiled = read(**arguments)
+            assert read.sql() is not None, name
+            through_orm = list(read.queryset(**arguments))
+            assert sorted(compiled, key=repr) == sorted(through_orm, key=repr), (name, arguments)
+            answered += bool(compiled)
+        # Some calls hit rows, so the comparison is not of empty answers only.
+        assert answered, name
