@@ -296,7 +296,7 @@ class CustodyAction(models.TextChoices):
 
 class CustodyChainImmutable(AppendOnlyViolation):
     code = "custody_chain_immutable"
-    default_detail = str(_("The chain of custody is never changed or deleted, only added to."))
+    default_detail = _("The chain of custody is never changed or deleted, only added to.")
 
 
 class CustodyEvent(AppendOnlyModel):

@@ -415,7 +415,7 @@ FAKE_PYTHON = textwrap.dedent(
     fi
     if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
         mkdir -p "$3/bin"
-        for tool in python ruff mypy; do cp "$0" "$3/bin/$tool"; done
+        for tool in python ruff mypy lint-imports; do cp "$0" "$3/bin/$tool"; done
     fi
     if [ "$1" = "-m" ] && [ "$2" = "pip" ] && [ -n "${FAKE_PIP_FAILS:-}" ]; then
         exit 1
@@ -553,7 +553,7 @@ def test_make_test_pg_readies_the_services_then_runs_the_suite_on_them(make_proj
     assert "DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry_mine " in calls[1]
 
 
-def test_make_check_lints_typechecks_and_checks_migrations(make_project):
+def test_make_check_lints_typechecks_checks_layers_and_migrations(make_project):
     run_make(make_project, "install")
     result, calls = run_make(make_project, "check")
 
@@ -562,6 +562,7 @@ def test_make_check_lints_typechecks_and_checks_migrations(make_project):
         "ruff DJANGO_DEBUG= DATABASE_URL= check .",
         "ruff DJANGO_DEBUG= DATABASE_URL= format --check .",
         "mypy DJANGO_DEBUG= DATABASE_URL= .",
+        "lint-imports DJANGO_DEBUG= DATABASE_URL= --no-cache",
         "python DJANGO_DEBUG=1 DATABASE_URL= manage.py makemigrations --check --dry-run",
         "python DJANGO_DEBUG=1 DATABASE_URL= manage.py check",
     ]

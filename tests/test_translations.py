@@ -144,7 +144,11 @@ class Error:
 
 def _domain_errors() -> set[type[DomainError]]:
     for app in apps.get_app_configs():
-        if Path(app.path).is_relative_to(ROOT):
+        path = Path(app.path)
+        # The project's own apps: not the libraries of a virtual environment inside the checkout.
+        if path.is_relative_to(ROOT) and not SKIPPED_DIRECTORIES.intersection(
+            path.relative_to(ROOT).parts
+        ):
             for module in pkgutil.walk_packages([app.path], prefix=f"{app.name}."):
                 if ".migrations" not in module.name and ".management" not in module.name:
                     importlib.import_module(module.name)
