@@ -54,7 +54,8 @@ install: $(STAMP)
 run: export DJANGO_DEBUG := 1
 run: $(STAMP)
 	$(MANAGE) migrate --noinput
-	$(MANAGE) load_seeds --demo 50
+	$(MANAGE) load_seeds
+	$(MANAGE) load_demo --cases 50
 	$(MANAGE) create_demo_admin
 	$(MANAGE) create_demo_accounts
 	$(MANAGE) runserver 127.0.0.1:$(PORT)

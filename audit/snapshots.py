@@ -85,12 +85,6 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
-def recorded_fields_forget() -> None:
-    """Forget the field lists worked out so far (after a field's ``auto_now`` flags were
-    switched off and on again, as the synthetic generator does while it writes)."""
-    _FIELD_CACHE.clear()
-
-
 def _recorded_fields(
     model: type[models.Model], names: Iterable[str] | None
 ) -> list[models.Field[Any, Any]]:

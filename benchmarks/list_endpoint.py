@@ -106,7 +106,7 @@ def main() -> None:
     if have < args.cases:
         print(f"Loading {args.cases - have} synthetic cases (have {have})...", flush=True)
         started = time.perf_counter()
-        call_command("load_seeds", synthetic=args.cases - have)
+        call_command("load_demo", synthetic=args.cases - have)
         print(f"  loaded in {time.perf_counter() - started:.1f} s", flush=True)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

@@ -1,7 +1,11 @@
 """Settings for benchmark runs: the production settings plus one constant-answer view used as
-the HTTP floor. Never used to serve real traffic."""
+the HTTP floor, and the demo app that loads the synthetic cases. Never used to serve real
+traffic."""
 
 from config.settings.base import *  # noqa: F403
+from config.settings.base import INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 
 ROOT_URLCONF = "benchmarks.urls"
 DEBUG = False

@@ -384,6 +384,17 @@ def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image():
         assert is_ignored(path, patterns), path
 
 
+def test_dockerignore_keeps_the_demo_app_out_of_the_image():
+    """The production settings do not install ``demo``, and its dependency (Faker) is not
+    installed in the image: its code is not copied either."""
+    assert is_ignored("demo/synthetic.py", dockerignore_patterns())
+    assert not any(name.startswith("demo") for name in pyproject_packages())
+
+
+def pyproject_packages() -> list[str]:
+    return list(pyproject()["tool"]["setuptools"]["packages"]["find"]["include"])
+
+
 def test_dockerignore_keeps_what_the_image_needs():
     patterns = dockerignore_patterns()
 
@@ -475,7 +486,8 @@ def test_make_run_on_a_fresh_machine_installs_migrates_seeds_and_serves(make_pro
         "fake-python3 -m venv .venv",
         "python -m pip install --quiet -e .[dev]",
         "python manage.py migrate --noinput",
-        "python manage.py load_seeds --demo 50",
+        "python manage.py load_seeds",
+        "python manage.py load_demo --cases 50",
         "python manage.py create_demo_admin",
         "python manage.py create_demo_accounts",
         "python manage.py runserver 127.0.0.1:8000",

@@ -10,3 +10,8 @@ import os
 os.environ.setdefault("DJANGO_DEBUG", "1")
 
 from .base import *  # noqa: F403
+from .base import INSTALLED_APPS
+
+# Demo and benchmark data (load_demo, create_demo_admin, create_demo_accounts): never installed
+# by the production settings.
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]

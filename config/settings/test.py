@@ -10,7 +10,10 @@ import tempfile
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-for-the-suite")
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL, STORAGES
+from .base import INSTALLED_APPS, REDIS_URL, STORAGES
+
+# The demo app's commands and generator are tested with the rest (production does not install it).
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The suite runs without DEBUG, as production does, but its client speaks plain HTTP and logs in

@@ -1,5 +1,5 @@
 """Audit completeness of the case registry: exactly one event per changed row on every write path
-(API, services, tasks, seeds, bulk querysets, the bulk generator) and one per read of a full
+(API, services, tasks, seeds, bulk querysets) and one per read of a full
 record. All data is synthetic."""
 
 from __future__ import annotations
@@ -9,14 +9,11 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django.db import connection
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from cases import services
-from cases.models import Case, Child, ChildAlias, FollowUp, Relative, StatusChange, Whereabouts
-from cases.synthetic import synthetic_cases_generate
+from cases.models import Case, FollowUp, Relative
 from tests.factories.cases import child_data, make_case, make_relative, move_case
 
 pytestmark = pytest.mark.django_db
@@ -269,58 +266,6 @@ def test_queryset_update_on_cases_records_one_event_per_row():
     events = _events_since(mark)
     assert sorted(e.object_id for e in events) == sorted(str(c.pk) for c in cases)
     assert all(e.changes == {"priority": ["normal", "high"]} for e in events)
-
-
-def test_demo_seeds_record_one_event_per_row_on_the_command_channel(oblasts):
-    mark = _mark()
-    call_command("load_seeds", demo=3, verbosity=0)
-
-    events = _events_since(mark)
-    assert {e.channel for e in events} == {"command"}
-    written = Counter(e.object_type for e in events if e.action in ("create", "share"))
-    assert written["cases.case"] == Case.objects.count()
-    assert written["cases.child"] == Child.objects.count()
-    assert written["cases.statuschange"] == StatusChange.objects.count()
-    assert written["cases.relative"] == Relative.objects.count()
-
-
-def test_bulk_generator_records_one_event_per_row(oblasts):
-    from cases import seeding
-
-    seeding.facilities_load()
-    counts_before = {
-        model: model.objects.count()
-        for model in (Case, Child, StatusChange, ChildAlias, Whereabouts)
-    }
-    mark = _mark()
-
-    synthetic_cases_generate(count=40, seed=7, progress=False, batch_size=20)
-
-    events = _events_since(mark)
-    created = Counter(e.object_type for e in events if e.action == "create")
-    for model, before in counts_before.items():
-        assert created[model._meta.label_lower] == model.objects.count() - before, model
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_bulk_generator_copy_path_records_one_event_per_row(oblasts):
-    from cases import seeding
-
-    assert connection.vendor == "postgresql"
-    seeding.facilities_load()
-    mark = _mark()
-
-    synthetic_cases_generate(count=60, seed=11, progress=False, batch_size=20, writers=2)
-
-    events = _events_since(mark)
-    created = Counter(e.object_type for e in events if e.action == "create")
-    assert created["cases.case"] == Case.objects.filter(is_synthetic=True).count() == 60
-    assert created["cases.child"] == 60
-    assert created["cases.statuschange"] == StatusChange.objects.count()
-    assert created["cases.childalias"] == ChildAlias.objects.count()
-    assert created["cases.whereabouts"] == Whereabouts.objects.count()
-    assert all(e.metadata.get("synthetic") for e in events if e.object_type.startswith("cases."))
 
 
 def test_events_name_no_child_in_their_label(api_client):

@@ -13,7 +13,8 @@ from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
 from accounts.models import Membership, OrganizationAPIKey, Role, User
-from cases import seeding
+from cases.seeding import facilities_load
+from demo import seeding
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +64,7 @@ def test_create_demo_accounts_is_idempotent(demo_settings: Any) -> None:
 
 
 def test_demo_partner_key_sees_only_what_is_shared(demo_settings: Any, oblasts: Any) -> None:
-    seeding.facilities_load()
+    facilities_load()
     seeding.demo_cases_load(count=12)
     _run()
     stored = json.loads((demo_settings.VAR_DIR / "demo-admin.json").read_text())

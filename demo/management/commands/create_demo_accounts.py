@@ -24,7 +24,7 @@ from accounts.models import Organization, Role, User
 from accounts.services import api_key_create, membership_set
 from audit.context import audit_context
 from audit.models import Channel
-from cases.seeding import demo_organizations_load
+from demo.seeding import demo_organizations_load
 
 from .create_demo_admin import _read_credentials, _write_credentials, credentials_path
 

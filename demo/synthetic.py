@@ -11,7 +11,9 @@ future, birth before deportation). Selectors and search treat the rows like any 
 Rows are drawn as plain column dicts. On PostgreSQL they are streamed with ``COPY`` (ids taken from
 the tables' sequences up front, so a child can point at its current whereabouts before that row is
 written: foreign keys are checked at commit), three connections writing batches side by side while
-a thread draws the next ones. Elsewhere (SQLite, in tests) they go through ``bulk_create``.
+a thread draws the next ones. Elsewhere (SQLite, in tests) they go through ``bulk_create``, and
+the creation times they were drawn with are written after it (see ``_inserted``). Either way each
+row gets its ``create`` event from ``audit.services.record_bulk_creations``.
 
 Everything is made up (Faker's ``uk_UA`` name lists) and marked ``is_synthetic``.
 """
@@ -19,16 +21,15 @@ Everything is made up (Faker's ``uk_UA`` name lists) and marked ``is_synthetic``
 from __future__ import annotations
 
 import bisect
+import contextvars
 import datetime as dt
 import itertools
-import json
 import queue
 import random
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
@@ -42,11 +43,9 @@ from django.utils.translation import gettext as _
 from faker.providers.person.uk_UA import Provider as UkrainianNames
 from tqdm import tqdm
 
-from audit.models import Action, AuditEvent, Channel
-from audit.snapshots import recorded_fields_forget
-
-from . import names, services, workflow
-from .models import (
+from audit.services import record_bulk_creations
+from cases import names, services, workflow
+from cases.models import (
     AliasKind,
     Case,
     Child,
@@ -61,6 +60,8 @@ from .models import (
     StatusChange,
     Whereabouts,
 )
+from cases.workflow import ClosureReason, Status
+
 from .seeding import (
     Place,
     demo_organizations_load,
@@ -69,7 +70,6 @@ from .seeding import (
     origin_places,
     russified,
 )
-from .workflow import ClosureReason, Status
 
 SYNTHETIC_NOTE = "Synthetic benchmark record: not a real child."
 FIRST_DEPORTATIONS = dt.date(2022, 2, 24)
@@ -479,51 +479,27 @@ def _alias_row(child_id: int, draft: Draft) -> dict[str, Any]:
     }
 
 
-_AUDIT_COLUMNS = (
-    "at",
-    "actor_label",
-    "api_key_prefix",
-    "action",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "changes",
-    "channel",
-    "request_id",
-    "metadata",
-)
 # What the bulk generator says of each row it writes: made-up benchmark data, written in bulk.
-# JSON text, which COPY reads into the jsonb columns (encoding it per row cost more than all the
-# rest of the audit rows).
-_AUDIT_METADATA = json.dumps({"synthetic": True, "written_by": "load_seeds --synthetic"})
-_NO_CHANGES = "{}"
+_AUDIT_METADATA = {"synthetic": True, "written_by": "load_demo --synthetic"}
 
 
-def _audit_rows(
-    model: type[models.Model], ids: Iterable[int], labels: Iterable[str] | None = None
-) -> Iterator[tuple[Any, ...]]:
-    """``create`` events of rows the generator wrote (their values are not repeated: the rows
-    are synthetic and marked so), as tuples in the order of ``_AUDIT_COLUMNS``."""
-    now = timezone.now()
-    object_type = model._meta.label_lower
-    name = model._meta.model_name
-    create, command, metadata = Action.CREATE.value, Channel.COMMAND.value, _AUDIT_METADATA
-    label_of = iter(labels) if labels is not None else None
-    for pk in ids:
-        label = next(label_of) if label_of is not None else f"{name} #{pk}"
-        yield (
-            now,
-            "",
-            "",
-            create,
-            object_type,
-            str(pk),
-            label,
-            _NO_CHANGES,
-            command,
-            "",
-            metadata,
-        )
+def _record_creations(
+    *,
+    children: list[int],
+    cases: list[int],
+    numbers: list[str],
+    changes: list[int],
+    aliases: list[int],
+    stays: list[int],
+) -> None:
+    """One ``create`` event per row written (their values are not repeated: the rows are
+    synthetic and marked so), through the audit trail's bulk service. Cases are labelled by
+    number, as ``Case.audit_label`` does."""
+    record_bulk_creations(Child, children, metadata=_AUDIT_METADATA)
+    record_bulk_creations(Case, cases, labels=numbers, metadata=_AUDIT_METADATA)
+    record_bulk_creations(StatusChange, changes, metadata=_AUDIT_METADATA)
+    record_bulk_creations(ChildAlias, aliases, metadata=_AUDIT_METADATA)
+    record_bulk_creations(Whereabouts, stays, metadata=_AUDIT_METADATA)
 
 
 class _CopyWriter:
@@ -542,19 +518,15 @@ class _CopyWriter:
     def _copy(
         self, model: type[models.Model], columns: list[str], rows: Iterator[dict[str, Any]]
     ) -> None:
-        self._copy_rows(model, columns, ([row[c] for c in columns] for row in rows))
-
-    def _copy_rows(
-        self, model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
-    ) -> None:
-        """COPY ``rows`` (values in the order of ``columns``) into ``model``'s table."""
+        """COPY ``rows`` (their values of ``columns``) into ``model``'s table. The values go in
+        as given: no ``pre_save``, so the drawn creation times are kept."""
         column_of = {f.attname: str(f.column) for f in model._meta.concrete_fields}
         db_columns = ", ".join(column_of[c] for c in columns)
         with connection.cursor() as cursor:
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
             with raw.copy(f"COPY {model._meta.db_table} ({db_columns}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row([row[c] for c in columns])
 
     def write(self, drafts: list[Draft]) -> None:
         child_ids = self._ids(Child, len(drafts))
@@ -586,71 +558,76 @@ class _CopyWriter:
             self._copy(ChildAlias, list(aliases[0]), iter(aliases))
         if stays:
             self._copy(Whereabouts, ["id", *stays[0].keys() - {"id"}], iter(stays))
-        # One audit event per row written, as every other write path leaves.
-        self._copy_rows(
-            AuditEvent,
-            _AUDIT_COLUMNS,
-            itertools.chain(
-                _audit_rows(Child, (d.child["id"] for d in drafts)),
-                _audit_rows(
-                    Case, (d.case["id"] for d in drafts), (d.case["number"] for d in drafts)
-                ),
-                _audit_rows(StatusChange, (row["id"] for row in changes)),
-                _audit_rows(ChildAlias, (row["id"] for row in aliases)),
-                _audit_rows(Whereabouts, (row["id"] for row in stays)),
-            ),
+        _record_creations(
+            children=[d.child["id"] for d in drafts],
+            cases=[d.case["id"] for d in drafts],
+            numbers=[d.case["number"] for d in drafts],
+            changes=[row["id"] for row in changes],
+            aliases=[row["id"] for row in aliases],
+            stays=[row["id"] for row in stays],
         )
 
 
-@contextmanager
-def _historic_timestamps(*model_classes: type[models.Model]) -> Iterator[None]:
-    """Let bulk-created rows keep the creation times they were drawn with.
+# The stamps the drafts carry, by model: ``auto_now``/``auto_now_add`` fields.
+_STAMPS: dict[type[models.Model], list[str]] = {
+    Child: ["created_at", "updated_at"],
+    Case: ["created_at", "updated_at"],
+    ChildAlias: ["created_at"],
+    Whereabouts: ["created_at"],
+}
 
-    ``auto_now``/``auto_now_add`` fields stamp every inserted row with the current time, which
-    would make every synthetic case "created" in the same minute. The flags are switched off
-    while the rows are written (a management command's own process) and restored after.
+
+def _inserted(model: type[models.Model], rows: list[dict[str, Any]]) -> list[Any]:
+    """Insert ``rows`` of ``model`` with the creation times they were drawn with.
+
+    ``bulk_create`` runs each field's ``pre_save``, which stamps ``auto_now``/``auto_now_add``
+    fields with the current time whatever the instance holds; ``bulk_update`` writes values as
+    given. So the drawn times go in by a second statement in the same transaction, and the
+    model's fields stay as declared (switching their flags off would change them for every
+    thread of the process). The base manager inserts without the audited queryset's events:
+    ``_record_creations`` records one per row, as on PostgreSQL.
     """
-    stamped = [
-        f
-        for model in model_classes
-        for f in model._meta.concrete_fields
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    ]
-    saved = [(f, f.auto_now, f.auto_now_add) for f in stamped]  # type: ignore[attr-defined]
-    for f in stamped:
-        f.auto_now = f.auto_now_add = False  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        for f, auto_now, auto_now_add in saved:
-            f.auto_now, f.auto_now_add = auto_now, auto_now_add  # type: ignore[attr-defined]
-        # The audit trail leaves the stamps out of its diffs by these flags: what it worked out
-        # while they were off must not outlive the window.
-        recorded_fields_forget()
+    instances = model._base_manager.bulk_create([model(**row) for row in rows])
+    stamps = _STAMPS.get(model, [])
+    if stamps and instances:
+        for instance, row in zip(instances, rows, strict=True):
+            for name in stamps:
+                setattr(instance, name, row[name])
+        model._base_manager.bulk_update(instances, stamps)
+    return instances
 
 
 class _OrmWriter:
     """Any other database (SQLite in tests and the embedded default): ``bulk_create``."""
 
     def write(self, drafts: list[Draft]) -> None:
-        with _historic_timestamps(Child, Case, ChildAlias, Whereabouts):
-            children = Child.objects.bulk_create([Child(**d.child) for d in drafts])
-            for d, child in zip(drafts, children, strict=True):
-                d.case["child_id"] = child.pk
-                for stay in d.stays:
-                    stay["child_id"] = child.pk
-            cases = Case.objects.bulk_create([Case(**d.case) for d in drafts])
-            StatusChange.objects.bulk_create(
-                StatusChange(**row)
+        children = _inserted(Child, [d.child for d in drafts])
+        for d, child in zip(drafts, children, strict=True):
+            d.case["child_id"] = child.pk
+            for stay in d.stays:
+                stay["child_id"] = child.pk
+        cases = _inserted(Case, [d.case for d in drafts])
+        changes = _inserted(
+            StatusChange,
+            [
+                row
                 for d, case in zip(drafts, cases, strict=True)
                 for row in _status_change_rows(case.pk, d)
-            )
-            ChildAlias.objects.bulk_create(
-                ChildAlias(**_alias_row(child.pk, d))
-                for d, child in zip(drafts, children, strict=True)
-                if d.alias
-            )
-            Whereabouts.objects.bulk_create(Whereabouts(**s) for d in drafts for s in d.stays)
+            ],
+        )
+        aliases = _inserted(
+            ChildAlias,
+            [_alias_row(child.pk, d) for d, child in zip(drafts, children, strict=True) if d.alias],
+        )
+        stays = _inserted(Whereabouts, [s for d in drafts for s in d.stays])
+        _record_creations(
+            children=[child.pk for child in children],
+            cases=[case.pk for case in cases],
+            numbers=[case.number for case in cases],
+            changes=[row.pk for row in changes],
+            aliases=[row.pk for row in aliases],
+            stays=[row.pk for row in stays],
+        )
         # The current whereabouts: the latest stay by start date, as the services keep it.
         latest = (
             Whereabouts.objects.filter(child=OuterRef("pk"))
@@ -659,7 +636,10 @@ class _OrmWriter:
         )
         Child.objects.filter(
             pk__in=[child.pk for d, child in zip(drafts, children, strict=True) if d.stays]
-        ).update(current_whereabouts=Subquery(latest))
+        ).unaudited_update(
+            "a denormalised pointer to the latest stay, recorded with the stay",
+            current_whereabouts=Subquery(latest),
+        )
 
 
 def _writer() -> _Writer:
@@ -733,7 +713,10 @@ def _write_in_parallel(
         pending: set[Future[int]] = set()
         for drafts in _drawn_in_background(generator, sizes):
             generator.number(drafts)
-            pending.add(pool.submit(_copied_in_own_transaction, drafts))
+            # The writers run in the command's audit context (channel, request id), which a
+            # new thread would not inherit.
+            context = contextvars.copy_context()
+            pending.add(pool.submit(context.run, _copied_in_own_transaction, drafts))
             while len(pending) >= writers:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:

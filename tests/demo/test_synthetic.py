@@ -14,8 +14,8 @@ from django.db.models import Count, F, Max, Min, Q
 
 from cases import names, seeding, selectors, services
 from cases.models import Case, Child, ChildAlias, StatusChange, Whereabouts
-from cases.synthetic import SYNTHETIC_NOTE, synthetic_cases_generate
 from cases.workflow import ClosureReason, Status, find_transition
+from demo.synthetic import SYNTHETIC_NOTE, synthetic_cases_generate
 from tests.factories.accounts import make_member
 
 pytestmark = pytest.mark.django_db
@@ -206,10 +206,10 @@ def test_synthetic_generate_with_same_seed_draws_the_same_children() -> None:
     assert again == first
 
 
-def test_load_seeds_synthetic_adds_n_each_run() -> None:
+def test_load_demo_synthetic_adds_n_each_run() -> None:
     out = StringIO()
-    call_command("load_seeds", synthetic=40, stdout=out, verbosity=0)
-    call_command("load_seeds", synthetic=25, stdout=out, verbosity=0)
+    call_command("load_demo", synthetic=40, stdout=out, verbosity=0)
+    call_command("load_demo", synthetic=25, stdout=out, verbosity=0)
 
     assert Case.objects.filter(is_synthetic=True).count() == 65
 

@@ -1,0 +1,38 @@
+"""``python manage.py load_seeds``: the reference data of every app, idempotently.
+
+Each app loads its own seeds through its services (``cases.seeding``, ``sources.seeding``); this
+command only runs them in order, on the command's audit channel. A second run changes nothing.
+Demo and benchmark cases are the ``demo`` app's (``load_demo``), which production does not
+install.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from audit.context import audit_context
+from audit.models import Channel
+from cases import seeding as case_seeds
+from sources import seeding as source_seeds
+
+
+class Command(BaseCommand):
+    help = _(
+        "Load the reference data of every app (idempotent): the oblasts, the facility registry, "
+        "and the sources and figures of public reporting."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        verbose = options["verbosity"] > 0
+        with audit_context(channel=Channel.COMMAND):
+            oblasts = case_seeds.oblasts_sync()
+            facilities = case_seeds.facilities_load()
+            reporting = source_seeds.public_reporting_load()
+        if verbose:
+            self.stdout.write(_("Oblasts: %(counts)s.") % {"counts": oblasts})
+            self.stdout.write(_("Facilities: %(counts)s.") % {"counts": facilities})
+            self.stdout.write(_("Sources: %(counts)s.") % {"counts": reporting.sources})
+            self.stdout.write(_("Published figures: %(counts)s.") % {"counts": reporting.figures})

@@ -1,0 +1,10 @@
+"""Made-up data for trying the registry and for benchmarks: demo cases written through the
+services, the bulk generator of synthetic cases, demo accounts. Installed by the development,
+test and benchmark settings only, never by production's (``config.settings.base``)."""
+
+from django.apps import AppConfig
+
+
+class DemoConfig(AppConfig):
+    name = "demo"
+    verbose_name = "Demo and benchmark data"

@@ -1,0 +1,75 @@
+"""``create_demo_admin``: a superuser for trying the service, a development tool only."""
+
+from __future__ import annotations
+
+import json
+import stat
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from rest_framework.authtoken.models import Token
+
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def _create_demo_admin(**options: Any) -> str:
+    out = StringIO()
+    call_command("create_demo_admin", stdout=out, **options)
+    return out.getvalue()
+
+
+@pytest.fixture
+def demo_settings(settings: Any, tmp_path: Any) -> Any:
+    settings.DEBUG = True
+    settings.VAR_DIR = tmp_path
+    return settings
+
+
+def test_create_demo_admin_is_idempotent(demo_settings: Any) -> None:
+    first = _create_demo_admin()
+    second = _create_demo_admin()
+
+    assert first == second
+    user = User.objects.get(username="admin")
+    assert User.objects.filter(username="admin").count() == 1
+    assert user.is_superuser
+    assert user.is_staff
+    stored = json.loads((demo_settings.VAR_DIR / "demo-admin.json").read_text())
+    password = stored["admin"]["password"]
+    assert user.check_password(password)
+    token = Token.objects.get(user=user)
+    assert Token.objects.filter(user=user).count() == 1
+    for expected in (password, token.key, "/admin/", "/api/v1/cases/"):
+        assert expected in first
+
+
+def test_create_demo_admin_keeps_the_login_readable_by_its_owner_only(demo_settings: Any) -> None:
+    _create_demo_admin(username="demo")
+
+    mode = stat.S_IMODE((demo_settings.VAR_DIR / "demo-admin.json").stat().st_mode)
+    assert mode == 0o600
+
+
+def test_create_demo_admin_refuses_without_debug(settings: Any, tmp_path: Any) -> None:
+    settings.DEBUG = False
+    settings.VAR_DIR = tmp_path
+
+    with pytest.raises(CommandError, match="DEBUG"):
+        _create_demo_admin()
+
+    assert not User.objects.filter(username="admin").exists()
+    assert not (tmp_path / "demo-admin.json").exists()
+
+
+def test_create_demo_admin_refuses_to_take_over_an_existing_user(demo_settings: Any) -> None:
+    User.objects.create_user(username="admin", password="someone-elses-password-1")
+
+    with pytest.raises(CommandError, match="already exists"):
+        _create_demo_admin()
+
+    assert User.objects.get(username="admin").check_password("someone-elses-password-1")
