@@ -7,7 +7,7 @@ field and the rule, never the child's personal data.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Organization, Role, User
+from accounts.models import Organization, User
 from accounts.roles import Capability
 from accounts.selectors import actor_roles
 from audit import services as audit
@@ -60,14 +60,13 @@ from .workflow import Status
 # request-driven caller passes the signed-in user (an API key's service account included).
 Actor = User | None
 
-# Roles that may hold a case as its assignee.
-ASSIGNABLE_ROLES = (Role.CASEWORKER, Role.SUPERVISOR)
 
-
-def _require(actor: Actor, capability: Capability, case: Case) -> None:
-    """Refuse unless ``actor`` holds ``capability`` on ``case``: 404 when the case is out of
-    the actor's sight (its existence is not revealed), 403 when seen but not allowed."""
-    if actor is None or selectors.case_can(actor, capability, case):
+def _require(actor: Actor, capability: Capability | Collection[Capability], case: Case) -> None:
+    """Refuse unless ``actor`` holds ``capability`` (or one of several) on ``case``: 404 when
+    the case is out of the actor's sight (its existence is not revealed), 403 when seen but
+    not allowed."""
+    wanted = (capability,) if isinstance(capability, Capability) else capability
+    if actor is None or any(selectors.case_can(actor, c, case) for c in wanted):
         return
     if selectors.case_scope(actor=actor, case_id=case.pk) is None:
         raise CaseNotFound()
@@ -586,21 +585,17 @@ def case_transition(
 ) -> Case:
     """Move a case through the workflow: lock, re-check against the table, write, record.
 
-    Closing and reopening take a role that closes (a supervisor's); a caseworker requests the
-    closure instead (``closure_request_create``), and its approval closes the case through
-    here with ``closure_request``. On entering ``returned`` the 30/90/180-day follow-ups are
-    scheduled once the move commits.
+    Each move takes the capability the table names: closing and reopening a role that closes
+    (a supervisor's); a caseworker requests the closure instead (``closure_request_create``),
+    and its approval closes the case through here with ``closure_request``. On entering
+    ``returned`` the 30/90/180-day follow-ups are scheduled once the move commits.
     """
     case = _lock_case(case_id)
-    _require(actor, Capability.CASE_TRANSITION, case)
+    _require(actor, workflow.MOVE_CAPABILITIES, case)
     if expected_version is not None and case.version != expected_version:
         raise StaleVersion()
     if to not in Status.values:
         raise ValidationFailed.on("to", _("Not a status of the workflow."))
-    if (to == Status.CLOSED or case.status == Status.CLOSED) and not (
-        actor is None or selectors.case_can(actor, Capability.CASE_CLOSE, case)
-    ):
-        raise ClosureNeedsApproval()
     transition = workflow.find_transition(case.status, to)
     if transition is None:
         allowed = ", ".join(t.target for t in workflow.transitions_from(case.status))
@@ -609,6 +604,10 @@ def case_transition(
             % {"source": case.status, "target": to, "allowed": allowed},
             fields={"to": [_("Not allowed from the case's current status.")]},
         )
+    if actor is not None and not selectors.case_can(actor, transition.capability, case):
+        if transition.capability == Capability.CASE_CLOSE:
+            raise ClosureNeedsApproval()
+        raise PermissionDenied()
 
     reason = (reason or "").strip()
     errors: dict[str, list[str]] = {}
