@@ -15,10 +15,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import Organization, User
 from accounts.roles import Capability
 from accounts.selectors import actor_roles
+from accounts.services import ActingRefusals, acting_organization
 from audit import services as audit
 from audit.models import Action as AuditAction
 from core.errors import (
@@ -90,28 +92,25 @@ def _require_on_child(actor: Actor, capability: Capability, child: Child) -> Non
     raise PermissionDenied()
 
 
+_OPENING = ActingRefusals(
+    no_role=_lazy("Your role does not allow opening cases."),
+    several=_lazy("You belong to several organizations; say which one owns the case."),
+    not_here=_lazy("You may not open cases for this organization."),
+    unnamed=_lazy("Say which organization owns the case."),
+)
+
+
 def _creating_organization(actor: Actor, organization: Organization | None) -> Organization:
     """The organization a new case belongs to: the one given (where the actor may open
     cases), or the actor's only such organization."""
-    if actor is None or actor_roles(actor).is_superuser:
-        if organization is None:
-            raise ValidationFailed.on("organization", _("Say which organization owns the case."))
-    else:
-        allowed = actor_roles(actor).organizations(Capability.CASE_CREATE)
-        if organization is None:
-            if not allowed:
-                raise PermissionDenied(_("Your role does not allow opening cases."))
-            if len(allowed) > 1:
-                raise ValidationFailed.on(
-                    "organization",
-                    _("You belong to several organizations; say which one owns the case."),
-                )
-            return Organization.objects.get(pk=allowed[0])
-        if organization.pk not in allowed:
-            raise PermissionDenied(_("You may not open cases for this organization."))
-    if not organization.is_active:
-        raise ValidationFailed.on("organization", _("The organization is inactive."))
-    return organization
+    owner = acting_organization(
+        actor=actor,
+        organization=organization,
+        capabilities=(Capability.CASE_CREATE,),
+        refusals=_OPENING,
+    )
+    assert owner is not None  # ``unnamed`` makes the system and superusers name one
+    return owner
 
 
 def _check_assignee(errors: dict[str, list[str]], case: Case) -> None:

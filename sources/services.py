@@ -31,11 +31,13 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from tqdm import tqdm
 
 from accounts.models import Organization, User
 from accounts.roles import Capability
 from accounts.selectors import actor_roles
+from accounts.services import ActingRefusals, acting_organization
 from audit import context as audit_context
 from audit import services as audit
 from audit.models import Action as AuditAction
@@ -143,31 +145,23 @@ def _not_in_future(errors: dict[str, list[str]], name: str, value: Any) -> None:
         errors.setdefault(name, []).append(_("Cannot be in the future."))
 
 
+_RECEIVING = ActingRefusals(
+    no_role=_lazy("Your role does not allow receiving sources."),
+    several=_lazy("You belong to several organizations; say which one receives the source."),
+    not_here=_lazy("You may not receive sources for this organization."),
+)
+
+
 def _receiving_organization(actor: Actor, organization: Organization | None) -> Organization | None:
     """The organization a new source is received by: the one given, where the actor may write
     cases or submit them (partners), or the actor's only such organization. The system and
     superusers may receive for none (public reporting)."""
-    if actor is None or actor_roles(actor).is_superuser:
-        if organization is not None and not organization.is_active:
-            raise ValidationFailed.on("organization", _("The organization is inactive."))
-        return organization
-    roles = actor_roles(actor)
-    allowed = sorted(
-        set(roles.organizations(Capability.CASE_WRITE))
-        | set(roles.organizations(Capability.CASE_CREATE))
+    return acting_organization(
+        actor=actor,
+        organization=organization,
+        capabilities=(Capability.CASE_WRITE, Capability.CASE_CREATE),
+        refusals=_RECEIVING,
     )
-    if organization is None:
-        if not allowed:
-            raise PermissionDenied(_("Your role does not allow receiving sources."))
-        if len(allowed) > 1:
-            raise ValidationFailed.on(
-                "organization",
-                _("You belong to several organizations; say which one receives the source."),
-            )
-        return Organization.objects.get(pk=allowed[0])
-    if organization.pk not in allowed:
-        raise PermissionDenied(_("You may not receive sources for this organization."))
-    return organization
 
 
 def _require_source_write(actor: Actor, source: Source, *, judging: bool = False) -> None:
