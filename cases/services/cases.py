@@ -17,22 +17,14 @@ from accounts.selectors import actor_roles
 from accounts.services import ActingRefusals, acting_organization
 from audit import services as audit
 from audit.models import Action as AuditAction
+from core.checks import raise_field_errors, reject_unknown_fields
 from core.errors import PermissionDenied, ValidationFailed
 
 from .. import selectors
 from ..exceptions import OpenCaseExists, StaleVersion
 from ..models import Case, CaseNumberSequence, Child, StatusChange
 from ..workflow import Status
-from .checks import (
-    Actor,
-    _assign,
-    _full_clean,
-    _lock_case,
-    _not_in_future,
-    _raise,
-    _reject_unknown,
-    _require,
-)
+from .checks import Actor, _assign, _full_clean, _lock_case, _not_in_future, _require
 from .children import (
     CHILD_FIELDS,
     _check_birth_before_deportation,
@@ -122,7 +114,7 @@ def _case_check(case: Case, *, date_of_birth: dt.date | None) -> None:
     errors: dict[str, list[str]] = {}
     _not_in_future(errors, "deported_on", case.deported_on)
     _check_assignee(errors, case)
-    _raise(errors)
+    raise_field_errors(errors)
     _check_birth_before_deportation(date_of_birth, case.deported_on, field="deported_on")
 
 
@@ -143,7 +135,7 @@ def case_create(
     role opens cases. Assigning it at once takes a role that assigns (a supervisor's).
     """
     data = dict(data or {})
-    _reject_unknown(data, CASE_FIELDS)
+    reject_unknown_fields(data, CASE_FIELDS)
     organization = _creating_organization(actor, organization)
     if (
         data.get("assignee") is not None
@@ -160,7 +152,7 @@ def case_create(
         )
     if child is None:
         assert child_data is not None
-        _reject_unknown(child_data, CHILD_FIELDS)
+        reject_unknown_fields(child_data, CHILD_FIELDS)
         child = Child(**child_data, is_synthetic=is_synthetic)
         _child_prepare(child)
         _full_clean(child, exclude=["current_whereabouts"])
@@ -239,7 +231,7 @@ def case_update(
             _("The status changes only through a transition."),
             fields={f: [_("Use the transition endpoint or action.")] for f in workflow_fields},
         )
-    _reject_unknown(data, CASE_FIELDS)
+    reject_unknown_fields(data, CASE_FIELDS)
     locked = _lock_case(case.pk)
     _require(actor, Capability.CASE_WRITE, locked)
     if "assignee" in data and data["assignee"] != locked.assignee:

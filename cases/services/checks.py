@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import Capability
 from accounts.selectors import actor_roles
-from core.errors import PermissionDenied, ValidationFailed, django_validation_fields
+from core.checks import raise_field_errors
+from core.errors import PermissionDenied, django_validation_fields
 
 from .. import selectors
 from ..exceptions import CaseNotFound
@@ -60,15 +61,6 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-def _reject_unknown(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        raise ValidationFailed(
-            _("Unknown field: %(names)s.") % {"names": ", ".join(unknown)},
-            fields={name: [_("This field cannot be set here.")] for name in unknown},
-        )
-
-
 def _not_in_future(errors: dict[str, list[str]], field: str, value: dt.date | None) -> None:
     if value is not None and value > today():
         errors.setdefault(field, []).append(_("Cannot be in the future."))
@@ -94,13 +86,6 @@ def _check_coordinates(
         errors.setdefault(lon_field, []).append(_("Must be between -180 and 180."))
 
 
-def _raise(errors: Mapping[str, list[str]]) -> None:
-    if errors:
-        field, messages = next(iter(errors.items()))
-        detail = messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}"
-        raise ValidationFailed(detail, fields=errors)
-
-
 def _full_clean(
     instance: Any, *, exclude: Iterable[str] = (), non_field: str | None = None
 ) -> None:
@@ -114,7 +99,7 @@ def _full_clean(
         fields = django_validation_fields(exc)
         if non_field and "non_field_errors" in fields:
             fields.setdefault(non_field, []).extend(fields.pop("non_field_errors"))
-        _raise(fields)
+        raise_field_errors(fields)
 
 
 def _assign(instance: Any, data: Mapping[str, Any]) -> list[str]:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Capability
 from audit import services as audit
+from core.checks import raise_field_errors, reject_unknown_fields
 from core.errors import ValidationFailed
 
 from .. import names
@@ -21,8 +22,6 @@ from .checks import (
     _check_coordinates,
     _full_clean,
     _not_in_future,
-    _raise,
-    _reject_unknown,
     _require_on_child,
 )
 
@@ -65,7 +64,7 @@ def _child_prepare(child: Child) -> None:
     _check_coordinates(
         errors, "origin_latitude", "origin_longitude", child.origin_latitude, child.origin_longitude
     )
-    _raise(errors)
+    raise_field_errors(errors)
     child.given_name_latin = names.latin_kmu(child.given_name)
     child.family_name_latin = names.latin_kmu(child.family_name)
     child.patronymic_latin = names.latin_kmu(child.patronymic)
@@ -99,7 +98,7 @@ def _check_birth_before_deportation(
 def child_update(*, child: Child, actor: Actor, data: Mapping[str, Any]) -> list[str]:
     """Change a child's record; returns the changed field names."""
     _require_on_child(actor, Capability.CASE_WRITE, child)
-    _reject_unknown(data, CHILD_FIELDS)
+    reject_unknown_fields(data, CHILD_FIELDS)
     before = audit.snapshot(child)
     changed = _assign(child, data)
     if not changed:

@@ -9,13 +9,14 @@ from django.utils.translation import gettext as _
 from accounts.roles import Capability
 from audit import services as audit
 from audit.models import Action as AuditAction
+from core.checks import raise_field_errors
 from core.errors import Conflict, NotFound, ValidationFailed
 
 from .. import workflow
 from ..exceptions import TransitionNotAllowed
 from ..models import ClosureRequest, ClosureRequestStatus
 from ..workflow import Status
-from .checks import Actor, _lock_case, _raise, _require
+from .checks import Actor, _lock_case, _require
 from .transitions import case_transition
 
 
@@ -38,7 +39,7 @@ def closure_request_create(
     reason = (reason or "").strip()
     errors: dict[str, list[str]] = {}
     _closure_fields(errors, closure_reason, reason)
-    _raise(errors)
+    raise_field_errors(errors)
     if case.status == Status.CLOSED:
         raise TransitionNotAllowed(
             _("The case is already closed."), fields={"case": [_("Already closed.")]}

@@ -9,11 +9,12 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Capability
 from audit import services as audit
+from core.checks import raise_field_errors
 from core.errors import Conflict, NotFound
 
 from .. import workflow
 from ..models import Case, FollowUp
-from .checks import Actor, _full_clean, _lock_case, _not_in_future, _raise, _require
+from .checks import Actor, _full_clean, _lock_case, _not_in_future, _require
 
 # The task that schedules a returned case's follow-ups, by the name ``cases.tasks`` registers
 # it under: the workflow enqueues it by name, since the task module calls these services.
@@ -54,7 +55,7 @@ def follow_up_complete(
     _not_in_future(errors, "completed_on", completed_on)
     if not outcome:
         errors["outcome"] = [_("Record the outcome of the check.")]
-    _raise(errors)
+    raise_field_errors(errors)
     locked = FollowUp.objects.select_for_update().filter(pk=follow_up.pk).first()
     if locked is None:
         raise NotFound(_("No such follow-up."))

@@ -12,8 +12,9 @@ from django.db import models
 
 from accounts.roles import Capability
 from audit import services as audit
+from core.checks import reject_unknown_fields
 
-from .checks import Actor, _assign, _reject_unknown
+from .checks import Actor, _assign, _full_clean
 
 M = TypeVar("M", bound=models.Model)
 
@@ -26,7 +27,8 @@ class AuditedRecords(Generic[M]):
     fields: frozenset[str]  # what a caller may set
     parent: str  # the field naming the child or case the actor's rights are checked on
     require: Callable[[Actor, Capability, Any], None]  # refuses: 404 out of sight, else 403
-    prepare: Callable[[M], None]  # cleans and checks the record, naming each field
+    prepare: Callable[[M], None]  # cleans the record and checks its own rules, naming each field
+    clean_exclude: tuple[str, ...]  # fields the model's checks skip (set by the service)
     # Derived state that follows a write (e.g. the child's current whereabouts).
     after_write: Callable[[M], object] | None = None
     # What must go before the row does (e.g. a pointer to it).
@@ -34,9 +36,9 @@ class AuditedRecords(Generic[M]):
 
     def create(self, *, actor: Actor, parent: Any, data: Mapping[str, Any], **fixed: Any) -> M:
         self.require(actor, Capability.CASE_WRITE, parent)
-        _reject_unknown(data, self.fields)
+        reject_unknown_fields(data, self.fields)
         record = self.model(**{self.parent: parent}, **fixed, **data)
-        self.prepare(record)
+        self._check(record)
         record.save()
         audit.record_create(record, actor=actor)
         self._after(record)
@@ -44,10 +46,10 @@ class AuditedRecords(Generic[M]):
 
     def update(self, record: M, *, actor: Actor, data: Mapping[str, Any]) -> M:
         self.require(actor, Capability.CASE_WRITE, getattr(record, self.parent))
-        _reject_unknown(data, self.fields)
+        reject_unknown_fields(data, self.fields)
         before = audit.snapshot(record)
         if _assign(record, data):
-            self.prepare(record)
+            self._check(record)
             record.save()
             audit.record_update(record, before, actor=actor)
             self._after(record)
@@ -60,6 +62,10 @@ class AuditedRecords(Generic[M]):
         audit.record_delete(record, actor=actor)
         record.delete()
         self._after(record)
+
+    def _check(self, record: M) -> None:
+        self.prepare(record)
+        _full_clean(record, exclude=self.clean_exclude)
 
     def _after(self, record: M) -> None:
         if self.after_write is not None:

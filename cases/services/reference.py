@@ -10,10 +10,11 @@ from django.db import transaction
 from accounts.roles import Capability
 from accounts.selectors import actor_roles
 from audit import services as audit
+from core.checks import raise_field_errors, reject_unknown_fields
 from core.errors import PermissionDenied
 
 from ..models import Facility, Oblast
-from .checks import Actor, _assign, _check_coordinates, _full_clean, _raise, _reject_unknown
+from .checks import Actor, _assign, _check_coordinates, _full_clean
 
 FACILITY_FIELDS: frozenset[str] = frozenset(
     {
@@ -38,13 +39,13 @@ def facility_save(
     shared reference data: anyone whose role writes cases keeps it."""
     if actor is not None and not actor_roles(actor).can(Capability.CASE_WRITE):
         raise PermissionDenied()
-    _reject_unknown(data, FACILITY_FIELDS)
+    reject_unknown_fields(data, FACILITY_FIELDS)
     facility = facility or Facility()
     before = audit.snapshot(facility) if facility.pk is not None else None
     _assign(facility, data)
     errors: dict[str, list[str]] = {}
     _check_coordinates(errors, "latitude", "longitude", facility.latitude, facility.longitude)
-    _raise(errors)
+    raise_field_errors(errors)
     _full_clean(facility, non_field="name")
     facility.save()
     if before is None:

@@ -8,15 +8,11 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.checks import raise_field_errors
+
 from .. import names
 from ..models import Child, Relative
-from .checks import (
-    Actor,
-    _full_clean,
-    _not_in_future,
-    _raise,
-    _require_on_child,
-)
+from .checks import Actor, _not_in_future, _require_on_child
 from .records import AuditedRecords
 
 RELATIVE_FIELDS: frozenset[str] = frozenset(
@@ -44,8 +40,7 @@ def _relative_prepare(relative: Relative) -> None:
     _not_in_future(errors, "consent_recorded_on", relative.consent_recorded_on)
     if relative.consent_to_share and relative.consent_recorded_on is None:
         errors.setdefault("consent_recorded_on", []).append(_("Record the date consent was given."))
-    _raise(errors)
-    _full_clean(relative, exclude=["child"])
+    raise_field_errors(errors)
 
 
 _RELATIVES = AuditedRecords(
@@ -53,6 +48,7 @@ _RELATIVES = AuditedRecords(
     fields=RELATIVE_FIELDS,
     parent="child",
     require=_require_on_child,
+    clean_exclude=("child",),
     prepare=_relative_prepare,
 )
 

@@ -12,10 +12,11 @@ from accounts.models import Organization
 from accounts.roles import Capability
 from audit import services as audit
 from audit.models import Action as AuditAction
+from core.checks import raise_field_errors
 from core.errors import Conflict, ValidationFailed
 
 from ..models import Case, CaseShare, ShareScope
-from .checks import Actor, _full_clean, _lock_case, _raise, _require
+from .checks import Actor, _full_clean, _lock_case, _require
 
 
 @transaction.atomic
@@ -48,7 +49,7 @@ def case_share_create(
         errors["consent_reference"] = [_("Name the consent or legal basis of the share.")]
     if expires_at is not None and expires_at <= timezone.now():
         errors["expires_at"] = [_("Must be in the future.")]
-    _raise(errors)
+    raise_field_errors(errors)
     if CaseShare.objects.filter(
         case=locked, organization=organization, revoked_at__isnull=True
     ).exists():

@@ -8,8 +8,10 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.checks import raise_field_errors
+
 from ..models import Case, Service
-from .checks import Actor, _full_clean, _not_in_future, _raise, _require
+from .checks import Actor, _not_in_future, _require
 from .records import AuditedRecords
 
 SERVICE_FIELDS: frozenset[str] = frozenset(
@@ -24,8 +26,7 @@ def _service_prepare(service: Service) -> None:
     )
     if service.started_on and service.ended_on and service.ended_on < service.started_on:
         errors.setdefault("ended_on", []).append(_("Cannot be before the start date."))
-    _raise(errors)
-    _full_clean(service, exclude=["case"])
+    raise_field_errors(errors)
 
 
 _SERVICES = AuditedRecords(
@@ -33,6 +34,7 @@ _SERVICES = AuditedRecords(
     fields=SERVICE_FIELDS,
     parent="case",
     require=_require,
+    clean_exclude=("case",),
     prepare=_service_prepare,
 )
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import Capability
 from audit import services as audit
 from audit.models import Action as AuditAction
+from core.checks import raise_field_errors
 from core.errors import PermissionDenied, ValidationFailed
 
 from .. import selectors, workflow
@@ -20,7 +21,7 @@ from ..exceptions import ClosureNeedsApproval, OpenCaseExists, StaleVersion, Tra
 from ..models import Case, ClosureRequest, ClosureRequestStatus
 from ..workflow import Status
 from .cases import _status_change_write
-from .checks import Actor, _lock_case, _not_in_future, _raise, _require
+from .checks import Actor, _lock_case, _not_in_future, _require
 from .followups import FOLLOW_UPS_TASK
 
 
@@ -80,7 +81,7 @@ def case_transition(
             errors[workflow.CLOSURE_REASON] = [_("A closure reason is required to close a case.")]
         elif closure_reason not in workflow.ClosureReason.values:
             errors[workflow.CLOSURE_REASON] = [_("Not a known closure reason.")]
-    _raise(errors)
+    raise_field_errors(errors)
 
     now = timezone.now()
     before = audit.snapshot(case)

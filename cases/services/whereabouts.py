@@ -8,15 +8,10 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.checks import raise_field_errors
+
 from ..models import Child, Whereabouts
-from .checks import (
-    Actor,
-    _check_coordinates,
-    _full_clean,
-    _not_in_future,
-    _raise,
-    _require_on_child,
-)
+from .checks import Actor, _check_coordinates, _not_in_future, _require_on_child
 from .records import AuditedRecords
 
 WHEREABOUTS_FIELDS: frozenset[str] = frozenset(
@@ -49,8 +44,7 @@ def _whereabouts_prepare(whereabouts: Whereabouts) -> None:
     if facility is not None and whereabouts.country != facility.country:
         errors.setdefault("country", []).append(_("Does not match the facility's country."))
     _check_coordinates(errors, "latitude", "longitude", whereabouts.latitude, whereabouts.longitude)
-    _raise(errors)
-    _full_clean(whereabouts, exclude=["child", "recorded_by", "facility"])
+    raise_field_errors(errors)
 
 
 def child_current_whereabouts_refresh(*, child: Child) -> Whereabouts | None:
@@ -75,6 +69,7 @@ _WHEREABOUTS = AuditedRecords(
     fields=WHEREABOUTS_FIELDS,
     parent="child",
     require=_require_on_child,
+    clean_exclude=("child", "recorded_by", "facility"),
     prepare=_whereabouts_prepare,
     after_write=lambda whereabouts: child_current_whereabouts_refresh(child=whereabouts.child),
     before_delete=_unpoint,

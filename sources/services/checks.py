@@ -19,7 +19,7 @@ from accounts.services import ActingRefusals, acting_organization
 from cases.exceptions import CaseNotFound
 from cases.models import Case
 from cases.selectors import case_can, case_scope
-from core.errors import PermissionDenied, ValidationFailed, django_validation_fields
+from core.errors import PermissionDenied, django_validation_fields
 
 from .. import selectors
 from ..exceptions import SourceNotFound
@@ -27,22 +27,6 @@ from ..models import Source
 
 # ``None`` is the system itself (seeds, imports, tasks): it is not bound by roles.
 Actor = User | None
-
-
-def _raise(errors: Mapping[str, list[str]]) -> None:
-    if errors:
-        name, messages = next(iter(errors.items()))
-        detail = messages[0] if name == "non_field_errors" else f"{name}: {messages[0]}"
-        raise ValidationFailed(detail, fields=errors)
-
-
-def _reject_unknown(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        raise ValidationFailed(
-            _("Unknown field: %(names)s.") % {"names": ", ".join(unknown)},
-            fields={name: [_("This field cannot be set here.")] for name in unknown},
-        )
 
 
 def _clean_fields(instance: Any, errors: dict[str, list[str]], *, exclude: Iterable[str]) -> None:

@@ -9,11 +9,12 @@ from django.db import IntegrityError, transaction
 
 from audit import services as audit
 from cases.models import Case
+from core.checks import raise_field_errors, reject_unknown_fields
 
 from .. import selectors
 from ..exceptions import EvidenceExists, EvidenceNotFound, SourceNotFound
 from ..models import Evidence, Source
-from .checks import Actor, _assign, _clean_fields, _raise, _reject_unknown, _require_case_write
+from .checks import Actor, _assign, _clean_fields, _require_case_write
 
 EVIDENCE_FIELDS: frozenset[str] = frozenset({"fact", "page", "excerpt", "time_reference", "note"})
 
@@ -23,7 +24,7 @@ def _evidence_check(evidence: Evidence) -> None:
         setattr(evidence, name, (getattr(evidence, name) or "").strip())
     errors: dict[str, list[str]] = {}
     _clean_fields(evidence, errors, exclude=["source", "case", "created_by"])
-    _raise(errors)
+    raise_field_errors(errors)
 
 
 def _evidence_exists(evidence: Evidence) -> bool:
@@ -103,7 +104,7 @@ def evidence_update(*, evidence: Evidence, actor: Actor, data: Mapping[str, Any]
     """Change what a link says (the fact, the place in the source, the note); its source and
     case never change: unlink and link anew."""
     data = dict(data)
-    _reject_unknown(data, EVIDENCE_FIELDS)
+    reject_unknown_fields(data, EVIDENCE_FIELDS)
     locked = _lock_evidence(evidence, actor)
     before = audit.snapshot(locked)
     _assign(locked, data)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organization
 from audit import services as audit
+from core.checks import raise_field_errors, reject_unknown_fields
 
 from ..models import Credibility, Reliability, Source, SourceKind
 from .checks import (
@@ -20,9 +21,7 @@ from .checks import (
     _clean_fields,
     _lock_source,
     _not_in_future,
-    _raise,
     _receiving_organization,
-    _reject_unknown,
     _require_source_write,
 )
 
@@ -64,7 +63,28 @@ def _source_check(source: Source) -> None:
         _not_in_future(errors, "published_on", source.published_on)
     if "retrieved_at" not in errors:
         _not_in_future(errors, "retrieved_at", source.retrieved_at)
-    _raise(errors)
+    raise_field_errors(errors)
+
+
+def _source_draft(
+    *,
+    actor: Actor,
+    organization: Organization | None,
+    data: Mapping[str, Any],
+    allowed: frozenset[str],
+    is_synthetic: bool,
+) -> Source:
+    """A new source, not yet checked or saved: ``data`` (only ``allowed`` fields) over the
+    defaults, received by the organization the actor acts for."""
+    reject_unknown_fields(data, allowed)
+    source = Source(
+        kind=SourceKind.OTHER,
+        organization=_receiving_organization(actor, organization),
+        created_by=actor,
+        is_synthetic=is_synthetic,
+    )
+    _assign(source, data)
+    return source
 
 
 @transaction.atomic
@@ -80,20 +100,17 @@ def source_record(
     ``data``: kind (default other), title (required), publisher, author, language,
     published_on, retrieved_at, url, extracted_text (its words, if given).
     """
-    data = dict(data)
-    _reject_unknown(data, RECORD_FIELDS)
-    receiving = _receiving_organization(actor, organization)
-    source = Source(
-        kind=SourceKind.OTHER,
-        organization=receiving,
-        created_by=actor,
+    source = _source_draft(
+        actor=actor,
+        organization=organization,
+        data=data,
+        allowed=RECORD_FIELDS,
         is_synthetic=is_synthetic,
     )
-    _assign(source, data)
     source.extracted_text = (source.extracted_text or "").replace("\x00", "").strip()
     _source_check(source)
     source.save()
-    audit.record_create(source, actor=actor, organization=receiving)
+    audit.record_create(source, actor=actor, organization=source.organization)
     return source
 
 
@@ -101,7 +118,7 @@ def source_record(
 def source_update(*, source: Source, actor: Actor, data: Mapping[str, Any]) -> Source:
     """Change what describes a source (its file, hash and text never change)."""
     data = dict(data)
-    _reject_unknown(data, SOURCE_FIELDS)
+    reject_unknown_fields(data, SOURCE_FIELDS)
     locked = _lock_source(source.pk)
     _require_source_write(actor, locked)
     before = audit.snapshot(locked)
@@ -133,7 +150,7 @@ def source_judge(
         isinstance(credibility, bool) or credibility not in Credibility.values
     ):
         errors["credibility"] = [_("Choose one of 1 to 6.")]
-    _raise(errors)
+    raise_field_errors(errors)
     fields = [
         "reliability",
         "reliability_judged_by",

@@ -35,10 +35,10 @@ from ..exceptions import (
     SourceNotFound,
 )
 from ..extraction import ExtractionResult, extract_text
-from ..models import CustodyAction, Source, SourceKind, TextExtraction, sources_storage
-from .checks import Actor, _assign, _receiving_organization, _reject_unknown
+from ..models import CustodyAction, Source, TextExtraction, sources_storage
+from .checks import Actor
 from .custody import custody_record
-from .source_records import LANGUAGE_RE, SOURCE_FIELDS, _source_check
+from .source_records import LANGUAGE_RE, SOURCE_FIELDS, _source_check, _source_draft
 
 logger = logging.getLogger(__name__)
 
@@ -273,21 +273,19 @@ def source_receive(
     are atomic, so a slow document does not hold a transaction open.
     """
     data = dict(data or {})
-    _reject_unknown(data, SOURCE_FIELDS)
-    receiving = _receiving_organization(actor, organization)
+    draft = _source_draft(
+        actor=actor,
+        organization=organization,
+        data=data,
+        allowed=SOURCE_FIELDS,
+        is_synthetic=is_synthetic,
+    )
     filename = _file_name(filename)
     limit = int(settings.SOURCES_MAX_UPLOAD_BYTES)
     declared = getattr(fileobj, "size", None)
     if isinstance(declared, int) and declared > limit:
         raise FileTooLarge(limit=limit)
     # The metadata is checked before the file is read: a bad date costs no upload.
-    draft = Source(
-        kind=SourceKind.OTHER,
-        organization=receiving,
-        created_by=actor,
-        is_synthetic=is_synthetic,
-    )
-    _assign(draft, data)
     if not draft.title:
         draft.title = _title_from(filename)
     _source_check(draft)

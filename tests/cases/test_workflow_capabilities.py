@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from accounts.models import Organization, Role, User
 from accounts.roles import Capability, capabilities_of
@@ -18,6 +16,8 @@ from cases.models import Case, StatusChange
 from cases.workflow import ClosureReason, Status, Transition
 from core.errors import PermissionDenied
 from tests.cases.admin_pages import change_url, transition_url
+from tests.cases.test_admin_access import _share
+from tests.cases.test_api_sharing import client_of
 from tests.factories.accounts import OrganizationFactory, make_member
 from tests.factories.cases import make_case, move_case
 
@@ -55,13 +55,6 @@ def guard_kwargs(transition: Transition) -> dict[str, Any]:
 def member_of(role: Role, organization: Organization) -> User:
     # Auditors read every case through their role, whichever organization they belong to.
     return make_member(role, organization)
-
-
-def client_of(user: User) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def _seen(actor: User, case: Case) -> Case:
@@ -151,17 +144,6 @@ def shared(home):
     reader = make_member(Role.CASEWORKER, other)
     case = move_case(make_case(), Status.VERIFYING, Status.SEARCHING, Status.LOCATED)
     return case, other, reader
-
-
-def _share(case: Case, organization: Organization, scope: str) -> None:
-    services.case_share_create(
-        case=case,
-        actor=None,
-        organization=organization,
-        scope=scope,
-        reason="Synthetic referral",
-        consent_reference="Synthetic consent 1",
-    )
 
 
 @pytest.mark.parametrize("scope", ["limited", "full"])
