@@ -67,8 +67,8 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     ),
 }
 
-# What a share gives the members of the organization it is made to: reading, never writing.
-SHARE_CAPABILITIES = frozenset({Capability.CASE_READ})
+# Roles whose members may hold a case as its assignee: those who work cases.
+ASSIGNABLE_ROLES: tuple[Role, ...] = (Role.CASEWORKER, Role.SUPERVISOR)
 
 
 def capabilities_of(role: str) -> frozenset[Capability]:

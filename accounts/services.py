@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django_countries import countries
 
 from audit import services as audit
 from audit.models import Action as AuditAction
-from core.errors import Conflict, ValidationFailed
+from core.errors import Conflict, PermissionDenied, ValidationFailed
 
 from .models import Membership, Organization, OrganizationAPIKey, OrganizationKind, Role, User
-from .selectors import actor_roles_forget, api_key_by_prefix_for_authentication
+from .roles import Capability
+from .selectors import actor_roles, actor_roles_forget, api_key_by_prefix_for_authentication
 
 # A key's last use is written at most this often: one write per request would turn every read
 # into a write.
@@ -37,6 +41,48 @@ _KEY_SHAPE = re.compile(r"[A-Za-z0-9]{8}\.[A-Za-z0-9]{32}")
 # Hashed when no key has the given prefix, so an unknown prefix costs about what a wrong
 # secret does and response times do not tell which prefixes exist.
 _DECOY_HASH = OrganizationAPIKey.objects.key_generator.hash("decoy0000." + "0" * 32)
+
+
+@dataclass(frozen=True)
+class ActingRefusals:
+    """What ``acting_organization`` says when it refuses, in the words of what is being done."""
+
+    no_role: str | Promise  # the actor's roles act for no organization
+    several: str | Promise  # the actor acts for several and named none
+    not_here: str | Promise  # the actor may not act for the organization named
+    # The system and superusers must name the organization; ``None``: they may act for none.
+    unnamed: str | Promise | None = None
+
+
+def acting_organization(
+    *,
+    actor: Any,
+    organization: Organization | None,
+    capabilities: Collection[Capability],
+    refusals: ActingRefusals,
+) -> Organization | None:
+    """The organization ``actor`` acts for: ``organization`` when given and the actor holds one
+    of ``capabilities`` there, else the actor's only organization where they hold one. The
+    system (``None``) and superusers act for the organization they name (or, unless
+    ``refusals.unnamed`` says otherwise, for none). An inactive organization is refused."""
+    roles = actor_roles(actor)
+    if actor is None or roles.is_superuser:
+        if organization is None and refusals.unnamed is not None:
+            raise ValidationFailed.on("organization", str(refusals.unnamed))
+        if organization is not None and not organization.is_active:
+            raise ValidationFailed.on("organization", _("The organization is inactive."))
+        return organization
+    allowed = sorted({org for c in capabilities for org in roles.organizations(c)})
+    if organization is None:
+        if not allowed:
+            raise PermissionDenied(str(refusals.no_role))
+        if len(allowed) > 1:
+            raise ValidationFailed.on("organization", str(refusals.several))
+        return Organization.objects.get(pk=allowed[0])
+    if organization.pk not in allowed:
+        raise PermissionDenied(str(refusals.not_here))
+    # Roles count in active organizations only: one named among them is active.
+    return organization
 
 
 # ---------------------------------------------------------------------------------------------

@@ -482,22 +482,6 @@ def _when(moment: dt.datetime) -> str:
     return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
-def _needs_close(transition: Transition) -> bool:
-    """Closing and reopening take ``CASE_CLOSE``; every other move ``CASE_TRANSITION``."""
-    return Status.CLOSED in (transition.source, transition.target)
-
-
-def _allowed_moves(case: Case, capabilities: frozenset[Capability]) -> list[Transition]:
-    """The workflow's moves from the case's status that the actor may make."""
-    if Capability.CASE_TRANSITION not in capabilities:
-        return []
-    return [
-        move
-        for move in workflow.transitions_from(case.status)
-        if Capability.CASE_CLOSE in capabilities or not _needs_close(move)
-    ]
-
-
 @dataclass(frozen=True)
 class ShareRow:
     share: CaseShare
@@ -824,7 +808,9 @@ class CaseAdmin(ServiceBackedAdmin):
     ) -> HttpResponse:
         if obj is not None and obj.pk is not None:
             capabilities = selectors.case_capabilities(request.user, obj)
-            context["transitions"] = self._transition_links(obj, capabilities)
+            context["transitions"] = self._transition_links(
+                obj, selectors.case_allowed_moves(request.user, obj)
+            )
             context["timeline"] = _timeline_rows(selectors.case_timeline(case=obj))
             if selectors.case_can_see_internals(request.user, obj):
                 # The owning organization's own business: never shown to those it shares with.
@@ -844,9 +830,7 @@ class CaseAdmin(ServiceBackedAdmin):
     def _url(self, name: str, *args: Any) -> str:
         return reverse(f"{self.admin_site.name}:cases_case_{name}", args=args)
 
-    def _transition_links(
-        self, case: Case, capabilities: frozenset[Capability]
-    ) -> list[dict[str, Any]]:
+    def _transition_links(self, case: Case, moves: list[Transition]) -> list[dict[str, Any]]:
         return [
             {
                 "label": transition.label,
@@ -855,7 +839,7 @@ class CaseAdmin(ServiceBackedAdmin):
                 "backward": transition.is_backward,
                 "url": self._url("transition", case.pk, transition.target),
             }
-            for transition in _allowed_moves(case, capabilities)
+            for transition in moves
         ]
 
     def _internals(self, case: Case, capabilities: frozenset[Capability]) -> dict[str, Any]:
@@ -968,13 +952,15 @@ class CaseAdmin(ServiceBackedAdmin):
         if case is None:
             return self._changelist()
         capabilities = selectors.case_capabilities(request.user, case)
-        if Capability.CASE_TRANSITION not in capabilities:
+        if not capabilities & workflow.MOVE_CAPABILITIES:
             raise PermissionDenied
         change_url = self._url("change", case.pk)
         transition = workflow.find_transition(case.status, target)
         if transition is None:
             return self._refuse_move(request, case, target, change_url)
-        if _needs_close(transition) and Capability.CASE_CLOSE not in capabilities:
+        if transition not in selectors.case_allowed_moves(request.user, case):
+            if transition.capability != Capability.CASE_CLOSE:
+                raise PermissionDenied
             return self._refuse_closing(request, change_url)
 
         form = CaseTransitionForm(

@@ -15,8 +15,8 @@ from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value, 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Organization, Role, User
-from accounts.roles import Capability
+from accounts.models import Organization, User
+from accounts.roles import ASSIGNABLE_ROLES, Capability, capabilities_of
 from accounts.selectors import actor_roles, users_with_role
 from core.compiled import CompiledValues
 from core.db import InArray
@@ -152,6 +152,35 @@ def case_can(actor: Viewer, capability: Capability, case: Case) -> bool:
 def case_capabilities(actor: Viewer, case: Case) -> frozenset[Capability]:
     """What ``actor`` may do to ``case`` (for the admin's buttons and the API's hints)."""
     return frozenset(c for c in Capability if case_can(actor, c, case))
+
+
+def case_moves_allowed(
+    actor: Viewer, *, status: str, organization_id: int | None, scope: str | None
+) -> list[workflow.Transition]:
+    """The workflow's moves from ``status`` that ``actor`` may make on a case of
+    ``organization_id`` seen with ``scope`` (``None``: not seen at all): those whose capability
+    the actor's role in the owning organization carries. A share, full or limited, gives
+    reading only: its readers hold no role in the owning organization, so no move is theirs."""
+    if scope is None:
+        return []
+    roles = actor_roles(actor)
+    if roles.is_superuser:
+        return workflow.transitions_from(status)
+    role = roles.roles.get(organization_id) if organization_id is not None else None
+    if role is None:
+        return []
+    return workflow.moves_allowed(status, capabilities=capabilities_of(role))
+
+
+def case_allowed_moves(actor: Viewer, case: Case) -> list[workflow.Transition]:
+    """``case_moves_allowed`` for a case read through ``case_visible_to`` (a case read
+    otherwise carries no scope, and offers no move)."""
+    return case_moves_allowed(
+        actor,
+        status=case.status,
+        organization_id=case.organization_id,
+        scope=getattr(case, ACCESS, None),
+    )
 
 
 def case_is_full(case: Case) -> bool:
@@ -341,7 +370,7 @@ def assignee_candidates(*, organization_id: int | None) -> QuerySet[User]:
     if organization_id is None:
         return User.objects.none()
     return (
-        users_with_role(organization_id=organization_id, roles=(Role.CASEWORKER, Role.SUPERVISOR))
+        users_with_role(organization_id=organization_id, roles=ASSIGNABLE_ROLES)
         .filter(is_service_account=False)
         .distinct()
     )
@@ -358,7 +387,7 @@ def assignee_choices(*, actor: Viewer) -> QuerySet[User]:
         people.filter(
             memberships__organization_id__in=roles.organizations(Capability.CASE_ASSIGN),
             memberships__is_active=True,
-            memberships__role__in=(Role.CASEWORKER, Role.SUPERVISOR),
+            memberships__role__in=ASSIGNABLE_ROLES,
         )
         .distinct()
         .order_by("username")

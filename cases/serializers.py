@@ -41,6 +41,7 @@ from .models import (
     Whereabouts,
     distance_km,
 )
+from .selectors import Viewer
 from .workflow import ClosureReason, Phase, Status, Transition, phase_of, transitions_from
 
 
@@ -415,7 +416,10 @@ class CaseListSerializer(serializers.ModelSerializer[Case]):
         ),
     )
     allowed_transitions = serializers.SerializerMethodField(
-        help_text=_("The moves the workflow allows from the current status.")
+        help_text=_(
+            "The moves you may make from the current status: the workflow's moves your role "
+            "in the owning organization allows (none through a share, which gives reading only)."
+        )
     )
     child = ChildSummarySerializer(read_only=True)
 
@@ -442,7 +446,9 @@ class CaseListSerializer(serializers.ModelSerializer[Case]):
 
     @extend_schema_field(TransitionOptionSerializer(many=True))
     def get_allowed_transitions(self, case: Case) -> list[dict[str, Any]]:
-        return allowed_transitions(case.status)
+        request = self.context.get("request")
+        moves = selectors.case_allowed_moves(getattr(request, "user", None), case)
+        return allowed_transitions(case.status, moves)
 
 
 def _datetime(value: dt.datetime | None, tz: dt.tzinfo) -> str | None:
@@ -503,11 +509,19 @@ def _country_name(code: str, language: str | None) -> str:
     return str(countries.name(code))
 
 
-def allowed_transitions(status: str, labels: _Labels | None = None) -> list[dict[str, Any]]:
-    """The moves the workflow offers from ``status``, labelled in the current language (copies:
-    the cached lists are never handed out)."""
+def allowed_transitions(
+    status: str, moves: Iterable[Transition], labels: _Labels | None = None
+) -> list[dict[str, Any]]:
+    """``moves`` (from ``status``, as ``selectors.case_moves_allowed`` gives them) labelled in
+    the current language, in the table's order (copies: the cached lists are never handed
+    out)."""
     labels = labels or _labels(get_language())
-    return [{**t, "requires": list(t["requires"])} for t in labels.transitions[status]]
+    targets = {move.target for move in moves}
+    return [
+        {**t, "requires": list(t["requires"])}
+        for t in labels.transitions[status]
+        if t["target"] in targets
+    ]
 
 
 def _origin_oblast(row: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -554,7 +568,7 @@ def _current_whereabouts(row: Mapping[str, Any], language: str | None) -> dict[s
     }
 
 
-def case_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def case_rows(rows: Iterable[Mapping[str, Any]], *, actor: Viewer) -> list[dict[str, Any]]:
     """Cases as ``CaseListSerializer`` renders them, built from ``selectors.case_list_rows``.
 
     The list endpoint renders rows this way: DRF's per-field machinery cost several times the
@@ -562,11 +576,16 @@ def case_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """
     labels = _labels(get_language())
     tz = timezone.get_current_timezone()
-    return [_case_row(row, labels, tz) for row in rows]
+    return [_case_row(row, labels, tz, actor) for row in rows]
 
 
-def _case_row(row: Mapping[str, Any], labels: _Labels, tz: dt.tzinfo) -> dict[str, Any]:
+def _case_row(
+    row: Mapping[str, Any], labels: _Labels, tz: dt.tzinfo, actor: Viewer
+) -> dict[str, Any]:
     status = row["status"]
+    moves = selectors.case_moves_allowed(
+        actor, status=status, organization_id=row["organization_id"], scope=row[selectors.ACCESS]
+    )
     birth = row["child__date_of_birth"]
     phase = phase_of(status)
     names = (row["child__family_name"], row["child__given_name"], row["child__patronymic"])
@@ -590,7 +609,7 @@ def _case_row(row: Mapping[str, Any], labels: _Labels, tz: dt.tzinfo) -> dict[st
         "assignee": None
         if row["assignee_id"] is None
         else {"id": row["assignee_id"], "username": row["assignee__username"]},
-        "allowed_transitions": allowed_transitions(status, labels),
+        "allowed_transitions": allowed_transitions(status, moves, labels),
         "child": {
             "id": row["child_id"],
             "given_name": row["child__given_name"],

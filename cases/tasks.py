@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="cases.case_follow_ups_schedule",
+    name=services.FOLLOW_UPS_TASK,
     acks_late=True,
     # Only a database that is briefly unreachable is worth retrying; a missing case is not.
     autoretry_for=(OperationalError,),

@@ -201,7 +201,9 @@ class CaseViewSet(
         # CaseListSerializer): a full page costs little more than its one query.
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         assert page is not None  # the viewset always paginates
-        return self.get_paginated_response(case_rows(cast(list[dict[str, Any]], page)))
+        return self.get_paginated_response(
+            case_rows(cast(list[dict[str, Any]], page), actor=request.user)
+        )
 
     @extend_schema(
         operation_id="cases_retrieve",
@@ -275,8 +277,8 @@ class CaseViewSet(
         operation_id="cases_transition",
         summary=_("Move a case through the workflow"),
         description=_(
-            "`to` is the target status; `allowed_transitions` on the case lists the moves the "
-            "workflow allows now and the fields each requires (`reason`, `returned_on`, "
+            "`to` is the target status; `allowed_transitions` on the case lists the moves you "
+            "may make now and the fields each requires (`reason`, `returned_on`, "
             "`closure_reason`). A move the workflow forbids is a 409 `transition_not_allowed`; "
             "a missing or invalid guard field is a 400 naming it. Closing and reopening take a "
             "supervisor (403 `closure_needs_approval`: a caseworker requests the closure). "

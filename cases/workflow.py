@@ -1,17 +1,21 @@
-"""The case workflow as data: one table of allowed moves and their guards.
+"""The case workflow as data: one table of allowed moves, their guards, and the capability
+each move takes.
 
 The service (``cases.services.case_transition``), the admin (which buttons to show) and the API
 (which transitions to offer, and the 409 for the rest) all read this table; nothing else decides
-what move is allowed.
+what move is allowed, or who may make it (``cases.selectors.case_allowed_moves``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Capability
 
 
 class Status(models.TextChoices):
@@ -78,6 +82,8 @@ class Transition:
     target: str
     label: str | Promise
     requires: tuple[str, ...] = ()
+    # What the actor must hold in the case's organization to make the move.
+    capability: Capability = Capability.CASE_TRANSITION
 
     @property
     def is_backward(self) -> bool:
@@ -103,16 +109,28 @@ _BACKWARD: list[tuple[str, str, str | Promise, tuple[str, ...]]] = [
     (Status.CLOSED, Status.VERIFYING, _("Reopen"), (REASON,)),
 ]
 
+
+def _capability(source: str, target: str) -> Capability:
+    # Closing and reopening take a role that closes (a supervisor's); a caseworker asks for a
+    # closure instead (``closure_request_create``), and its approval closes the case.
+    if Status.CLOSED in (source, target):
+        return Capability.CASE_CLOSE
+    return Capability.CASE_TRANSITION
+
+
 TRANSITIONS: tuple[Transition, ...] = (
-    *(Transition(s, t, label, req) for s, t, label, req in _FORWARD),
-    *(Transition(s, t, label, req) for s, t, label, req in _BACKWARD),
+    *(Transition(s, t, label, req, _capability(s, t)) for s, t, label, req in _FORWARD),
+    *(Transition(s, t, label, req, _capability(s, t)) for s, t, label, req in _BACKWARD),
     # Close from any other open state, always with a closure reason.
     *(
-        Transition(s, Status.CLOSED, _("Close"), (CLOSURE_REASON,))
+        Transition(s, Status.CLOSED, _("Close"), (CLOSURE_REASON,), Capability.CASE_CLOSE)
         for s in _ORDER
         if s not in (Status.CLOSED, Status.INTEGRATION)
     ),
 )
+
+# Every capability some move takes: an actor holding none of them may make no move at all.
+MOVE_CAPABILITIES: frozenset[Capability] = frozenset(t.capability for t in TRANSITIONS)
 
 # The way forward, first report to integration: the order demo and synthetic data walk cases.
 FORWARD_PATH: tuple[str, ...] = tuple(s for s in _ORDER if s != Status.CLOSED)
@@ -126,6 +144,11 @@ def find_transition(source: str, target: str) -> Transition | None:
 
 def transitions_from(source: str) -> list[Transition]:
     return [t for t in TRANSITIONS if t.source == source]
+
+
+def moves_allowed(source: str, *, capabilities: Collection[Capability]) -> list[Transition]:
+    """The moves from ``source`` whose capability is among ``capabilities``."""
+    return [t for t in transitions_from(source) if t.capability in capabilities]
 
 
 def is_open(status: str) -> bool:

@@ -11,9 +11,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import Membership, Organization, OrganizationAPIKey, User
+from accounts.models import Membership, Organization, OrganizationAPIKey, Role, User
+from accounts.roles import Capability
 from accounts.services import LAST_USED_RESOLUTION, api_key_authenticate
-from core.errors import Conflict, ValidationFailed
+from core.errors import Conflict, PermissionDenied, ValidationFailed
 from tests.factories.accounts import (
     OrganizationFactory,
     UserFactory,
@@ -455,3 +456,59 @@ def test_api_key_authenticate_failure_records_no_use():
     api_key_authenticate(key=secret)
     api_key.refresh_from_db()
     assert api_key.last_used_at is None
+
+
+# -- the organization an actor acts for --------------------------------------------------------
+REFUSALS = services.ActingRefusals(
+    no_role="no role", several="several", not_here="not here", unnamed="unnamed"
+)
+
+
+def _acting(actor, organization=None, refusals=REFUSALS, capabilities=(Capability.CASE_CREATE,)):
+    return services.acting_organization(
+        actor=actor, organization=organization, capabilities=capabilities, refusals=refusals
+    )
+
+
+def test_acting_organization_is_the_members_only_one_or_the_one_named():
+    home = OrganizationFactory.create()
+    member = make_member(Role.CASEWORKER, home)
+    assert _acting(member) == home
+    assert _acting(member, home) == home
+
+
+def test_acting_organization_counts_any_of_the_capabilities():
+    home = OrganizationFactory.create()
+    partner = make_member(Role.PARTNER, home)  # creates cases, does not write them
+    assert _acting(partner, capabilities=(Capability.CASE_WRITE, Capability.CASE_CREATE)) == home
+    with pytest.raises(PermissionDenied, match="no role"):
+        _acting(partner, capabilities=(Capability.CASE_WRITE,))
+
+
+def test_acting_organization_refusals():
+    home, other = OrganizationFactory.create(), OrganizationFactory.create()
+    member = make_member(Role.CASEWORKER, home)
+    with pytest.raises(PermissionDenied, match="not here"):
+        _acting(member, other)
+    with pytest.raises(PermissionDenied, match="no role"):
+        _acting(make_member(Role.COORDINATOR, home))
+    services.membership_set(user=member, organization=other, role=Role.SUPERVISOR)
+    with pytest.raises(ValidationFailed, match="several") as excinfo:
+        _acting(User.objects.get(pk=member.pk))
+    assert list(excinfo.value.fields) == ["organization"]
+    assert _acting(User.objects.get(pk=member.pk), other) == other
+
+
+def test_acting_organization_of_the_system_is_the_one_it_names():
+    home = OrganizationFactory.create()
+    inactive = OrganizationFactory.create(is_active=False)
+    superuser = UserFactory.create(is_superuser=True)
+    for actor in (None, superuser):
+        assert _acting(actor, home) == home
+        with pytest.raises(ValidationFailed, match="unnamed"):
+            _acting(actor)
+        with pytest.raises(ValidationFailed) as excinfo:
+            _acting(actor, inactive)
+        assert list(excinfo.value.fields) == ["organization"]
+    optional = services.ActingRefusals(no_role="no role", several="several", not_here="not here")
+    assert _acting(None, refusals=optional) is None

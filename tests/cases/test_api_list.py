@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -414,5 +415,8 @@ def test_case_list_row_fast_path_equals_declared_fields(oblasts, user):
     visible = selectors.case_list(actor=user).filter(pk__in=ids)
     rows = {row["id"]: row for row in selectors.case_list_rows(actor=user).filter(pk__in=ids)}
     assert set(rows) == set(ids)
+    context = {"request": SimpleNamespace(user=user)}
     for case in visible:
-        assert case_rows([rows[case.pk]]) == [dict(CaseListSerializer(case).data)]
+        assert case_rows([rows[case.pk]], actor=user) == [
+            dict(CaseListSerializer(case, context=context).data)
+        ]

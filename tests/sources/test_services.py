@@ -19,7 +19,7 @@ from audit.models import Action
 from cases import services as case_services
 from cases.exceptions import CaseNotFound
 from core.errors import PermissionDenied, ValidationFailed
-from sources import services
+from sources import selectors, services
 from sources.detection import DOCX, HTML, PDF, TEXT, detect_media_type
 from sources.exceptions import (
     EvidenceExists,
@@ -40,6 +40,7 @@ from sources.models import (
     Source,
     TextExtraction,
 )
+from sources.services import storage
 from tests.factories.accounts import OrganizationFactory, UserFactory, make_member
 from tests.factories.cases import make_case
 from tests.factories.sources import (
@@ -204,7 +205,7 @@ def test_source_receive_returns_the_winner_of_a_concurrent_receipt(
 ):
     content = text_bytes("race")
     first, _ = _receive(content, actor=user, organization=home)
-    real_lookup = services.selectors.source_by_sha256
+    real_lookup = selectors.source_by_sha256
     calls: list[str] = []
 
     def not_yet_committed(*, sha256: str) -> Source | None:
@@ -212,7 +213,7 @@ def test_source_receive_returns_the_winner_of_a_concurrent_receipt(
         calls.append(sha256)
         return None if len(calls) == 1 else real_lookup(sha256=sha256)
 
-    monkeypatch.setattr(services.selectors, "source_by_sha256", not_yet_committed)
+    monkeypatch.setattr(selectors, "source_by_sha256", not_yet_committed)
     again, created = _receive(content, filename="late.txt", actor=user, organization=home)
 
     assert not created
@@ -385,7 +386,7 @@ def test_source_receive_survives_an_extraction_that_crashes(user, home, monkeypa
     def crash(path: Any, media_type: str) -> ExtractionResult:
         raise RecursionError("synthetic parser crash")
 
-    monkeypatch.setattr(services, "extract_text", crash)
+    monkeypatch.setattr(storage, "extract_text", crash)
     source, created = _receive(text_bytes("crash"), actor=user, organization=home)
     assert created
     assert source.text_extraction == TextExtraction.FAILED

@@ -1,0 +1,76 @@
+"""Every write to the case registry. The admin, the API, imports, seeds and tasks call these.
+
+Services are atomic, validate before writing, and return what they wrote. Error messages name the
+field and the rule, never the child's personal data. One module a job; the names are re-exported
+here, so callers import ``cases.services`` whichever module holds a service.
+"""
+
+from __future__ import annotations
+
+from .cases import CASE_FIELDS, WORKFLOW_FIELDS, case_create, case_numbers_allocate, case_update
+from .checks import Actor, today
+from .children import (
+    CHILD_FIELDS,
+    child_alias_add,
+    child_alias_remove,
+    child_refresh_search_text,
+    child_update,
+)
+from .closure import closure_request_create, closure_request_decide
+from .followups import (
+    FOLLOW_UPS_TASK,
+    case_follow_ups_schedule,
+    follow_up_complete,
+    follow_up_create,
+)
+from .reference import FACILITY_FIELDS, facility_save, oblast_upsert
+from .relatives import RELATIVE_FIELDS, relative_create, relative_delete, relative_update
+from .shares import case_share_create, case_share_revoke
+from .support import SERVICE_FIELDS, service_create, service_update
+from .transitions import case_transition
+from .whereabouts import (
+    WHEREABOUTS_FIELDS,
+    child_current_whereabouts_refresh,
+    whereabouts_delete,
+    whereabouts_record,
+    whereabouts_update,
+)
+
+__all__ = [
+    "CASE_FIELDS",
+    "CHILD_FIELDS",
+    "FACILITY_FIELDS",
+    "FOLLOW_UPS_TASK",
+    "RELATIVE_FIELDS",
+    "SERVICE_FIELDS",
+    "WHEREABOUTS_FIELDS",
+    "WORKFLOW_FIELDS",
+    "Actor",
+    "case_create",
+    "case_follow_ups_schedule",
+    "case_numbers_allocate",
+    "case_share_create",
+    "case_share_revoke",
+    "case_transition",
+    "case_update",
+    "child_alias_add",
+    "child_alias_remove",
+    "child_current_whereabouts_refresh",
+    "child_refresh_search_text",
+    "child_update",
+    "closure_request_create",
+    "closure_request_decide",
+    "facility_save",
+    "follow_up_complete",
+    "follow_up_create",
+    "oblast_upsert",
+    "relative_create",
+    "relative_delete",
+    "relative_update",
+    "service_create",
+    "service_update",
+    "today",
+    "whereabouts_delete",
+    "whereabouts_record",
+    "whereabouts_update",
+]

@@ -1,0 +1,144 @@
+"""Children: their records, names (the Latin forms and search keys are derived) and aliases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.roles import Capability
+from audit import services as audit
+from core.checks import raise_field_errors, reject_unknown_fields
+from core.errors import ValidationFailed
+
+from .. import names
+from ..models import Child, ChildAlias
+from .checks import (
+    Actor,
+    _assign,
+    _check_coordinates,
+    _full_clean,
+    _not_in_future,
+    _require_on_child,
+)
+
+CHILD_FIELDS: frozenset[str] = frozenset(
+    {
+        "given_name",
+        "family_name",
+        "patronymic",
+        "date_of_birth",
+        "date_of_birth_precision",
+        "sex",
+        "origin_oblast",
+        "origin_settlement",
+        "origin_latitude",
+        "origin_longitude",
+        "parental_care",
+        "distinguishing_notes",
+    }
+)
+
+
+def _child_prepare(child: Child) -> None:
+    """Clean names, derive the Latin forms (KMU 2010) and the search keys; check the rules."""
+    errors: dict[str, list[str]] = {}
+    for field in ("given_name", "family_name", "patronymic"):
+        value = names.clean_name(getattr(child, field))
+        setattr(child, field, value)
+        if value and not names.is_ukrainian_cyrillic(value):
+            errors.setdefault(field, []).append(
+                _("Write the name in Ukrainian Cyrillic; the Latin form is derived from it.")
+            )
+    for field in ("given_name", "family_name"):
+        if not getattr(child, field):
+            errors.setdefault(field, []).append(_("This field is required."))
+    _not_in_future(errors, "date_of_birth", child.date_of_birth)
+    if child.date_of_birth is None and child.date_of_birth_precision != "estimated":
+        errors.setdefault("date_of_birth_precision", []).append(
+            _("Without a date of birth the precision must be 'estimated'.")
+        )
+    _check_coordinates(
+        errors, "origin_latitude", "origin_longitude", child.origin_latitude, child.origin_longitude
+    )
+    raise_field_errors(errors)
+    child.given_name_latin = names.latin_kmu(child.given_name)
+    child.family_name_latin = names.latin_kmu(child.family_name)
+    child.patronymic_latin = names.latin_kmu(child.patronymic)
+    child_refresh_search_text(child=child, save=False)
+
+
+def child_refresh_search_text(*, child: Child, save: bool = True) -> Child:
+    """Rebuild the search keys from the names and every alias."""
+    alias_names: list[str] = (
+        list(child.aliases.values_list("name", flat=True)) if child.pk is not None else []
+    )
+    child.search_text = names.search_text(
+        [child.given_name, child.family_name, child.patronymic, *alias_names]
+    )
+    if save:
+        Child.objects.filter(pk=child.pk).unaudited_update(
+            "derived search keys; the name or alias change that caused it is recorded",
+            search_text=child.search_text,
+        )
+    return child
+
+
+def _check_birth_before_deportation(
+    date_of_birth: dt.date | None, deported_on: dt.date | None, *, field: str
+) -> None:
+    if date_of_birth and deported_on and deported_on < date_of_birth:
+        raise ValidationFailed.on(field, _("The child cannot be taken before being born."))
+
+
+@transaction.atomic
+def child_update(*, child: Child, actor: Actor, data: Mapping[str, Any]) -> list[str]:
+    """Change a child's record; returns the changed field names."""
+    _require_on_child(actor, Capability.CASE_WRITE, child)
+    reject_unknown_fields(data, CHILD_FIELDS)
+    before = audit.snapshot(child)
+    changed = _assign(child, data)
+    if not changed:
+        return []
+    _child_prepare(child)
+    if "date_of_birth" in changed and child.date_of_birth is not None:
+        earliest = child.cases.filter(deported_on__isnull=False).order_by("deported_on").first()
+        if earliest is not None:
+            _check_birth_before_deportation(
+                child.date_of_birth, earliest.deported_on, field="date_of_birth"
+            )
+    _full_clean(child, exclude=["current_whereabouts"])
+    child.save()
+    audit.record_update(child, before, actor=actor)
+    return changed
+
+
+@transaction.atomic
+def child_alias_add(
+    *, child: Child, actor: Actor, name: str, kind: str, seen_in: str = ""
+) -> ChildAlias:
+    _require_on_child(actor, Capability.CASE_WRITE, child)
+    return _child_alias_write(child=child, actor=actor, name=name, kind=kind, seen_in=seen_in)
+
+
+def _child_alias_write(
+    *, child: Child, actor: Actor, name: str, kind: str, seen_in: str = ""
+) -> ChildAlias:
+    alias = ChildAlias(child=child, name=names.clean_name(name), kind=kind, seen_in=seen_in)
+    _full_clean(alias, non_field="name")
+    alias.save()
+    audit.record_create(alias, actor=actor)
+    child_refresh_search_text(child=child)
+    return alias
+
+
+@transaction.atomic
+def child_alias_remove(*, alias: ChildAlias, actor: Actor) -> None:
+    _require_on_child(actor, Capability.CASE_WRITE, alias.child)
+    child = alias.child
+    audit.record_delete(alias, actor=actor)
+    alias.delete()
+    child_refresh_search_text(child=child)

@@ -1,0 +1,72 @@
+"""The audited create/update/delete that a case's sub-records share (relatives, whereabouts,
+support services): check the actor against the record's parent, refuse unknown fields, check the
+record's own rules, save, record one audit event, then bring derived state up to date."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.db import models
+
+from accounts.roles import Capability
+from audit import services as audit
+from core.checks import reject_unknown_fields
+
+from .checks import Actor, _assign, _full_clean
+
+M = TypeVar("M", bound=models.Model)
+
+
+@dataclass(frozen=True)
+class AuditedRecords(Generic[M]):
+    """How one kind of sub-record is written. Callers hold the transaction."""
+
+    model: type[M]
+    fields: frozenset[str]  # what a caller may set
+    parent: str  # the field naming the child or case the actor's rights are checked on
+    require: Callable[[Actor, Capability, Any], None]  # refuses: 404 out of sight, else 403
+    prepare: Callable[[M], None]  # cleans the record and checks its own rules, naming each field
+    clean_exclude: tuple[str, ...]  # fields the model's checks skip (set by the service)
+    # Derived state that follows a write (e.g. the child's current whereabouts).
+    after_write: Callable[[M], object] | None = None
+    # What must go before the row does (e.g. a pointer to it).
+    before_delete: Callable[[M], None] | None = None
+
+    def create(self, *, actor: Actor, parent: Any, data: Mapping[str, Any], **fixed: Any) -> M:
+        self.require(actor, Capability.CASE_WRITE, parent)
+        reject_unknown_fields(data, self.fields)
+        record = self.model(**{self.parent: parent}, **fixed, **data)
+        self._check(record)
+        record.save()
+        audit.record_create(record, actor=actor)
+        self._after(record)
+        return record
+
+    def update(self, record: M, *, actor: Actor, data: Mapping[str, Any]) -> M:
+        self.require(actor, Capability.CASE_WRITE, getattr(record, self.parent))
+        reject_unknown_fields(data, self.fields)
+        before = audit.snapshot(record)
+        if _assign(record, data):
+            self._check(record)
+            record.save()
+            audit.record_update(record, before, actor=actor)
+            self._after(record)
+        return record
+
+    def delete(self, record: M, *, actor: Actor) -> None:
+        self.require(actor, Capability.CASE_WRITE, getattr(record, self.parent))
+        if self.before_delete is not None:
+            self.before_delete(record)
+        audit.record_delete(record, actor=actor)
+        record.delete()
+        self._after(record)
+
+    def _check(self, record: M) -> None:
+        self.prepare(record)
+        _full_clean(record, exclude=self.clean_exclude)
+
+    def _after(self, record: M) -> None:
+        if self.after_write is not None:
+            self.after_write(record)
