@@ -78,19 +78,21 @@ class AccountsAdmin(AdministeredOnly, ServiceBackedAdmin):
 # Memberships, on their own and as rows of an organization's or a user's page
 # ---------------------------------------------------------------------------------------------
 def _membership_save(
-    *,
-    user: User,
-    organization: Organization,
-    role: str,
-    is_active: bool,
-    pk: int | None,
-    actor: User,
+    form: ModelForm, *, shown: Membership, pk: int | None, actor: User
 ) -> Membership:
-    """Make the stored membership match what the page says, through the services."""
+    """Make the stored membership match what the page says, through the services. ``shown`` is
+    the membership the form was built on: the user or organization a page fixes is taken from
+    it."""
+    data = form.cleaned_data
+    role = data["role"]
+    is_active = data.get("is_active", True)
     current = Membership.objects.filter(pk=pk).first() if pk is not None else None
     if current is None or current.role != role or (is_active and not current.is_active):
         current = services.membership_set(
-            user=user, organization=organization, role=role, actor=actor
+            user=data.get("user") or shown.user,
+            organization=data.get("organization") or shown.organization,
+            role=role,
+            actor=actor,
         )
     if not is_active and current.is_active:
         current = services.membership_end(membership=current, actor=actor)
@@ -111,23 +113,11 @@ class MembershipInline(AdministeredOnly, ServiceBackedInline, admin.TabularInlin
         # Each row's form reads its user (a service account's row is fixed) and organization.
         return super().get_queryset(request).select_related("user", "organization")
 
-    def _save(self, form: Any, actor: User, pk: int | None) -> Membership:
-        parent = form.instance
-        data = form.cleaned_data
-        return _membership_save(
-            user=data.get("user") or parent.user,
-            organization=data.get("organization") or parent.organization,
-            role=data["role"],
-            is_active=data.get("is_active", True),
-            pk=pk,
-            actor=actor,
-        )
-
     def create(self, form: Any, ctx: User) -> Membership:
-        return self._save(form, ctx, None)
+        return _membership_save(form, shown=form.instance, pk=None, actor=ctx)
 
     def update(self, instance: Membership, form: Any, ctx: User) -> Membership:
-        return self._save(form, ctx, instance.pk)
+        return _membership_save(form, shown=form.instance, pk=instance.pk, actor=ctx)
 
 
 class OrganizationMembershipInline(MembershipInline):
@@ -179,15 +169,7 @@ class MembershipAdmin(AccountsAdmin):
     def save_through_services(
         self, request: HttpRequest, obj: Membership, form: ModelForm, change: bool
     ) -> Membership:
-        data = form.cleaned_data
-        return _membership_save(
-            user=data.get("user") or obj.user,
-            organization=data.get("organization") or obj.organization,
-            role=data["role"],
-            is_active=data.get("is_active", True),
-            pk=obj.pk,
-            actor=_actor(request),
-        )
+        return _membership_save(form, shown=obj, pk=obj.pk, actor=_actor(request))
 
 
 # ---------------------------------------------------------------------------------------------
