@@ -4,15 +4,10 @@ the compiled reads."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import pkgutil
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.apps import apps
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import F
@@ -35,6 +30,7 @@ from tests.factories.accounts import (
     make_member,
 )
 from tests.factories.cases import make_case, move_case
+from tests.project_modules import project_modules
 
 pytestmark = pytest.mark.django_db
 
@@ -373,16 +369,10 @@ def test_compiled_values_run_the_queryset_on_sqlite(django_assert_num_queries):
 def _compiled_reads() -> dict[str, CompiledValues]:
     """Every compiled read the project defines at module level, by ``module.name``."""
     found: dict[str, CompiledValues] = {}
-    for app in apps.get_app_configs():
-        if not Path(app.path).is_relative_to(settings.BASE_DIR):
-            continue
-        for module_info in pkgutil.walk_packages([app.path], prefix=f"{app.name}."):
-            if ".migrations" in module_info.name or ".management" in module_info.name:
-                continue
-            module = importlib.import_module(module_info.name)
-            for name, value in vars(module).items():
-                if isinstance(value, CompiledValues) and value.module == module.__name__:
-                    found.setdefault(f"{module.__name__}.{name}", value)
+    for module in project_modules():
+        for name, value in vars(module).items():
+            if isinstance(value, CompiledValues) and value.module == module.__name__:
+                found.setdefault(f"{module.__name__}.{name}", value)
     return found
 
 

@@ -4,16 +4,14 @@ in whatever language was active then."""
 from __future__ import annotations
 
 import ast
-import importlib
-import pkgutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from django.apps import apps
 from django.conf import settings
 from django.utils.functional import Promise
 
 from core.errors import DomainError
+from tests.project_modules import project_modules
 
 ROOT = Path(settings.BASE_DIR)
 # What runs at import: module bodies and class bodies, outside functions. Tests are left out
@@ -143,15 +141,8 @@ class Error:
 
 
 def _domain_errors() -> set[type[DomainError]]:
-    for app in apps.get_app_configs():
-        path = Path(app.path)
-        # The project's own apps: not the libraries of a virtual environment inside the checkout.
-        if path.is_relative_to(ROOT) and not SKIPPED_DIRECTORIES.intersection(
-            path.relative_to(ROOT).parts
-        ):
-            for module in pkgutil.walk_packages([app.path], prefix=f"{app.name}."):
-                if ".migrations" not in module.name and ".management" not in module.name:
-                    importlib.import_module(module.name)
+    for _module in project_modules():
+        pass  # importing them is what defines every error class
     found: set[type[DomainError]] = set()
     pending = [DomainError]
     while pending:
