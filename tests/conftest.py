@@ -3,6 +3,7 @@ tests marked ``postgres`` are skipped on SQLite."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import factory.random
@@ -17,6 +18,7 @@ from cases.models import Oblast
 from cases.seeding import oblasts_load
 from tests.factories.accounts import UserFactory
 from tests.factories.cases import fake, home_organization
+from tests.sqlite_instance import migrated_database
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
@@ -43,6 +45,13 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     """Load the oblasts once into the test database; every test's transaction starts from it."""
     with django_db_blocker.unblock():
         oblasts_load()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty SQLite database file for tests that run the registry in processes of
+    its own; each test copies it (``tests.sqlite_instance.database_copy``)."""
+    return migrated_database(tmp_path_factory.mktemp("sqlite-template"))
 
 
 @pytest.fixture

@@ -122,8 +122,17 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for a concurrent writer instead of failing at once (admin and API on one file).
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The admin and the API write to one file from several threads. A transaction that reads
+    # and then writes cannot upgrade its lock while another writer holds it, and SQLite fails
+    # it at once ("database is locked") instead of waiting: every transaction takes the write
+    # lock when it begins (IMMEDIATE), so concurrent writers queue for up to `timeout` seconds.
+    # WAL lets readers go on while one writes (synchronous stays FULL: a commit survives a
+    # power cut).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL",
+    )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
