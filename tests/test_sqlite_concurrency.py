@@ -17,6 +17,7 @@ from typing import Any
 
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.management import get_commands, load_command_class
+from django.core.management.commands.runserver import Command as RunserverCommand
 
 from tests.sqlite_instance import call, database_copy, manage, served
 
@@ -131,11 +132,11 @@ def test_sqlite_concurrent_writes_answer_success_or_conflict_never_locked(
         assert len(body["results"]) == 2 + CREATES
 
 
-
 def test_runserver_keeps_the_connections_of_a_small_office_waiting() -> None:
     """``make run`` serves with ``runserver``: a burst of connections is queued, not reset."""
     app = get_commands()["runserver"]
     command = load_command_class(app, "runserver")
+    assert isinstance(command, RunserverCommand)
 
     assert app == "config"
     assert command.server_cls.request_queue_size >= 64

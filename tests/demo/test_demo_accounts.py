@@ -15,8 +15,14 @@ from rest_framework.test import APIClient
 from accounts.models import Membership, OrganizationAPIKey, Role, User
 from cases.seeding import facilities_load
 from demo import seeding
+from demo.management.commands.create_demo_admin import database_label
 
 pytestmark = pytest.mark.django_db
+
+
+def _kept(var_dir: Any) -> Any:
+    """The logins the credentials file keeps for the test database."""
+    return json.loads((var_dir / "demo-admin.json").read_text())["databases"][database_label()]
 
 
 @pytest.fixture
@@ -43,7 +49,7 @@ def test_create_demo_accounts_makes_every_role_in_both_organizations(demo_settin
             ).values_list("role", flat=True)
         )
         assert roles == set(Role.values)
-    stored = json.loads((demo_settings.VAR_DIR / "demo-admin.json").read_text())
+    stored = _kept(demo_settings.VAR_DIR)
     caseworker = User.objects.get(username="service-caseworker")
     assert caseworker.check_password(stored["service-caseworker"]["password"])
     assert stored["service-caseworker"]["password"] in output
@@ -67,7 +73,7 @@ def test_demo_partner_key_sees_only_what_is_shared(demo_settings: Any, oblasts: 
     facilities_load()
     seeding.demo_cases_load(count=12)
     _run()
-    stored = json.loads((demo_settings.VAR_DIR / "demo-admin.json").read_text())
+    stored = _kept(demo_settings.VAR_DIR)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {stored['partner-api-key']['secret']}")
 
@@ -88,3 +94,51 @@ def test_create_demo_accounts_refuses_without_debug(settings: Any, tmp_path: Any
     with pytest.raises(CommandError):
         _run()
     assert not User.objects.filter(username__startswith="service-").exists()
+
+
+def test_create_demo_accounts_replaces_a_kept_key_that_no_longer_authenticates(
+    demo_settings: Any,
+) -> None:
+    _run()
+    revoked = _kept(demo_settings.VAR_DIR)["partner-api-key"]["secret"]
+    OrganizationAPIKey.objects.update(revoked=True)
+
+    output = _run()
+
+    secret = _kept(demo_settings.VAR_DIR)["partner-api-key"]["secret"]
+    assert secret != revoked
+    assert revoked not in output
+    assert secret in output
+    assert OrganizationAPIKey.objects.get(revoked=False).organization.name in output
+    assert (
+        APIClient().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Api-Key {secret}").status_code == 200
+    )
+
+
+def test_create_demo_accounts_reads_a_file_from_before_logins_were_kept_per_database(
+    demo_settings: Any,
+) -> None:
+    """Logins kept before, for some database, are only guesses: those that work on this one are
+    used, the rest replaced, and the old entries stay as they were."""
+    path = demo_settings.VAR_DIR / "demo-admin.json"
+    stale = {"password": "from-another-database"}
+    path.write_text(json.dumps({"service-caseworker": stale}))
+
+    _run()
+
+    kept = _kept(demo_settings.VAR_DIR)
+    caseworker = User.objects.get(username="service-caseworker")
+    assert kept["service-caseworker"] != stale
+    assert caseworker.check_password(kept["service-caseworker"]["password"])
+    assert json.loads(path.read_text())["service-caseworker"] == stale
+
+    # The file as it was written before, for this database, with a key of another one.
+    path.write_text(json.dumps({**kept, "partner-api-key": {"secret": "x" * 8 + "." + "y" * 32}}))
+    output = _run()
+
+    again = _kept(demo_settings.VAR_DIR)
+    assert {name: again[name] for name in kept if name != "partner-api-key"} == {
+        name: login for name, login in kept.items() if name != "partner-api-key"
+    }
+    assert again["partner-api-key"]["secret"] in output
+    assert OrganizationAPIKey.objects.filter(revoked=False).count() == 2

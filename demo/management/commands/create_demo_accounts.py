@@ -4,8 +4,9 @@ and one partner API key, so a new user can see scoping at work.
 Makes (once) a user per role (caseworker, supervisor, coordinator, partner, auditor) in each demo
 organization of ``seeds/demo_organizations.json``, with random passwords, and an API key for the
 partner foundation. Logins and the key's secret are kept in ``var/demo-admin.json`` (mode 0600,
-beside the demo admin's) and printed on every run. Development only: refuses to run without
-DEBUG. All accounts are synthetic.
+beside the demo admin's, per database) and printed on every run, each checked against the
+database first: a kept key that no longer authenticates there is replaced by a new one.
+Development only: refuses to run without DEBUG. All accounts are synthetic.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from accounts.models import Organization, Role, User
+from accounts.models import Organization, OrganizationAPIKey, Role, User
 from accounts.services import api_key_create, membership_set
 from audit.context import audit_context
 from audit.models import Channel
@@ -56,6 +57,23 @@ def _person(
         )
     membership_set(user=user, organization=organization, role=role)
     return user, password
+
+
+def _key_works(secret: str, organization: Organization) -> bool:
+    """Whether ``secret`` is a usable key of ``organization`` in this database: a key kept for
+    another database, or revoked or expired since, is not printed but replaced."""
+    if not secret:
+        return False
+    try:
+        api_key = OrganizationAPIKey.objects.get_from_key(secret)
+    except OrganizationAPIKey.DoesNotExist:
+        return False
+    assert isinstance(api_key, OrganizationAPIKey)
+    return (
+        api_key.organization_id == organization.pk
+        and api_key.is_usable
+        and api_key.service_account.is_active
+    )
 
 
 class Command(BaseCommand):
@@ -100,7 +118,7 @@ class Command(BaseCommand):
                         f"token: {token.key}"
                     )
             stored_key = credentials.get(KEY_ENTRY, {})
-            if not stored_key.get("secret"):
+            if not _key_works(stored_key.get("secret", ""), organizations["partner"]):
                 _api_key, secret = api_key_create(
                     organization=organizations["partner"], name=KEY_NAME
                 )

@@ -3,6 +3,9 @@
 Creates the user once with a random password, keeps the login in ``var/demo-admin.json`` (mode
 0600; ``var/`` is not versioned), makes sure it has an API token, and prints the login, the token
 and where to use them on every run. A development tool only: it refuses to run without DEBUG.
+
+The file keeps the logins of each database apart (``DATABASE_URL`` may point elsewhere between
+runs): a database's users never get the password kept for another's.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
@@ -28,7 +31,27 @@ def credentials_path() -> Path:
     return Path(settings.VAR_DIR) / CREDENTIALS_FILE
 
 
-def _read_credentials(path: Path) -> dict[str, dict[str, str]]:
+# The file's layout: {"databases": {<database>: {<entry>: {...}}}}. Entries found beside
+# "databases" were written before logins were kept per database; they are kept as they are, and
+# read only as the first guesses for a database that has no logins kept yet (every one is
+# checked against the database before it is used or printed).
+DATABASES_KEY = "databases"
+
+
+def database_label() -> str:
+    """The database the default connection points at, as the file names it."""
+    settings_dict = connection.settings_dict
+    name = str(settings_dict["NAME"])
+    if connection.vendor == "sqlite":
+        if name != ":memory:" and not name.startswith("file:"):
+            name = str(Path(name).resolve())
+        return f"sqlite:{name}"
+    host = settings_dict.get("HOST") or "localhost"
+    port = settings_dict.get("PORT") or ""
+    return f"{connection.vendor}://{host}:{port}/{name}"
+
+
+def _read_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
@@ -41,13 +64,35 @@ def _read_credentials(path: Path) -> dict[str, dict[str, str]]:
     return stored if isinstance(stored, dict) else {}
 
 
+def _read_credentials(path: Path) -> dict[str, dict[str, str]]:
+    """The logins kept for the database the default connection points at."""
+    stored = _read_file(path)
+    databases = stored.get(DATABASES_KEY)
+    databases = databases if isinstance(databases, dict) else {}
+    kept = databases.get(database_label())
+    if isinstance(kept, dict):
+        return kept
+    return {
+        entry: value
+        for entry, value in stored.items()
+        if entry != DATABASES_KEY and isinstance(value, dict)
+    }
+
+
 def _write_credentials(path: Path, credentials: dict[str, dict[str, str]]) -> None:
-    """Write the file readable by its owner only, replacing any earlier one in one step."""
+    """Keep ``credentials`` as this database's logins, beside the other databases' ones, in a
+    file readable by its owner only, replacing any earlier one in one step."""
+    stored = _read_file(path)
+    databases = stored.get(DATABASES_KEY)
+    stored[DATABASES_KEY] = {
+        **(databases if isinstance(databases, dict) else {}),
+        database_label(): credentials,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(credentials, handle, indent=2)
+        json.dump(stored, handle, indent=2)
         handle.write("\n")
     os.chmod(temporary, 0o600)
     os.replace(temporary, path)
