@@ -37,6 +37,10 @@ print(json.dumps({
     "CELERY_BROKER_URL": s.CELERY_BROKER_URL,
     "CELERY_RESULT_BACKEND": s.CELERY_RESULT_BACKEND,
     "CELERY_TASK_ALWAYS_EAGER": s.CELERY_TASK_ALWAYS_EAGER,
+    "CELERY_TASK_TIME_LIMIT": s.CELERY_TASK_TIME_LIMIT,
+    "CELERY_TASK_SOFT_TIME_LIMIT": s.CELERY_TASK_SOFT_TIME_LIMIT,
+    "CELERY_BROKER_TRANSPORT_OPTIONS": s.CELERY_BROKER_TRANSPORT_OPTIONS,
+    "CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS": s.CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS,
     "TIME_ZONE": s.TIME_ZONE,
     "USE_TZ": s.USE_TZ,
     "LANGUAGE_CODE": s.LANGUAGE_CODE,
@@ -118,6 +122,10 @@ def test_settings_debug_defaults_to_sqlite_under_var_and_eager_celery(project):
     assert values["SECRET_KEY_SET"] is True
     assert values["DATABASE"]["ENGINE"] == "django.db.backends.sqlite3"
     assert values["DATABASE"]["NAME"] == str(project / "var" / "db.sqlite3")
+    # Writers queue for the write lock instead of failing with "database is locked".
+    assert values["DATABASE"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert values["DATABASE"]["OPTIONS"]["timeout"] >= 5
+    assert "journal_mode=WAL" in values["DATABASE"]["OPTIONS"]["init_command"]
     assert (project / "var").is_dir()
     assert values["CELERY_TASK_ALWAYS_EAGER"] is True
     assert values["CELERY_BROKER_URL"].startswith("memory://")
@@ -170,6 +178,41 @@ def test_settings_redis_url_configures_cache_broker_and_result_store(project):
     assert values["CELERY_BROKER_URL"] == url
     assert values["CELERY_RESULT_BACKEND"] == url
     assert values["CELERY_TASK_ALWAYS_EAGER"] is False
+
+
+def test_settings_celery_hands_a_lost_task_on_after_the_longest_task_could_run(project):
+    values = load_settings(project, DJANGO_DEBUG="1", REDIS_URL="redis://cache.internal/0")
+
+    assert values["CELERY_TASK_TIME_LIMIT"] == 15 * 60
+    assert values["CELERY_TASK_SOFT_TIME_LIMIT"] < values["CELERY_TASK_TIME_LIMIT"]
+    # Longer than the time limit and the longest retry delay (10 minutes); not Redis's hour.
+    visibility = values["CELERY_BROKER_TRANSPORT_OPTIONS"]["visibility_timeout"]
+    assert 15 * 60 < visibility < 3600
+    assert values["CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS"]["visibility_timeout"] == visibility
+
+    values = load_settings(
+        project,
+        DJANGO_DEBUG="1",
+        CELERY_TASK_TIME_LIMIT="3600",
+        CELERY_VISIBILITY_TIMEOUT="4000",
+    )
+    assert values["CELERY_TASK_TIME_LIMIT"] == 3600
+    assert values["CELERY_TASK_SOFT_TIME_LIMIT"] == 3540
+    assert values["CELERY_BROKER_TRANSPORT_OPTIONS"]["visibility_timeout"] == 4000
+
+    # A time limit raised alone takes the visibility timeout with it.
+    values = load_settings(project, DJANGO_DEBUG="1", CELERY_TASK_TIME_LIMIT="7200")
+    assert values["CELERY_BROKER_TRANSPORT_OPTIONS"]["visibility_timeout"] > 7200
+
+
+def test_settings_celery_refuse_a_visibility_timeout_a_running_task_outlasts(project):
+    result = run_settings(
+        project, DJANGO_DEBUG="1", CELERY_TASK_TIME_LIMIT="900", CELERY_VISIBILITY_TIMEOUT="600"
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "CELERY_VISIBILITY_TIMEOUT" in result.stderr
 
 
 def test_settings_cache_key_prefix_is_configurable(project):

@@ -168,11 +168,34 @@ else:
     # No broker: run tasks in-process so the embedded default behaves like production.
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Every task is idempotent (it loads by primary key and calls a service that may run twice), so
+# a task is acknowledged only once it has run: a worker lost mid-task leaves it to another.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 15 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
+# The longest a task may run. The daily re-hash of every source file is the longest: SHA-256
+# runs at about 700 MB/s on one core, so reading is what bounds it; at 100 MB/s (a bucket, a
+# slow disk) 15 minutes re-hash about 90 GB. Raise it when the files outgrow that.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - min(60, CELERY_TASK_TIME_LIMIT // 10)
+# A task taken by a worker that never acknowledged it (the worker was killed, its machine lost)
+# goes back to the queue after this many seconds, for another worker (Redis's default is an
+# hour). It must outlast any run of a task, or a task still running would be handed out again:
+# the time limit, and the longest retry delay (10 minutes, Celery's retry_backoff_max), since
+# a task waiting for its retry is held unacknowledged too.
+_CELERY_LONGEST_RETRY_DELAY = 10 * 60
+CELERY_VISIBILITY_TIMEOUT = env.int(
+    "CELERY_VISIBILITY_TIMEOUT",
+    default=max(CELERY_TASK_TIME_LIMIT, _CELERY_LONGEST_RETRY_DELAY) + 5 * 60,
+)
+if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT ({CELERY_VISIBILITY_TIMEOUT} s) must be longer than "
+        f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT} s): a task still running would be "
+        "handed to a second worker."
+    )
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Catch-up tick: follow-ups a lost task left unscheduled are written within the hour.
