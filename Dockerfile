@@ -24,13 +24,15 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && rm requirements.runtime.txt
 
 # The code stays owned by root: the service can read it, not change it. Only var/ (the Celery
-# beat schedule) is writable by the service user. Static files are collected at build time; the
-# key given here exists only for that step.
+# beat schedule) and var/sources (source files; compose mounts a volume there, which takes this
+# owner and mode when first created) are writable by the service user. Static files are collected
+# at build time; the key given here exists only for that step.
 COPY . .
 RUN pip install --no-deps -e . \
-    && mkdir -p var \
+    && mkdir -p var/sources \
     && DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
-    && chown registry:registry var
+    && chown registry:registry var var/sources \
+    && chmod 0750 var/sources
 
 USER registry
 

@@ -21,7 +21,7 @@ import sys
 import textwrap
 import tomllib
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import environ
@@ -193,6 +193,102 @@ def test_compose_wires_the_environment_into_every_app_service(compose_raw):
         assert database["PASSWORD"] == postgres["POSTGRES_PASSWORD"] == env["POSTGRES_PASSWORD"]
 
         assert re.fullmatch(r"redis://redis:6379/\d+", app_env["REDIS_URL"]), name
+
+
+# Documented variables compose does not hand to the app containers: it never runs in debug
+# mode, and publishes the web service on PORT itself.
+COMPOSE_NOT_PASSED = {"DJANGO_DEBUG", "PORT"}
+# Set by compose whatever the shell or .env says: its own services, the image's static files
+# and the volume for source files.
+COMPOSE_FIXED = {"DATABASE_URL", "REDIS_URL", "DJANGO_STATIC_ROOT", "SOURCES_DIR"}
+
+
+def readme_configuration_variables() -> set[str]:
+    """The variables of the README's configuration table."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|", section, flags=re.MULTILINE))
+
+
+def container_environment(service: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, str]:
+    """A service's environment as compose hands it to the container: a variable named without a
+    value takes the shell's or .env's value, and is left out when neither sets it."""
+    environment = service.get("environment", {})
+    if isinstance(environment, list):
+        environment = dict(
+            (item.split("=", 1) if "=" in item else (item, None)) for item in environment
+        )
+    resolved = {}
+    for name, value in environment.items():
+        if value is None:
+            if name in env:
+                resolved[name] = env[name]
+        else:
+            resolved[name] = str(value)
+    return resolved
+
+
+def test_compose_passes_every_documented_setting_to_web_worker_and_beat(compose_raw):
+    documented = readme_configuration_variables()
+    assert {"EMAIL_URL", "SOURCES_S3_BUCKET", "DJANGO_ADMINS", "DJANGO_SECRET_KEY"} <= documented
+    # An operator's .env that sets every documented variable (and the compose-only ones).
+    dotenv = {name: f"value-of-{name.lower()}" for name in documented} | COMPOSE_ENV
+    services = interpolate(compose_raw, dotenv)["services"]
+
+    for name in APP_SERVICES:
+        environment = container_environment(services[name], dotenv)
+        missing = documented - COMPOSE_NOT_PASSED - set(environment)
+        assert not missing, f"{name} does not get {sorted(missing)}"
+        changed = {
+            variable
+            for variable in documented - COMPOSE_NOT_PASSED - COMPOSE_FIXED
+            if environment[variable] != dotenv[variable]
+        }
+        assert not changed, f"{name} does not get the operator's {sorted(changed)}"
+        assert not COMPOSE_NOT_PASSED & set(environment), name
+
+
+def test_compose_leaves_unset_settings_to_the_registrys_defaults(compose_raw):
+    """A variable neither the shell nor .env sets is not handed over empty: an empty
+    API_PAGE_SIZE or SOURCES_MAX_UPLOAD_BYTES would stop the service at start."""
+    services = interpolate(compose_raw, COMPOSE_ENV)["services"]
+
+    for name in APP_SERVICES:
+        environment = container_environment(services[name], COMPOSE_ENV)
+        assert "EMAIL_URL" not in environment
+        assert "API_PAGE_SIZE" not in environment
+        assert all(
+            value != ""
+            for key, value in environment.items()
+            if key != "DJANGO_CSRF_TRUSTED_ORIGINS"
+        ), name
+
+
+def test_compose_web_and_worker_keep_source_files_on_one_shared_volume(compose_raw):
+    services = interpolate(compose_raw, COMPOSE_ENV)["services"]
+    workdir = PurePosixPath(
+        [args for instruction, args in dockerfile_instructions() if instruction == "WORKDIR"][-1]
+    )
+
+    volumes = {}
+    for name in ("web", "worker"):
+        sources_dir = container_environment(services[name], COMPOSE_ENV)["SOURCES_DIR"]
+        assert PurePosixPath(sources_dir).is_absolute(), name
+        mounts = dict(reversed(mount.split(":")[:2]) for mount in services[name].get("volumes", []))
+        assert sources_dir in mounts, f"{name} keeps source files in the container only"
+        volumes[name] = mounts[sources_dir]
+        # A named volume of the file: not an anonymous one, renewed with the container.
+        assert volumes[name] in compose_raw["volumes"], name
+    assert volumes["web"] == volumes["worker"]
+
+    # The image makes the folder for its unprivileged user, so a new volume takes its owner.
+    runs = " ".join(args for instruction, args in dockerfile_instructions() if instruction == "RUN")
+    sources_in_image = PurePosixPath(sources_dir).relative_to(workdir)
+    assert f"mkdir -p {sources_in_image}" in runs
+    assert re.search(rf"chown registry:registry [^&]*\b{re.escape(str(sources_in_image))}\b", runs)
+    # Static files are served from where the image collected them.
+    static_root = container_environment(services["web"], COMPOSE_ENV)["DJANGO_STATIC_ROOT"]
+    assert PurePosixPath(static_root) == workdir / "var" / "static"
 
 
 def test_compose_allowed_hosts_default_to_the_published_address(compose):
