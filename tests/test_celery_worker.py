@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TO_RETURNED = ("verifying", "searching", "located", "return_in_progress", "returned")
 # Short enough for a test, in the order production needs them: the task's pause (its run) is
 # shorter than the time limit, which is shorter than the visibility timeout.
-PAUSE = 2.0
-TIME_LIMIT = 5
-VISIBILITY_TIMEOUT = 6
+PAUSE = 3.0
+TIME_LIMIT = 6
+VISIBILITY_TIMEOUT = 8
 WAIT = 45.0
 
 pytestmark = [

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
@@ -79,3 +80,16 @@ def test_create_demo_admin_refuses_to_take_over_an_existing_user(demo_settings: 
         _create_demo_admin()
 
     assert User.objects.get(username="admin").check_password("someone-elses-password-1")
+
+
+def test_demo_logins_of_the_checkouts_database_survive_a_moved_checkout(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """The development database is named by its place in the checkout, not the absolute path."""
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    for base in (tmp_path / "here", tmp_path / "moved"):
+        settings.BASE_DIR = base
+        monkeypatch.setitem(connection.settings_dict, "NAME", str(base / "var" / "db.sqlite3"))
+        assert database_label() == "sqlite:var/db.sqlite3"
+    monkeypatch.setitem(connection.settings_dict, "NAME", str(tmp_path / "elsewhere.sqlite3"))
+    assert database_label() == f"sqlite:{(tmp_path / 'elsewhere.sqlite3').resolve()}"

@@ -44,7 +44,10 @@ def database_label() -> str:
     name = str(settings_dict["NAME"])
     if connection.vendor == "sqlite":
         if name != ":memory:" and not name.startswith("file:"):
-            name = str(Path(name).resolve())
+            # Inside the checkout by its place there, so a moved checkout keeps its logins.
+            path = Path(name).resolve()
+            base = Path(settings.BASE_DIR).resolve()
+            name = str(path.relative_to(base) if path.is_relative_to(base) else path)
         return f"sqlite:{name}"
     host = settings_dict.get("HOST") or "localhost"
     port = settings_dict.get("PORT") or ""
