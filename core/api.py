@@ -19,7 +19,12 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.core.exceptions import (
+    BadRequest,
+    FieldDoesNotExist,
+    ImproperlyConfigured,
+    SuspiciousOperation,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models
@@ -48,6 +53,7 @@ from core.errors import (
     ValidationFailed,
     django_validation_fields,
     error_body,
+    unreadable_request_error,
 )
 
 logger = logging.getLogger(__name__)
@@ -443,6 +449,15 @@ def _first_message(fields: Mapping[str, Sequence[str]]) -> str:
 
 def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
     """Map every error a view can meet to ``{"code", "detail", "fields"}`` with its status."""
+    if isinstance(exc, SuspiciousOperation | BadRequest):
+        # Raised by Django while the view reads the body (over DATA_UPLOAD_MAX_MEMORY_SIZE, too
+        # many fields). Left to Django, the answer would be its HTML page (or, with DEBUG, its
+        # debug page); logged as Django logs it, to its security logger.
+        if isinstance(exc, SuspiciousOperation):
+            security_logger = logging.getLogger(f"django.security.{type(exc).__name__}")
+            security_logger.error(str(exc), exc_info=exc, extra={"status_code": 400})
+        exc = unreadable_request_error(exc)
+
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status_code)
 
