@@ -1,14 +1,17 @@
-"""Request bodies the API cannot take: bodies over the size limit (a 413 in the JSON error form,
-not Django's HTML page), through a plain POST, a PATCH and the idempotency key alike."""
+"""Request bodies the API cannot take: JSON nested too deeply (a 400 ``parse_error``, not a
+``RecursionError``) and bodies over the size limit (a 413 in the JSON error form, not Django's
+HTML page), through a plain POST, a PATCH and the idempotency key alike."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Organization
+from core.parsers import MAX_JSON_DEPTH
 from sources.models import Source
 from tests.api_errors import assert_error
 from tests.cases.etags import if_match
@@ -21,6 +24,42 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world(user: Any, home: Organization, oblasts: Any) -> dict[str, Any]:
     return make_world(user=user, home=home)
+
+
+# ---------------------------------------------------------------------------------------------
+# Nesting
+# ---------------------------------------------------------------------------------------------
+def nested(depth: int, *, array: bool) -> str:
+    """JSON nested ``depth`` levels (arrays or objects)."""
+    if array:
+        return "[" * depth + "]" * depth
+    return '{"a":' * (depth - 1) + "{}" + "}" * (depth - 1)
+
+
+@pytest.mark.parametrize("array", [True, False])
+@pytest.mark.parametrize("idempotency_key", [None, "deep-1"])
+@pytest.mark.parametrize(
+    "url", ["/api/v1/cases/", "/api/v1/sources/", "/api/v1/evidence/", "/api/v1/figures/"]
+)
+def test_json_nested_a_thousand_levels_is_a_parse_error(
+    api_client, world, array, idempotency_key, url
+):
+    headers = {"HTTP_IDEMPOTENCY_KEY": idempotency_key} if idempotency_key else {}
+    before = counts()
+    response = api_client.post(
+        url, nested(1000, array=array), content_type="application/json", **headers
+    )
+    assert_error(response, 400, "parse_error")
+    assert counts() == before
+
+
+def test_json_nested_deeper_than_the_limit_is_a_parse_error_and_at_it_is_read(api_client, world):
+    deep = {"child": {**CHILD, "aliases": json.loads(nested(MAX_JSON_DEPTH - 2, array=True))}}
+    response = api_client.post("/api/v1/cases/", deep, format="json")
+    assert_error(response, 400, "invalid")  # read, then refused by the serializer
+    deeper = {"child": {**CHILD, "aliases": json.loads(nested(MAX_JSON_DEPTH - 1, array=True))}}
+    response = api_client.post("/api/v1/cases/", deeper, format="json")
+    assert_error(response, 400, "parse_error")
 
 
 # ---------------------------------------------------------------------------------------------
