@@ -13,5 +13,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
 ]
 
+handler400 = "core.errors.api_bad_request"
+handler403 = "core.errors.api_permission_denied"
 handler404 = "core.errors.api_page_not_found"
 handler500 = "core.errors.api_server_error"

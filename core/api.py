@@ -8,20 +8,29 @@ never silently ignored.
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import (
+    BadRequest,
+    FieldDoesNotExist,
+    ImproperlyConfigured,
+    SuspiciousOperation,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, models
 from django.db.models import QuerySet
 from django.http import Http404, QueryDict
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
@@ -44,11 +53,13 @@ from core.errors import (
     ValidationFailed,
     django_validation_fields,
     error_body,
+    unreadable_request_error,
 )
 
 logger = logging.getLogger(__name__)
 
 FORMAT_PARAM = "format"
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -75,12 +86,87 @@ class CursorPagination(pagination.CursorPagination):
         return size
 
     def decode_cursor(self, request: Request) -> Any:
+        """The cursor, refused (400 naming ``cursor``) unless it is one this API would issue.
+
+        DRF reads a cursor leniently: what does not decode as base64 decodes to nothing, unknown
+        or repeated keys are dropped and an offset past its cut-off is clamped, so ``!!!`` or
+        ``AAAA`` would silently answer the first page. Here the decoded cursor must encode back
+        to exactly what was sent, and its position must be a value of the ordering field as the
+        API writes it (an aware time for a time, a whole number for a number, text without a
+        NUL for text): anything else was forged, mangled or issued for another ordering.
+        """
+        encoded = request.query_params.get(self.cursor_query_param)
         try:
-            return super().decode_cursor(request)
-        except Exception as exc:
-            raise ValidationFailed.on(
-                self.cursor_query_param, _("Not a cursor this API issued.")
-            ) from exc
+            cursor = super().decode_cursor(request)
+        except (drf_exceptions.NotFound, TypeError, ValueError) as exc:
+            # DRF answers a cursor it cannot read with a 404; it is a bad parameter.
+            raise self._not_a_cursor() from exc
+        if cursor is None or not encoded:
+            return cursor  # no cursor (an empty one reads as none, as DRF reads it)
+        # DRF's stubs type the position as a number; it is the text the cursor carried.
+        position = cast(str | None, cursor.position)
+        if self._token(cursor) != encoded or (
+            position is not None and not self._is_position(position)
+        ):
+            raise self._not_a_cursor()
+        return cursor
+
+    def _not_a_cursor(self) -> ValidationFailed:
+        return ValidationFailed.on(self.cursor_query_param, _("Not a cursor this API issued."))
+
+    @staticmethod
+    def _token(cursor: pagination.Cursor) -> str:
+        """The cursor's value as ``encode_cursor`` writes it into a link."""
+        tokens: dict[str, str] = {}
+        if cursor.offset != 0:
+            tokens["o"] = str(cursor.offset)
+        if cursor.reverse:
+            tokens["r"] = "1"
+        if cursor.position is not None:
+            tokens["p"] = str(cursor.position)
+        return base64.b64encode(urlencode(tokens, doseq=True).encode("ascii")).decode("ascii")
+
+    def _is_position(self, position: str) -> bool:
+        """Whether ``position`` is a value of the ordering field as the API writes it (DRF
+        writes ``str()`` of the value)."""
+        if "\x00" in position:
+            return False
+        field = self._ordering_field()
+        if isinstance(field, models.DateTimeField):
+            try:
+                moment = parse_datetime(position)
+                if moment is None or moment.tzinfo is None:
+                    return False
+                moment.astimezone(dt.UTC)  # the database's zone: overflows before year 1
+            except (ValueError, OverflowError):  # well formed but no such time (February 30)
+                return False
+            return True
+        if isinstance(field, models.DateField):
+            try:
+                return parse_date(position) is not None
+            except ValueError:
+                return False
+        if isinstance(field, models.IntegerField | models.AutoField):
+            return _WHOLE_NUMBER.fullmatch(position) is not None and str(int(position)) == position
+        if field is not None:
+            try:
+                field.to_python(position)
+            except DjangoValidationError:
+                return False
+        return True
+
+    def _ordering_field(self) -> Any:
+        """The model field (or annotation's output field) the cursor's position is a value of;
+        ``None`` when unknown."""
+        queryset = getattr(self, "_queryset", None)
+        if not isinstance(queryset, QuerySet):
+            return None
+        name = self.ordering[0].lstrip("-")
+        try:
+            return queryset.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            annotation = queryset.query.annotations.get(name)
+            return getattr(annotation, "output_field", None)
 
     def paginate_queryset(
         self,
@@ -88,14 +174,13 @@ class CursorPagination(pagination.CursorPagination):
         request: Request,
         view: APIView | None = None,
     ) -> list[Any] | None:
+        self._queryset = queryset  # decode_cursor checks the position against its ordering field
         try:
             return super().paginate_queryset(queryset, request, view)
         except (DjangoValidationError, OverflowError) as exc:
-            # A cursor that decodes but whose position does not fit the ordering field (forged,
-            # or issued for another ordering); filter values were validated before this point.
-            raise ValidationFailed.on(
-                self.cursor_query_param, _("Not a cursor this API issued.")
-            ) from exc
+            # A position that passed the checks above but that the database refuses still
+            # names a cursor the API did not issue.
+            raise self._not_a_cursor() from exc
 
     def query_params(self) -> set[str]:
         return {self.cursor_query_param, self.page_size_query_param}
@@ -364,6 +449,15 @@ def _first_message(fields: Mapping[str, Sequence[str]]) -> str:
 
 def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
     """Map every error a view can meet to ``{"code", "detail", "fields"}`` with its status."""
+    if isinstance(exc, SuspiciousOperation | BadRequest):
+        # Raised by Django while the view reads the body (over DATA_UPLOAD_MAX_MEMORY_SIZE, too
+        # many fields). Left to Django, the answer would be its HTML page (or, with DEBUG, its
+        # debug page); logged as Django logs it, to its security logger.
+        if isinstance(exc, SuspiciousOperation):
+            security_logger = logging.getLogger(f"django.security.{type(exc).__name__}")
+            security_logger.error(str(exc), exc_info=exc, extra={"status_code": 400})
+        exc = unreadable_request_error(exc)
+
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status_code)
 

@@ -14,9 +14,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
@@ -96,6 +103,38 @@ class PreconditionRequired(DomainError):
     )
 
 
+class RequestTooLarge(DomainError):
+    """The body is over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (files of a multipart body aside: an
+    upload has its own limit)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = "request_too_large"
+    default_detail = _("The request body is over the size limit.")
+
+
+class MalformedRequest(DomainError):
+    """A request Django refused while reading it (``SuspiciousOperation`` or ``BadRequest``)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "bad_request"
+    default_detail = _("The request is malformed.")
+
+
+def unreadable_request_error(exc: Exception) -> DomainError:
+    """The error to answer for what Django raises while reading a request (its body, its
+    form fields): a body over the limit is a 413, too many fields or files and anything else
+    Django finds suspicious a 400."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return RequestTooLarge(
+            _("The request body is over the size limit of %(limit)s (files uploaded aside).")
+            % {"limit": limit}
+        )
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return MalformedRequest(_("The request has too many fields or files."))
+    return MalformedRequest()
+
+
 def error_body(code: str, detail: str, fields: Mapping[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "detail": detail}
     if fields:
@@ -119,6 +158,25 @@ def api_page_not_found(request: HttpRequest, exception: Exception) -> HttpRespon
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("not_found", str(_("No such endpoint."))), status=404)
     return defaults.page_not_found(request, exception)
+
+
+def api_bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """400 (``handler400``) for what Django refuses outside an API view's own error handling
+    (a body over the size limit read by a middleware, too many fields, a disallowed host): the
+    JSON error body under ``/api/`` (413 for a body too large), Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        error = unreadable_request_error(exception)
+        body = error_body(error.code, error.detail, error.fields)
+        return JsonResponse(body, status=error.status_code)
+    return defaults.bad_request(request, exception)
+
+
+def api_permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """403 (``handler403``) outside an API view: the JSON error body under ``/api/``."""
+    if request.path.startswith("/api/"):
+        body = error_body(PermissionDenied.code, str(PermissionDenied.default_detail))
+        return JsonResponse(body, status=403)
+    return defaults.permission_denied(request, exception)
 
 
 def api_server_error(request: HttpRequest) -> HttpResponse:

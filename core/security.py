@@ -2,6 +2,8 @@
 
 - ``NoStoreMiddleware``: responses that carry personal data are never kept by a browser or a
   shared cache.
+- ``NulCharacterMiddleware``: a NUL character in the path, the query string, a header, a cookie
+  or a form is refused before anything reads it.
 - ``QueryStringLogFilter``: request log records keep the path, never the query string (searches
   carry children's names).
 - ``login_locked_out`` and ``client_ip_address``: how django-axes answers a locked-out login and
@@ -16,9 +18,15 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.core.exceptions import BadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
+
+from .errors import error_body
 
 # Every API answer and every admin page may show a child's record; the schema and its viewer
 # describe the API and show nothing personal, so browsers may cache them.
@@ -49,6 +57,99 @@ class NoStoreMiddleware:
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"
         return response
+
+
+NUL = "\x00"
+# Credentials are the authentication classes' to refuse: one that no key can have (a NUL in it,
+# say) is a 401, as any other bad credential, and never reaches a query.
+_LEFT_TO_AUTHENTICATION = frozenset({"HTTP_AUTHORIZATION"})
+# How the API documents its path parameters: the router's "pk" is the record's "id".
+_PATH_PARAMETER_NAMES = {"pk": "id"}
+
+
+def nul_character_location(request: HttpRequest) -> str | None:
+    """Where the request carries a NUL character, named as the client knows it: the path
+    parameter (or ``path``), the query parameter or the header (``Cookie`` for a cookie's value
+    once unquoted; ``Authorization`` is left to authentication); ``None`` when it carries none."""
+    if NUL in request.path_info:
+        try:
+            kwargs = resolve(request.path_info).kwargs
+        except Resolver404:
+            kwargs = {}
+        for name, value in kwargs.items():
+            if NUL in str(value):
+                return _PATH_PARAMETER_NAMES.get(name, name)
+        return "path"
+    for name, values in request.GET.lists():
+        if NUL in name or any(NUL in value for value in values):
+            return name
+    for key, value in request.META.items():
+        is_header = key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")
+        if key in _LEFT_TO_AUTHENTICATION or not is_header:
+            continue
+        if isinstance(value, str) and NUL in value:
+            return key.removeprefix("HTTP_").replace("_", "-").title()
+    if any(NUL in name or NUL in value for name, value in request.COOKIES.items()):
+        return "Cookie"
+    return None
+
+
+def _form_field_with_nul(request: HttpRequest) -> str | None:
+    for name, values in request.POST.lists():
+        if NUL in name or any(NUL in value for value in values):
+            return name
+    return None
+
+
+class NulCharacterMiddleware:
+    """Refuse a request that carries a NUL character in its path, query string, headers,
+    cookies or (outside the API) posted form with a 400 naming where it was, before any of it
+    can reach a query.
+
+    PostgreSQL's text types cannot hold U+0000 and refuse it in a comparison too: a NUL that
+    reaches a lookup (an oblast code in the path, a filter value, the session cookie the session
+    middleware looks up, the User-Agent the login lockout stores) fails in the database adapter,
+    a 500. One check at the edge serves every door, the API's and the admin's, whatever reads
+    the value later. The answer is the JSON error body under ``/api/`` and Django's page
+    elsewhere. API bodies are checked where they are parsed (``core.parsers``), naming the
+    field.
+
+    Only NUL is refused: other control characters are text the database stores and compares
+    (in a path they name no record: 404). Place it after ``LocaleMiddleware`` (the answer is in
+    the request's language) and before anything that reads the request.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        where = nul_character_location(request)
+        if where is None:
+            return self.get_response(request)
+        return self.refuse(request, where)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: Any,
+        view_kwargs: Any,
+    ) -> HttpResponseBase | None:
+        """A form posted to a page (the admin's): read here when the CSRF check would read it
+        anyway, so a view exempt from it (one that sets its own upload handlers first, then
+        checks the token itself) reads its body as it means to."""
+        if request.method != "POST" or getattr(view_func, "csrf_exempt", False):
+            return None
+        where = _form_field_with_nul(request)
+        return None if where is None else self.refuse(request, where)
+
+    @staticmethod
+    def refuse(request: HttpRequest, where: str) -> HttpResponseBase:
+        message = gettext("Null characters are not allowed.")
+        if request.path_info.startswith("/api/"):
+            body = error_body("invalid", f"{where}: {message}", {where: [message]})
+            return JsonResponse(body, status=400)
+        return defaults.bad_request(request, BadRequest(message))
 
 
 # A path followed by a query string, in a request line or a URL: "/api/v1/cases/?search=...".

@@ -376,7 +376,8 @@ def _normalize(text: str) -> str:
 
 
 def _clean_title(title: str) -> str:
-    title = " ".join(title.split()).strip(" #*_=|-–—")
+    # A document's metadata may hold a NUL (a PDF string can), which PostgreSQL cannot store.
+    title = " ".join(title.replace("\x00", "").split()).strip(" #*_=|-–—")
     if len(title) > MAX_TITLE_CHARS:
         cut = title[: MAX_TITLE_CHARS - 1]
         title = (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"

@@ -26,7 +26,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -45,6 +45,7 @@ from core.api import (
     ordering_parameter,
 )
 from core.errors import NotFound, ValidationFailed
+from core.parsers import JSONParser, MultiPartParser
 from idempotency.views import IdempotentPostMixin, idempotency_key
 
 from . import figures, selectors, services

@@ -259,6 +259,13 @@ def test_extract_text_strips_nul_characters(tmp_path: Path) -> None:
     assert result.text == "Title line"
 
 
+def test_extract_text_strips_nul_characters_from_a_metadata_title(tmp_path: Path) -> None:
+    content = documents.pdf_bytes([["Body"]], title="Review\x00 of returns\x00")
+    path = documents.write(tmp_path, "review.pdf", content)
+
+    assert extract_text(path, "application/pdf").title == "Review of returns"
+
+
 def test_extract_text_empty_document_warns(tmp_path: Path) -> None:
     result = _text(tmp_path, "  \n\n ")
 
