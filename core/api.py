@@ -275,7 +275,8 @@ def id_filter(field_name: str, help_text: StrOrPromise) -> IdFilter:
 # OpenAPI pieces every API shares
 # ---------------------------------------------------------------------------------------------
 class ErrorSerializer(serializers.Serializer[Any]):
-    """The body of every error answer (``core.errors`` renders it)."""
+    """The body of every error answer: a stable code, an explanation and, when fields or query
+    parameters are at fault, what is wrong with each."""
 
     code = serializers.CharField(help_text=gettext_lazy("Stable machine-readable error code."))
     detail = serializers.CharField(help_text=gettext_lazy("Human-readable explanation."))
