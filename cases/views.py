@@ -320,7 +320,7 @@ class CaseViewSet(
         summary=_("Add a relative of the child"),
         parameters=[ID_PARAMETER],
         request=RelativeInputSerializer,
-        responses={201: RelativeSerializer, **errors(400, 401, 404)},
+        responses={201: RelativeSerializer, **errors(400, 401, 403, 404)},
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def relatives(self, request: Request, pk: str | None = None) -> Response:
@@ -343,7 +343,7 @@ class CaseViewSet(
             OpenApiParameter("relative_id", OpenApiTypes.INT, OpenApiParameter.PATH),
         ],
         request=RelativeInputSerializer,
-        responses={200: RelativeSerializer, **errors(400, 401, 404)},
+        responses={200: RelativeSerializer, **errors(400, 401, 403, 404)},
     )
     @action(
         detail=True,
@@ -383,7 +383,7 @@ class CaseViewSet(
         ),
         parameters=[ID_PARAMETER],
         request=WhereaboutsInputSerializer,
-        responses={201: WhereaboutsSerializer, **errors(400, 401, 404)},
+        responses={201: WhereaboutsSerializer, **errors(400, 401, 403, 404)},
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def whereabouts(self, request: Request, pk: str | None = None) -> Response:
@@ -407,7 +407,7 @@ class CaseViewSet(
             OpenApiParameter("whereabouts_id", OpenApiTypes.INT, OpenApiParameter.PATH),
         ],
         request=WhereaboutsInputSerializer,
-        responses={200: WhereaboutsSerializer, **errors(400, 401, 404)},
+        responses={200: WhereaboutsSerializer, **errors(400, 401, 403, 404)},
     )
     @action(
         detail=True,
