@@ -747,6 +747,14 @@ class RelativeSerializer(BlankAsNullMixin, serializers.ModelSerializer[Relative]
             "updated_at",
         ]
         read_only_fields = fields
+        # A limited share shows who the relatives are, never how to reach them.
+        extra_kwargs = {
+            name: {
+                "allow_null": True,
+                "help_text": _("Null through a limited share, which shows no contacts."),
+            }
+            for name in selectors.RELATIVE_CONTACT_FIELDS
+        }
 
 
 class TimelineEntrySerializer(serializers.Serializer[Any]):

@@ -321,6 +321,48 @@ PAGE_SIZE_PARAMETER = OpenApiParameter(
 )
 
 
+# Response headers are not part of drf-spectacular's ``OpenApiResponse``: an operation names them
+# as an extension of its own (``extend_schema(extensions=response_headers(...))``), and the
+# post-processing hook below moves them onto its successful answers.
+RESPONSE_HEADERS_EXTENSION = "x-response-headers"
+
+
+def response_header(
+    description: StrOrPromise, schema: Mapping[str, Any] | None = None, *, required: bool = True
+) -> dict[str, Any]:
+    """One response header as the OpenAPI document describes it."""
+    return {
+        "description": description,
+        "required": required,
+        "schema": dict(schema or {"type": "string"}),
+    }
+
+
+def response_headers(**headers: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``extensions`` of an operation whose successful answers carry these headers."""
+    return {RESPONSE_HEADERS_EXTENSION: {name: dict(h) for name, h in headers.items()}}
+
+
+def document_response_headers(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: the headers ``response_headers`` named, on every
+    2xx answer of their operation."""
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            headers = operation.pop(RESPONSE_HEADERS_EXTENSION, None)
+            if not headers:
+                continue
+            for status_code, response in operation.get("responses", {}).items():
+                if str(status_code).startswith("2"):
+                    documented = response.setdefault("headers", {})
+                    for name, header in headers.items():
+                        documented[name] = {**header, "description": str(header["description"])}
+    return result
+
+
 def ordering_parameter(fields: Iterable[str]) -> OpenApiParameter:
     return OpenApiParameter(
         "ordering",

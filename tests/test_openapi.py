@@ -288,3 +288,31 @@ def test_openapi_descriptions_are_written_for_clients(document):
         if INTERNAL_WORDING.search(text)
     ]
     assert not internal, "\n".join(internal)
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "status"),
+    [
+        ("/api/v1/cases/", "post", "201"),
+        ("/api/v1/cases/{id}/", "get", "200"),
+        ("/api/v1/cases/{id}/", "patch", "200"),
+        ("/api/v1/cases/{id}/transition/", "post", "200"),
+    ],
+)
+def test_openapi_case_answers_document_their_etag(document, path, method, status):
+    """A typed client reads only the headers the document declares: the ETag it must send
+    back in If-Match is one of them."""
+    headers = document["paths"][path][method]["responses"][status]["headers"]
+    assert headers["ETag"]["required"] is True
+    assert headers["ETag"]["schema"] == {"type": "string"}
+
+
+def test_openapi_download_documents_every_media_type_it_answers_with(document):
+    from sources.detection import ALLOWED
+
+    answer = document["paths"]["/api/v1/sources/{id}/download/"]["get"]["responses"]["200"]
+    assert set(answer["content"]) == {*ALLOWED, "application/octet-stream"}
+    for content in answer["content"].values():
+        assert content["schema"] == {"type": "string", "format": "binary"}
+    assert {"Content-Disposition", "Repr-Digest", "Digest"} <= set(answer["headers"])
+
