@@ -49,6 +49,13 @@ from core.errors import (
 logger = logging.getLogger(__name__)
 
 FORMAT_PARAM = "format"
+# A query parameter given without a value is refused rather than read as absent: a client that
+# sent ?country= believes it filtered.
+EMPTY_VALUE_MESSAGE = gettext_lazy("Empty: give a value, or leave the parameter out.")
+
+
+def _is_empty(values: Iterable[Any]) -> bool:
+    return any(not str(value).strip() for value in values)
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -75,6 +82,8 @@ class CursorPagination(pagination.CursorPagination):
         return size
 
     def decode_cursor(self, request: Request) -> Any:
+        if _is_empty(request.query_params.getlist(self.cursor_query_param)):
+            raise ValidationFailed.on(self.cursor_query_param, str(EMPTY_VALUE_MESSAGE))
         try:
             return super().decode_cursor(request)
         except Exception as exc:
@@ -101,8 +110,26 @@ class CursorPagination(pagination.CursorPagination):
         return {self.cursor_query_param, self.page_size_query_param}
 
 
+class NonEmptyFilterForm:
+    """The filters' form refuses a parameter given without a value (``?country=``): read as
+    absent, it would answer every record while the client believes it filtered."""
+
+    def clean(self) -> dict[str, Any] | None:
+        form: Any = self  # mixed into a forms.Form
+        cleaned: dict[str, Any] | None = super().clean()  # type: ignore[misc]
+        for name in form.fields:
+            key = form.add_prefix(name)
+            if key not in form.data or name in form._errors:
+                continue
+            values = form.data.getlist(key) if hasattr(form.data, "getlist") else [form.data[key]]
+            if _is_empty(values):
+                form.add_error(name, EMPTY_VALUE_MESSAGE)
+        return cleaned
+
+
 class FilterSet(filters.FilterSet):
-    """django-filter's FilterSet without its two deep copies per request.
+    """django-filter's FilterSet without its two deep copies per request, refusing empty values
+    (``NonEmptyFilterForm``).
 
     django-filter deep-copies every declared filter for each request and builds a new form
     class from the copies; on the case list that was a tenth of the request. Here each request
@@ -146,7 +173,7 @@ class FilterSet(filters.FilterSet):
                     )
                 filter_.model = self._meta.model  # labels are derived from the model
             fields = {name: f.field for name, f in cls.base_filters.items()}
-            form_class = type(f"{cls.__name__}Form", (self._meta.form,), fields)
+            form_class = type(f"{cls.__name__}Form", (NonEmptyFilterForm, self._meta.form), fields)
             cls._form_class = form_class
         return form_class
 
@@ -162,7 +189,13 @@ class StrictFilterBackend(DjangoFilterBackend):
 
 
 class StrictOrderingFilter(OrderingFilter):
-    """``?ordering=`` that refuses fields it does not offer instead of dropping them."""
+    """``?ordering=`` that refuses fields it does not offer instead of dropping them, and an
+    empty value instead of reading it as the default order."""
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: APIView) -> Any:
+        if _is_empty(request.query_params.getlist(self.ordering_param)):
+            raise ValidationFailed.on(self.ordering_param, str(EMPTY_VALUE_MESSAGE))
+        return super().get_ordering(request, queryset, view)
 
     def remove_invalid_fields(
         self, queryset: QuerySet[Any], fields: Iterable[str], view: APIView, request: Request
@@ -360,6 +393,27 @@ def document_response_headers(
                     documented = response.setdefault("headers", {})
                     for name, header in headers.items():
                         documented[name] = {**header, "description": str(header["description"])}
+    return result
+
+
+def document_non_empty_query_parameters(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: every text query parameter documented as not
+    empty (nor only spaces), as such a value is refused (``EMPTY_VALUE_MESSAGE``)."""
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") != "query":
+                    continue
+                schema = parameter.get("schema", {})
+                for target in (schema, schema.get("items", {})):
+                    if target.get("type") == "string":
+                        target.setdefault("minLength", 1)
+                        if not {"enum", "format", "pattern"} & set(target):
+                            target["pattern"] = r"\S"
     return result
 
 

@@ -316,3 +316,11 @@ def test_openapi_download_documents_every_media_type_it_answers_with(document):
         assert content["schema"] == {"type": "string", "format": "binary"}
     assert {"Content-Disposition", "Repr-Digest", "Digest"} <= set(answer["headers"])
 
+
+def test_openapi_query_parameters_are_documented_as_never_empty(document):
+    for path, method, operation in _operations(document):
+        for parameter in operation.get("parameters", []):
+            schema = parameter["schema"]
+            schema = schema.get("items", schema)
+            if parameter["in"] == "query" and schema.get("type") == "string":
+                assert schema["minLength"] == 1, (path, method, parameter["name"])
