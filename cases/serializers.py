@@ -24,7 +24,13 @@ from rest_framework import serializers
 
 from accounts.serializers import OrganizationRefSerializer, UserRefSerializer
 from core.db import MAX_ID
-from core.serializers import CountryCodeField, IdRelatedField, StrictInputMixin
+from core.serializers import (
+    BlankAsNullMixin,
+    CountryCodeField,
+    IdRelatedField,
+    StrictInputMixin,
+    blank_means_none,
+)
 
 from . import selectors, services
 from .models import (
@@ -102,8 +108,8 @@ class CaseCreateInputSerializer(StrictInputMixin, serializers.ModelSerializer[Ca
 
 
 class CaseUpdateInputSerializer(StrictInputMixin, serializers.ModelSerializer[Case]):
-    """A partial change of a case and its child. The status moves only through a transition:
-    workflow fields are passed to the service, which refuses them with a pointer."""
+    """A partial change of a case and its child. The status, return date and closure reason
+    change only through a transition: naming them here is a 400 that says so."""
 
     passthrough = services.WORKFLOW_FIELDS
 
@@ -397,7 +403,7 @@ class ChildSerializer(ChildSummarySerializer):
         read_only_fields = fields
 
 
-class CaseListSerializer(serializers.ModelSerializer[Case]):
+class CaseListSerializer(BlankAsNullMixin, serializers.ModelSerializer[Case]):
     """A case as a list row: everything but the child's aliases and the free-text fields."""
 
     status_label = serializers.CharField(source="get_status_display", read_only=True)
@@ -475,6 +481,10 @@ _ROW_DATES = tuple(
     name
     for name in selectors.CASE_ROW_FIELDS
     if type(Case._meta.get_field(name)) is models.DateField
+)
+# ... and those that answer null for "" (BlankAsNullMixin does the same for CaseListSerializer).
+_ROW_BLANK_AS_NULL = tuple(
+    name for name in selectors.CASE_ROW_FIELDS if blank_means_none(Case._meta.get_field(name))
 )
 
 
@@ -599,6 +609,8 @@ def _case_row(
         data[name] = _datetime(data[name], tz)
     for name in _ROW_DATES:
         data[name] = _date(data[name])
+    for name in _ROW_BLANK_AS_NULL:
+        data[name] = data[name] or None
     rendered = {
         **data,
         "status_label": labels.status[status],
@@ -711,7 +723,7 @@ class CaseDetailSerializer(CaseListSerializer):
         read_only_fields = fields
 
 
-class RelativeSerializer(serializers.ModelSerializer[Relative]):
+class RelativeSerializer(BlankAsNullMixin, serializers.ModelSerializer[Relative]):
     relationship_label = serializers.CharField(source="get_relationship_display", read_only=True)
 
     class Meta:
@@ -735,6 +747,14 @@ class RelativeSerializer(serializers.ModelSerializer[Relative]):
             "updated_at",
         ]
         read_only_fields = fields
+        # A limited share shows who the relatives are, never how to reach them.
+        extra_kwargs = {
+            name: {
+                "allow_null": True,
+                "help_text": _("Null through a limited share, which shows no contacts."),
+            }
+            for name in selectors.RELATIVE_CONTACT_FIELDS
+        }
 
 
 class TimelineEntrySerializer(serializers.Serializer[Any]):

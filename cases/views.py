@@ -31,6 +31,8 @@ from core.api import (
     StrictQueryParamsMixin,
     error_responses,
     ordering_parameter,
+    response_header,
+    response_headers,
 )
 from core.errors import PermissionDenied, PreconditionRequired, ValidationFailed
 from idempotency.views import IdempotentPostMixin
@@ -124,6 +126,16 @@ IF_MATCH_PARAMETER = OpenApiParameter(
 )
 
 
+# Every answer with a case's full record carries its ETag.
+ETAG_HEADER = response_header(
+    _(
+        'The case\'s entity tag, "<id>-<version>": send it in `If-Match` to change the case '
+        "or move it through the workflow."
+    )
+)
+CASE_ETAG = response_headers(ETag=ETAG_HEADER)
+
+
 def case_scope(case: Case) -> str:
     return "full" if selectors.case_is_full(case) else "limited"
 
@@ -210,6 +222,7 @@ class CaseViewSet(
         summary=_("Read a case"),
         parameters=[ID_PARAMETER],
         responses={200: CaseDetailSerializer, **errors(400, 401, 404)},
+        extensions=CASE_ETAG,
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         case = self.get_object()
@@ -223,6 +236,10 @@ class CaseViewSet(
         summary=_("Open a case for a new child"),
         request=CaseCreateInputSerializer,
         responses={201: CaseDetailSerializer, **errors(400, 401, 403)},
+        extensions=response_headers(
+            ETag=ETAG_HEADER,
+            Location=response_header(_("The new case's URL."), {"type": "string", "format": "uri"}),
+        ),
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = CaseCreateInputSerializer(data=request.data)
@@ -255,6 +272,7 @@ class CaseViewSet(
         parameters=[ID_PARAMETER, IF_MATCH_PARAMETER],
         request=CaseUpdateInputSerializer,
         responses={200: CaseDetailSerializer, **errors(400, 401, 403, 404, 412, 428)},
+        extensions=CASE_ETAG,
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         case = self.get_object()
@@ -287,6 +305,7 @@ class CaseViewSet(
         parameters=[ID_PARAMETER, IF_MATCH_PARAMETER],
         request=TransitionInputSerializer,
         responses={200: CaseDetailSerializer, **errors(400, 401, 403, 404, 409, 412, 428)},
+        extensions=CASE_ETAG,
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def transition(self, request: Request, pk: str | None = None) -> Response:
@@ -320,7 +339,7 @@ class CaseViewSet(
         summary=_("Add a relative of the child"),
         parameters=[ID_PARAMETER],
         request=RelativeInputSerializer,
-        responses={201: RelativeSerializer, **errors(400, 401, 404)},
+        responses={201: RelativeSerializer, **errors(400, 401, 403, 404)},
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def relatives(self, request: Request, pk: str | None = None) -> Response:
@@ -343,7 +362,7 @@ class CaseViewSet(
             OpenApiParameter("relative_id", OpenApiTypes.INT, OpenApiParameter.PATH),
         ],
         request=RelativeInputSerializer,
-        responses={200: RelativeSerializer, **errors(400, 401, 404)},
+        responses={200: RelativeSerializer, **errors(400, 401, 403, 404)},
     )
     @action(
         detail=True,
@@ -383,7 +402,7 @@ class CaseViewSet(
         ),
         parameters=[ID_PARAMETER],
         request=WhereaboutsInputSerializer,
-        responses={201: WhereaboutsSerializer, **errors(400, 401, 404)},
+        responses={201: WhereaboutsSerializer, **errors(400, 401, 403, 404)},
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def whereabouts(self, request: Request, pk: str | None = None) -> Response:
@@ -407,7 +426,7 @@ class CaseViewSet(
             OpenApiParameter("whereabouts_id", OpenApiTypes.INT, OpenApiParameter.PATH),
         ],
         request=WhereaboutsInputSerializer,
-        responses={200: WhereaboutsSerializer, **errors(400, 401, 404)},
+        responses={200: WhereaboutsSerializer, **errors(400, 401, 403, 404)},
     )
     @action(
         detail=True,

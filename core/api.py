@@ -60,6 +60,13 @@ logger = logging.getLogger(__name__)
 
 FORMAT_PARAM = "format"
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+# A query parameter given without a value is refused rather than read as absent: a client that
+# sent ?country= believes it filtered.
+EMPTY_VALUE_MESSAGE = gettext_lazy("Empty: give a value, or leave the parameter out.")
+
+
+def _is_empty(values: Iterable[Any]) -> bool:
+    return any(not str(value).strip() for value in values)
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -95,6 +102,8 @@ class CursorPagination(pagination.CursorPagination):
         API writes it (an aware time for a time, a whole number for a number, text without a
         NUL for text): anything else was forged, mangled or issued for another ordering.
         """
+        if _is_empty(request.query_params.getlist(self.cursor_query_param)):
+            raise ValidationFailed.on(self.cursor_query_param, str(EMPTY_VALUE_MESSAGE))
         encoded = request.query_params.get(self.cursor_query_param)
         try:
             cursor = super().decode_cursor(request)
@@ -186,8 +195,26 @@ class CursorPagination(pagination.CursorPagination):
         return {self.cursor_query_param, self.page_size_query_param}
 
 
+class NonEmptyFilterForm:
+    """The filters' form refuses a parameter given without a value (``?country=``): read as
+    absent, it would answer every record while the client believes it filtered."""
+
+    def clean(self) -> dict[str, Any] | None:
+        form: Any = self  # mixed into a forms.Form
+        cleaned: dict[str, Any] | None = super().clean()  # type: ignore[misc]
+        for name in form.fields:
+            key = form.add_prefix(name)
+            if key not in form.data or name in form._errors:
+                continue
+            values = form.data.getlist(key) if hasattr(form.data, "getlist") else [form.data[key]]
+            if _is_empty(values):
+                form.add_error(name, EMPTY_VALUE_MESSAGE)
+        return cleaned
+
+
 class FilterSet(filters.FilterSet):
-    """django-filter's FilterSet without its two deep copies per request.
+    """django-filter's FilterSet without its two deep copies per request, refusing empty values
+    (``NonEmptyFilterForm``).
 
     django-filter deep-copies every declared filter for each request and builds a new form
     class from the copies; on the case list that was a tenth of the request. Here each request
@@ -231,7 +258,7 @@ class FilterSet(filters.FilterSet):
                     )
                 filter_.model = self._meta.model  # labels are derived from the model
             fields = {name: f.field for name, f in cls.base_filters.items()}
-            form_class = type(f"{cls.__name__}Form", (self._meta.form,), fields)
+            form_class = type(f"{cls.__name__}Form", (NonEmptyFilterForm, self._meta.form), fields)
             cls._form_class = form_class
         return form_class
 
@@ -247,7 +274,13 @@ class StrictFilterBackend(DjangoFilterBackend):
 
 
 class StrictOrderingFilter(OrderingFilter):
-    """``?ordering=`` that refuses fields it does not offer instead of dropping them."""
+    """``?ordering=`` that refuses fields it does not offer instead of dropping them, and an
+    empty value instead of reading it as the default order."""
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: APIView) -> Any:
+        if _is_empty(request.query_params.getlist(self.ordering_param)):
+            raise ValidationFailed.on(self.ordering_param, str(EMPTY_VALUE_MESSAGE))
+        return super().get_ordering(request, queryset, view)
 
     def remove_invalid_fields(
         self, queryset: QuerySet[Any], fields: Iterable[str], view: APIView, request: Request
@@ -360,7 +393,8 @@ def id_filter(field_name: str, help_text: StrOrPromise) -> IdFilter:
 # OpenAPI pieces every API shares
 # ---------------------------------------------------------------------------------------------
 class ErrorSerializer(serializers.Serializer[Any]):
-    """The body of every error answer (``core.errors`` renders it)."""
+    """The body of every error answer: a stable code, an explanation and, when fields or query
+    parameters are at fault, what is wrong with each."""
 
     code = serializers.CharField(help_text=gettext_lazy("Stable machine-readable error code."))
     detail = serializers.CharField(help_text=gettext_lazy("Human-readable explanation."))
@@ -403,6 +437,69 @@ PAGE_SIZE_PARAMETER = OpenApiParameter(
     OpenApiParameter.QUERY,
     description=gettext_lazy("Rows per page."),
 )
+
+
+# Response headers are not part of drf-spectacular's ``OpenApiResponse``: an operation names them
+# as an extension of its own (``extend_schema(extensions=response_headers(...))``), and the
+# post-processing hook below moves them onto its successful answers.
+RESPONSE_HEADERS_EXTENSION = "x-response-headers"
+
+
+def response_header(
+    description: StrOrPromise, schema: Mapping[str, Any] | None = None, *, required: bool = True
+) -> dict[str, Any]:
+    """One response header as the OpenAPI document describes it."""
+    return {
+        "description": description,
+        "required": required,
+        "schema": dict(schema or {"type": "string"}),
+    }
+
+
+def response_headers(**headers: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``extensions`` of an operation whose successful answers carry these headers."""
+    return {RESPONSE_HEADERS_EXTENSION: {name: dict(h) for name, h in headers.items()}}
+
+
+def document_response_headers(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: the headers ``response_headers`` named, on every
+    2xx answer of their operation."""
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            headers = operation.pop(RESPONSE_HEADERS_EXTENSION, None)
+            if not headers:
+                continue
+            for status_code, response in operation.get("responses", {}).items():
+                if str(status_code).startswith("2"):
+                    documented = response.setdefault("headers", {})
+                    for name, header in headers.items():
+                        documented[name] = {**header, "description": str(header["description"])}
+    return result
+
+
+def document_non_empty_query_parameters(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: every text query parameter documented as not
+    empty (nor only spaces), as such a value is refused (``EMPTY_VALUE_MESSAGE``)."""
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") != "query":
+                    continue
+                schema = parameter.get("schema", {})
+                for target in (schema, schema.get("items", {})):
+                    if target.get("type") == "string":
+                        target.setdefault("minLength", 1)
+                        if not {"enum", "format", "pattern"} & set(target):
+                            target["pattern"] = r"\S"
+    return result
 
 
 def ordering_parameter(fields: Iterable[str]) -> OpenApiParameter:

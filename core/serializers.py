@@ -1,10 +1,13 @@
-"""Serializer pieces every API of the registry shares: strict input, country codes, ids."""
+"""Serializer pieces every API of the registry shares: strict input, null for an empty choice,
+URL or e-mail address in answers, country codes, ids."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from rest_framework import serializers
@@ -13,11 +16,10 @@ from .db import MAX_ID
 
 
 class StrictInputMixin:
-    """Refuse fields the serializer does not declare.
-
-    ``passthrough`` names fields that are handed to the service unchecked, so that the service
-    can refuse them with its own explanation (the workflow fields of a case, for one).
-    """
+    # Refuses fields the serializer does not declare. ``passthrough`` names fields that are
+    # handed to the service unchecked, so that the service can refuse them with its own
+    # explanation (the workflow fields of a case, for one). (Comments, not a docstring: the
+    # OpenAPI document takes a serializer's docstring, or its bases', as its description.)
 
     passthrough: frozenset[str] = frozenset()
 
@@ -32,6 +34,49 @@ class StrictInputMixin:
             for name in self.passthrough & set(data):
                 value[name] = data[name]
         return value
+
+
+def blank_means_none(model_field: Any) -> bool:
+    """Whether a column keeps "no value" as an empty string though it holds one of a set of
+    choices, a URL or an e-mail address: the API answers ``null`` for it, as a typed client
+    cannot read ``""`` as one of those."""
+    return (
+        isinstance(model_field, models.CharField)
+        and model_field.blank
+        and not model_field.null
+        and (
+            bool(model_field.choices)
+            or isinstance(model_field, models.URLField | models.EmailField)
+        )
+    )
+
+
+class _BlankAsNull:
+    def to_representation(self, value: Any) -> Any:
+        if value == "":
+            return None
+        return super().to_representation(value)  # type: ignore[misc]
+
+
+@cache
+def _blank_as_null(field_class: type[serializers.Field[Any, Any, Any, Any]]) -> type[Any]:
+    return type(field_class.__name__, (_BlankAsNull, field_class), {})
+
+
+class BlankAsNullMixin:
+    # For output model serializers: a choice, URL or e-mail column left empty is rendered as
+    # null and documented as nullable (see ``blank_means_none``). A comment, not a docstring:
+    # the OpenAPI document would show it as the description of every serializer using it.
+
+    def build_standard_field(
+        self, field_name: str, model_field: models.Field[Any, Any]
+    ) -> tuple[type[serializers.Field[Any, Any, Any, Any]], dict[str, Any]]:
+        field_class, kwargs = super().build_standard_field(field_name, model_field)  # type: ignore[misc]
+        if blank_means_none(model_field):
+            field_class = _blank_as_null(field_class)
+            kwargs["allow_null"] = True
+            kwargs.pop("allow_blank", None)
+        return field_class, kwargs
 
 
 class CountryCodeField(serializers.ChoiceField):

@@ -18,7 +18,7 @@ from rest_framework import serializers
 
 from accounts.serializers import OrganizationRefSerializer, UserRefSerializer
 from core.db import MAX_ID
-from core.serializers import StrictInputMixin
+from core.serializers import BlankAsNullMixin, StrictInputMixin
 
 from .models import (
     AsOfPrecision,
@@ -73,7 +73,7 @@ class SourceRecordInputSerializer(SourceMetadataInputSerializer):
 
 
 class SourceUploadInputSerializer(SourceRecordInputSerializer):
-    """The form fields of a multipart upload besides ``file``. The kind and the title may be
+    """The form fields of a multipart upload besides `file`. The kind and the title may be
     left out: the registry then takes the title from the document or its file name."""
 
     kind = serializers.ChoiceField(choices=SourceKind.choices, required=False)
@@ -81,7 +81,7 @@ class SourceUploadInputSerializer(SourceRecordInputSerializer):
 
 
 class SourceUploadSchemaSerializer(SourceUploadInputSerializer):
-    """A document and what is known about it, sent as ``multipart/form-data``."""
+    """A document and what is known about it, sent as `multipart/form-data`."""
 
     file = serializers.FileField(
         help_text=_(
@@ -145,7 +145,7 @@ class CustodySummarySerializer(serializers.Serializer[Any]):
     last_at = serializers.DateTimeField(allow_null=True)
 
 
-class SourceSerializer(serializers.ModelSerializer[Source]):
+class SourceSerializer(BlankAsNullMixin, serializers.ModelSerializer[Source]):
     """A source as a list row renders it: what it is, the file's fingerprint, how it was judged."""
 
     organization = OrganizationRefSerializer(read_only=True, allow_null=True)
@@ -202,7 +202,7 @@ class SourceSerializer(serializers.ModelSerializer[Source]):
 
 class SourceDetailSerializer(SourceSerializer):
     """One source: its list row, who judged it and when, who recorded it, and a summary of
-    its chain of custody (``/custody/`` lists the chain). The extracted text is not shown: it
+    its chain of custody (`/custody/` lists the chain). The extracted text is not shown: it
     is the document's content, read through the recorded download."""
 
     reliability_judged_by = UserRefSerializer(read_only=True, allow_null=True)

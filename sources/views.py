@@ -43,12 +43,15 @@ from core.api import (
     StrictQueryParamsMixin,
     error_responses,
     ordering_parameter,
+    response_header,
+    response_headers,
 )
 from core.errors import NotFound, ValidationFailed
 from core.parsers import JSONParser, MultiPartParser
 from idempotency.views import IdempotentPostMixin, idempotency_key
 
 from . import figures, selectors, services
+from .detection import ALLOWED as ALLOWED_MEDIA_TYPES
 from .exceptions import FileTooLarge
 from .filters import EvidenceFilterSet, FigureFilterSet, SourceFilterSet
 from .models import CustodyEvent, Evidence, PublishedFigure, Source
@@ -225,6 +228,24 @@ def file_download_response(file: Any, source: Source) -> FileResponse:
     response["Cache-Control"] = "no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+# A file is answered with the media type detected when it was received (one of those accepted),
+# or application/octet-stream when none was recorded.
+DOWNLOAD_MEDIA_TYPES = sorted({*ALLOWED_MEDIA_TYPES, "application/octet-stream"})
+DOWNLOAD_HEADERS = response_headers(
+    **{
+        "Content-Disposition": response_header(
+            _("attachment, with the file's original name (or source-<id> and its extension).")
+        ),
+        "Repr-Digest": response_header(
+            _("The SHA-256 recorded when the file was received (RFC 9530): sha-256=:<base64>:")
+        ),
+        "Digest": response_header(
+            _("The same SHA-256 in the older form (RFC 3230): SHA-256=<base64>.")
+        ),
+    }
+)
 
 
 class CustodyPagination(CursorPagination):
@@ -446,11 +467,15 @@ class SourceViewSet(
         ),
         parameters=[SOURCE_ID],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description=_("The file, with its own media type.")
-            ),
+            **{
+                (200, media_type): OpenApiResponse(
+                    OpenApiTypes.BINARY, description=_("The file, with its own media type.")
+                )
+                for media_type in DOWNLOAD_MEDIA_TYPES
+            },
             **errors(400, 401, 404, 410),
         },
+        extensions=DOWNLOAD_HEADERS,
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def download(self, request: Request, pk: str | None = None) -> FileResponse:

@@ -10,6 +10,7 @@ share's exact date of birth and relatives' contacts). All data is synthetic.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -391,6 +392,34 @@ def _global_url(world: World, name: str) -> str:
     return reverse(name)
 
 
+@pytest.fixture(scope="module")
+def documented_statuses(django_db_blocker: Any) -> dict[tuple[str, str], set[int]]:
+    """The answers the OpenAPI document lists, by method and path pattern."""
+    with django_db_blocker.unblock():
+        document = APIClient().get("/api/schema/", {"format": "json"}).json()
+    return {
+        (method.upper(), "^" + re.sub(r"\{[^}/]+\}", "[^/]+", path) + "$"): {
+            int(code) for code in operation["responses"]
+        }
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+
+
+def _undocumented(documented: dict[tuple[str, str], set[int]], response: Any) -> str | None:
+    """What is wrong when the document does not list ``response``'s status for its request:
+    every answer the matrix sees must be one a client generated from the document expects."""
+    method, path = response.request["REQUEST_METHOD"], response.request["PATH_INFO"]
+    for (documented_method, pattern), statuses in documented.items():
+        if documented_method == method and re.match(pattern, path):
+            if response.status_code in statuses:
+                return None
+            return f"{response.status_code} is not documented for {method} {pattern}"
+    if path == reverse("api-root"):
+        return None  # the browsable index of the endpoints: not an operation of the document
+    return f"{method} {path} is not in the OpenAPI document"
+
+
 def _send(client: APIClient, method: str, url: str, body: dict[str, Any], headers: Any) -> Any:
     call: Callable[..., Any] = getattr(client, method)
     if method == "get":
@@ -416,7 +445,7 @@ def _leaks(role: str, content: bytes) -> list[str]:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_access_matrix(world: World, role: str):
+def test_access_matrix(world: World, role: str, documented_statuses: Any):
     client = world.clients[role]
     problems: list[str] = []
 
@@ -426,6 +455,8 @@ def test_access_matrix(world: World, role: str):
                 f"{what}: {response.status_code}, expected {sorted(expected)}: "
                 f"{response.content[:200]!r}"
             )
+        if (undocumented := _undocumented(documented_statuses, response)) is not None:
+            problems.append(f"{what}: {undocumented}")
         for leak in _leaks(role, response.content):
             problems.append(f"{what}: leaks {leak}")
 
@@ -635,7 +666,9 @@ def _evidence_request(
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_access_matrix_sources(world: World, evidence_world: EvidenceWorld, role: str):
+def test_access_matrix_sources(
+    world: World, evidence_world: EvidenceWorld, role: str, documented_statuses: Any
+):
     client = world.clients[role]
     ew = evidence_world
     anonymous = role == "anonymous"
@@ -647,6 +680,8 @@ def test_access_matrix_sources(world: World, evidence_world: EvidenceWorld, role
                 f"{what}: {response.status_code}, expected {sorted(expected)}: "
                 f"{response.content[:200]!r}"
             )
+        if (undocumented := _undocumented(documented_statuses, response)) is not None:
+            problems.append(f"{what}: {undocumented}")
         if response.has_header("Content-Disposition"):
             return  # a downloaded file: its bytes were checked for being allowed at all
         for leak in _leaks(role, response.content) + _source_leaks(role, response.content):

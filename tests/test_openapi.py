@@ -3,6 +3,8 @@ generator warnings (so what the document says is what the API does)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +211,116 @@ def test_openapi_generation_has_no_warnings(tmp_path: Path):
 def test_openapi_swagger_ui_is_served(client):
     response = client.get("/api/docs/")
     assert response.status_code == 200
+
+
+def _output_model_serializers() -> list[type[Any]]:
+    from rest_framework import serializers
+
+    from core.serializers import StrictInputMixin
+    from tests.project_modules import project_modules
+
+    found: dict[str, type[Any]] = {}
+    for module in project_modules():
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, serializers.ModelSerializer)
+                and not issubclass(value, StrictInputMixin)
+                and getattr(getattr(value, "Meta", None), "model", None) is not None
+            ):
+                found[f"{value.__module__}.{value.__qualname__}"] = value
+    return [found[name] for name in sorted(found)]
+
+
+def test_openapi_empty_choice_url_and_email_columns_answer_null():
+    """A column that keeps "none" as "" though it holds a choice, a URL or an e-mail address
+    is answered as null, and documented as nullable: "" is none of the enum's values, nor a
+    URI, nor an address, and a typed client refuses it."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    from core.serializers import blank_means_none
+
+    checked = []
+    for serializer_class in _output_model_serializers():
+        model = serializer_class.Meta.model
+        for name, field in serializer_class().fields.items():
+            source = getattr(field, "source", name)
+            try:
+                model_field = model._meta.get_field(source)
+            except FieldDoesNotExist:  # a method, a property or a relation's attribute
+                continue
+            if blank_means_none(model_field):
+                checked.append(f"{serializer_class.__name__}.{name}")
+                assert field.allow_null, (serializer_class, name)
+                assert field.to_representation("") is None, (serializer_class, name)
+    assert {"CaseListSerializer.closure_reason", "RelativeSerializer.email"} <= set(checked)
+    assert {"SourceSerializer.url", "SourceSerializer.reliability"} <= set(checked)
+
+
+# Wording meant for the code's readers: reStructuredText literals, the layers' module names,
+# the code's own vocabulary.
+INTERNAL_WORDING = re.compile(
+    r"``|\b(core|audit|accounts|idempotency|cases|sources)\."
+    r"(api|errors|serializers|services|selectors|views|models|filters|workflow)\b|"
+    r"serializer|selector|passthrough|\bthe service\b|docstring",
+    re.IGNORECASE,
+)
+
+
+def _descriptions(node: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str):
+                yield where, value
+            else:
+                yield from _descriptions(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _descriptions(value, f"{where}/{index}")
+
+
+def test_openapi_descriptions_are_written_for_clients(document):
+    """Descriptions come from docstrings and help texts: none may be a note to the code's
+    readers (a mixin's docstring is inherited by every serializer without one of its own)."""
+    internal = [
+        f"{where}: {text[:80]!r}"
+        for where, text in _descriptions(document)
+        if INTERNAL_WORDING.search(text)
+    ]
+    assert not internal, "\n".join(internal)
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "status"),
+    [
+        ("/api/v1/cases/", "post", "201"),
+        ("/api/v1/cases/{id}/", "get", "200"),
+        ("/api/v1/cases/{id}/", "patch", "200"),
+        ("/api/v1/cases/{id}/transition/", "post", "200"),
+    ],
+)
+def test_openapi_case_answers_document_their_etag(document, path, method, status):
+    """A typed client reads only the headers the document declares: the ETag it must send
+    back in If-Match is one of them."""
+    headers = document["paths"][path][method]["responses"][status]["headers"]
+    assert headers["ETag"]["required"] is True
+    assert headers["ETag"]["schema"] == {"type": "string"}
+
+
+def test_openapi_download_documents_every_media_type_it_answers_with(document):
+    from sources.detection import ALLOWED
+
+    answer = document["paths"]["/api/v1/sources/{id}/download/"]["get"]["responses"]["200"]
+    assert set(answer["content"]) == {*ALLOWED, "application/octet-stream"}
+    for content in answer["content"].values():
+        assert content["schema"] == {"type": "string", "format": "binary"}
+    assert {"Content-Disposition", "Repr-Digest", "Digest"} <= set(answer["headers"])
+
+
+def test_openapi_query_parameters_are_documented_as_never_empty(document):
+    for path, method, operation in _operations(document):
+        for parameter in operation.get("parameters", []):
+            schema = parameter["schema"]
+            schema = schema.get("items", schema)
+            if parameter["in"] == "query" and schema.get("type") == "string":
+                assert schema["minLength"] == 1, (path, method, parameter["name"])

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from accounts.services import membership_set
 from audit.models import AuditEvent
@@ -26,6 +27,7 @@ from core.db import InArray
 from tests.factories.accounts import (
     MembershipFactory,
     OrganizationFactory,
+    UserFactory,
     make_api_key,
     make_member,
 )
@@ -74,6 +76,37 @@ def test_filterset_invalid_value_is_an_error_of_its_own_form():
     assert not bad.is_valid()
     assert "phase" in bad.errors
     assert good.is_valid()
+
+
+def _list_query_parameters() -> list[tuple[str, str]]:
+    from django.test import Client
+
+    document = Client().get("/api/schema/", {"format": "json"}).json()
+    return [
+        (path, parameter["name"])
+        for path, item in document["paths"].items()
+        if "{" not in path and "get" in item
+        for parameter in item["get"].get("parameters", [])
+        if parameter["in"] == "query"
+    ]
+
+
+@pytest.mark.parametrize("value", ["", " "])
+def test_every_list_parameter_refuses_an_empty_value(value):
+    """``?updated_since=`` or ``?country=`` read as absent would answer every record while the
+    client believes it filtered: every query parameter of every list refuses an empty value
+    with a 400 naming it."""
+    superuser = UserFactory.create(is_superuser=True)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=superuser)}")
+    parameters = _list_query_parameters()
+    assert {("/api/v1/cases/", "updated_since"), ("/api/v1/facilities/", "country")} <= set(
+        parameters
+    )
+    for path, name in parameters:
+        response = client.get(path, {name: value})
+        assert response.status_code == 400, (path, name, response.content)
+        assert list(response.json()["fields"]) == [name], (path, name)
 
 
 def test_in_array_matches_like_in():

@@ -422,10 +422,13 @@ SPECTACULAR_SETTINGS |= {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Document the 429 answer of the operations accounts.throttling limits.
+    # Document the 429 answer of the operations accounts.throttling limits, response headers,
+    # and that query parameters are never empty.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "accounts.throttling.document_throttled_operations",
+        "core.api.document_response_headers",
+        "core.api.document_non_empty_query_parameters",
     ],
 }
 

@@ -185,6 +185,11 @@ def source_change(
 ) -> Source:
     """``source_update`` and ``source_judge`` in one transaction (the API's partial update):
     the metadata in ``data`` if any, then the judgement if one is given."""
+    if not data and reliability is None and credibility is None:
+        # An empty change writes nothing, but answers as a change would: refused to a role
+        # that may not change the source.
+        _require_source_write(actor, source)
+        return source
     if data:
         source = source_update(source=source, actor=actor, data=data)
     if reliability is not None or credibility is not None:

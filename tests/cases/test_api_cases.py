@@ -117,7 +117,7 @@ def test_case_retrieve_renders_the_full_record(api_client, oblasts, user):
     body = response.json()
     assert body["number"] == case.number
     assert body["version"] == 1
-    assert body["closure_reason"] == ""
+    assert body["closure_reason"] is None
     assert body["returned_on"] is None
     child = body["child"]
     assert child["aliases"] == [
@@ -383,7 +383,7 @@ def test_case_transition_close_and_reopen(api_client, db):
     )
     assert reopened.status_code == 200
     assert reopened.json()["status"] == "verifying"
-    assert reopened.json()["closure_reason"] == ""
+    assert reopened.json()["closure_reason"] is None
 
 
 def test_case_transition_forbidden_is_409(api_client, db):

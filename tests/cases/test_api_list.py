@@ -420,3 +420,6 @@ def test_case_list_row_fast_path_equals_declared_fields(oblasts, user):
         assert case_rows([rows[case.pk]], actor=user) == [
             dict(CaseListSerializer(case, context=context).data)
         ]
+    # An open case has no closure reason: null, not "" (which is none of the reasons).
+    assert case_rows([rows[bare.pk]], actor=user)[0]["closure_reason"] is None
+    assert case_rows([rows[closed.pk]], actor=user)[0]["closure_reason"] == "integrated"

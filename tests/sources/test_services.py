@@ -597,6 +597,15 @@ def test_source_change_updates_and_judges_in_one_call(user, trail):
     assert trail().filter(action=Action.UPDATE).count() == 2
 
 
+def test_source_change_with_nothing_to_change_is_refused_to_who_may_not_change_it(user, trail):
+    source = make_source(actor=user, kind="news_article")
+    auditor = make_member(Role.AUDITOR)
+    with pytest.raises(PermissionDenied):
+        services.source_change(source=source, actor=auditor, data={})
+    assert services.source_change(source=source, actor=user, data={}) == source
+    assert not trail().filter(action=Action.UPDATE).exists()
+
+
 # ---------------------------------------------------------------------------------------------
 # Downloads
 # ---------------------------------------------------------------------------------------------
