@@ -89,24 +89,36 @@ def _visible(queryset: _CaseRows, actor: Viewer) -> _CaseRows:
     annotate each with the scope it is seen with (``access_scope``: full or limited).
 
     - superusers and auditors: every case, full;
-    - members with a reading role (caseworker, supervisor, partner): their organizations'
-      cases, full, and cases shared with those organizations, with the share's scope (full
-      wins when several shares are live);
+    - caseworkers and supervisors: their organizations' cases, full;
+    - partners: the cases they submitted themselves (created by the person, or by the API
+      key's service account), full; never the other cases of their organization (least
+      privilege: a partner system sees what it sent and what was shared with it);
+    - all of these: cases shared with their organizations, with the share's scope (full wins
+      when several shares are live);
     - coordinators, and anyone else: none (coordinators see aggregate counts only).
     """
     full = Value(ShareScope.FULL.value)
     if reads_all_cases(actor):
         return queryset.annotate(**{ACCESS: full})
-    own = actor_roles(actor).organizations(Capability.CASE_READ)
+    roles = actor_roles(actor)
+    own = roles.organizations(Capability.CASE_READ)
     if not own:
         # Annotated all the same: callers read ``access_scope`` off whatever comes back.
         return queryset.annotate(**{ACCESS: full}).none()
+    whole = roles.organizations(Capability.CASE_READ_ORGANIZATION)
+    submitted = [org for org in own if org not in whole]
+    # Seen in full as their own: the organizations' cases, or (partners) those they submitted,
+    # found through the index on the creator.
+    mine: Any = Q(organization_id__in=whole)
+    if submitted:
+        by_actor = Q(created_by_id=getattr(actor, "pk", None), organization_id__in=submitted)
+        mine = (mine | by_actor) if whole else by_actor
     # The live shares are read first: most organizations have few, and a list of case ids is
     # far cheaper to plan than subqueries in the filter and the scope. Past a limit, the
     # subqueries are the cheaper way.
     live = _LIVE_SHARE_ROWS(organization_ids=own, at=timezone.now())
     if not live:
-        return queryset.filter(organization_id__in=own).annotate(**{ACCESS: full})
+        return queryset.filter(mine).annotate(**{ACCESS: full})
     if len(live) > SHARE_ID_LIST_LIMIT:
         shared: Any = Q(pk__in=_live_shares(own).values("case_id"))
         shared_full: Any = Q(pk__in=_live_shares(own, scope=ShareScope.FULL).values("case_id"))
@@ -118,10 +130,10 @@ def _visible(queryset: _CaseRows, actor: Viewer) -> _CaseRows:
                 sorted({case_id for case_id, scope in live if scope == ShareScope.FULL}),
             )
         )
-    return queryset.filter(Q(organization_id__in=own) | shared).annotate(
+    return queryset.filter(mine | shared).annotate(
         **{
             ACCESS: DbCase(
-                When(organization_id__in=own, then=full),
+                When(mine, then=full),
                 When(shared_full, then=full),
                 default=Value(ShareScope.LIMITED.value),
                 output_field=CharField(),

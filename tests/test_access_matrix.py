@@ -33,6 +33,10 @@ LIMITED_BIRTH = dt.date(2011, 3, 9)
 LIMITED_PHONE = "+380 00 111 2233"
 LIMITED_EMAIL = "limited-relative@example.org"
 HIDDEN_FAMILY_NAME = "Прихованчук"
+# Cases organization B's partners submitted: the API key's and the partner user's. Each partner
+# sees its own, never the other's (least privilege), though both belong to B.
+SUBMITTED_FAMILY_NAMES = {"b_key": "Ключовська", "b_user": "Подавченко"}
+PARTNERS = ("partner_b", "partner_key_b")
 
 # -------------------------------------------------------------------------------------------
 # The endpoints
@@ -171,7 +175,7 @@ ROLES = [
     "auditor",
     "superuser",
 ]
-CASE_KEYS = ["own", "limited", "full", "expired", "revoked", "other"]
+CASE_KEYS = ["own", "limited", "full", "expired", "revoked", "other", "b_key", "b_user"]
 
 
 @dataclass
@@ -199,6 +203,16 @@ def _client_for(user: User | None, api_key_secret: str | None = None) -> APIClie
 def world(oblasts: Any) -> World:
     orgs = {key: OrganizationFactory.create(name=f"Matrix organization {key}") for key in "ABCDE"}
     a, b, d, e = orgs["A"], orgs["B"], orgs["D"], orgs["E"]
+    members = {
+        "caseworker_a": make_member("caseworker", a),
+        "supervisor_a": make_member("supervisor", a),
+        "coordinator_a": make_member("coordinator", a),
+        "partner_b": make_member("partner", b),
+        "caseworker_d": make_member("caseworker", d),
+        "auditor": make_member("auditor", orgs["C"]),
+    }
+    key, secret = make_api_key(organization=b, role="partner")
+    submitters = {"b_key": key.service_account, "b_user": members["partner_b"]}
     cases = {
         "own": make_case(organization=a),
         "limited": make_case(
@@ -210,6 +224,12 @@ def world(oblasts: Any) -> World:
         "expired": make_case(organization=a),
         "revoked": make_case(organization=a),
         "other": make_case(organization=d, child={"family_name": HIDDEN_FAMILY_NAME}),
+        **{
+            key: make_case(
+                organization=b, actor=submitter, child={"family_name": SUBMITTED_FAMILY_NAMES[key]}
+            )
+            for key, submitter in submitters.items()
+        },
     }
     relatives = {
         key: make_relative(
@@ -251,16 +271,7 @@ def world(oblasts: Any) -> World:
     }
     world = World(orgs, cases, relatives, places, share_to_e, closure)
 
-    members = {
-        "caseworker_a": make_member("caseworker", a),
-        "supervisor_a": make_member("supervisor", a),
-        "coordinator_a": make_member("coordinator", a),
-        "partner_b": make_member("partner", b),
-        "caseworker_d": make_member("caseworker", d),
-        "auditor": make_member("auditor", orgs["C"]),
-    }
     superuser = UserFactory.create(username="matrix-superuser", is_superuser=True)
-    _key, secret = make_api_key(organization=b, role="partner")
     world.clients = {
         "anonymous": APIClient(),
         **{role: _client_for(user) for role, user in members.items()},
@@ -281,31 +292,33 @@ def visible_cases(role: str) -> set[str]:
         return set(CASE_KEYS)
     if role in ("caseworker_a", "supervisor_a"):
         return set(A_CASES)
-    if role in ("partner_b", "partner_key_b"):
-        return {"limited", "full"}
+    if role == "partner_b":
+        return {"limited", "full", "b_user"}  # shared with B, and what it submitted itself
+    if role == "partner_key_b":
+        return {"limited", "full", "b_key"}
     if role == "caseworker_d":
         return {"other"}
     return set()
 
 
 def sees_in_full(role: str, key: str) -> bool:
-    return key in visible_cases(role) and not (
-        role in ("partner_b", "partner_key_b") and key == "limited"
-    )
+    return key in visible_cases(role) and not (role in PARTNERS and key == "limited")
 
 
 def owner_member(role: str, key: str) -> bool:
     """Whether ``role`` belongs to the organization owning the case, with a reading role."""
     if key == "other":
         return role == "caseworker_d"
+    if key in SUBMITTED_FAMILY_NAMES:
+        return role in PARTNERS
     return role in ("caseworker_a", "supervisor_a")
 
 
 def may(role: str, rule: str, key: str) -> bool:
     if role == "superuser":
         return True
-    if not owner_member(role, key):
-        return False
+    if not owner_member(role, key) or role in PARTNERS:
+        return False  # partners read and submit; they change nothing
     if rule in ("write", "request_closure"):
         return True
     return role == "supervisor_a"  # share, close
@@ -407,6 +420,9 @@ def _leaks(role: str, content: bytes) -> list[str]:
     found = []
     if "other" not in visible_cases(role) and HIDDEN_FAMILY_NAME in text:
         found.append("a hidden child's name")
+    for key, name in SUBMITTED_FAMILY_NAMES.items():
+        if key not in visible_cases(role) and name in text:
+            found.append(f"the name of a child another partner submitted ({key})")
     if not sees_in_full(role, "limited"):
         if LIMITED_BIRTH.isoformat() in text:
             found.append("a limited share's date of birth")
@@ -601,8 +617,8 @@ def source_visible(role: str, key: str) -> bool:
         return False
     if key == "public" or role in ("auditor", "superuser"):
         return True
-    if key == "partner_own":
-        return role in ("partner_b", "partner_key_b")
+    if (key == "partner_own" or key in SUBMITTED_FAMILY_NAMES) and role in PARTNERS:
+        return True  # received by the partner's organization
     return sees_in_full(role, key)
 
 
@@ -708,7 +724,9 @@ def test_access_matrix_sources(world: World, evidence_world: EvidenceWorld, role
                 listed(what, client.get(reverse(name), {"page_size": 200}), visible)
                 for key in CASE_KEYS:
                     by_case = client.get(reverse(name), {"case": world.cases[key].pk})
-                    supporting = {ew.sources[key].pk} if source_visible(role, key) else set()
+                    # Filtering by a case out of sight finds nothing, whatever the source.
+                    seen = source_visible(role, key) and key in visible_cases(role)
+                    supporting = {ew.sources[key].pk} if seen else set()
                     listed(f"{what} ?case={key}", by_case, supporting)
             elif name == "source-list":
                 body = {"kind": "testimony", "title": "Synthetic matrix testimony"}
