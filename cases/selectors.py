@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization, User
 from accounts.roles import ASSIGNABLE_ROLES, Capability, capabilities_of
 from accounts.selectors import actor_roles, users_with_role
+from audit import selectors as audit_selectors
+from audit import services as audit_services
 from core.compiled import CompiledValues
 from core.db import InArray
 from core.errors import PermissionDenied
@@ -332,6 +334,39 @@ def case_search(queryset: QuerySet[Case], query: str) -> QuerySet[Case]:
     return queryset.filter(condition)
 
 
+def case_search_recorded(query: str) -> dict[str, Any] | None:
+    """How a case search is kept in the audit trail (``audit.services.record_read``): a case
+    number (no personal data) as typed; a name as keyed digests of its words in one script
+    (``names.script_keys``: Cyrillic and its official Latin form give one digest), never the
+    name itself. ``None`` when nothing was searched."""
+    query = query.strip()
+    if not query:
+        return None
+    if CASE_NUMBER_RE.match(query):
+        return {"kind": "case_number", "prefix": query.upper()}
+    return audit_services.search_recorded(names.script_keys(query), kind="name")
+
+
+def case_searches_for(*, name: str) -> QuerySet[Any]:
+    """The recorded case searches (API and admin) that named ``name``: every word of it, in
+    any of its spellings (Cyrillic, official Latin, Russified forms and theirs), newest first.
+    For auditors: the trail keeps only digests of a search's words (``case_search_recorded``),
+    so this is how "who searched for this child" is answered."""
+    words = []
+    for word in names.query_terms(name):
+        spellings = {word, *names.spellings_of(word)}
+        words.append(
+            {
+                audit_services.search_term_digest(key)
+                for spelling in spellings
+                for key in names.script_keys(spelling)
+            }
+        )
+    if not words:
+        return audit_selectors.searches_with_terms([[]])
+    return audit_selectors.searches_with_terms(words)
+
+
 # How to reach a relative: what a limited share withholds (notes are free text and may hold
 # contacts too).
 RELATIVE_CONTACT_FIELDS: tuple[str, ...] = ("phone", "email", "address", "notes")
@@ -520,6 +555,7 @@ def case_timeline(*, case: Case) -> list[TimelineEntry]:
                 summary=f"{change.from_status or '-'} → {change.to_status}",
                 actor=change.actor.get_username() if change.actor else "",
                 details={
+                    "status_change_id": change.pk,
                     "from_status": change.from_status,
                     "to_status": change.to_status,
                     "reason": change.reason,
@@ -575,6 +611,25 @@ def case_timeline(*, case: Case) -> list[TimelineEntry]:
         )
     entries.sort(key=lambda e: e.at)
     return entries
+
+
+# The record each kind of timeline entry stands for, and the detail holding its id.
+_TIMELINE_RECORDS: dict[str, tuple[type[Any], str]] = {
+    "status_change": (StatusChange, "status_change_id"),
+    "whereabouts": (Whereabouts, "whereabouts_id"),
+    "service": (Service, "service_id"),
+    "follow_up": (FollowUp, "follow_up_id"),
+}
+
+
+def timeline_records(entries: list[TimelineEntry]) -> dict[type[Any], list[int]]:
+    """The records a timeline shows, by model: what a read of it is recorded as having
+    returned (``audit.services.record_read``)."""
+    records: dict[type[Any], list[int]] = {}
+    for entry in entries:
+        model, key = _TIMELINE_RECORDS[entry.kind]
+        records.setdefault(model, []).append(entry.details[key])
+    return records
 
 
 def children_search(*, query: str) -> QuerySet[Child]:

@@ -1,10 +1,12 @@
 """The access matrix: every API endpoint × every role × in-scope and out-of-scope records.
 
 The endpoints are read from the URL configuration, so a new endpoint (or a new method on one)
-fails ``test_every_api_endpoint_is_in_the_matrix`` until it is described here. For each role
-the oracle below says what it may see and do; every request is checked against it, and every
-answer is searched for personal data the role must not see (a hidden child's name, a limited
-share's exact date of birth and relatives' contacts). All data is synthetic.
+fails ``test_every_api_endpoint_is_in_the_matrix`` until it is described here, saying whether it
+returns a child's personal data. For each role the oracle below says what it may see and do;
+every request is checked against it, and every answer is searched for personal data the role
+must not see (a hidden child's name, a limited share's exact date of birth and relatives'
+contacts). Every successful read of an endpoint that returns personal data must leave exactly
+one read event of its request in the audit trail; any other answer, none. All data is synthetic.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Organization, User
+from audit.models import READ_ACTIONS, Action, AuditEvent
 from cases import services
 from cases.models import Case, CaseShare, ClosureRequest, Relative, Whereabouts
 from tests.factories.accounts import OrganizationFactory, UserFactory, make_api_key, make_member
@@ -59,6 +62,8 @@ class Endpoint:
     name: str
     methods: frozenset[str]
     target: str
+    # Whether a GET answers with a child's personal data (and so must leave one read event).
+    personal: bool
     # For case-scoped endpoints: which rule decides a write (a capability name) and whether
     # reading needs the owning organization (shares and closure requests).
     write_rule: str = ""
@@ -68,21 +73,41 @@ class Endpoint:
 ENDPOINTS: dict[str, Endpoint] = {
     e.name: e
     for e in [
-        Endpoint("api-root", frozenset({"get"}), GLOBAL),
-        Endpoint("case-counts", frozenset({"get"}), GLOBAL),
-        Endpoint("case-list", frozenset({"get", "post"}), LIST),
-        Endpoint("case-detail", frozenset({"get", "patch"}), CASE, write_rule="write"),
-        Endpoint("case-transition", frozenset({"post"}), CASE, write_rule="write"),
-        Endpoint("case-relatives", frozenset({"get", "post"}), CASE, write_rule="write"),
-        Endpoint("case-relative-detail", frozenset({"patch"}), CASE, write_rule="write"),
-        Endpoint("case-whereabouts", frozenset({"get", "post"}), CASE, write_rule="write"),
-        Endpoint("case-whereabouts-detail", frozenset({"patch"}), CASE, write_rule="write"),
-        Endpoint("case-timeline", frozenset({"get"}), CASE),
+        Endpoint("api-root", frozenset({"get"}), GLOBAL, personal=False),
+        Endpoint("case-counts", frozenset({"get"}), GLOBAL, personal=False),
+        Endpoint("case-list", frozenset({"get", "post"}), LIST, personal=True),
         Endpoint(
-            "case-shares", frozenset({"get", "post"}), CASE, write_rule="share", internals=True
+            "case-detail", frozenset({"get", "patch"}), CASE, write_rule="write", personal=True
+        ),
+        Endpoint("case-transition", frozenset({"post"}), CASE, write_rule="write", personal=True),
+        Endpoint(
+            "case-relatives", frozenset({"get", "post"}), CASE, write_rule="write", personal=True
         ),
         Endpoint(
-            "case-share-revoke", frozenset({"post"}), CASE, write_rule="share", internals=True
+            "case-relative-detail", frozenset({"patch"}), CASE, write_rule="write", personal=True
+        ),
+        Endpoint(
+            "case-whereabouts", frozenset({"get", "post"}), CASE, write_rule="write", personal=True
+        ),
+        Endpoint(
+            "case-whereabouts-detail", frozenset({"patch"}), CASE, write_rule="write", personal=True
+        ),
+        Endpoint("case-timeline", frozenset({"get"}), CASE, personal=True),
+        Endpoint(
+            "case-shares",
+            frozenset({"get", "post"}),
+            CASE,
+            write_rule="share",
+            internals=True,
+            personal=True,
+        ),
+        Endpoint(
+            "case-share-revoke",
+            frozenset({"post"}),
+            CASE,
+            write_rule="share",
+            internals=True,
+            personal=True,
         ),
         Endpoint(
             "case-closure-requests",
@@ -90,6 +115,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             CASE,
             write_rule="request_closure",
             internals=True,
+            personal=True,
         ),
         Endpoint(
             "case-closure-request-approve",
@@ -97,6 +123,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             CASE,
             write_rule="close",
             internals=True,
+            personal=True,
         ),
         Endpoint(
             "case-closure-request-reject",
@@ -104,21 +131,22 @@ ENDPOINTS: dict[str, Endpoint] = {
             CASE,
             write_rule="close",
             internals=True,
+            personal=True,
         ),
-        Endpoint("facility-list", frozenset({"get"}), GLOBAL),
-        Endpoint("facility-detail", frozenset({"get"}), GLOBAL),
-        Endpoint("oblast-list", frozenset({"get"}), GLOBAL),
-        Endpoint("oblast-detail", frozenset({"get"}), GLOBAL),
-        Endpoint("audit-event-list", frozenset({"get"}), GLOBAL),
-        Endpoint("audit-event-detail", frozenset({"get"}), GLOBAL),
-        Endpoint("source-list", frozenset({"get", "post"}), COLLECTION),
-        Endpoint("source-detail", frozenset({"get", "patch"}), SOURCE),
-        Endpoint("source-download", frozenset({"get"}), SOURCE),
-        Endpoint("source-custody", frozenset({"get"}), SOURCE),
-        Endpoint("evidence-list", frozenset({"get", "post"}), COLLECTION),
-        Endpoint("evidence-detail", frozenset({"get", "patch", "delete"}), EVIDENCE),
-        Endpoint("figure-list", frozenset({"get", "post"}), COLLECTION),
-        Endpoint("figure-detail", frozenset({"get", "patch"}), FIGURE),
+        Endpoint("facility-list", frozenset({"get"}), GLOBAL, personal=False),
+        Endpoint("facility-detail", frozenset({"get"}), GLOBAL, personal=False),
+        Endpoint("oblast-list", frozenset({"get"}), GLOBAL, personal=False),
+        Endpoint("oblast-detail", frozenset({"get"}), GLOBAL, personal=False),
+        Endpoint("audit-event-list", frozenset({"get"}), GLOBAL, personal=True),
+        Endpoint("audit-event-detail", frozenset({"get"}), GLOBAL, personal=True),
+        Endpoint("source-list", frozenset({"get", "post"}), COLLECTION, personal=True),
+        Endpoint("source-detail", frozenset({"get", "patch"}), SOURCE, personal=True),
+        Endpoint("source-download", frozenset({"get"}), SOURCE, personal=True),
+        Endpoint("source-custody", frozenset({"get"}), SOURCE, personal=True),
+        Endpoint("evidence-list", frozenset({"get", "post"}), COLLECTION, personal=True),
+        Endpoint("evidence-detail", frozenset({"get", "patch", "delete"}), EVIDENCE, personal=True),
+        Endpoint("figure-list", frozenset({"get", "post"}), COLLECTION, personal=False),
+        Endpoint("figure-detail", frozenset({"get", "patch"}), FIGURE, personal=False),
     ]
 }
 
@@ -414,6 +442,46 @@ def _send(client: APIClient, method: str, url: str, body: dict[str, Any], header
 # -------------------------------------------------------------------------------------------
 # The matrix
 # -------------------------------------------------------------------------------------------
+# A read of personal data is recorded as one of these (a download as its own event).
+READ_EVENT_ACTIONS = frozenset({*READ_ACTIONS, Action.DOWNLOAD})
+
+
+def _returned_ids(response: Any) -> set[Any]:
+    """The ids of the records a JSON answer holds (a page, a list or one record)."""
+    if "json" not in response.get("Content-Type", ""):
+        return set()
+    body = response.json()
+    rows = body.get("results", [body]) if isinstance(body, dict) else body
+    return {row["id"] for row in rows if isinstance(row, dict) and "id" in row}
+
+
+def _read_event_problems(what: str, response: Any) -> list[str]:
+    """Exactly one read event for a successful GET of personal data, naming what it returned;
+    none for anything else (a refusal, a write, data that is no child's)."""
+    match = response.resolver_match
+    endpoint = ENDPOINTS.get(match.url_name) if match is not None else None
+    method = response.request["REQUEST_METHOD"].lower()
+    expected = int(
+        endpoint is not None
+        and endpoint.personal
+        and method == "get"
+        and 200 <= response.status_code < 300
+    )
+    events = list(
+        AuditEvent.objects.filter(
+            request_id=response["X-Request-ID"], action__in=READ_EVENT_ACTIONS
+        )
+    )
+    if len(events) != expected:
+        return [f"{what}: {len(events)} read events, expected {expected}"]
+    if events and events[0].action != Action.DOWNLOAD:
+        recorded = {i for ids in events[0].metadata["records"].values() for i in ids}
+        missing = _returned_ids(response) - recorded
+        if missing:
+            return [f"{what}: the read event does not name {sorted(missing)}"]
+    return []
+
+
 def _leaks(role: str, content: bytes) -> list[str]:
     """Personal data in ``content`` that ``role`` must not see."""
     text = content.decode()
@@ -444,6 +512,7 @@ def test_access_matrix(world: World, role: str):
             )
         for leak in _leaks(role, response.content):
             problems.append(f"{what}: leaks {leak}")
+        problems.extend(_read_event_problems(what, response))
 
     anonymous = role == "anonymous"
     for name, endpoint in ENDPOINTS.items():
@@ -663,6 +732,7 @@ def test_access_matrix_sources(world: World, evidence_world: EvidenceWorld, role
                 f"{what}: {response.status_code}, expected {sorted(expected)}: "
                 f"{response.content[:200]!r}"
             )
+        problems.extend(_read_event_problems(what, response))
         if response.has_header("Content-Disposition"):
             return  # a downloaded file: its bytes were checked for being allowed at all
         for leak in _leaks(role, response.content) + _source_leaks(role, response.content):
