@@ -15,7 +15,8 @@ from .models import Role
 
 class Capability(StrEnum):
     # On the cases of one's own organization.
-    CASE_READ = "case_read"
+    CASE_READ = "case_read"  # a reading role: what is shared with it, and what one submitted
+    CASE_READ_ORGANIZATION = "case_read_organization"  # every case of one's organization
     CASE_CREATE = "case_create"
     CASE_WRITE = "case_write"  # change a case, its child, relatives, whereabouts, services
     CASE_TRANSITION = "case_transition"  # every move but closing
@@ -34,6 +35,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.CASEWORKER: frozenset(
         {
             Capability.CASE_READ,
+            Capability.CASE_READ_ORGANIZATION,
             Capability.CASE_CREATE,
             Capability.CASE_WRITE,
             Capability.CASE_TRANSITION,
@@ -44,6 +46,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.SUPERVISOR: frozenset(
         {
             Capability.CASE_READ,
+            Capability.CASE_READ_ORGANIZATION,
             Capability.CASE_CREATE,
             Capability.CASE_WRITE,
             Capability.CASE_TRANSITION,
@@ -54,7 +57,9 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.READ_AGGREGATES,
         }
     ),
-    # Partners read what is shared with them and the cases they submitted, and submit cases.
+    # Partners read what is shared with their organization and the cases they submitted
+    # themselves (the person, or the API key's service account), never the rest of their
+    # organization's cases; and submit cases.
     Role.PARTNER: frozenset({Capability.CASE_READ, Capability.CASE_CREATE}),
     Role.COORDINATOR: frozenset({Capability.READ_AGGREGATES, Capability.READ_COALITION}),
     Role.AUDITOR: frozenset(

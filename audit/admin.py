@@ -11,6 +11,7 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
+from .admin_reads import AuditedReadsAdmin
 from .models import AuditEvent
 from .selectors import can_read_audit, history_for, history_rows
 from .services import record_denied
@@ -54,7 +55,7 @@ def render_object_history(instance: models.Model, *, limit: int = HISTORY_LIMIT)
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(AuditedReadsAdmin, admin.ModelAdmin):
     list_display = [
         "at",
         "actor_label",

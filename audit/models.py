@@ -24,6 +24,8 @@ class Action(models.TextChoices):
     DELETE = "delete", _("Deleted")
     TRANSITION = "transition", _("Moved in the workflow")
     VIEW = "view", _("Viewed the full record")
+    LIST = "list", _("Listed records")
+    SEARCH = "search", _("Searched")
     EXPORT = "export", _("Exported")
     DOWNLOAD = "download", _("Downloaded")
     SHARE = "share", _("Shared")
@@ -53,6 +55,10 @@ CHANGE_ACTIONS: frozenset[str] = frozenset(
         Action.REJECT,
     }
 )
+
+
+# Actions that record a read of personal data: one event per request (``record_read``).
+READ_ACTIONS: frozenset[str] = frozenset({Action.VIEW, Action.LIST, Action.SEARCH})
 
 
 class Channel(models.TextChoices):

@@ -9,15 +9,16 @@ the admin all gate on this one function, and the trail's package keeps one place
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .directory import actor_directory
-from .models import CHANGE_ACTIONS, AuditEvent
+from .models import CHANGE_ACTIONS, Action, AuditEvent
 from .snapshots import object_id_of, object_type_of
 
 
@@ -31,6 +32,22 @@ def audit_event_list(*, actor: Any) -> QuerySet[AuditEvent]:
     if not can_read_audit(actor):
         return AuditEvent.objects.none()
     return AuditEvent.objects.select_related("actor").order_by("-at", "-id")
+
+
+def searches_with_terms(words: Sequence[Iterable[str]]) -> QuerySet[AuditEvent]:
+    """The recorded searches (``search`` events) that held every one of ``words``, each given
+    as the digests of its spellings (``services.search_term_digest``), newest first.
+
+    A digest is matched within the event's list of digests as text: fixed-width hex between
+    quotes, so one digest never matches inside another.
+    """
+    events = AuditEvent.objects.filter(action=Action.SEARCH)
+    for digests in words:
+        any_of = Q()
+        for digest in digests:
+            any_of |= Q(metadata__search__terms__icontains=f'"{digest}"')
+        events = events.filter(any_of) if any_of else events.none()
+    return events.select_related("actor").order_by("-at", "-id")
 
 
 def object_history(

@@ -22,6 +22,11 @@ The functions:
     ``{field: [value, null]}``; call *before* deleting (a deleted instance has no primary key).
 ``record_view(instance, *, actor, metadata=None, organization=None)``
     A read of a full record (a child's case, an evidence file's metadata).
+``record_read(*, actor, records, of=None, query=None, search=None, metadata=None)``
+    One read of personal data by one request: a list, a search, a page or a record with its
+    sub-records, naming every record it returned (``{type: [ids]}``), in one insert.
+``search_recorded(terms)``
+    How a search is kept in a read event: keyed digests of its words, never the words.
 ``record(action, *, actor, instance=None, object_type="", object_id="", object_repr="",
 changes=None, metadata=None, organization=None)``
     Anything else: transition, share, export, download...
@@ -51,13 +56,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from . import context
 from .directory import APIKeyRef, actor_directory
@@ -88,8 +94,10 @@ __all__ = [
     "record_login",
     "record_login_failed",
     "record_logout",
+    "record_read",
     "record_update",
     "record_view",
+    "search_recorded",
     "snapshot",
     "write_events",
 ]
@@ -324,6 +332,111 @@ def record_view(
     event = build_instance_event(
         Action.VIEW, instance, actor=actor, metadata=metadata, organization=organization
     )
+    event.save()
+    return event
+
+
+# -- reads of personal data ----------------------------------------------------------------------
+# A query parameter's values as a read event keeps them: cursors are positions, not questions.
+_QUERY_LEFT_OUT = frozenset({"cursor"})
+_QUERY_VALUE_MAX = 100
+_SEARCH_SALT = "audit.search"
+
+
+def search_term_digest(term: str) -> str:
+    """A keyed digest of one search word (HMAC-SHA256 under the site's secret key, 128 bits).
+
+    Anyone holding the key (the server, so an auditor through it) can tell whether a search
+    held a given word; nobody reading the trail alone can recover the word or test guesses
+    offline. Rotating ``DJANGO_SECRET_KEY`` changes every digest from then on.
+    """
+    return salted_hmac(_SEARCH_SALT, term, algorithm="sha256").hexdigest()[:32]
+
+
+def search_recorded(terms: Iterable[str], *, kind: str = "words") -> dict[str, Any]:
+    """How a search is kept in a read event: a digest per distinct word (sorted), never the
+    words themselves, since a search for a child is the child's name.
+
+    ``terms`` are the words normalised by the caller: for names, in one script
+    (``cases.names.script_keys``), so "Євген" and "Yevhen" are one digest; an auditor looking
+    for searches of a child computes the digests of each spelling of the child's names (its
+    Russified forms included) and looks for any of them. A search that carries no personal
+    data (a case number) may be kept as it is by the caller instead.
+    """
+    digests = sorted({search_term_digest(term) for term in terms if term})
+    return {"kind": kind, "terms": digests}
+
+
+def _query_recorded(query: Mapping[str, Any], search_param: str) -> dict[str, list[str]]:
+    recorded: dict[str, list[str]] = {}
+    getlist = getattr(query, "getlist", None)
+    for name in query:
+        if name == search_param or name in _QUERY_LEFT_OUT:
+            continue
+        values = getlist(name) if getlist is not None else query[name]
+        if isinstance(values, str) or not isinstance(values, Sequence):
+            values = [values]
+        recorded[str(name)[:_QUERY_VALUE_MAX]] = [str(v)[:_QUERY_VALUE_MAX] for v in values]
+    return recorded
+
+
+def record_read(
+    *,
+    actor: Any,
+    records: Mapping[type[models.Model] | str, Iterable[Any]],
+    of: models.Model | None = None,
+    query: Mapping[str, Any] | None = None,
+    search: Mapping[str, Any] | None = None,
+    search_param: str = "search",
+    metadata: Mapping[str, Any] | None = None,
+    organization: models.Model | int | None = None,
+) -> AuditEvent:
+    """Record one read of personal data: what one request returned, in one event.
+
+    ``records`` names every record the answer held, ``{model or "app_label.model": [ids]}``
+    (ids only: never a name). ``of`` is the record the read was of (a case whose relatives were
+    listed, a page that shows a case with its sub-records): the event's object; without it the
+    read is a list and the event's object type is that of the (first) records named.
+    ``query`` is the request's query string (a ``QueryDict`` or a mapping): its filters and
+    ordering are kept as sent, its ``search_param`` and cursor left out. ``search``, when the
+    request searched, is how the search is kept (``search_recorded``, never the words). The
+    action is ``search`` when there was one, else ``view`` for a read ``of`` a record, else
+    ``list``.
+
+    A single ``INSERT`` (one row, the ids as a JSON array), and no transaction of its own, so a
+    list costs one statement more whatever its length.
+    """
+    returned: dict[str, list[Any]] = {}
+    for kind, ids in records.items():
+        label = kind if isinstance(kind, str) else object_type_of(kind)
+        returned.setdefault(label, []).extend(ids)
+    details: dict[str, Any] = {
+        "records": returned,
+        "count": sum(len(ids) for ids in returned.values()),
+    }
+    if query is not None:
+        details["query"] = _query_recorded(query, search_param)
+    if search:
+        details["search"] = dict(search)
+    details.update(metadata or {})
+    if search:
+        action = Action.SEARCH
+    elif of is not None:
+        action = Action.VIEW
+    else:
+        action = Action.LIST
+    if of is not None:
+        event = build_instance_event(
+            action, of, actor=actor, metadata=details, organization=organization
+        )
+    else:
+        event = build_event(
+            action,
+            actor=actor,
+            object_type=next(iter(returned), ""),
+            metadata=details,
+            organization=organization,
+        )
     event.save()
     return event
 

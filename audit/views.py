@@ -78,7 +78,11 @@ class AuditEventViewSet(
         responses={200: AuditEventSerializer(many=True), **errors(400, 401, 403)},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        response = super().list(request, *args, **kwargs)
+        # The trail holds children's names in its changes: reading it is recorded too.
+        ids = [row["id"] for row in response.data["results"]]
+        services.record_read(actor=request.user, records={AuditEvent: ids}, query=request.GET)
+        return response
 
     @extend_schema(
         operation_id="audit_events_retrieve",
@@ -91,4 +95,6 @@ class AuditEventViewSet(
         responses={200: AuditEventSerializer, **errors(400, 401, 403, 404)},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().retrieve(request, *args, **kwargs)
+        event = self.get_object()
+        services.record_read(actor=request.user, of=event, records={AuditEvent: [event.pk]})
+        return Response(self.get_serializer(event).data)

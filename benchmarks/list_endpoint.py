@@ -4,7 +4,8 @@ Loads synthetic cases (100,000 by default) unless they are already there, serves
 gunicorn, and prints p50/p95 latency and query counts for:
 
 - the filtered + search list endpoint (50 rows a page) and the detail endpoint;
-- floor 1: the same SQL the list endpoint runs, fetched with psycopg and encoded to JSON in-process;
+- floor 1: the same SQL the list endpoint runs to read its page (not the audit event it writes),
+  fetched with psycopg and encoded to JSON in-process;
 - floor 2: a bare Django view returning a constant, over the same HTTP stack.
 
 Target: list p50 no more than 3x (floor 1 + floor 2); the same number of queries for 10 and 200
@@ -153,7 +154,10 @@ def main() -> None:
         assert response.status_code == 200, response.content[:300]
         counts[size] = len(ctx.captured_queries)
         if size == 50:
-            list_sql = [q["sql"] for q in ctx.captured_queries]
+            # The floor is what reading the page costs: the audit event recording the read is
+            # the request's own cost (a write, not replayed: replaying it would write events).
+            list_sql = [q["sql"] for q in ctx.captured_queries if not _audit_write(q["sql"])]
+            audit_writes = len(ctx.captured_queries) - len(list_sql)
             rows_on_page = len(response.json()["results"])
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(f"/api/v1/cases/{detail_ids[0]}/")
@@ -257,15 +261,21 @@ def main() -> None:
     print("|---|---|---|---|")
     print(row("list, filtered + search, 50 rows (HTTP)", list_http, str(counts[50])))
     print(row("detail (HTTP)", detail_http, str(detail_queries)))
-    print(row("floor 1: same SQL via psycopg + JSON, in-process", floor_sql, str(len(list_sql))))
+    print(row("floor 1: same reads via psycopg + JSON, in-process", floor_sql, str(len(list_sql))))
     print(row("floor 2: constant Django view (HTTP)", floor_http, "0"))
     print()
     print(f"Queries for 10 / 50 / 200 rows a page: {counts[10]} / {counts[50]} / {counts[200]}")
+    print(f"Of the list's queries, audit event inserts (not in floor 1): {audit_writes}")
     print(
         f"List p50 / (floor 1 + floor 2) p50 = {ratio:.2f} (target <= 3.00): "
         f"{'met' if ratio <= 3 else 'NOT met'}"
     )
     print(f"Same query count for 10 and 200 rows: {'yes' if counts[10] == counts[200] else 'NO'}")
+
+
+def _audit_write(sql: str) -> bool:
+    """Whether ``sql`` writes to the audit trail (the read event of the request)."""
+    return sql.lstrip().upper().startswith("INSERT") and "audit_auditevent" in sql
 
 
 def _ensure_database(database_url: str) -> None:

@@ -38,8 +38,8 @@ from accounts.authentication import request_actor as _actor
 from accounts.models import User
 from accounts.roles import Capability
 from accounts.selectors import ActorRoles, actor_roles, organization_list
-from audit import services as audit
 from audit.admin import render_object_history
+from audit.admin_reads import READ_RECORDS, AuditedReadsAdmin
 from core.admin import ServiceBackedAdmin, ServiceBackedInline
 from core.errors import DomainError, NotFound
 from core.errors import PermissionDenied as RoleDenied
@@ -502,7 +502,7 @@ class ActionButton:
 
 
 @admin.register(Case)
-class CaseAdmin(ServiceBackedAdmin):
+class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
     form = CaseAdminForm
     inlines = [ChildAliasInline, RelativeInline, WhereaboutsInline, ServiceInline, FollowUpInline]
     list_display = [
@@ -678,6 +678,12 @@ class CaseAdmin(ServiceBackedAdmin):
     ) -> tuple[QuerySet[Case], bool]:
         return selectors.case_search(queryset, search_term), False
 
+    def read_search(self, request: HttpRequest, term: str) -> dict[str, Any]:
+        return selectors.case_search_recorded(term) or {}
+
+    def read_details(self, request: HttpRequest, obj: Case) -> dict[str, Any]:
+        return {"scope": "full" if selectors.case_is_full(obj) else "limited"}
+
     def formfield_for_dbfield(
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> forms.Field | None:
@@ -811,20 +817,19 @@ class CaseAdmin(ServiceBackedAdmin):
             context["transitions"] = self._transition_links(
                 obj, selectors.case_allowed_moves(request.user, obj)
             )
-            context["timeline"] = _timeline_rows(selectors.case_timeline(case=obj))
+            timeline = selectors.case_timeline(case=obj)
+            context["timeline"] = _timeline_rows(timeline)
+            # Opening a case's page reads the child's full record: the page's one read event
+            # (``AuditedReadsAdmin``) names the case, its inlines' rows and these.
+            read = context[READ_RECORDS] = selectors.timeline_records(timeline)
             if selectors.case_can_see_internals(request.user, obj):
                 # The owning organization's own business: never shown to those it shares with.
                 context.update(self._internals(obj, capabilities))
+                read[CaseShare] = [row.share.pk for row in context["shares"]]
+                read[ClosureRequest] = [row.closure.pk for row in context["closure_requests"]]
                 # Field by field, with the values before and after: the full record's history.
                 context["case_history"] = render_object_history(obj)
                 context["child_history"] = render_object_history(obj.child)
-            if request.method == "GET":
-                # Opening a case's page reads the child's full record: traceable to who read it.
-                audit.record_view(
-                    obj,
-                    actor=_actor(request),
-                    metadata={"scope": "full" if selectors.case_is_full(obj) else "limited"},
-                )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _url(self, name: str, *args: Any) -> str:
@@ -1282,7 +1287,7 @@ class OblastAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(ReadOnlyAdmin):
+class StatusChangeAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
     list_display = ["case", "from_status", "to_status", "changed_at", "actor", "reason"]
     list_filter = ["to_status"]
     list_select_related = ["case", "actor"]

@@ -88,6 +88,16 @@ def search_text(names: Iterable[str]) -> str:
     return " ".join(sorted(words))
 
 
+def script_keys(query: str) -> list[str]:
+    """The words of ``query`` in one script: a Ukrainian Cyrillic word as its official Latin
+    form (KMU 2010), folded, any other word folded. "Читанчук" and "Chytanchuk" give the same
+    key; a Russified spelling ("Evgeniy" for "Євген") stays its own. What the audit trail keeps
+    digests of when a case search names a child (``cases.selectors.case_search_recorded``)."""
+    words = _WORD_RE.findall(clean_name(query))
+    keys = (fold(latin_kmu(w)) if is_ukrainian_cyrillic(w) else fold(w) for w in words)
+    return [key for key in keys if key]
+
+
 def query_terms(query: str) -> list[str]:
     """Split a search query into folded words; each must match for a row to match."""
     return [fold(word) for word in _WORD_RE.findall(clean_name(query)) if fold(word)]

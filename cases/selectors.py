@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization, User
 from accounts.roles import ASSIGNABLE_ROLES, Capability, capabilities_of
 from accounts.selectors import actor_roles, users_with_role
+from audit import selectors as audit_selectors
+from audit import services as audit_services
 from core.compiled import CompiledValues
 from core.db import InArray
 from core.errors import PermissionDenied
@@ -89,24 +91,36 @@ def _visible(queryset: _CaseRows, actor: Viewer) -> _CaseRows:
     annotate each with the scope it is seen with (``access_scope``: full or limited).
 
     - superusers and auditors: every case, full;
-    - members with a reading role (caseworker, supervisor, partner): their organizations'
-      cases, full, and cases shared with those organizations, with the share's scope (full
-      wins when several shares are live);
+    - caseworkers and supervisors: their organizations' cases, full;
+    - partners: the cases they submitted themselves (created by the person, or by the API
+      key's service account), full; never the other cases of their organization (least
+      privilege: a partner system sees what it sent and what was shared with it);
+    - all of these: cases shared with their organizations, with the share's scope (full wins
+      when several shares are live);
     - coordinators, and anyone else: none (coordinators see aggregate counts only).
     """
     full = Value(ShareScope.FULL.value)
     if reads_all_cases(actor):
         return queryset.annotate(**{ACCESS: full})
-    own = actor_roles(actor).organizations(Capability.CASE_READ)
+    roles = actor_roles(actor)
+    own = roles.organizations(Capability.CASE_READ)
     if not own:
         # Annotated all the same: callers read ``access_scope`` off whatever comes back.
         return queryset.annotate(**{ACCESS: full}).none()
+    whole = roles.organizations(Capability.CASE_READ_ORGANIZATION)
+    submitted = [org for org in own if org not in whole]
+    # Seen in full as their own: the organizations' cases, or (partners) those they submitted,
+    # found through the index on the creator.
+    mine: Any = Q(organization_id__in=whole)
+    if submitted:
+        by_actor = Q(created_by_id=getattr(actor, "pk", None), organization_id__in=submitted)
+        mine = (mine | by_actor) if whole else by_actor
     # The live shares are read first: most organizations have few, and a list of case ids is
     # far cheaper to plan than subqueries in the filter and the scope. Past a limit, the
     # subqueries are the cheaper way.
     live = _LIVE_SHARE_ROWS(organization_ids=own, at=timezone.now())
     if not live:
-        return queryset.filter(organization_id__in=own).annotate(**{ACCESS: full})
+        return queryset.filter(mine).annotate(**{ACCESS: full})
     if len(live) > SHARE_ID_LIST_LIMIT:
         shared: Any = Q(pk__in=_live_shares(own).values("case_id"))
         shared_full: Any = Q(pk__in=_live_shares(own, scope=ShareScope.FULL).values("case_id"))
@@ -118,10 +132,10 @@ def _visible(queryset: _CaseRows, actor: Viewer) -> _CaseRows:
                 sorted({case_id for case_id, scope in live if scope == ShareScope.FULL}),
             )
         )
-    return queryset.filter(Q(organization_id__in=own) | shared).annotate(
+    return queryset.filter(mine | shared).annotate(
         **{
             ACCESS: DbCase(
-                When(organization_id__in=own, then=full),
+                When(mine, then=full),
                 When(shared_full, then=full),
                 default=Value(ShareScope.LIMITED.value),
                 output_field=CharField(),
@@ -320,6 +334,39 @@ def case_search(queryset: QuerySet[Case], query: str) -> QuerySet[Case]:
     return queryset.filter(condition)
 
 
+def case_search_recorded(query: str) -> dict[str, Any] | None:
+    """How a case search is kept in the audit trail (``audit.services.record_read``): a case
+    number (no personal data) as typed; a name as keyed digests of its words in one script
+    (``names.script_keys``: Cyrillic and its official Latin form give one digest), never the
+    name itself. ``None`` when nothing was searched."""
+    query = query.strip()
+    if not query:
+        return None
+    if CASE_NUMBER_RE.match(query):
+        return {"kind": "case_number", "prefix": query.upper()}
+    return audit_services.search_recorded(names.script_keys(query), kind="name")
+
+
+def case_searches_for(*, name: str) -> QuerySet[Any]:
+    """The recorded case searches (API and admin) that named ``name``: every word of it, in
+    any of its spellings (Cyrillic, official Latin, Russified forms and theirs), newest first.
+    For auditors: the trail keeps only digests of a search's words (``case_search_recorded``),
+    so this is how "who searched for this child" is answered."""
+    words = []
+    for word in names.query_terms(name):
+        spellings = {word, *names.spellings_of(word)}
+        words.append(
+            {
+                audit_services.search_term_digest(key)
+                for spelling in spellings
+                for key in names.script_keys(spelling)
+            }
+        )
+    if not words:
+        return audit_selectors.searches_with_terms([[]])
+    return audit_selectors.searches_with_terms(words)
+
+
 # How to reach a relative: what a limited share withholds (notes are free text and may hold
 # contacts too).
 RELATIVE_CONTACT_FIELDS: tuple[str, ...] = ("phone", "email", "address", "notes")
@@ -508,6 +555,7 @@ def case_timeline(*, case: Case) -> list[TimelineEntry]:
                 summary=f"{change.from_status or '-'} → {change.to_status}",
                 actor=change.actor.get_username() if change.actor else "",
                 details={
+                    "status_change_id": change.pk,
                     "from_status": change.from_status,
                     "to_status": change.to_status,
                     "reason": change.reason,
@@ -563,6 +611,25 @@ def case_timeline(*, case: Case) -> list[TimelineEntry]:
         )
     entries.sort(key=lambda e: e.at)
     return entries
+
+
+# The record each kind of timeline entry stands for, and the detail holding its id.
+_TIMELINE_RECORDS: dict[str, tuple[type[Any], str]] = {
+    "status_change": (StatusChange, "status_change_id"),
+    "whereabouts": (Whereabouts, "whereabouts_id"),
+    "service": (Service, "service_id"),
+    "follow_up": (FollowUp, "follow_up_id"),
+}
+
+
+def timeline_records(entries: list[TimelineEntry]) -> dict[type[Any], list[int]]:
+    """The records a timeline shows, by model: what a read of it is recorded as having
+    returned (``audit.services.record_read``)."""
+    records: dict[type[Any], list[int]] = {}
+    for entry in entries:
+        model, key = _TIMELINE_RECORDS[entry.kind]
+        records.setdefault(model, []).append(entry.details[key])
+    return records
 
 
 def children_search(*, query: str) -> QuerySet[Child]:

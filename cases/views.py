@@ -6,7 +6,7 @@ call, and every error is raised, never built here: ``core.errors`` renders it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -140,6 +140,13 @@ def case_scope(case: Case) -> str:
     return "full" if selectors.case_is_full(case) else "limited"
 
 
+def _record_read(request: Request, case: Case, records: Mapping[Any, Iterable[Any]]) -> None:
+    """Record the read of ``case``'s personal data that answering ``request`` makes."""
+    audit.record_read(
+        actor=_actor(request), of=case, records=records, metadata={"scope": case_scope(case)}
+    )
+
+
 def case_etag(case: Case) -> str:
     """The case's entity tag: its id and version, so any change to the case changes it."""
     return f'"{case.pk}-{case.version}"'
@@ -213,9 +220,15 @@ class CaseViewSet(
         # CaseListSerializer): a full page costs little more than its one query.
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         assert page is not None  # the viewset always paginates
-        return self.get_paginated_response(
-            case_rows(cast(list[dict[str, Any]], page), actor=request.user)
+        rows = cast(list[dict[str, Any]], page)
+        # Who listed or searched for what, and which cases came back: one insert.
+        audit.record_read(
+            actor=_actor(request),
+            records={Case: [row["id"] for row in rows]},
+            query=request.query_params,
+            search=selectors.case_search_recorded(request.query_params.get("search", "")),
         )
+        return self.get_paginated_response(case_rows(rows, actor=request.user))
 
     @extend_schema(
         operation_id="cases_retrieve",
@@ -227,7 +240,7 @@ class CaseViewSet(
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         case = self.get_object()
         # Every read of a child's full record is traceable to who read it.
-        audit.record_view(case, actor=_actor(request), metadata={"scope": case_scope(case)})
+        _record_read(request, case, {Case: [case.pk]})
         data = CaseDetailSerializer(case, context=self.get_serializer_context()).data
         return Response(data, headers={"ETag": case_etag(case)})
 
@@ -352,6 +365,7 @@ class CaseViewSet(
             )
             return Response(RelativeSerializer(relative).data, status=status.HTTP_201_CREATED)
         relatives = selectors.relatives_as_seen(case=case)
+        _record_read(request, case, {Relative: [relative.pk for relative in relatives]})
         return Response(RelativeSerializer(relatives, many=True).data)
 
     @extend_schema(
@@ -415,7 +429,8 @@ class CaseViewSet(
             )
             place = selectors.child_whereabouts(case=case).get(pk=place.pk)
             return Response(WhereaboutsSerializer(place).data, status=status.HTTP_201_CREATED)
-        places = selectors.child_whereabouts(case=case)
+        places = list(selectors.child_whereabouts(case=case))
+        _record_read(request, case, {Whereabouts: [place.pk for place in places]})
         return Response(WhereaboutsSerializer(places, many=True).data)
 
     @extend_schema(
@@ -490,7 +505,9 @@ class CaseViewSet(
             )
             share = selectors.case_shares(case=case).get(pk=share.pk)
             return Response(CaseShareSerializer(share).data, status=status.HTTP_201_CREATED)
-        return Response(CaseShareSerializer(selectors.case_shares(case=case), many=True).data)
+        shares = list(selectors.case_shares(case=case))
+        _record_read(request, case, {CaseShare: [share.pk for share in shares]})
+        return Response(CaseShareSerializer(shares, many=True).data)
 
     @extend_schema(
         operation_id="cases_shares_revoke",
@@ -561,7 +578,8 @@ class CaseViewSet(
             )
             closure = selectors.case_closure_requests(case=case).get(pk=closure.pk)
             return Response(ClosureRequestSerializer(closure).data, status=status.HTTP_201_CREATED)
-        requests = selectors.case_closure_requests(case=case)
+        requests = list(selectors.case_closure_requests(case=case))
+        _record_read(request, case, {ClosureRequest: [closure.pk for closure in requests]})
         return Response(ClosureRequestSerializer(requests, many=True).data)
 
     def _closure_decide(
@@ -640,6 +658,7 @@ class CaseViewSet(
     def timeline(self, request: Request, pk: str | None = None) -> Response:
         case = self.get_object()
         entries = selectors.case_timeline(case=case)
+        _record_read(request, case, selectors.timeline_records(entries))
         return Response(TimelineEntrySerializer(entries, many=True).data)
 
 

@@ -10,7 +10,7 @@ session authentication).
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.admin import AdminSite
@@ -39,6 +39,7 @@ from accounts.two_factor import (
     totp_secret_text,
     two_factor_required,
 )
+from audit.admin_reads import AuditedAutocompleteJsonView
 
 # The session key of an enrolment in progress: who proved their password, with which device.
 ENROLMENT_SESSION_KEY = "registry_2fa_enrolment"
@@ -140,6 +141,11 @@ class RegistryAdminSite(AdminSite):
         if is_verified is not None and is_verified():
             return True
         return not two_factor_required(request.user)
+
+    def autocomplete_view(self, request: HttpRequest) -> HttpResponse:
+        # A search through a select box is recorded like a list's (``audit.admin_reads``).
+        view = AuditedAutocompleteJsonView.as_view(admin_site=self)
+        return cast(HttpResponse, view(request))
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
         enrol = path(

@@ -37,6 +37,7 @@ from accounts.models import Organization, Role
 from accounts.roles import Capability
 from accounts.selectors import ActorRoles, actor_roles, organization_list
 from audit.admin import render_object_history
+from audit.admin_reads import READ_RECORDS, AuditedReadsAdmin
 from cases import selectors as case_selectors
 from cases.selectors import reads_aggregates
 from cases.workflow import Status
@@ -187,7 +188,7 @@ class SourceAdminForm(ServiceBackedModelForm):
 
 
 @admin.register(Source)
-class SourceAdmin(ServiceBackedAdmin):
+class SourceAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
     form = SourceAdminForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = [
@@ -355,6 +356,10 @@ class SourceAdmin(ServiceBackedAdmin):
                 + f"?source__id__exact={obj.pk}"
             )
             context["evidence"] = list(selectors.source_evidence(source=obj, actor=request.user))
+            context[READ_RECORDS] = {
+                CustodyEvent: [event.pk for event in context["custody"]],
+                Evidence: [evidence.pk for evidence in context["evidence"]],
+            }
             context["download_url"] = (
                 reverse(f"{self.admin_site.name}:sources_source_download", args=[obj.pk])
                 if obj.file
@@ -511,7 +516,7 @@ def _receiving_organizations(request: HttpRequest) -> QuerySet[Organization]:
 # The chain of custody: read only, for everyone, superusers included
 # ---------------------------------------------------------------------------------------------
 @admin.register(CustodyEvent)
-class CustodyEventAdmin(admin.ModelAdmin):
+class CustodyEventAdmin(AuditedReadsAdmin, admin.ModelAdmin):
     list_display = ["at", "source_link", "action", "actor", "sha256_short", "request_id"]
     list_filter = ["action"]
     list_select_related = ["source", "actor"]
@@ -563,7 +568,7 @@ class EvidenceAdminForm(ServiceBackedModelForm):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(ServiceBackedAdmin):
+class EvidenceAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
     form = EvidenceAdminForm
     list_display = ["case", "source", "fact", "page", "time_reference", "created_by", "created_at"]
     list_filter = ["fact"]

@@ -36,6 +36,7 @@ from accounts.authentication import request_actor as _actor
 from accounts.models import Organization, User
 from accounts.selectors import organization_list
 from accounts.throttling import BulkReadThrottle
+from audit import services as audit
 from cases import selectors as case_selectors
 from core.api import (
     PAGE_SIZE_PARAMETER,
@@ -248,6 +249,26 @@ DOWNLOAD_HEADERS = response_headers(
 )
 
 
+def _record_read(
+    request: Request, records: dict[Any, list[Any]], *, of: Any = None, listed: bool = False
+) -> None:
+    """Record the read of personal data (a testimony's metadata, evidence about a child, who
+    handled a file) that answering ``request`` makes: one event, naming what it returned; a
+    list keeps its filters, and its search as digests of the words (``search_recorded``)."""
+    search = request.query_params.get("search", "").strip() if listed else ""
+    audit.record_read(
+        actor=_actor(request),
+        of=of,
+        records=records,
+        query=request.query_params if listed else None,
+        search=audit.search_recorded(search.casefold().split()) if search else None,
+    )
+
+
+def _listed_ids(response: Response) -> list[Any]:
+    return [row["id"] for row in cast(dict[str, Any], response.data)["results"]]
+
+
 class CustodyPagination(CursorPagination):
     """The chain of custody, oldest link first."""
 
@@ -337,7 +358,9 @@ class SourceViewSet(
         responses={200: SourceSerializer(many=True), **errors(400, 401)},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        response = super().list(request, *args, **kwargs)
+        _record_read(request, {Source: _listed_ids(response)}, listed=True)
+        return response
 
     @extend_schema(
         operation_id="sources_create",
@@ -428,7 +451,9 @@ class SourceViewSet(
         responses={200: SourceDetailSerializer, **errors(400, 401, 404)},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(self._render(self.get_object()))
+        source = self.get_object()
+        _record_read(request, {Source: [source.pk]}, of=source)
+        return Response(self._render(source))
 
     @extend_schema(
         operation_id="sources_partial_update",
@@ -494,9 +519,11 @@ class SourceViewSet(
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=CustodyPagination)
     def custody(self, request: Request, pk: str | None = None) -> Response:
-        events = selectors.source_custody(source=self.get_object())
+        source = self.get_object()
+        events = selectors.source_custody(source=source)
         page = self.paginate_queryset(cast(Any, events))
         assert page is not None  # the action always paginates
+        _record_read(request, {CustodyEvent: [event.pk for event in page]}, of=source)
         return self.get_paginated_response(
             CustodyEventSerializer(cast(list[CustodyEvent], page), many=True).data
         )
@@ -547,7 +574,9 @@ class EvidenceViewSet(
         responses={200: EvidenceSerializer(many=True), **errors(400, 401)},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        response = super().list(request, *args, **kwargs)
+        _record_read(request, {Evidence: _listed_ids(response)}, listed=True)
+        return response
 
     @extend_schema(
         operation_id="evidence_create",
@@ -579,7 +608,9 @@ class EvidenceViewSet(
         responses={200: EvidenceSerializer, **errors(400, 401, 404)},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().retrieve(request, *args, **kwargs)
+        evidence = self.get_object()
+        _record_read(request, {Evidence: [evidence.pk]}, of=evidence)
+        return Response(EvidenceSerializer(evidence).data)
 
     @extend_schema(
         operation_id="evidence_partial_update",

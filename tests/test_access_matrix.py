@@ -1,10 +1,12 @@
 """The access matrix: every API endpoint × every role × in-scope and out-of-scope records.
 
 The endpoints are read from the URL configuration, so a new endpoint (or a new method on one)
-fails ``test_every_api_endpoint_is_in_the_matrix`` until it is described here. For each role
-the oracle below says what it may see and do; every request is checked against it, and every
-answer is searched for personal data the role must not see (a hidden child's name, a limited
-share's exact date of birth and relatives' contacts). All data is synthetic.
+fails ``test_every_api_endpoint_is_in_the_matrix`` until it is described here, saying whether it
+returns a child's personal data. For each role the oracle below says what it may see and do;
+every request is checked against it, and every answer is searched for personal data the role
+must not see (a hidden child's name, a limited share's exact date of birth and relatives'
+contacts). Every successful read of an endpoint that returns personal data must leave exactly
+one read event of its request in the audit trail; any other answer, none. All data is synthetic.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Organization, User
+from audit.models import READ_ACTIONS, Action, AuditEvent
 from cases import services
 from cases.models import Case, CaseShare, ClosureRequest, Relative, Whereabouts
 from tests.factories.accounts import OrganizationFactory, UserFactory, make_api_key, make_member
@@ -34,6 +37,10 @@ LIMITED_BIRTH = dt.date(2011, 3, 9)
 LIMITED_PHONE = "+380 00 111 2233"
 LIMITED_EMAIL = "limited-relative@example.org"
 HIDDEN_FAMILY_NAME = "Прихованчук"
+# Cases organization B's partners submitted: the API key's and the partner user's. Each partner
+# sees its own, never the other's (least privilege), though both belong to B.
+SUBMITTED_FAMILY_NAMES = {"b_key": "Ключовська", "b_user": "Подавченко"}
+PARTNERS = ("partner_b", "partner_key_b")
 
 # -------------------------------------------------------------------------------------------
 # The endpoints
@@ -56,6 +63,8 @@ class Endpoint:
     name: str
     methods: frozenset[str]
     target: str
+    # Whether a GET answers with a child's personal data (and so must leave one read event).
+    personal: bool
     # For case-scoped endpoints: which rule decides a write (a capability name) and whether
     # reading needs the owning organization (shares and closure requests).
     write_rule: str = ""
@@ -65,21 +74,41 @@ class Endpoint:
 ENDPOINTS: dict[str, Endpoint] = {
     e.name: e
     for e in [
-        Endpoint("api-root", frozenset({"get"}), GLOBAL),
-        Endpoint("case-counts", frozenset({"get"}), GLOBAL),
-        Endpoint("case-list", frozenset({"get", "post"}), LIST),
-        Endpoint("case-detail", frozenset({"get", "patch"}), CASE, write_rule="write"),
-        Endpoint("case-transition", frozenset({"post"}), CASE, write_rule="write"),
-        Endpoint("case-relatives", frozenset({"get", "post"}), CASE, write_rule="write"),
-        Endpoint("case-relative-detail", frozenset({"patch"}), CASE, write_rule="write"),
-        Endpoint("case-whereabouts", frozenset({"get", "post"}), CASE, write_rule="write"),
-        Endpoint("case-whereabouts-detail", frozenset({"patch"}), CASE, write_rule="write"),
-        Endpoint("case-timeline", frozenset({"get"}), CASE),
+        Endpoint("api-root", frozenset({"get"}), GLOBAL, personal=False),
+        Endpoint("case-counts", frozenset({"get"}), GLOBAL, personal=False),
+        Endpoint("case-list", frozenset({"get", "post"}), LIST, personal=True),
         Endpoint(
-            "case-shares", frozenset({"get", "post"}), CASE, write_rule="share", internals=True
+            "case-detail", frozenset({"get", "patch"}), CASE, write_rule="write", personal=True
+        ),
+        Endpoint("case-transition", frozenset({"post"}), CASE, write_rule="write", personal=True),
+        Endpoint(
+            "case-relatives", frozenset({"get", "post"}), CASE, write_rule="write", personal=True
         ),
         Endpoint(
-            "case-share-revoke", frozenset({"post"}), CASE, write_rule="share", internals=True
+            "case-relative-detail", frozenset({"patch"}), CASE, write_rule="write", personal=True
+        ),
+        Endpoint(
+            "case-whereabouts", frozenset({"get", "post"}), CASE, write_rule="write", personal=True
+        ),
+        Endpoint(
+            "case-whereabouts-detail", frozenset({"patch"}), CASE, write_rule="write", personal=True
+        ),
+        Endpoint("case-timeline", frozenset({"get"}), CASE, personal=True),
+        Endpoint(
+            "case-shares",
+            frozenset({"get", "post"}),
+            CASE,
+            write_rule="share",
+            internals=True,
+            personal=True,
+        ),
+        Endpoint(
+            "case-share-revoke",
+            frozenset({"post"}),
+            CASE,
+            write_rule="share",
+            internals=True,
+            personal=True,
         ),
         Endpoint(
             "case-closure-requests",
@@ -87,6 +116,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             CASE,
             write_rule="request_closure",
             internals=True,
+            personal=True,
         ),
         Endpoint(
             "case-closure-request-approve",
@@ -94,6 +124,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             CASE,
             write_rule="close",
             internals=True,
+            personal=True,
         ),
         Endpoint(
             "case-closure-request-reject",
@@ -101,21 +132,22 @@ ENDPOINTS: dict[str, Endpoint] = {
             CASE,
             write_rule="close",
             internals=True,
+            personal=True,
         ),
-        Endpoint("facility-list", frozenset({"get"}), GLOBAL),
-        Endpoint("facility-detail", frozenset({"get"}), GLOBAL),
-        Endpoint("oblast-list", frozenset({"get"}), GLOBAL),
-        Endpoint("oblast-detail", frozenset({"get"}), GLOBAL),
-        Endpoint("audit-event-list", frozenset({"get"}), GLOBAL),
-        Endpoint("audit-event-detail", frozenset({"get"}), GLOBAL),
-        Endpoint("source-list", frozenset({"get", "post"}), COLLECTION),
-        Endpoint("source-detail", frozenset({"get", "patch"}), SOURCE),
-        Endpoint("source-download", frozenset({"get"}), SOURCE),
-        Endpoint("source-custody", frozenset({"get"}), SOURCE),
-        Endpoint("evidence-list", frozenset({"get", "post"}), COLLECTION),
-        Endpoint("evidence-detail", frozenset({"get", "patch", "delete"}), EVIDENCE),
-        Endpoint("figure-list", frozenset({"get", "post"}), COLLECTION),
-        Endpoint("figure-detail", frozenset({"get", "patch"}), FIGURE),
+        Endpoint("facility-list", frozenset({"get"}), GLOBAL, personal=False),
+        Endpoint("facility-detail", frozenset({"get"}), GLOBAL, personal=False),
+        Endpoint("oblast-list", frozenset({"get"}), GLOBAL, personal=False),
+        Endpoint("oblast-detail", frozenset({"get"}), GLOBAL, personal=False),
+        Endpoint("audit-event-list", frozenset({"get"}), GLOBAL, personal=True),
+        Endpoint("audit-event-detail", frozenset({"get"}), GLOBAL, personal=True),
+        Endpoint("source-list", frozenset({"get", "post"}), COLLECTION, personal=True),
+        Endpoint("source-detail", frozenset({"get", "patch"}), SOURCE, personal=True),
+        Endpoint("source-download", frozenset({"get"}), SOURCE, personal=True),
+        Endpoint("source-custody", frozenset({"get"}), SOURCE, personal=True),
+        Endpoint("evidence-list", frozenset({"get", "post"}), COLLECTION, personal=True),
+        Endpoint("evidence-detail", frozenset({"get", "patch", "delete"}), EVIDENCE, personal=True),
+        Endpoint("figure-list", frozenset({"get", "post"}), COLLECTION, personal=False),
+        Endpoint("figure-detail", frozenset({"get", "patch"}), FIGURE, personal=False),
     ]
 }
 
@@ -172,7 +204,7 @@ ROLES = [
     "auditor",
     "superuser",
 ]
-CASE_KEYS = ["own", "limited", "full", "expired", "revoked", "other"]
+CASE_KEYS = ["own", "limited", "full", "expired", "revoked", "other", "b_key", "b_user"]
 
 
 @dataclass
@@ -200,6 +232,16 @@ def _client_for(user: User | None, api_key_secret: str | None = None) -> APIClie
 def world(oblasts: Any) -> World:
     orgs = {key: OrganizationFactory.create(name=f"Matrix organization {key}") for key in "ABCDE"}
     a, b, d, e = orgs["A"], orgs["B"], orgs["D"], orgs["E"]
+    members = {
+        "caseworker_a": make_member("caseworker", a),
+        "supervisor_a": make_member("supervisor", a),
+        "coordinator_a": make_member("coordinator", a),
+        "partner_b": make_member("partner", b),
+        "caseworker_d": make_member("caseworker", d),
+        "auditor": make_member("auditor", orgs["C"]),
+    }
+    key, secret = make_api_key(organization=b, role="partner")
+    submitters = {"b_key": key.service_account, "b_user": members["partner_b"]}
     cases = {
         "own": make_case(organization=a),
         "limited": make_case(
@@ -211,6 +253,12 @@ def world(oblasts: Any) -> World:
         "expired": make_case(organization=a),
         "revoked": make_case(organization=a),
         "other": make_case(organization=d, child={"family_name": HIDDEN_FAMILY_NAME}),
+        **{
+            key: make_case(
+                organization=b, actor=submitter, child={"family_name": SUBMITTED_FAMILY_NAMES[key]}
+            )
+            for key, submitter in submitters.items()
+        },
     }
     relatives = {
         key: make_relative(
@@ -252,16 +300,7 @@ def world(oblasts: Any) -> World:
     }
     world = World(orgs, cases, relatives, places, share_to_e, closure)
 
-    members = {
-        "caseworker_a": make_member("caseworker", a),
-        "supervisor_a": make_member("supervisor", a),
-        "coordinator_a": make_member("coordinator", a),
-        "partner_b": make_member("partner", b),
-        "caseworker_d": make_member("caseworker", d),
-        "auditor": make_member("auditor", orgs["C"]),
-    }
     superuser = UserFactory.create(username="matrix-superuser", is_superuser=True)
-    _key, secret = make_api_key(organization=b, role="partner")
     world.clients = {
         "anonymous": APIClient(),
         **{role: _client_for(user) for role, user in members.items()},
@@ -282,31 +321,33 @@ def visible_cases(role: str) -> set[str]:
         return set(CASE_KEYS)
     if role in ("caseworker_a", "supervisor_a"):
         return set(A_CASES)
-    if role in ("partner_b", "partner_key_b"):
-        return {"limited", "full"}
+    if role == "partner_b":
+        return {"limited", "full", "b_user"}  # shared with B, and what it submitted itself
+    if role == "partner_key_b":
+        return {"limited", "full", "b_key"}
     if role == "caseworker_d":
         return {"other"}
     return set()
 
 
 def sees_in_full(role: str, key: str) -> bool:
-    return key in visible_cases(role) and not (
-        role in ("partner_b", "partner_key_b") and key == "limited"
-    )
+    return key in visible_cases(role) and not (role in PARTNERS and key == "limited")
 
 
 def owner_member(role: str, key: str) -> bool:
     """Whether ``role`` belongs to the organization owning the case, with a reading role."""
     if key == "other":
         return role == "caseworker_d"
+    if key in SUBMITTED_FAMILY_NAMES:
+        return role in PARTNERS
     return role in ("caseworker_a", "supervisor_a")
 
 
 def may(role: str, rule: str, key: str) -> bool:
     if role == "superuser":
         return True
-    if not owner_member(role, key):
-        return False
+    if not owner_member(role, key) or role in PARTNERS:
+        return False  # partners read and submit; they change nothing
     if rule in ("write", "request_closure"):
         return True
     return role == "supervisor_a"  # share, close
@@ -430,12 +471,55 @@ def _send(client: APIClient, method: str, url: str, body: dict[str, Any], header
 # -------------------------------------------------------------------------------------------
 # The matrix
 # -------------------------------------------------------------------------------------------
+# A read of personal data is recorded as one of these (a download as its own event).
+READ_EVENT_ACTIONS = frozenset({*READ_ACTIONS, Action.DOWNLOAD})
+
+
+def _returned_ids(response: Any) -> set[Any]:
+    """The ids of the records a JSON answer holds (a page, a list or one record)."""
+    if "json" not in response.get("Content-Type", ""):
+        return set()
+    body = response.json()
+    rows = body.get("results", [body]) if isinstance(body, dict) else body
+    return {row["id"] for row in rows if isinstance(row, dict) and "id" in row}
+
+
+def _read_event_problems(what: str, response: Any) -> list[str]:
+    """Exactly one read event for a successful GET of personal data, naming what it returned;
+    none for anything else (a refusal, a write, data that is no child's)."""
+    match = response.resolver_match
+    endpoint = ENDPOINTS.get(match.url_name) if match is not None else None
+    method = response.request["REQUEST_METHOD"].lower()
+    expected = int(
+        endpoint is not None
+        and endpoint.personal
+        and method == "get"
+        and 200 <= response.status_code < 300
+    )
+    events = list(
+        AuditEvent.objects.filter(
+            request_id=response["X-Request-ID"], action__in=READ_EVENT_ACTIONS
+        )
+    )
+    if len(events) != expected:
+        return [f"{what}: {len(events)} read events, expected {expected}"]
+    if events and events[0].action != Action.DOWNLOAD:
+        recorded = {i for ids in events[0].metadata["records"].values() for i in ids}
+        missing = _returned_ids(response) - recorded
+        if missing:
+            return [f"{what}: the read event does not name {sorted(missing)}"]
+    return []
+
+
 def _leaks(role: str, content: bytes) -> list[str]:
     """Personal data in ``content`` that ``role`` must not see."""
     text = content.decode()
     found = []
     if "other" not in visible_cases(role) and HIDDEN_FAMILY_NAME in text:
         found.append("a hidden child's name")
+    for key, name in SUBMITTED_FAMILY_NAMES.items():
+        if key not in visible_cases(role) and name in text:
+            found.append(f"the name of a child another partner submitted ({key})")
     if not sees_in_full(role, "limited"):
         if LIMITED_BIRTH.isoformat() in text:
             found.append("a limited share's date of birth")
@@ -459,6 +543,7 @@ def test_access_matrix(world: World, role: str, documented_statuses: Any):
             problems.append(f"{what}: {undocumented}")
         for leak in _leaks(role, response.content):
             problems.append(f"{what}: leaks {leak}")
+        problems.extend(_read_event_problems(what, response))
 
     anonymous = role == "anonymous"
     for name, endpoint in ENDPOINTS.items():
@@ -632,8 +717,8 @@ def source_visible(role: str, key: str) -> bool:
         return False
     if key == "public" or role in ("auditor", "superuser"):
         return True
-    if key == "partner_own":
-        return role in ("partner_b", "partner_key_b")
+    if (key == "partner_own" or key in SUBMITTED_FAMILY_NAMES) and role in PARTNERS:
+        return True  # received by the partner's organization
     return sees_in_full(role, key)
 
 
@@ -682,6 +767,7 @@ def test_access_matrix_sources(
             )
         if (undocumented := _undocumented(documented_statuses, response)) is not None:
             problems.append(f"{what}: {undocumented}")
+        problems.extend(_read_event_problems(what, response))
         if response.has_header("Content-Disposition"):
             return  # a downloaded file: its bytes were checked for being allowed at all
         for leak in _leaks(role, response.content) + _source_leaks(role, response.content):
@@ -743,7 +829,9 @@ def test_access_matrix_sources(
                 listed(what, client.get(reverse(name), {"page_size": 200}), visible)
                 for key in CASE_KEYS:
                     by_case = client.get(reverse(name), {"case": world.cases[key].pk})
-                    supporting = {ew.sources[key].pk} if source_visible(role, key) else set()
+                    # Filtering by a case out of sight finds nothing, whatever the source.
+                    seen = source_visible(role, key) and key in visible_cases(role)
+                    supporting = {ew.sources[key].pk} if seen else set()
                     listed(f"{what} ?case={key}", by_case, supporting)
             elif name == "source-list":
                 body = {"kind": "testimony", "title": "Synthetic matrix testimony"}

@@ -83,8 +83,13 @@ def test_demo_partner_key_sees_only_what_is_shared(demo_settings: Any, oblasts: 
     shared = set(
         partner.case_shares.filter(revoked_at__isnull=True).values_list("case_id", flat=True)
     )
-    owned = set(partner.cases.values_list("id", flat=True))
-    assert {row["id"] for row in rows} == shared | owned
+    # What it submitted itself; never the rest of its organization's cases (least privilege).
+    prefix = stored["partner-api-key"]["secret"].partition(".")[0]
+    key = OrganizationAPIKey.objects.get(prefix=prefix)
+    submitted = set(
+        partner.cases.filter(created_by=key.service_account).values_list("id", flat=True)
+    )
+    assert {row["id"] for row in rows} == shared | submitted
     assert {row["access_scope"] for row in rows} == {"full", "limited"}
 
 
