@@ -24,6 +24,7 @@ from .checks import (
     _not_in_future,
     _require_on_child,
 )
+from .versions import child_cases_touch
 
 CHILD_FIELDS: frozenset[str] = frozenset(
     {
@@ -121,7 +122,9 @@ def child_alias_add(
     *, child: Child, actor: Actor, name: str, kind: str, seen_in: str = ""
 ) -> ChildAlias:
     _require_on_child(actor, Capability.CASE_WRITE, child)
-    return _child_alias_write(child=child, actor=actor, name=name, kind=kind, seen_in=seen_in)
+    alias = _child_alias_write(child=child, actor=actor, name=name, kind=kind, seen_in=seen_in)
+    child_cases_touch(child_id=child.pk)
+    return alias
 
 
 def _child_alias_write(
@@ -142,3 +145,4 @@ def child_alias_remove(*, alias: ChildAlias, actor: Actor) -> None:
     audit.record_delete(alias, actor=actor)
     alias.delete()
     child_refresh_search_text(child=child)
+    child_cases_touch(child_id=child.pk)
