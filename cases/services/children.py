@@ -26,6 +26,12 @@ from .checks import (
 )
 from .versions import child_cases_touch
 
+# The earliest date of birth a child in the registry can have. The registry follows children
+# taken since Russia's occupation of Crimea began in February 2014, each under 18 when taken:
+# none was born before 1996. An earlier date is a typing error (a year of 0001, 1012 or 1906),
+# refused wherever the record is written. The follow-up into adulthood does not change it.
+EARLIEST_BIRTH = dt.date(1996, 1, 1)
+
 CHILD_FIELDS: frozenset[str] = frozenset(
     {
         "given_name",
@@ -58,6 +64,14 @@ def _child_prepare(child: Child) -> None:
         if not getattr(child, field):
             errors.setdefault(field, []).append(_("This field is required."))
     _not_in_future(errors, "date_of_birth", child.date_of_birth)
+    if child.date_of_birth is not None and child.date_of_birth < EARLIEST_BIRTH:
+        errors.setdefault("date_of_birth", []).append(
+            _(
+                "Cannot be before %(earliest)s: the registry is for children taken since 2014, "
+                "each under 18 when taken."
+            )
+            % {"earliest": EARLIEST_BIRTH.isoformat()}
+        )
     if child.date_of_birth is None and child.date_of_birth_precision != "estimated":
         errors.setdefault("date_of_birth_precision", []).append(
             _("Without a date of birth the precision must be 'estimated'.")

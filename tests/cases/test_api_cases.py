@@ -224,6 +224,7 @@ def test_case_create_rule_broken_is_400_and_writes_nothing(
         (create_payload(child={"origin_oblast": "UA-99"}), "child.origin_oblast"),
         (create_payload(child={"sex": "other"}), "child.sex"),
         (create_payload(child={"date_of_birth": "17.05.2012"}), "child.date_of_birth"),
+        (create_payload(child={"date_of_birth": "0001-01-01"}), "child.date_of_birth"),
         (
             create_payload(child={"aliases": [{"name": "X", "kind": "bogus"}]}),
             "child.aliases.0.kind",
