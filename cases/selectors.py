@@ -27,6 +27,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Organization, User
 from accounts.roles import ASSIGNABLE_ROLES, Capability, capabilities_of
@@ -152,8 +153,8 @@ def case_visible_to(*, actor: Viewer) -> QuerySet[Case]:
 class RemovalReason(TextChoices):
     """Why a case left a reader's sight."""
 
-    SHARE_REVOKED = "share_revoked", _("The share was revoked")
-    SHARE_EXPIRED = "share_expired", _("The share expired")
+    SHARE_REVOKED = "share_revoked", gettext_lazy("The share was revoked")
+    SHARE_EXPIRED = "share_expired", gettext_lazy("The share expired")
 
 
 # When a share stopped giving sight of its case: its revocation, unless it had expired before.
