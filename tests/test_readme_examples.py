@@ -27,9 +27,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Organization
+from cases import services
 from sources.models import sources_storage
 from tests.factories.accounts import OrganizationFactory, make_api_key, make_member
-from tests.factories.cases import FacilityFactory, home_organization
+from tests.factories.cases import FacilityFactory, home_organization, make_case
 from tests.sources.files.documents import pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -158,9 +159,9 @@ class Story:
 
     def rewrite(self, request: Request) -> Request:
         def path_id(match: re.Match[str]) -> str:
-            return f"/{match[1]}/{self.id_of(match[1], int(match[2]))}/"
+            return f"/{match[1]}/{self.id_of(match[1], int(match[2]))}"
 
-        path = re.sub(r"/(cases|sources|shares|closure-requests)/(\d+)/", path_id, request.path)
+        path = re.sub(r"/(cases|sources|shares|closure-requests)/(\d+)(?=/)", path_id, request.path)
         headers = dict(request.headers)
         if "If-Match" in headers:
             case_id, version = re.fullmatch(r'"(\d+)-(\d+)"', headers["If-Match"]).groups()  # type: ignore[union-attr]
@@ -262,6 +263,24 @@ def test_every_readme_curl_example_succeeds(oblasts):
         "SUPERVISOR_TOKEN": _token(supervisor),
         "KEY": secret,
     }
+    # Records made before the story, so no id the README names is by chance the real one.
+    decoy = make_case()
+    for _ in range(2):
+        services.case_share_revoke(
+            share=services.case_share_create(
+                case=decoy,
+                actor=None,
+                organization=partner_org,
+                scope="full",
+                reason="Synthetic decoy",
+                consent_reference="DECOY",
+            ),
+            actor=None,
+            reason="Synthetic decoy",
+        )
+    services.closure_request_create(
+        case_id=decoy.pk, actor=None, closure_reason="duplicate", reason="Synthetic decoy"
+    )
     story = Story(facility=facility.pk, organization=partner_org.pk)
     client = APIClient()
 
