@@ -128,6 +128,22 @@ class CaseFilterSet(FilterSet):
         return selectors.case_search(queryset, value)
 
 
+class CaseRemovalFilterSet(FilterSet):
+    since = DateTimeFilter(
+        field_name="left_at",
+        lookup_expr="gte",
+        required=True,
+        help_text=_(
+            "Cases that left your sight at or after this ISO 8601 time. Pass the "
+            "time your previous sync started, less a margin: a removal listed twice is harmless."
+        ),
+    )
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+
 class FacilityFilterSet(FilterSet):
     country = documented(
         CountryFilter(help_text=_("ISO 3166-1 alpha-2 code of the facility's country.")),

@@ -336,6 +336,10 @@ class Case(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
+    # Stamps bumped when what the case shows changes through another record (a relative, a
+    # whereabouts, a share...): that record's own audit event says what changed.
+    audit_technical_fields = frozenset({"version", "updated_at"})
+
     objects = CaseQuerySet.as_manager()
 
     class Meta:

@@ -7,13 +7,27 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case as DbCase
-from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    CharField,
+    Count,
+    DateTimeField,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    TextChoices,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Organization, User
 from accounts.roles import ASSIGNABLE_ROLES, Capability, capabilities_of
@@ -148,6 +162,63 @@ def case_visible_to(*, actor: Viewer) -> QuerySet[Case]:
     """The cases an actor may see, each annotated with ``access_scope``. Every door (API,
     admin, exports, reports, tasks acting for someone) starts here."""
     return _visible(Case.objects.all(), actor)
+
+
+class RemovalReason(TextChoices):
+    """Why a case left a reader's sight."""
+
+    SHARE_REVOKED = "share_revoked", gettext_lazy("The share was revoked")
+    SHARE_EXPIRED = "share_expired", gettext_lazy("The share expired")
+
+
+# When a share stopped giving sight of its case: its revocation, unless it had expired before.
+_REVOKED_FIRST = Q(revoked_at__isnull=False) & (
+    Q(expires_at__isnull=True) | Q(revoked_at__lt=F("expires_at"))
+)
+_SHARE_ENDED_AT = DbCase(
+    When(_REVOKED_FIRST, then=F("revoked_at")),
+    default=F("expires_at"),
+    output_field=DateTimeField(),
+)
+_SHARE_END_REASON = DbCase(
+    When(_REVOKED_FIRST, then=Value(RemovalReason.SHARE_REVOKED.value)),
+    default=Value(RemovalReason.SHARE_EXPIRED.value),
+    output_field=CharField(),
+)
+
+
+def case_removals(*, actor: Viewer) -> QuerySet[Case, dict[str, Any]]:
+    """Cases that ``actor`` saw through a share and no longer sees: each case once, as plain
+    values (``id``, ``number``, ``left_at``, ``reason``), with the latest end of those shares.
+
+    A share to one of the actor's reading organizations ends when it is revoked or expires. A
+    case still in sight by another way (its own organization's, another live share) is not
+    listed, whatever ended; nor is a case whose share has not ended yet. Superusers and
+    auditors see every case: nothing leaves their sight. Filter on ``left_at`` for the
+    removals since a time (a sync client deletes these from its copy).
+    """
+    own = [] if reads_all_cases(actor) else actor_roles(actor).organizations(Capability.CASE_READ)
+    now = timezone.now()
+    ended = (
+        CaseShare.objects.filter(InArray(F("organization_id"), own))
+        .annotate(ended_at=_SHARE_ENDED_AT)
+        .filter(ended_at__lte=now)
+    )
+    latest = ended.filter(case_id=OuterRef("pk")).order_by("-ended_at", "-pk")
+    rows = (
+        Case.objects.filter(pk__in=ended.values("case_id"))
+        .exclude(pk__in=case_visible_to(actor=actor).values("pk"))
+        .annotate(
+            left_at=Subquery(latest.values("ended_at")[:1], output_field=DateTimeField()),
+            reason=Subquery(
+                latest.annotate(end_reason=_SHARE_END_REASON).values("end_reason")[:1],
+                output_field=CharField(),
+            ),
+        )
+        .values("id", "number", "left_at", "reason")
+    )
+    result = cast(QuerySet[Case, dict[str, Any]], rows)
+    return result if own else result.none()
 
 
 def case_scope(*, actor: Viewer, case_id: int) -> str | None:

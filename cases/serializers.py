@@ -713,6 +713,21 @@ class CaseCountsSerializer(serializers.Serializer[Any]):
     )
 
 
+class CaseRemovalSerializer(serializers.Serializer[Any]):
+    """A case that left the reader's sight: its id and number, never the child's data."""
+
+    id = serializers.IntegerField(read_only=True, help_text=_("The case's id."))
+    number = serializers.CharField(read_only=True, help_text=_("The case's number."))
+    left_at = serializers.DateTimeField(
+        read_only=True, help_text=_("When the case left your sight (the share's end).")
+    )
+    reason = serializers.ChoiceField(
+        choices=selectors.RemovalReason.choices,
+        read_only=True,
+        help_text=_("Why: the share you saw it through was revoked, or expired."),
+    )
+
+
 class CaseDetailSerializer(CaseListSerializer):
     """A case's full record."""
 

@@ -1,10 +1,11 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from .views import CaseCountsView, CaseViewSet, FacilityViewSet, OblastViewSet
+from .views import CaseCountsView, CaseRemovalViewSet, CaseViewSet, FacilityViewSet, OblastViewSet
 
 router = DefaultRouter()
 router.register("cases", CaseViewSet, basename="case")
+router.register("case-removals", CaseRemovalViewSet, basename="case-removal")
 router.register("facilities", FacilityViewSet, basename="facility")
 router.register("oblasts", OblastViewSet, basename="oblast")
 

@@ -28,6 +28,8 @@ from accounts.throttling import BulkReadThrottle
 from audit import services as audit
 from core.api import (
     PAGE_SIZE_PARAMETER,
+    CursorPagination,
+    StrictFilterBackend,
     StrictQueryParamsMixin,
     error_responses,
     ordering_parameter,
@@ -39,13 +41,14 @@ from idempotency.views import IdempotentPostMixin
 
 from . import selectors, services
 from .exceptions import StaleVersion
-from .filters import CaseFilterSet, FacilityFilterSet
+from .filters import CaseFilterSet, CaseRemovalFilterSet, FacilityFilterSet
 from .models import Case, CaseShare, ClosureRequest, Facility, Oblast, Relative, Whereabouts
 from .serializers import (
     CaseCountsSerializer,
     CaseCreateInputSerializer,
     CaseDetailSerializer,
     CaseListSerializer,
+    CaseRemovalSerializer,
     CaseShareSerializer,
     CaseUpdateInputSerializer,
     ClosureDecisionInputSerializer,
@@ -660,6 +663,41 @@ class CaseViewSet(
         entries = selectors.case_timeline(case=case)
         _record_read(request, case, selectors.timeline_records(entries))
         return Response(TimelineEntrySerializer(entries, many=True).data)
+
+
+class CaseRemovalPagination(CursorPagination):
+    ordering = ("left_at", "id")
+
+
+class CaseRemovalViewSet(
+    StrictQueryParamsMixin, mixins.ListModelMixin, viewsets.GenericViewSet[Case]
+):
+    """Cases that left the reader's sight since a time: what a sync client deletes."""
+
+    serializer_class = CaseRemovalSerializer
+    filterset_class = CaseRemovalFilterSet
+    filter_backends = [StrictFilterBackend]
+    pagination_class = CaseRemovalPagination
+    throttle_classes = [BulkReadThrottle]
+
+    def get_queryset(self) -> QuerySet[Case]:
+        return selectors.case_removals(actor=self.request.user)  # type: ignore[return-value]
+
+    @extend_schema(
+        operation_id="case_removals_list",
+        summary=_("List the cases that left your sight since a time"),
+        description=_(
+            "For synchronisation, beside `GET /cases/?updated_since=`: the cases you saw through "
+            "a share that was revoked or expired at or after `since`, and that you no longer "
+            "see by any other way (a case shared again, or owned by your organization, is not "
+            "listed). Oldest first; each case once, with its latest removal. Ids and numbers "
+            "only: delete these cases from your copy."
+        ),
+        parameters=[PAGE_SIZE_PARAMETER],
+        responses={200: CaseRemovalSerializer(many=True), **errors(400, 401)},
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
 
 
 class FacilityViewSet(

@@ -76,6 +76,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     for e in [
         Endpoint("api-root", frozenset({"get"}), GLOBAL, personal=False),
         Endpoint("case-counts", frozenset({"get"}), GLOBAL, personal=False),
+        Endpoint("case-removal-list", frozenset({"get"}), GLOBAL, personal=False),
         Endpoint("case-list", frozenset({"get", "post"}), LIST, personal=True),
         Endpoint(
             "case-detail", frozenset({"get", "patch"}), CASE, write_rule="write", personal=True
@@ -330,6 +331,11 @@ def visible_cases(role: str) -> set[str]:
     return set()
 
 
+def removed_cases(role: str) -> set[str]:
+    """The cases ``role`` saw through a share that ended and sees no more."""
+    return {"expired", "revoked"} if role in ("partner_b", "partner_key_b") else set()
+
+
 def sees_in_full(role: str, key: str) -> bool:
     return key in visible_cases(role) and not (role in PARTNERS and key == "limited")
 
@@ -424,6 +430,8 @@ def _global_url(world: World, name: str) -> str:
         return reverse(name, kwargs={"pk": FacilityFactory.create().pk})
     if name == "oblast-detail":
         return reverse(name, kwargs={"code": "UA-14"})
+    if name == "case-removal-list":
+        return reverse(name) + "?since=2000-01-01T00:00:00Z"
     if name == "audit-event-detail":
         from audit.models import AuditEvent
 
@@ -613,6 +621,12 @@ def test_access_matrix(world: World, role: str, documented_statuses: Any):
                     check(what, response, {200} if role in AGGREGATE_ROLES | AUDIT_ROLES else {403})
                 elif name.startswith("audit-event"):
                     check(what, response, {200} if role in AUDIT_ROLES else {403})
+                elif name == "case-removal-list":
+                    check(what, response, {200})
+                    removed = {row["id"] for row in response.json().get("results", [])}
+                    expected = {world.cases[k].pk for k in removed_cases(role)}
+                    if removed != expected:
+                        problems.append(f"{what}: lists {removed}, expected {expected}")
                 else:
                     check(what, response, {200})
 

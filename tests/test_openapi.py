@@ -43,6 +43,7 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
         "post": "cases_closure_requests_reject"
     },
     "/api/v1/case-counts/": {"get": "case_counts"},
+    "/api/v1/case-removals/": {"get": "case_removals_list"},
     "/api/v1/facilities/": {"get": "facilities_list"},
     "/api/v1/facilities/{id}/": {"get": "facilities_retrieve"},
     "/api/v1/oblasts/": {"get": "oblasts_list"},

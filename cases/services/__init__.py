@@ -11,6 +11,7 @@ from .cases import CASE_FIELDS, WORKFLOW_FIELDS, case_create, case_numbers_alloc
 from .checks import Actor, today
 from .children import (
     CHILD_FIELDS,
+    EARLIEST_BIRTH,
     child_alias_add,
     child_alias_remove,
     child_refresh_search_text,
@@ -39,6 +40,7 @@ from .whereabouts import (
 __all__ = [
     "CASE_FIELDS",
     "CHILD_FIELDS",
+    "EARLIEST_BIRTH",
     "FACILITY_FIELDS",
     "FOLLOW_UPS_TASK",
     "RELATIVE_FIELDS",

@@ -24,6 +24,13 @@ from .checks import (
     _not_in_future,
     _require_on_child,
 )
+from .versions import child_cases_touch
+
+# The earliest date of birth a child in the registry can have. The registry follows children
+# taken since Russia's occupation of Crimea began in February 2014, each under 18 when taken:
+# none was born before 1996. An earlier date is a typing error (a year of 0001, 1012 or 1906),
+# refused wherever the record is written. The follow-up into adulthood does not change it.
+EARLIEST_BIRTH = dt.date(1996, 1, 1)
 
 CHILD_FIELDS: frozenset[str] = frozenset(
     {
@@ -57,6 +64,14 @@ def _child_prepare(child: Child) -> None:
         if not getattr(child, field):
             errors.setdefault(field, []).append(_("This field is required."))
     _not_in_future(errors, "date_of_birth", child.date_of_birth)
+    if child.date_of_birth is not None and child.date_of_birth < EARLIEST_BIRTH:
+        errors.setdefault("date_of_birth", []).append(
+            _(
+                "Cannot be before %(earliest)s: the registry is for children taken since 2014, "
+                "each under 18 when taken."
+            )
+            % {"earliest": EARLIEST_BIRTH.isoformat()}
+        )
     if child.date_of_birth is None and child.date_of_birth_precision != "estimated":
         errors.setdefault("date_of_birth_precision", []).append(
             _("Without a date of birth the precision must be 'estimated'.")
@@ -121,7 +136,9 @@ def child_alias_add(
     *, child: Child, actor: Actor, name: str, kind: str, seen_in: str = ""
 ) -> ChildAlias:
     _require_on_child(actor, Capability.CASE_WRITE, child)
-    return _child_alias_write(child=child, actor=actor, name=name, kind=kind, seen_in=seen_in)
+    alias = _child_alias_write(child=child, actor=actor, name=name, kind=kind, seen_in=seen_in)
+    child_cases_touch(child_id=child.pk)
+    return alias
 
 
 def _child_alias_write(
@@ -142,3 +159,4 @@ def child_alias_remove(*, alias: ChildAlias, actor: Actor) -> None:
     audit.record_delete(alias, actor=actor)
     alias.delete()
     child_refresh_search_text(child=child)
+    child_cases_touch(child_id=child.pk)

@@ -15,6 +15,7 @@ from core.errors import Conflict, NotFound
 from .. import workflow
 from ..models import Case, FollowUp
 from .checks import Actor, _full_clean, _lock_case, _not_in_future, _require
+from .versions import case_touch
 
 # The task that schedules a returned case's follow-ups, by the name ``cases.tasks`` registers
 # it under: the workflow enqueues it by name, since the task module calls these services.
@@ -28,6 +29,7 @@ def case_follow_ups_schedule(*, case_id: int) -> list[FollowUp]:
     if case.returned_on is None:
         return []
     written = []
+    changed = False
     for days in workflow.FOLLOW_UP_DAYS:
         due_on = case.returned_on + dt.timedelta(days=days)
         follow_up, created = FollowUp.objects.get_or_create(
@@ -35,12 +37,16 @@ def case_follow_ups_schedule(*, case_id: int) -> list[FollowUp]:
         )
         if created:
             audit.record_create(follow_up, actor=None)
+            changed = True
         elif follow_up.completed_on is None and follow_up.due_on != due_on:
             before = audit.snapshot(follow_up)
             follow_up.due_on = due_on
             follow_up.save(update_fields=["due_on"])
             audit.record_update(follow_up, before, actor=None)
+            changed = True
         written.append(follow_up)
+    if changed:
+        case_touch(case_id=case.pk)
     return written
 
 
@@ -73,6 +79,7 @@ def follow_up_complete(
     _full_clean(follow_up, exclude=["case", "completed_by"])
     follow_up.save()
     audit.record_update(follow_up, before, actor=actor)
+    case_touch(case_id=follow_up.case_id)
     return follow_up
 
 
@@ -83,4 +90,5 @@ def follow_up_create(*, case: Case, actor: Actor, due_on: dt.date, notes: str = 
     _full_clean(follow_up, exclude=["case"])
     follow_up.save()
     audit.record_create(follow_up, actor=actor)
+    case_touch(case_id=case.pk)
     return follow_up

@@ -1,6 +1,7 @@
 """The audited create/update/delete that a case's sub-records share (relatives, whereabouts,
 support services): check the actor against the record's parent, refuse unknown fields, check the
-record's own rules, save, record one audit event, then bring derived state up to date."""
+record's own rules, save, record one audit event, then bring derived state up to date and bump
+the cases that show the record (``versions``), so their ETag and ``updated_at`` move."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ class AuditedRecords(Generic[M]):
     require: Callable[[Actor, Capability, Any], None]  # refuses: 404 out of sight, else 403
     prepare: Callable[[M], None]  # cleans the record and checks its own rules, naming each field
     clean_exclude: tuple[str, ...]  # fields the model's checks skip (set by the service)
+    # Bumps the version and updated_at of the cases that show the record.
+    touch: Callable[[M], object]
     # Derived state that follows a write (e.g. the child's current whereabouts).
     after_write: Callable[[M], object] | None = None
     # What must go before the row does (e.g. a pointer to it).
@@ -70,3 +73,4 @@ class AuditedRecords(Generic[M]):
     def _after(self, record: M) -> None:
         if self.after_write is not None:
             self.after_write(record)
+        self.touch(record)

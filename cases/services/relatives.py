@@ -14,6 +14,7 @@ from .. import names
 from ..models import Child, Relative
 from .checks import Actor, _not_in_future, _require_on_child
 from .records import AuditedRecords
+from .versions import child_cases_touch
 
 RELATIVE_FIELDS: frozenset[str] = frozenset(
     {
@@ -50,6 +51,7 @@ _RELATIVES = AuditedRecords(
     require=_require_on_child,
     clean_exclude=("child",),
     prepare=_relative_prepare,
+    touch=lambda relative: child_cases_touch(child_id=relative.child_id),
 )
 
 

@@ -17,6 +17,7 @@ from core.errors import Conflict, ValidationFailed
 
 from ..models import Case, CaseShare, ShareScope
 from .checks import Actor, _full_clean, _lock_case, _require
+from .versions import case_touch
 
 
 @transaction.atomic
@@ -72,6 +73,8 @@ def case_share_create(
     audit.record(
         AuditAction.SHARE, actor=actor, instance=share, changes=audit.creation_changes(share)
     )
+    # The organization now sees the case: its next ``updated_since`` sync must list it.
+    case_touch(case_id=locked.pk)
     return share
 
 
@@ -91,4 +94,5 @@ def case_share_revoke(*, share: CaseShare, actor: Actor, reason: str) -> CaseSha
     locked.revoke_reason = reason
     locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
     audit.record_update(locked, before, actor=actor, action=AuditAction.REVOKE)
+    case_touch(case_id=locked.case_id)
     return locked

@@ -13,6 +13,7 @@ from core.checks import raise_field_errors
 from ..models import Case, Service
 from .checks import Actor, _not_in_future, _require
 from .records import AuditedRecords
+from .versions import case_touch
 
 SERVICE_FIELDS: frozenset[str] = frozenset(
     {"kind", "status", "provider", "started_on", "ended_on", "notes"}
@@ -36,6 +37,7 @@ _SERVICES = AuditedRecords(
     require=_require,
     clean_exclude=("case",),
     prepare=_service_prepare,
+    touch=lambda service: case_touch(case_id=service.case_id),
 )
 
 

@@ -13,6 +13,7 @@ from core.checks import raise_field_errors
 from ..models import Child, Whereabouts
 from .checks import Actor, _check_coordinates, _not_in_future, _require_on_child
 from .records import AuditedRecords
+from .versions import child_cases_touch
 
 WHEREABOUTS_FIELDS: frozenset[str] = frozenset(
     {
@@ -71,6 +72,7 @@ _WHEREABOUTS = AuditedRecords(
     require=_require_on_child,
     clean_exclude=("child", "recorded_by", "facility"),
     prepare=_whereabouts_prepare,
+    touch=lambda whereabouts: child_cases_touch(child_id=whereabouts.child_id),
     after_write=lambda whereabouts: child_current_whereabouts_refresh(child=whereabouts.child),
     before_delete=_unpoint,
 )

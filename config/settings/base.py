@@ -366,6 +366,7 @@ SPECTACULAR_SETTINGS = {
         "AliasKindEnum": "cases.models.AliasKind",
         "FacilityKindEnum": "cases.models.FacilityKind",
         "ShareScopeEnum": "cases.models.ShareScope",
+        "RemovalReasonEnum": "cases.selectors.RemovalReason",
         "AuditActionEnum": "audit.models.Action",  # audit
         "AuditChannelEnum": "audit.models.Channel",  # audit
         "SourceKindEnum": "sources.models.SourceKind",  # sources

@@ -209,6 +209,8 @@ def test_change_page_shows_the_owning_organization(client, people, cases, home):
 @pytest.mark.parametrize(("role", "key"), [("auditor", "own"), ("partner", "full")])
 def test_readers_get_a_read_only_page_and_their_posts_are_refused(client, people, cases, role, key):
     case = cases[key]
+    case.refresh_from_db()
+    version = case.version
     editor = _as(client, people["supervisor"]).get(change_url(case))
     data = {**form_data(editor), "priority": "urgent", "given_name": "Ярина"}
     client = _as(client, people[role])
@@ -223,12 +225,14 @@ def test_readers_get_a_read_only_page_and_their_posts_are_refused(client, people
     assert case.child.given_name in content
     assert post.status_code == 403
     case.refresh_from_db()
-    assert (case.priority, case.version) == ("normal", 1)
+    assert (case.priority, case.version) == ("normal", version)
     assert case.child.given_name != "Ярина"
 
 
 def test_another_organizations_caseworker_cannot_post_to_a_case(client, people, cases):
     case = cases["own"]
+    case.refresh_from_db()
+    version = case.version
     editor = _as(client, people["supervisor"]).get(change_url(case))
     data = {**form_data(editor), "priority": "urgent"}
 
@@ -237,7 +241,7 @@ def test_another_organizations_caseworker_cannot_post_to_a_case(client, people, 
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:index")
     case.refresh_from_db()
-    assert (case.priority, case.version) == ("normal", 1)
+    assert (case.priority, case.version) == ("normal", version)
 
 
 def test_caseworker_changes_own_cases_but_not_the_assignee(client, people, cases):
@@ -430,9 +434,10 @@ def test_transition_view_refuses_a_caseworkers_reopen(client, people, cases):
 
 def test_caseworker_still_makes_the_other_moves(client, people, cases):
     case = cases["own"]
+    case.refresh_from_db()
 
     response = _as(client, people["caseworker"]).post(
-        transition_url(case, "verifying"), {"expected_version": "1"}
+        transition_url(case, "verifying"), {"expected_version": str(case.version)}
     )
 
     assert response.status_code == 302

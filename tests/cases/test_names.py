@@ -368,7 +368,8 @@ def test_case_timeline_is_ordered_oldest_first(user, django_capture_on_commit_ca
         "return_in_progress",
         "returned",
     ]
-    assert [e.details["case_version"] for e in changes] == [1, 2, 3, 4, 5, 6]
+    # The whereabouts recorded between opening and the first move took version 2.
+    assert [e.details["case_version"] for e in changes] == [1, 3, 4, 5, 6, 7]
     assert all(e.actor == user.get_username() for e in changes)
     follow_ups = [e for e in timeline if e.kind == "follow_up"]
     assert [e.details["days_after_return"] for e in follow_ups] == [30, 90, 180]

@@ -145,6 +145,32 @@ def test_case_create_refuses_a_future_birth_date(user):
     assert row_counts() == before
 
 
+@pytest.mark.parametrize(
+    "born", [dt.date(1, 1, 1), dt.date(1012, 5, 14), dt.date(1906, 5, 14), dt.date(1995, 12, 31)]
+)
+def test_case_create_and_update_refuse_a_birth_date_no_child_can_have(user, born):
+    before = row_counts()
+    child = new_child(date_of_birth=born)
+    error = refused_on("date_of_birth", lambda: open_case(user, child=child))
+    assert row_counts() == before
+    assert services.EARLIEST_BIRTH.isoformat() in error.detail
+    case = open_case(user)
+    refused_on(
+        "date_of_birth",
+        lambda: services.case_update(case=case, actor=user, child_data={"date_of_birth": born}),
+    )
+    assert Child.objects.get(pk=case.child_id).date_of_birth == dt.date(2011, 9, 3)
+
+
+def test_case_create_accepts_the_earliest_birth_date(user):
+    case = open_case(
+        user,
+        child=new_child(date_of_birth=services.EARLIEST_BIRTH, date_of_birth_precision="year"),
+        deported_on=dt.date(2014, 3, 1),
+    )
+    assert Child.objects.get(pk=case.child_id).birth_year == 1996
+
+
 @pytest.mark.parametrize("precision", ["exact", "month", "year"])
 def test_case_create_unknown_birth_date_must_be_estimated(precision, user):
     child = new_child(date_of_birth=None, date_of_birth_precision=precision)

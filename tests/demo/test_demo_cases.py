@@ -128,7 +128,12 @@ def test_demo_cases_history_matches_their_version(demo: list[Case]) -> None:
         changes = list(case.status_changes.order_by("case_version"))
         assert changes[0].from_status == ""
         assert changes[-1].to_status == case.status
-        assert changes[-1].case_version == case.version == len(changes)
+        # Each move took a version; the case's records (relatives, whereabouts, services,
+        # follow-ups, shares) took the others, so the moves' versions rise up to the case's.
+        versions = [change.case_version for change in changes]
+        assert versions == sorted(set(versions))
+        assert versions[0] == 1
+        assert versions[-1] <= case.version
 
 
 def test_demo_songdowon_cases_from_donetsk_and_simferopol(demo: list[Case]) -> None:

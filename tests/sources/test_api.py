@@ -241,6 +241,24 @@ def test_upload_without_a_file_or_with_bad_metadata_is_a_400_naming_the_field(ap
     assert "colour" in body["fields"]
 
 
+@pytest.mark.parametrize("keyed", [False, True])
+def test_upload_of_two_files_in_the_file_field_is_refused_not_halved(api_client, keyed):
+    files = [
+        SimpleUploadedFile(name, text_bytes(f"synthetic {name}"), content_type="text/plain")
+        for name in ("first.txt", "second.txt")
+    ]
+    headers = {"HTTP_IDEMPOTENCY_KEY": "two-files-1"} if keyed else {}
+
+    response = api_client.post(
+        SOURCES, {"file": files, "kind": "testimony"}, format="multipart", **headers
+    )
+
+    body = assert_error(response, 400, "invalid")
+    assert list(body["fields"]) == ["file"]
+    assert "one file" in body["fields"]["file"][0]
+    assert not Source.objects.exists()
+
+
 def test_source_known_by_url_is_recorded_from_json(api_client, home):
     response = api_client.post(
         SOURCES,
