@@ -3,6 +3,7 @@ URL or e-mail address in answers, country codes, ids."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -77,6 +78,18 @@ class BlankAsNullMixin:
             kwargs["allow_null"] = True
             kwargs.pop("allow_blank", None)
         return field_class, kwargs
+
+
+class DateTimeField(serializers.DateTimeField):
+    """A time rendered in the current time zone, or in UTC when that zone's offset then was not
+    whole minutes (local mean time, before standard time: Kyiv until 1924): RFC 3339, which
+    the OpenAPI document's date-time format is, has no seconds in an offset."""
+
+    def to_representation(self, value: Any) -> Any:
+        text = super().to_representation(value)
+        if isinstance(text, str) and len(text) > 9 and text[-9] in "+-" and text[-3] == ":":
+            return value.astimezone(dt.UTC).isoformat().removesuffix("+00:00") + "Z"
+        return text
 
 
 class CountryCodeField(serializers.ChoiceField):

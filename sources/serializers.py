@@ -18,7 +18,7 @@ from rest_framework import serializers
 
 from accounts.serializers import OrganizationRefSerializer, UserRefSerializer
 from core.db import MAX_ID
-from core.serializers import BlankAsNullMixin, StrictInputMixin
+from core.serializers import BlankAsNullMixin, DateTimeField, StrictInputMixin
 
 from .models import (
     AsOfPrecision,
@@ -153,6 +153,8 @@ class SourceSerializer(BlankAsNullMixin, serializers.ModelSerializer[Source]):
         read_only=True, help_text=_("Public kinds are visible to every signed-in user.")
     )
     has_file = serializers.SerializerMethodField()
+    # Given by people, so possibly a time long past.
+    retrieved_at = DateTimeField(read_only=True, allow_null=True)
     download_url = serializers.SerializerMethodField(
         help_text=_("Where to download the file (every download is recorded); null without one.")
     )

@@ -6,6 +6,7 @@ synthetic."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 from typing import Any
 
@@ -815,3 +816,16 @@ def test_case_filter_tells_a_limited_share_nothing_of_the_cited_sources(api_clie
     assert response.json()["results"] == []
     # The article itself stays visible: it is public.
     assert api_client.get(f"/api/v1/sources/{public.pk}/").status_code == 200
+
+
+def test_source_retrieved_long_ago_is_answered_as_rfc_3339(api_client, user):
+    """Kyiv kept local mean time (+02:02:04) until 1924: an offset with seconds is no RFC 3339
+    date-time, so such a time is answered in UTC."""
+    old = make_source(actor=user, retrieved_at=dt.datetime(1910, 5, 1, 12, 0, tzinfo=dt.UTC))
+    recent = make_source(actor=user, retrieved_at=dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC))
+    assert api_client.get(f"/api/v1/sources/{old.pk}/").json()["retrieved_at"] == (
+        "1910-05-01T12:00:00Z"
+    )
+    assert api_client.get(f"/api/v1/sources/{recent.pk}/").json()["retrieved_at"] == (
+        "2024-05-01T15:00:00+03:00"
+    )
