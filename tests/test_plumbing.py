@@ -78,17 +78,30 @@ def test_filterset_invalid_value_is_an_error_of_its_own_form():
     assert good.is_valid()
 
 
-def _list_query_parameters() -> list[tuple[str, str]]:
+# A valid value by the schema's format, for the parameters a list requires besides the one tried.
+_VALID_BY_FORMAT = {"date-time": "2020-01-01T00:00:00Z", "date": "2020-01-01"}
+
+
+def _list_query_parameters() -> list[tuple[str, str, dict[str, str]]]:
+    """Every query parameter of every list: its path, its name, and valid values of the other
+    parameters the list requires."""
     from django.test import Client
 
     document = Client().get("/api/schema/", {"format": "json"}).json()
-    return [
-        (path, parameter["name"])
-        for path, item in document["paths"].items()
-        if "{" not in path and "get" in item
-        for parameter in item["get"].get("parameters", [])
-        if parameter["in"] == "query"
-    ]
+    found = []
+    for path, item in document["paths"].items():
+        if "{" in path or "get" not in item:
+            continue
+        parameters = [p for p in item["get"].get("parameters", []) if p["in"] == "query"]
+        required = {
+            p["name"]: _VALID_BY_FORMAT[p["schema"]["format"]]
+            for p in parameters
+            if p.get("required")
+        }
+        for parameter in parameters:
+            others = {k: v for k, v in required.items() if k != parameter["name"]}
+            found.append((path, parameter["name"], others))
+    return found
 
 
 @pytest.mark.parametrize("value", ["", " "])
@@ -100,11 +113,11 @@ def test_every_list_parameter_refuses_an_empty_value(value):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=superuser)}")
     parameters = _list_query_parameters()
-    assert {("/api/v1/cases/", "updated_since"), ("/api/v1/facilities/", "country")} <= set(
-        parameters
-    )
-    for path, name in parameters:
-        response = client.get(path, {name: value})
+    assert {("/api/v1/cases/", "updated_since"), ("/api/v1/facilities/", "country")} <= {
+        (path, name) for path, name, _ in parameters
+    }
+    for path, name, required in parameters:
+        response = client.get(path, {**required, name: value})
         assert response.status_code == 400, (path, name, response.content)
         assert list(response.json()["fields"]) == [name], (path, name)
 
