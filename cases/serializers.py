@@ -743,21 +743,12 @@ class RelativeSerializer(BlankAsNullMixin, serializers.ModelSerializer[Relative]
 
     class Meta:
         model = Relative
+        # The relationship's label follows it; the fields are those a caller may set.
         fields = [
             "id",
-            "relationship",
+            *services.RELATIVE_FIELD_ORDER[:1],
             "relationship_label",
-            "given_name",
-            "family_name",
-            "patronymic",
-            "phone",
-            "email",
-            "address",
-            "is_legal_guardian",
-            "is_searching",
-            "consent_to_share",
-            "consent_recorded_on",
-            "notes",
+            *services.RELATIVE_FIELD_ORDER[1:],
             "created_at",
             "updated_at",
         ]

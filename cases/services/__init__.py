@@ -25,7 +25,13 @@ from .followups import (
     follow_up_create,
 )
 from .reference import FACILITY_FIELDS, facility_save, oblast_upsert
-from .relatives import RELATIVE_FIELDS, relative_create, relative_delete, relative_update
+from .relatives import (
+    RELATIVE_FIELD_ORDER,
+    RELATIVE_FIELDS,
+    relative_create,
+    relative_delete,
+    relative_update,
+)
 from .shares import case_share_create, case_share_revoke
 from .support import SERVICE_FIELDS, service_create, service_update
 from .transitions import case_transition
@@ -44,6 +50,7 @@ __all__ = [
     "FACILITY_FIELDS",
     "FOLLOW_UPS_TASK",
     "RELATIVE_FIELDS",
+    "RELATIVE_FIELD_ORDER",
     "SERVICE_FIELDS",
     "WHEREABOUTS_FIELDS",
     "WORKFLOW_FIELDS",

@@ -16,22 +16,22 @@ from .checks import Actor, _not_in_future, _require_on_child
 from .records import AuditedRecords
 from .versions import child_cases_touch
 
-RELATIVE_FIELDS: frozenset[str] = frozenset(
-    {
-        "relationship",
-        "given_name",
-        "family_name",
-        "patronymic",
-        "phone",
-        "email",
-        "address",
-        "is_legal_guardian",
-        "is_searching",
-        "consent_to_share",
-        "consent_recorded_on",
-        "notes",
-    }
+# What a caller may set on a relative, in the order the API shows it.
+RELATIVE_FIELD_ORDER: tuple[str, ...] = (
+    "relationship",
+    "given_name",
+    "family_name",
+    "patronymic",
+    "phone",
+    "email",
+    "address",
+    "is_legal_guardian",
+    "is_searching",
+    "consent_to_share",
+    "consent_recorded_on",
+    "notes",
 )
+RELATIVE_FIELDS: frozenset[str] = frozenset(RELATIVE_FIELD_ORDER)
 
 
 def _relative_prepare(relative: Relative) -> None:
