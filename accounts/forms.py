@@ -15,20 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from core.errors import DomainError
+from core.forms import add_service_errors, service_error_fields
 
 from . import services
 from .models import Membership, Organization, OrganizationAPIKey, User
-
-
-def add_domain_error(form: forms.BaseForm, exc: DomainError) -> None:
-    """Show a service's refusal on the fields it names; others go to the top of the form."""
-    errors: dict[str | None, list[str]] = {None: [exc.detail]}
-    if exc.fields:
-        errors = dict(exc.fields.items())
-    for name, messages in errors.items():
-        target = name if name is not None and name in form.fields else None
-        for message in messages:
-            form.add_error(target, message)
 
 
 def _country_choices() -> list[tuple[str, str]]:
@@ -57,7 +47,7 @@ class OrganizationAdminForm(forms.ModelForm):
                     )
                 )
             except DomainError as exc:
-                add_domain_error(self, exc)
+                add_service_errors(self, service_error_fields(exc))
         return cleaned
 
 
@@ -98,7 +88,7 @@ class MembershipForm(forms.ModelForm):
             try:
                 services.membership_validate(user=user, role=role)
             except DomainError as exc:
-                add_domain_error(self, exc)
+                add_service_errors(self, service_error_fields(exc))
         return cleaned
 
 
@@ -124,7 +114,7 @@ class APIKeyAddForm(forms.ModelForm):
                     name=cleaned["name"], expires_at=cleaned["expiry_date"]
                 )
             except DomainError as exc:
-                add_domain_error(self, exc)
+                add_service_errors(self, service_error_fields(exc))
         return cleaned
 
 
@@ -145,5 +135,5 @@ class APIKeyChangeForm(forms.ModelForm):
                     api_key=self.instance,  # still as stored: the form fills it in later
                 )
             except DomainError as exc:
-                add_domain_error(self, exc)
+                add_service_errors(self, service_error_fields(exc))
         return cleaned
