@@ -48,6 +48,11 @@ def _path(prefix: str, key: object) -> str:
     return f"{prefix}.{key}" if prefix else str(key)
 
 
+def _shown(key: str) -> str:
+    """A key as an answer can name it: a lone surrogate cannot be encoded, so it is escaped."""
+    return key.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def check_json_value(data: Any) -> None:
     """Refuse a value nested deeper than ``MAX_JSON_DEPTH``, or holding a string or key the
     database cannot store. Walks the value without recursion."""
@@ -68,7 +73,7 @@ def check_json_value(data: Any) -> None:
             for key, item in value.items():
                 name = _path(path, key)
                 if _UNSTORABLE.search(key):
-                    raise _unstorable(name, key)
+                    raise _unstorable(_path(path, _shown(key)), key)
                 pending.append((item, name, depth + 1))
         else:
             pending.extend((item, _path(path, i), depth + 1) for i, item in enumerate(value))

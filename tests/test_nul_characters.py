@@ -269,6 +269,9 @@ def test_a_nul_in_a_json_field_is_400_through_the_idempotency_key(
         ('{"child": {"origin_oblast": "\\ud800"}}', "child.origin_oblast"),
         ('{"child": {"given_name": "\\udfff"}}', "child.given_name"),
         ('{"priority": "high\\ud83d"}', "priority"),
+        # In a key, the answer names it escaped: the key itself cannot be encoded.
+        ('{"child": {"given\\ud800": "x"}}', "child.given\\ud800"),
+        ('{"\\udfff": 1}', "\\udfff"),
     ],
 )
 def test_a_lone_surrogate_in_a_json_field_is_400_naming_it(api_client, world, raw, field):
