@@ -12,7 +12,7 @@ from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 
-from .services import record_read, search_recorded
+from .services import record_read, search_words_recorded
 
 # What a change page puts in its template context to have the records it shows beside the
 # object (``{model or "app_label.model": [ids]}``) named in the page's read event.
@@ -36,7 +36,7 @@ class AuditedReadsAdmin:
     def read_search(self, request: HttpRequest, term: str) -> dict[str, Any]:
         """How the list's search is kept: digests of its folded words (a subclass that knows
         how its searches match, a child's names, says so)."""
-        return search_recorded(term.casefold().split())
+        return search_words_recorded(term)
 
     def read_details(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
         """Anything else the read event of a record's page keeps (the scope it is seen with)."""

@@ -98,6 +98,7 @@ __all__ = [
     "record_update",
     "record_view",
     "search_recorded",
+    "search_words_recorded",
     "snapshot",
     "write_events",
 ]
@@ -365,6 +366,12 @@ def search_recorded(terms: Iterable[str], *, kind: str = "words") -> dict[str, A
     """
     digests = sorted({search_term_digest(term) for term in terms if term})
     return {"kind": kind, "terms": digests}
+
+
+def search_words_recorded(search: str) -> dict[str, Any]:
+    """``search_recorded`` of a free-text search's folded words (a search that does not say how
+    it matches names: sources, the admin's lists)."""
+    return search_recorded(search.casefold().split())
 
 
 def _query_recorded(query: Mapping[str, Any], search_param: str) -> dict[str, list[str]]:

@@ -261,7 +261,7 @@ def _record_read(
         of=of,
         records=records,
         query=request.query_params if listed else None,
-        search=audit.search_recorded(search.casefold().split()) if search else None,
+        search=audit.search_words_recorded(search) if search else None,
     )
 
 

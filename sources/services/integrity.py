@@ -150,10 +150,13 @@ def _integrity_record(*, source_id: int, seen: str | None, note: str, actor: Act
     )
     if not already_told:
         expected = locked.sha256
+        # Robust: the check has committed; a notice that cannot be sent (a malformed address,
+        # say) is logged and must not stop the check of the files after this one.
         transaction.on_commit(
             lambda: integrity_notice_send(
                 source_id=source_id, state=state, expected=expected, seen=seen or ""
-            )
+            ),
+            robust=True,
         )
     return state
 

@@ -21,8 +21,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from accounts.models import Organization, OrganizationAPIKey, Role, User
-from accounts.services import api_key_create, membership_set
+from accounts.models import Organization, Role, User
+from accounts.services import api_key_authenticate, api_key_create, membership_set
 from audit.context import audit_context
 from audit.models import Channel
 from demo.seeding import demo_organizations_load
@@ -64,16 +64,8 @@ def _key_works(secret: str, organization: Organization) -> bool:
     another database, or revoked or expired since, is not printed but replaced."""
     if not secret:
         return False
-    try:
-        api_key = OrganizationAPIKey.objects.get_from_key(secret)
-    except OrganizationAPIKey.DoesNotExist:
-        return False
-    assert isinstance(api_key, OrganizationAPIKey)
-    return (
-        api_key.organization_id == organization.pk
-        and api_key.is_usable
-        and api_key.service_account.is_active
-    )
+    api_key = api_key_authenticate(key=secret)
+    return api_key is not None and api_key.organization_id == organization.pk
 
 
 class Command(BaseCommand):
