@@ -254,3 +254,26 @@ def test_sources_verify_counts_every_state(user, home, stored_path):
     assert (report.ok, report.altered, report.missing) == ([ok.pk], [altered.pk], [missing.pk])
     assert report.counts() == {"checked": 3, "ok": 1, "altered": 1, "missing": 1}
     assert report.failed == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_notice_that_cannot_be_sent_does_not_stop_the_check(
+    user, home, stored_path, administrators, monkeypatch
+):
+    """Each failure's notice goes after its check commits; one that cannot be sent (Django
+    refuses a malformed address with ValueError) is logged, and the next files are checked."""
+    first = receive(text_bytes("first"), actor=user, organization=home)
+    second = receive(text_bytes("second"), actor=user, organization=home)
+    flip_a_byte(stored_path(first))
+    flip_a_byte(stored_path(second))
+
+    def refuse(**kwargs: Any) -> int:
+        raise ValueError("Invalid address")
+
+    monkeypatch.setattr("sources.services.integrity.mail_send", refuse)
+    report = services.sources_verify()
+
+    assert sorted(report.altered) == sorted([first.pk, second.pk])
+    for source in (first, second):
+        source.refresh_from_db()
+        assert source.integrity == Integrity.ALTERED
