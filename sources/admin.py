@@ -166,6 +166,11 @@ class SourceUploadForm(forms.Form):
         # streams (see ``SourceAdmin._upload_entry``).
         if cleaned.get("file") is None and not cleaned.get("title"):
             self.add_error("title", gettext("A source without a file needs a title."))
+        if hasattr(self.files, "getlist"):
+            try:
+                services.upload_single(self.files.getlist("file"))
+            except DomainError as exc:
+                add_service_errors(self, service_error_fields(exc))
         return cleaned
 
     def metadata(self) -> dict[str, Any]:

@@ -420,9 +420,11 @@ class SourceViewSet(
         errors_ = {} if serializer.is_valid() else dict(serializer.errors)
         if upload is None:
             errors_[FILE_FIELD] = [gettext("Send the document in the `file` field.")]
-        elif len(request.FILES.getlist(FILE_FIELD)) > 1:
-            # Keeping one and dropping the others would answer 201 for a half-received request.
-            errors_[FILE_FIELD] = [gettext("Send one file: each document is a source of its own.")]
+        else:
+            try:
+                services.upload_single(request.FILES.getlist(FILE_FIELD), field=FILE_FIELD)
+            except ValidationFailed as exc:
+                errors_.update(exc.fields)
         unexpected = sorted(name for name in request.FILES if name != FILE_FIELD)
         for name in unexpected:
             errors_[name] = [gettext("Only one file, in the `file` field, is received.")]

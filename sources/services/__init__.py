@@ -33,7 +33,14 @@ from .source_records import (
     source_record,
     source_update,
 )
-from .storage import CHUNK_BYTES, sha256_of, source_open, source_receive, storage_name
+from .storage import (
+    CHUNK_BYTES,
+    sha256_of,
+    source_open,
+    source_receive,
+    storage_name,
+    upload_single,
+)
 
 __all__ = [
     "CHUNK_BYTES",
@@ -59,4 +66,5 @@ __all__ = [
     "source_verify",
     "sources_verify",
     "storage_name",
+    "upload_single",
 ]

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization
 from audit import services as audit
 from audit.models import Action as AuditAction
+from core.errors import ValidationFailed
 
 from .. import selectors
 from ..detection import detect_media_type
@@ -54,6 +55,15 @@ class _Received:
     path: Path
     sha256: str
     size: int
+
+
+def upload_single(files: list[Any], *, field: str = "file") -> Any | None:
+    """The one file sent in an upload's ``field``, or None. Several are refused: keeping one and
+    dropping the others would answer "received" for a half-received request, whichever door
+    (the API, the admin's upload page) it came through."""
+    if len(files) > 1:
+        raise ValidationFailed.on(field, _("Send one file: each document is a source of its own."))
+    return files[0] if files else None
 
 
 def storage_name(sha256: str) -> str:

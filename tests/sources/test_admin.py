@@ -204,6 +204,17 @@ def test_upload_refusals_are_shown_on_the_form(client, home, caseworker, setting
     assert not Source.objects.exists()
 
 
+def test_upload_of_two_files_in_one_field_is_refused_on_the_form(client, home, caseworker):
+    # The admin's file field would keep the last and drop the other: the service's rule holds.
+    files = [SimpleUploadedFile(f"{n}.txt", text_bytes(n)) for n in ("one", "two")]
+    refused = signed_in(client, caseworker).post(
+        UPLOAD, {"file": files, "kind": "other", "title": "Synthetic notes"}
+    )
+    assert refused.status_code == 200
+    assert any("Send one file" in str(e) for e in refused.context["form"].errors["file"])
+    assert not Source.objects.exists()
+
+
 def test_source_known_by_url_is_recorded_through_the_admin(client, home, caseworker):
     response = signed_in(client, caseworker).post(
         UPLOAD,
