@@ -295,9 +295,9 @@ class _DemoBuilder:
         self.fake.seed_instance(DEMO_SEED + index)
         rng = random.Random(DEMO_SEED + index)  # made-up data, not security
         if index == 0:
-            return self._songdowon_boy_from_donetsk(index, rng)
+            return self._camp_abroad(index, rng, oblast="UA-14")
         if index == 1:
-            return self._songdowon_girl_from_simferopol(index, rng)
+            return self._camp_abroad(index, rng, oblast="UA-43")
         return self._ordinary(index, rng)
 
     def _ordinary(self, index: int, rng: random.Random) -> Case:
@@ -380,73 +380,52 @@ class _DemoBuilder:
             self._services(case, rng, returned_on, scenario)
         return case
 
-    def _songdowon_boy_from_donetsk(self, index: int, rng: random.Random) -> Case:
-        """A 12-year-old boy from occupied Donetsk oblast sent to Songdowon (see DOMAIN.md)."""
-        sent_on = min(dt.date(2025, 7, 21), self.today)
-        origin = self.origins["UA-14"][0]
+    def _camp_abroad(self, index: int, rng: random.Random, *, oblast: str) -> Case:
+        """A child sent from an occupied city to the camp in North Korea that public reporting
+        names, as a demo of a case far from home. Only the route follows the reporting: the
+        child's sex, age, dates and family are drawn at random, so no demo record matches a
+        reported child."""
+        sex = rng.choice([Sex.FEMALE, Sex.MALE])
+        summer = self.today.year - rng.randint(1, 3)
+        sent_on = min(dt.date(summer, rng.randint(6, 8), rng.randint(1, 28)), self.today)
+        # From Crimea, first to a camp there, then abroad.
+        via_crimea = oblast == "UA-43"
+        taken_on = sent_on - dt.timedelta(days=rng.randint(20, 60)) if via_crimea else sent_on
+        origin = self.origins[oblast][0]  # the oblast's main city: no village to single out
         child_data: dict[str, Any] = {
-            **self._names(Sex.MALE),
-            "sex": Sex.MALE,
-            "date_of_birth": dt.date(sent_on.year - 12, 3, 1),
-            "date_of_birth_precision": DatePrecision.MONTH,
-            "origin_oblast": self.oblasts["UA-14"],
+            **self._names(sex),
+            "sex": sex,
+            "date_of_birth": dt.date(sent_on.year - rng.randint(8, 16), 1, 1),
+            "date_of_birth_precision": DatePrecision.YEAR,
+            "origin_oblast": self.oblasts[oblast],
             "origin_settlement": origin.settlement,
             "origin_latitude": origin.latitude,
             "origin_longitude": origin.longitude,
-            "parental_care": ParentalCare.ONE_PARENT,
+            "parental_care": rng.choice([ParentalCare.ONE_PARENT, ParentalCare.BOTH_PARENTS]),
         }
         case_data = {
-            "priority": Priority.URGENT,
+            "priority": rng.choice([Priority.URGENT, Priority.HIGH]),
             "pathway": Pathway.TEMPORARY_CAMP,
-            "deported_on": sent_on,
+            "deported_on": taken_on,
             "deported_from": origin.settlement,
             "circumstances": "Synthetic demo case: sent from occupied territory to a camp in "
             "North Korea through a Russian youth programme.",
             "russian_citizenship_imposed": True,
         }
         case = self._open(index, child_data, case_data, rng)
-        songdowon = facility_by_latin_name("Songdowon International Children's Camp")
-        if songdowon is not None:
-            self._whereabouts(case, rng, sent_on, facility=songdowon, source="media report")
-        self._relatives(case, rng, searching=True)
-        return self._walk(case, _Scenario(Status.LOCATED, list(FORWARD[1:4])))
-
-    def _songdowon_girl_from_simferopol(self, index: int, rng: random.Random) -> Case:
-        """A 16-year-old girl from Simferopol, Crimea, sent to Songdowon (see DOMAIN.md)."""
-        sent_on = min(dt.date(2024, 7, 22), self.today)
-        taken_on = sent_on - dt.timedelta(days=40)  # first to a camp in Crimea, then abroad
-        origin = self.origins["UA-43"][0]
-        child_data: dict[str, Any] = {
-            **self._names(Sex.FEMALE),
-            "sex": Sex.FEMALE,
-            "date_of_birth": dt.date(sent_on.year - 16, 1, 1),
-            "date_of_birth_precision": DatePrecision.YEAR,
-            "origin_oblast": self.oblasts["UA-43"],
-            "origin_settlement": origin.settlement,
-            "origin_latitude": origin.latitude,
-            "origin_longitude": origin.longitude,
-            "parental_care": ParentalCare.BOTH_PARENTS,
-        }
-        case_data = {
-            "priority": Priority.HIGH,
-            "pathway": Pathway.TEMPORARY_CAMP,
-            "deported_on": taken_on,
-            "deported_from": origin.settlement,
-            "circumstances": "Synthetic demo case: selected in occupied Crimea for a camp stay "
-            "in North Korea.",
-            "russian_citizenship_imposed": True,
-        }
-        case = self._open(index, child_data, case_data, rng)
         artek = facility_by_latin_name("Artek International Children's Centre")
         songdowon = facility_by_latin_name("Songdowon International Children's Camp")
-        if artek is not None:
+        if via_crimea and artek is not None:
             self._whereabouts(
                 case, rng, taken_on, facility=artek, to_date=sent_on - dt.timedelta(days=1)
             )
         if songdowon is not None:
             self._whereabouts(case, rng, sent_on, facility=songdowon, source="media report")
         self._relatives(case, rng, searching=True)
-        return self._walk(case, _Scenario(Status.SEARCHING, list(FORWARD[1:3])))
+        # One is located; the other still searched for.
+        if via_crimea:
+            return self._walk(case, _Scenario(Status.SEARCHING, list(FORWARD[1:3])))
+        return self._walk(case, _Scenario(Status.LOCATED, list(FORWARD[1:4])))
 
     # -- pieces -------------------------------------------------------------------------------
     def _open(
