@@ -121,8 +121,9 @@ def _hash_stored(storage: Storage, name: str) -> str:
     return digest.hexdigest()
 
 
-def _store(received: _Received) -> str:
-    """Save the file under its hash; return the name storage holds it under."""
+def _store(received: _Received) -> tuple[str, bool]:
+    """Save the file under its hash: ``(the name storage holds it under, whether this call wrote
+    it)``."""
     storage = sources_storage()
     name = storage_name(received.sha256)
     # A receipt whose transaction rolled back (or a concurrent one) may have left the same
@@ -131,11 +132,20 @@ def _store(received: _Received) -> str:
     if storage.exists(name):
         try:
             if _hash_stored(storage, name) == received.sha256:
-                return name
+                return name, False
         except FileNotFoundError:
             pass
     with received.path.open("rb") as handle:
-        return storage.save(name, File(handle))
+        return storage.save(name, File(handle)), True
+
+
+def _discard(name: str) -> None:
+    """Remove a file this receipt wrote and no source holds (its write failed, or a concurrent
+    receipt of the same content kept its own copy), so storage keeps no file without a record."""
+    try:
+        sources_storage().delete(name)
+    except OSError:
+        logger.warning("source_file_not_discarded name=%s", name)
 
 
 def _stored_name(source: Source) -> str:
@@ -209,8 +219,8 @@ def _source_store(
     data: Mapping[str, Any],
     filename: str,
     actor: Actor,
+    name: str,
 ) -> tuple[Source, bool]:
-    name = _store(received)
     source = draft
     source.file = name
     source.sha256 = received.sha256
@@ -307,15 +317,26 @@ def source_receive(
         media_type = detect_media_type(received.path)
         if extraction is None and extract:
             extraction = _extract(received.path, media_type)
-        return _source_store(
-            received=received,
-            media_type=media_type,
-            extraction=extraction,
-            draft=draft,
-            data=data,
-            filename=filename,
-            actor=actor,
-        )
+        name, written = _store(received)
+        try:
+            source, created = _source_store(
+                received=received,
+                media_type=media_type,
+                extraction=extraction,
+                draft=draft,
+                data=data,
+                filename=filename,
+                actor=actor,
+                name=name,
+            )
+        except BaseException:
+            # The record was not written (its transaction rolled back): neither is the file.
+            if written:
+                _discard(name)
+            raise
+        if written and _stored_name(source) != name:
+            _discard(name)  # identical content received at the same time kept its own copy
+        return source, created
 
 
 @transaction.atomic

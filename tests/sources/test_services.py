@@ -200,6 +200,20 @@ def test_source_receive_reuses_a_stored_file_left_by_a_rolled_back_receipt(
     assert [p.name for p in stored_files()] == [source.sha256]
 
 
+def test_source_receive_keeps_no_file_when_its_record_cannot_be_written(
+    user, home, monkeypatch, stored_files
+):
+    def fail(**kwargs: Any) -> None:
+        raise DatabaseError("the custody event could not be written")
+
+    monkeypatch.setattr(storage, "custody_record", fail)
+    with pytest.raises(DatabaseError):
+        _receive(text_bytes("never recorded"), actor=user, organization=home)
+
+    assert not Source.objects.exists()
+    assert stored_files() == []
+
+
 def test_source_receive_returns_the_winner_of_a_concurrent_receipt(
     user, home, monkeypatch, stored_files
 ):
