@@ -160,22 +160,26 @@ def api_page_not_found(request: HttpRequest, exception: Exception) -> HttpRespon
     return defaults.page_not_found(request, exception)
 
 
+def error_response(error: DomainError) -> JsonResponse:
+    """The JSON answer of a refusal made outside an API view's own error handling."""
+    return JsonResponse(
+        error_body(error.code, error.detail, error.fields), status=error.status_code
+    )
+
+
 def api_bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """400 (``handler400``) for what Django refuses outside an API view's own error handling
     (a body over the size limit read by a middleware, too many fields, a disallowed host): the
     JSON error body under ``/api/`` (413 for a body too large), Django's page elsewhere."""
     if request.path.startswith("/api/"):
-        error = unreadable_request_error(exception)
-        body = error_body(error.code, error.detail, error.fields)
-        return JsonResponse(body, status=error.status_code)
+        return error_response(unreadable_request_error(exception))
     return defaults.bad_request(request, exception)
 
 
 def api_permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     """403 (``handler403``) outside an API view: the JSON error body under ``/api/``."""
     if request.path.startswith("/api/"):
-        body = error_body(PermissionDenied.code, str(PermissionDenied.default_detail))
-        return JsonResponse(body, status=403)
+        return error_response(PermissionDenied())
     return defaults.permission_denied(request, exception)
 
 

@@ -33,14 +33,16 @@ from core.errors import ValidationFailed
 # Deeper than any body of the API nests (a case with its child's aliases is four levels).
 MAX_JSON_DEPTH = 32
 
+NUL = "\x00"
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+def nul_message() -> str:
+    return _("Null characters are not allowed.")
+
+
 def _unstorable(name: str, text: str) -> ValidationFailed:
-    if "\x00" in text:
-        message = _("Null characters are not allowed.")
-    else:
-        message = _("Surrogate characters are not allowed.")
+    message = nul_message() if NUL in text else _("Surrogate characters are not allowed.")
     return ValidationFailed(f"{name}: {message}", fields={name: [message]})
 
 
@@ -79,13 +81,20 @@ def check_json_value(data: Any) -> None:
             pending.extend((item, _path(path, i), depth + 1) for i, item in enumerate(value))
 
 
+def first_field_with_nul(data: QueryDict) -> str | None:
+    """The first field of a query string or form (its name or a value) holding a NUL."""
+    for name, values in data.lists():
+        if NUL in name or any(NUL in value for value in values):
+            return name
+    return None
+
+
 def check_form_fields(data: QueryDict) -> None:
     """Refuse a form field (its name or a value) holding a NUL. Django decodes form fields with
     replacement characters, so no surrogate survives."""
-    for name, values in data.lists():
-        for text in (name, *values):
-            if isinstance(text, str) and "\x00" in text:
-                raise _unstorable(name, text)
+    name = first_field_with_nul(data)
+    if name is not None:
+        raise _unstorable(name, NUL)
 
 
 class JSONParser(parsers.JSONParser):

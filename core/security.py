@@ -19,14 +19,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 
-from .errors import error_body
+from .errors import ValidationFailed, error_response
+from .parsers import NUL, first_field_with_nul, nul_message
 
 # Every API answer and every admin page may show a child's record; the schema and its viewer
 # describe the API and show nothing personal, so browsers may cache them.
@@ -59,7 +59,6 @@ class NoStoreMiddleware:
         return response
 
 
-NUL = "\x00"
 # Credentials are the authentication classes' to refuse: one that no key can have (a NUL in it,
 # say) is a 401, as any other bad credential, and never reaches a query.
 _LEFT_TO_AUTHENTICATION = frozenset({"HTTP_AUTHORIZATION"})
@@ -80,9 +79,8 @@ def nul_character_location(request: HttpRequest) -> str | None:
             if NUL in str(value):
                 return _PATH_PARAMETER_NAMES.get(name, name)
         return "path"
-    for name, values in request.GET.lists():
-        if NUL in name or any(NUL in value for value in values):
-            return name
+    if (field := first_field_with_nul(request.GET)) is not None:
+        return field
     for key, value in request.META.items():
         is_header = key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")
         if key in _LEFT_TO_AUTHENTICATION or not is_header:
@@ -91,13 +89,6 @@ def nul_character_location(request: HttpRequest) -> str | None:
             return key.removeprefix("HTTP_").replace("_", "-").title()
     if any(NUL in name or NUL in value for name, value in request.COOKIES.items()):
         return "Cookie"
-    return None
-
-
-def _form_field_with_nul(request: HttpRequest) -> str | None:
-    for name, values in request.POST.lists():
-        if NUL in name or any(NUL in value for value in values):
-            return name
     return None
 
 
@@ -140,15 +131,16 @@ class NulCharacterMiddleware:
         checks the token itself) reads its body as it means to."""
         if request.method != "POST" or getattr(view_func, "csrf_exempt", False):
             return None
-        where = _form_field_with_nul(request)
+        where = first_field_with_nul(request.POST)
         return None if where is None else self.refuse(request, where)
 
     @staticmethod
     def refuse(request: HttpRequest, where: str) -> HttpResponseBase:
-        message = gettext("Null characters are not allowed.")
+        message = nul_message()
         if request.path_info.startswith("/api/"):
-            body = error_body("invalid", f"{where}: {message}", {where: [message]})
-            return JsonResponse(body, status=400)
+            return error_response(
+                ValidationFailed(f"{where}: {message}", fields={where: [message]})
+            )
         return defaults.bad_request(request, BadRequest(message))
 
 
