@@ -28,7 +28,8 @@ class Capability(StrEnum):
     READ_ALL_CASES = "read_all_cases"  # every case, full scope, read only
     READ_AUDIT = "read_audit"
     READ_AGGREGATES = "read_aggregates"  # counts without personal data
-    READ_COALITION = "read_coalition"
+    READ_COALITION = "read_coalition"  # the coalition's records (list entries' names: see cases)
+    WRITE_COALITION = "write_coalition"  # members, pledges, meetings, statements, lists, votes
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -41,6 +42,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.CASE_TRANSITION,
             Capability.CASE_REQUEST_CLOSURE,
             Capability.READ_AGGREGATES,
+            Capability.READ_COALITION,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -55,13 +57,18 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.CASE_ASSIGN,
             Capability.CASE_SHARE,
             Capability.READ_AGGREGATES,
+            Capability.READ_COALITION,
         }
     ),
     # Partners read what is shared with their organization and the cases they submitted
     # themselves (the person, or the API key's service account), never the rest of their
     # organization's cases; and submit cases.
-    Role.PARTNER: frozenset({Capability.CASE_READ, Capability.CASE_CREATE}),
-    Role.COORDINATOR: frozenset({Capability.READ_AGGREGATES, Capability.READ_COALITION}),
+    Role.PARTNER: frozenset(
+        {Capability.CASE_READ, Capability.CASE_CREATE, Capability.READ_COALITION}
+    ),
+    Role.COORDINATOR: frozenset(
+        {Capability.READ_AGGREGATES, Capability.READ_COALITION, Capability.WRITE_COALITION}
+    ),
     Role.AUDITOR: frozenset(
         {
             Capability.READ_ALL_CASES,

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "idempotency",
     "cases",
     "sources",
+    "coalition",
 ]
 
 MIDDLEWARE = [
