@@ -35,8 +35,10 @@ from core.api import (
     ordering_parameter,
     response_header,
     response_headers,
+    version_etag,
 )
-from core.errors import PermissionDenied, PreconditionRequired, ValidationFailed
+from core.api import if_match_version as core_if_match_version
+from core.errors import PermissionDenied, ValidationFailed
 from idempotency.views import IdempotentPostMixin
 
 from . import selectors, services
@@ -152,23 +154,13 @@ def _record_read(request: Request, case: Case, records: Mapping[Any, Iterable[An
 
 def case_etag(case: Case) -> str:
     """The case's entity tag: its id and version, so any change to the case changes it."""
-    return f'"{case.pk}-{case.version}"'
+    return version_etag(case)
 
 
 def if_match_version(request: Request, case: Case) -> int:
-    """The case version the client last read, from ``If-Match``: 428 when missing, 412 when
-    no listed tag names the case's current version (a weak tag never matches, as RFC 9110
-    says). The service compares the version again under the row lock."""
-    header = request.headers.get("If-Match", "").strip()
-    if not header or header == "*":
-        raise PreconditionRequired()
-    for tag in (t.strip() for t in header.split(",")):
-        if tag.startswith('"') and tag.endswith('"'):
-            case_part, sep, version = tag[1:-1].partition("-")
-            # Any listed tag may match (a client may send several): look for the current one.
-            if sep and case_part == str(case.pk) and version == str(case.version):
-                return case.version
-    raise StaleVersion()
+    """The case version the client last read, from ``If-Match`` (428 when missing, 412 when
+    stale); the service compares it again under the row lock."""
+    return core_if_match_version(request, case, stale=StaleVersion)
 
 
 class CaseViewSet(

@@ -49,6 +49,7 @@ class Party(models.Model):
     )
     name_uk = models.CharField(_("name in Ukrainian"), max_length=200, blank=True)
     abbreviation = models.CharField(_("abbreviation"), max_length=30, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
@@ -166,6 +167,7 @@ class Member(models.Model):
         related_name="+",
         editable=False,
     )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
@@ -267,6 +269,7 @@ class Project(models.Model):
         related_name="+",
         editable=False,
     )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
@@ -368,6 +371,7 @@ class Pledge(models.Model):
         related_name="+",
         editable=False,
     )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
@@ -498,6 +502,7 @@ class Meeting(models.Model):
         related_name="+",
         editable=False,
     )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
@@ -565,6 +570,7 @@ class Statement(models.Model):
         related_name="+",
         editable=False,
     )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
@@ -657,6 +663,7 @@ class ChildList(models.Model):
         related_name="+",
         editable=False,
     )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
@@ -728,6 +735,7 @@ class ChildListEntry(models.Model):
         related_name="+",
         editable=False,
     )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
@@ -816,6 +824,7 @@ class Resolution(models.Model):
         related_name="+",
         editable=False,
     )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 

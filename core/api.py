@@ -49,6 +49,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from core.db import MAX_ID
 from core.errors import (
     DomainError,
+    PreconditionFailed,
+    PreconditionRequired,
     StrOrPromise,
     ValidationFailed,
     django_validation_fields,
@@ -593,3 +595,30 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
         else:
             response.data = error_body(str(code), str(detail))
     return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Entity tags: optimistic concurrency for records that carry a ``version``
+# ---------------------------------------------------------------------------------------------
+def version_etag(record: models.Model) -> str:
+    """A versioned record's entity tag, ``"<id>-<version>"``: any change to it changes the tag."""
+    return f'"{record.pk}-{record.version}"'  # type: ignore[attr-defined]
+
+
+def if_match_version(
+    request: Request, record: models.Model, *, stale: type[PreconditionFailed] = PreconditionFailed
+) -> int:
+    """The version of ``record`` the client last read, from ``If-Match``: 428 when missing,
+    ``stale`` (412) when no listed tag names the record's current version (a weak tag never
+    matches, as RFC 9110 says). The service compares the version again under the row lock."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        raise PreconditionRequired()
+    current: int = record.version  # type: ignore[attr-defined]
+    for tag in (t.strip() for t in header.split(",")):
+        if tag.startswith('"') and tag.endswith('"'):
+            record_part, sep, version = tag[1:-1].partition("-")
+            # Any listed tag may match (a client may send several): look for the current one.
+            if sep and record_part == str(record.pk) and version == str(current):
+                return current
+    raise stale()

@@ -53,12 +53,25 @@ FIGURE_FIELDS = frozenset(
 _TEXT_FIELDS = ("description", "value_text", "as_of_label", "claimant", "note")
 
 # The first day each vague precision may start on: "spring 2023" is stored as 2023-03-01.
-_PERIOD_STARTS: dict[str, tuple[int, ...]] = {
+PERIOD_STARTS: dict[str, tuple[int, ...]] = {
     AsOfPrecision.MONTH: tuple(range(1, 13)),
     AsOfPrecision.SEASON: (3, 6, 9, 12),
     AsOfPrecision.HALF_YEAR: (1, 7),
     AsOfPrecision.YEAR: (1,),
 }
+
+
+PERIOD_START_MESSAGE = gettext_lazy(
+    "Give the first day of the period the date names (a month on its 1st, a season on 1 March, "
+    "June, September or December; a half year on 1 January or July; a year on 1 January)."
+)
+
+
+def starts_its_period(day: dt.date, precision: str) -> bool:
+    """Whether ``day`` is the first day of a period of ``precision`` (any day for ``day``):
+    a vague date ("spring 2023", "late April 2023") is kept as the first day it covers."""
+    starts = PERIOD_STARTS.get(precision)
+    return starts is None or (day.day == 1 and day.month in starts)
 
 
 class FigurePermissionDenied(PermissionDenied):
@@ -107,7 +120,7 @@ def _cleaned(actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _default_label(as_of: dt.date, precision: str) -> str:
+def date_label(as_of: dt.date, precision: str) -> str:
     """A label for a precisely dated claim; vaguer ones ("spring 2023") are said by the
     caller, in the claim's own words."""
     if precision == AsOfPrecision.DAY:
@@ -164,18 +177,10 @@ def _check(figure: PublishedFigure) -> None:
         fail("as_of", _("Give a date."))
     elif as_of > timezone.localdate():
         fail("as_of", _("Cannot be in the future."))
-    elif precision in _PERIOD_STARTS and (
-        as_of.day != 1 or as_of.month not in _PERIOD_STARTS[precision]
-    ):
-        fail(
-            "as_of",
-            _(
-                "Give the first day of the period the claim names (a season starts on 1 March, "
-                "June, September or December; a half year on 1 January or July)."
-            ),
-        )
+    elif not starts_its_period(as_of, precision):
+        fail("as_of", str(PERIOD_START_MESSAGE))
     elif not figure.as_of_label and precision in AsOfPrecision.values:
-        figure.as_of_label = _default_label(as_of, precision)
+        figure.as_of_label = date_label(as_of, precision)
         if not figure.as_of_label:
             fail("as_of_label", _("Say how the claim dates itself, e.g. 'spring 2023'."))
 
@@ -276,7 +281,7 @@ def figures_over_time(*, metric: str | None = None) -> list[FigurePoint]:
             metric=metric_,
             as_of=as_of,
             as_of_precision=precision,
-            label=label or _default_label(as_of, precision),
+            label=label or date_label(as_of, precision),
             value=value,
             value_text=value_text,
             qualifier=qualifier,
