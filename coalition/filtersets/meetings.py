@@ -37,9 +37,10 @@ class PartyCodeFormField(forms.CharField):
                 raise forms.ValidationError(
                     _("Unknown country code %(code)s."), params={"code": value}, code="invalid"
                 )
-        elif not ORGANIZATION_CODE.match(value) or not Party.objects.filter(
-            kind=PartyKind.ORGANIZATION, code=value
-        ).exists():
+        elif (
+            not ORGANIZATION_CODE.match(value)
+            or not Party.objects.filter(kind=PartyKind.ORGANIZATION, code=value).exists()
+        ):
             raise forms.ValidationError(
                 _("No organization with this code is recorded."), code="invalid"
             )

@@ -41,9 +41,7 @@ def statement_list(*, actor: Actor) -> QuerySet[Statement]:
 
 
 def statements_signed_by(queryset: QuerySet[Statement], code: str) -> QuerySet[Statement]:
-    signed = Statement.signatories.through.objects.filter(party__code=code).values(
-        "statement_id"
-    )
+    signed = Statement.signatories.through.objects.filter(party__code=code).values("statement_id")
     return queryset.filter(pk__in=signed)
 
 

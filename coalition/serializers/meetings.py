@@ -17,7 +17,12 @@ from sources.models import FigureQualifier
 from ..models import DatePrecision, Meeting, MeetingKind, Resolution, Statement, UnBody, Vote
 from .common import PartyCodeField, PartyCodeListField, PartyRefSerializer, SourceIdListField
 
-_COUNT = {"min_value": 0, "max_value": 2**31 - 1, "required": False, "allow_null": True}
+
+def _count(help_text: Any) -> serializers.IntegerField:
+    """A count as reported: null when not reported."""
+    return serializers.IntegerField(
+        min_value=0, max_value=2**31 - 1, required=False, allow_null=True, help_text=help_text
+    )
 
 
 def _meeting_id(**kwargs: Any) -> serializers.IntegerField:
@@ -60,9 +65,7 @@ class MeetingInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
     host = PartyCodeField(required=False, allow_null=True)
     participants = PartyCodeListField(required=False)
     outcomes = serializers.CharField(required=False, allow_blank=True)
-    members_claimed = serializers.IntegerField(
-        help_text=_("A count of members reported at the meeting (e.g. 28)."), **_COUNT
-    )
+    members_claimed = _count(_("A count of members reported at the meeting (e.g. 28)."))
     members_claimed_qualifier = serializers.ChoiceField(
         choices=FigureQualifier.choices, required=False, allow_blank=True
     )
@@ -111,7 +114,7 @@ class MeetingSerializer(BlankAsNullMixin, serializers.ModelSerializer[Meeting]):
 
     @extend_schema_field({"type": "string", "nullable": True})
     def get_country(self, meeting: Meeting) -> str | None:
-        return str(meeting.country.code) if meeting.country else None
+        return str(meeting.country) or None
 
     @extend_schema_field({"type": "array", "items": {"type": "integer"}})
     def get_sources(self, meeting: Meeting) -> list[int]:
@@ -133,9 +136,7 @@ class StatementInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
     text = serializers.CharField(required=False, allow_blank=True)
     meeting = _meeting_id()
     signatories = PartyCodeListField(required=False)
-    signatories_claimed = serializers.IntegerField(
-        help_text=_("The count of signatories as reported (e.g. 40)."), **_COUNT
-    )
+    signatories_claimed = _count(_("The count of signatories as reported (e.g. 40)."))
     sources = SourceIdListField(required=False)
 
 
@@ -197,12 +198,10 @@ class ResolutionInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
     title = serializers.CharField(max_length=500)
     voted_on = serializers.DateField(help_text=_("The first day the date covers."))
     date_precision = serializers.ChoiceField(choices=DatePrecision.choices, required=False)
-    in_favour = serializers.IntegerField(help_text=_("As reported; null: not reported."), **_COUNT)
-    against = serializers.IntegerField(help_text=_("As reported; null: not reported."), **_COUNT)
-    abstaining = serializers.IntegerField(
-        help_text=_("As reported; null: not reported."), **_COUNT
-    )
-    absent = serializers.IntegerField(help_text=_("As reported; null: not reported."), **_COUNT)
+    in_favour = _count(_("As reported; null: not reported."))
+    against = _count(_("As reported; null: not reported."))
+    abstaining = _count(_("As reported; null: not reported."))
+    absent = _count(_("As reported; null: not reported."))
     roll_call_complete = serializers.BooleanField(
         required=False,
         help_text=_("Every state's vote is entered: each category's count must equal its total."),
@@ -223,7 +222,7 @@ class VotesInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
         child=serializers.ChoiceField(choices=Vote.choices, allow_null=True),
         allow_empty=False,
         help_text=_(
-            "Each state's vote by its ISO 3166-1 alpha-2 code, e.g. {\"RU\": \"against\"}; "
+            'Each state\'s vote by its ISO 3166-1 alpha-2 code, e.g. {"RU": "against"}; '
             "null removes a state's vote. States not named keep theirs."
         ),
     )

@@ -42,6 +42,8 @@ from . import roll_call
 from .common import (
     Actor,
     Errors,
+    audit_created,
+    audit_updated,
     check_choice,
     check_date,
     locked,
@@ -49,8 +51,6 @@ from .common import (
     party_for_code,
     record_changes,
     record_snapshot,
-    audit_created,
-    audit_updated,
     reject_unknown,
     require_writer,
     state_for_code,
@@ -76,7 +76,14 @@ MEETING_FIELDS = frozenset(
     }
 )
 MEETING_RELATIONS = ("participants", "sources")
-_MEETING_TEXTS = ("title", "date_label", "place", "country", "outcomes", "members_claimed_qualifier")
+_MEETING_TEXTS = (
+    "title",
+    "date_label",
+    "place",
+    "country",
+    "outcomes",
+    "members_claimed_qualifier",
+)
 
 STATEMENT_FIELDS = frozenset(
     {
@@ -195,9 +202,7 @@ def _check_dated(
     if not getattr(instance, label_field) and precision != DatePrecision.DAY:
         label = date_label(getattr(instance, field), precision)
         if not label:
-            errors.add(
-                label_field, _("Say how the reporting dates it, e.g. 'late April 2023'.")
-            )
+            errors.add(label_field, _("Say how the reporting dates it, e.g. 'late April 2023'."))
         setattr(instance, label_field, label)
 
 
@@ -242,7 +247,11 @@ def _meeting_prepare(
     if "participants" in data:
         relations["participants"] = (
             _resolve(
-                errors, "participants", parties_for_codes, data["participants"], field="participants"
+                errors,
+                "participants",
+                parties_for_codes,
+                data["participants"],
+                field="participants",
             )
             or []
         )
@@ -257,12 +266,8 @@ def _meeting_prepare(
     if qualifier:
         check_choice(errors, "members_claimed_qualifier", qualifier, FigureQualifier)
         if meeting.members_claimed is None:
-            errors.add(
-                "members_claimed_qualifier", _("A qualifier needs the count it qualifies.")
-            )
-    _model_checks(
-        errors, meeting, ["host", "participants", "sources", "created_by", "country"]
-    )
+            errors.add("members_claimed_qualifier", _("A qualifier needs the count it qualifies."))
+    _model_checks(errors, meeting, ["host", "participants", "sources", "created_by", "country"])
     errors.raise_if_any()
     return relations
 
@@ -425,9 +430,7 @@ def check_vote_counts(errors: Errors, resolution: Resolution, counts: Mapping[st
                     % numbers,
                 )
         elif entered > reported or (complete and entered != reported):
-            errors.add(
-                category, _("%(entered)d states entered, %(reported)d reported.") % numbers
-            )
+            errors.add(category, _("%(entered)d states entered, %(reported)d reported.") % numbers)
 
 
 def _resolution_prepare(
@@ -455,7 +458,8 @@ def _resolution_prepare(
             taken = taken.exclude(pk=resolution.pk)
         if taken.exists():
             errors.add(
-                "symbol", _("Another resolution of this body has the symbol %(symbol)s.")
+                "symbol",
+                _("Another resolution of this body has the symbol %(symbol)s.")
                 % {"symbol": resolution.symbol},
             )
     counts = vote_counts(resolution) if resolution.pk else dict.fromkeys(Vote.values, 0)
@@ -535,9 +539,7 @@ def votes_set(
             wanted[party] = vote
     errors.raise_if_any()
 
-    current = {
-        row.party_id: row for row in ResolutionVote.objects.filter(resolution=resolution)
-    }
+    current = {row.party_id: row for row in ResolutionVote.objects.filter(resolution=resolution)}
     before: dict[str, str | None] = {}
     after: dict[str, str | None] = {}
     counts = vote_counts(resolution)
@@ -636,4 +638,3 @@ def votes_from_text(
     return votes_set(
         resolution=resolution, votes=votes, actor=actor, expected_version=expected_version
     )
-

@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Organization, Role
 from audit.models import Action, AuditEvent
@@ -65,7 +66,8 @@ def test_meeting_takes_participants_members_or_not_and_audits_them(coordinator: 
         },
     )
     assert meeting.country == "TR"
-    assert meeting.host is not None and meeting.host.code == "TR"
+    assert meeting.host is not None
+    assert meeting.host.code == "TR"
     assert sorted(meeting.participants.values_list("code", flat=True)) == [
         "RU",
         "UA",
@@ -148,7 +150,7 @@ def test_meeting_refuses_a_future_date_and_a_qualifier_without_a_count(coordinat
             data={
                 "kind": "plenary",
                 "title": "Synthetic",
-                "held_on": dt.date.today() + dt.timedelta(days=3),
+                "held_on": timezone.localdate() + dt.timedelta(days=3),
                 "members_claimed_qualifier": "at_least",
                 "members_claimed": None,
             },
