@@ -19,7 +19,9 @@ from django.utils import translation
 from django_countries import countries
 from django_countries.data import COUNTRIES as OFFICIAL_NAMES
 
-# Short forms reporting uses that are not among the library's names, old names or codes.
+# Short forms reporting uses that are not among the library's names or codes (the old names
+# "Turkey", "Czech Republic" and "Swaziland" are also among its old names, which not every
+# version of the library keeps).
 SHORT_FORMS: dict[str, str] = {
     "USA": "US",
     "U.S.": "US",

@@ -359,3 +359,36 @@ def test_resolution_patch_refuses_complete_roll_call_with_numbers(api: APIClient
     assert body["fields"]["against"] == ["1 states entered, 12 reported."]
     assert body["fields"]["abstaining"] == ["0 states entered, 57 reported."]
     assert "absent" not in body["fields"]
+
+
+def _listed_record(url: str, n: int) -> None:
+    if url == STATEMENTS:
+        make_statement(title=f"Synthetic {n}", signatories=["CA", "UA", "DE"][: n % 3 + 1])
+    else:
+        resolution = make_resolution(title=f"Synthetic {n}", against=3)
+        votes = {"RU": "against", "BY": "against", "CU": "abstaining"}
+        services.votes_set(resolution=resolution, votes=votes, actor=None)
+
+
+@pytest.mark.parametrize("url", [STATEMENTS, RESOLUTIONS])
+def test_statement_and_resolution_lists_read_in_constant_queries(
+    api: APIClient, django_assert_max_num_queries: Any, url: str
+) -> None:
+    for n in range(2):
+        _listed_record(url, n)
+    api.get(url)  # warm-up: the token and the roles
+    with django_assert_max_num_queries(12) as few:
+        assert len(ids(api.get(url))) == 2
+    for n in range(2, 20):
+        _listed_record(url, n)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(ids(api.get(url, {"page_size": 50}))) == 20
+
+
+def test_entering_votes_counts_as_a_change_for_sync(api: APIClient) -> None:
+    resolution = make_resolution(against=3)
+    other = make_resolution(title="Synthetic other")
+    since = timezone.now()
+    services.votes_set(resolution=resolution, votes={"RU": "against"}, actor=None)
+    assert ids(api.get(RESOLUTIONS, {"updated_since": since.isoformat()})) == [resolution.pk]
+    assert other.pk in ids(api.get(RESOLUTIONS))
