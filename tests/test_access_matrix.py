@@ -56,6 +56,8 @@ EVIDENCE = "evidence"
 FIGURE = "figure"
 COLLECTION = "collection"
 EVIDENCE_TARGETS = frozenset({SOURCE, EVIDENCE, FIGURE, COLLECTION})
+# The coalition's records: public diplomacy, checked per role in ``tests/coalition/``.
+COALITION = "coalition"
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,22 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("evidence-detail", frozenset({"get", "patch", "delete"}), EVIDENCE, personal=True),
         Endpoint("figure-list", frozenset({"get", "post"}), COLLECTION, personal=False),
         Endpoint("figure-detail", frozenset({"get", "patch"}), FIGURE, personal=False),
+        Endpoint("coalition-meeting-list", frozenset({"get", "post"}), COALITION, personal=False),
+        Endpoint(
+            "coalition-meeting-detail", frozenset({"get", "patch"}), COALITION, personal=False
+        ),
+        Endpoint("coalition-statement-list", frozenset({"get", "post"}), COALITION, personal=False),
+        Endpoint(
+            "coalition-statement-detail", frozenset({"get", "patch"}), COALITION, personal=False
+        ),
+        Endpoint(
+            "coalition-resolution-list", frozenset({"get", "post"}), COALITION, personal=False
+        ),
+        Endpoint(
+            "coalition-resolution-detail", frozenset({"get", "patch"}), COALITION, personal=False
+        ),
+        Endpoint("coalition-resolution-votes", frozenset({"put"}), COALITION, personal=False),
+        Endpoint("coalition-resolution-roll-call", frozenset({"post"}), COALITION, personal=False),
     ]
 }
 
@@ -555,8 +573,8 @@ def test_access_matrix(world: World, role: str, documented_statuses: Any):
 
     anonymous = role == "anonymous"
     for name, endpoint in ENDPOINTS.items():
-        if endpoint.target in EVIDENCE_TARGETS:
-            continue  # test_access_matrix_sources
+        if endpoint.target in EVIDENCE_TARGETS or endpoint.target == COALITION:
+            continue  # test_access_matrix_sources; the coalition's own access tests
         for method in sorted(endpoint.methods):
             if endpoint.target == CASE:
                 for key in CASE_KEYS:

@@ -62,6 +62,32 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
     },
     "/api/v1/figures/": {"get": "figures_list", "post": "figures_create"},
     "/api/v1/figures/{id}/": {"get": "figures_retrieve", "patch": "figures_partial_update"},
+    "/api/v1/coalition/meetings/": {
+        "get": "coalition_meetings_list",
+        "post": "coalition_meetings_create",
+    },
+    "/api/v1/coalition/meetings/{id}/": {
+        "get": "coalition_meetings_retrieve",
+        "patch": "coalition_meetings_partial_update",
+    },
+    "/api/v1/coalition/statements/": {
+        "get": "coalition_statements_list",
+        "post": "coalition_statements_create",
+    },
+    "/api/v1/coalition/statements/{id}/": {
+        "get": "coalition_statements_retrieve",
+        "patch": "coalition_statements_partial_update",
+    },
+    "/api/v1/coalition/resolutions/": {
+        "get": "coalition_resolutions_list",
+        "post": "coalition_resolutions_create",
+    },
+    "/api/v1/coalition/resolutions/{id}/": {
+        "get": "coalition_resolutions_retrieve",
+        "patch": "coalition_resolutions_partial_update",
+    },
+    "/api/v1/coalition/resolutions/{id}/votes/": {"put": "coalition_resolutions_votes"},
+    "/api/v1/coalition/resolutions/{id}/roll-call/": {"post": "coalition_resolutions_roll_call"},
 }
 CASE_FILTERS = {
     "status",

@@ -372,6 +372,9 @@ SPECTACULAR_SETTINGS = {
         "AuditChannelEnum": "audit.models.Channel",  # audit
         "SourceKindEnum": "sources.models.SourceKind",  # sources
         "CustodyActionEnum": "sources.models.CustodyAction",  # sources
+        "DatePrecisionEnum": "sources.models.AsOfPrecision",  # sources, coalition
+        "FigureQualifierEnum": "sources.models.FigureQualifier",  # sources, coalition
+        "MeetingKindEnum": "coalition.models.MeetingKind",  # coalition
     },
 }
 

@@ -1,0 +1,182 @@
+"""Query filters of meetings, joint statements and resolutions. Every parameter is named, so
+the strict query-parameter check knows each; an unknown value (a country code that is none, an
+organization not recorded) is a 400 naming the parameter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+
+from cases.filters import COUNTRY_SCHEMA, CountryFilter
+from core.api import DateTimeFilter, FilterSet, documented
+
+from ..models import Meeting, MeetingKind, Party, PartyKind, Resolution, Statement, UnBody
+from ..selectors import meetings as selectors
+from ..services.common import ORGANIZATION_CODE, is_country_code
+
+PARTY_SCHEMA: dict[str, Any] = {"type": "string", "pattern": "^[A-Za-z0-9-]{2,40}$"}
+
+
+class PartyCodeFormField(forms.CharField):
+    """A state's ISO 3166-1 alpha-2 code or a recorded organization's code."""
+
+    def to_python(self, value: Any) -> str:
+        text = str(super().to_python(value)).strip()
+        return text.upper() if len(text) == 2 else text.lower()
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if not value:
+            return
+        if len(value) == 2:
+            if not is_country_code(value):
+                raise forms.ValidationError(
+                    _("Unknown country code %(code)s."), params={"code": value}, code="invalid"
+                )
+        elif (
+            not ORGANIZATION_CODE.match(value)
+            or not Party.objects.filter(kind=PartyKind.ORGANIZATION, code=value).exists()
+        ):
+            raise forms.ValidationError(
+                _("No organization with this code is recorded."), code="invalid"
+            )
+
+
+class StateCodeFormField(PartyCodeFormField):
+    """A state only: votes are cast by states."""
+
+    def validate(self, value: Any) -> None:
+        forms.CharField.validate(self, value)
+        if value and not is_country_code(value):
+            raise forms.ValidationError(
+                _("Give a state's ISO 3166-1 alpha-2 code, e.g. RU."), code="invalid"
+            )
+
+
+class PartyFilter(filters.CharFilter):
+    field_class = PartyCodeFormField
+
+
+class StateFilter(filters.CharFilter):
+    field_class = StateCodeFormField
+
+
+def _updated_since() -> DateTimeFilter:
+    return DateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text=_(
+            "For synchronisation: records changed at or after this time. Pass the updated_at "
+            "of the last record seen, with ordering=updated_at."
+        ),
+    )
+
+
+class MeetingFilterSet(FilterSet):
+    kind = filters.MultipleChoiceFilter(
+        choices=MeetingKind.choices, help_text=_("Kind of meeting; repeat for several.")
+    )
+    participant = documented(
+        PartyFilter(
+            method="filter_participant",
+            help_text=_(
+                "A state's code (e.g. RU) or an organization's: the meetings it took part in "
+                "or hosted."
+            ),
+        ),
+        PARTY_SCHEMA,
+    )
+    country = documented(
+        CountryFilter(
+            field_name="country",
+            help_text=_("Country it was held in (ISO 3166-1 alpha-2, e.g. TR)."),
+        ),
+        COUNTRY_SCHEMA,
+    )
+    held_after = filters.DateFilter(
+        field_name="held_on",
+        lookup_expr="gte",
+        help_text=_("Held on or after this date (YYYY-MM-DD)."),
+    )
+    held_before = filters.DateFilter(
+        field_name="held_on",
+        lookup_expr="lt",
+        help_text=_("Held before this date (YYYY-MM-DD)."),
+    )
+    updated_since = _updated_since()
+
+    class Meta:
+        model = Meeting
+        fields: list[str] = []
+
+    def filter_participant(
+        self, queryset: QuerySet[Meeting], name: str, value: str
+    ) -> QuerySet[Meeting]:
+        return selectors.meetings_of_party(queryset, value)
+
+
+class StatementFilterSet(FilterSet):
+    signatory = documented(
+        PartyFilter(
+            method="filter_signatory",
+            help_text=_("A state's code (e.g. CA) or an organization's: the statements it signed."),
+        ),
+        PARTY_SCHEMA,
+    )
+    issued_after = filters.DateFilter(
+        field_name="issued_on",
+        lookup_expr="gte",
+        help_text=_("Issued on or after this date (YYYY-MM-DD)."),
+    )
+    issued_before = filters.DateFilter(
+        field_name="issued_on",
+        lookup_expr="lt",
+        help_text=_("Issued before this date (YYYY-MM-DD)."),
+    )
+    updated_since = _updated_since()
+
+    class Meta:
+        model = Statement
+        fields: list[str] = []
+
+    def filter_signatory(
+        self, queryset: QuerySet[Statement], name: str, value: str
+    ) -> QuerySet[Statement]:
+        return selectors.statements_signed_by(queryset, value)
+
+
+class ResolutionFilterSet(FilterSet):
+    body = filters.MultipleChoiceFilter(
+        choices=UnBody.choices, help_text=_("The body that voted; repeat for several.")
+    )
+    voted_after = filters.DateFilter(
+        field_name="voted_on",
+        lookup_expr="gte",
+        help_text=_("Voted on or after this date (YYYY-MM-DD)."),
+    )
+    voted_before = filters.DateFilter(
+        field_name="voted_on",
+        lookup_expr="lt",
+        help_text=_("Voted before this date (YYYY-MM-DD)."),
+    )
+    state = documented(
+        StateFilter(
+            method="filter_state",
+            help_text=_("A state's code (e.g. RU): the resolutions with its vote entered."),
+        ),
+        COUNTRY_SCHEMA,
+    )
+    updated_since = _updated_since()
+
+    class Meta:
+        model = Resolution
+        fields: list[str] = []
+
+    def filter_state(
+        self, queryset: QuerySet[Resolution], name: str, value: str
+    ) -> QuerySet[Resolution]:
+        return selectors.resolutions_with_vote_of(queryset, value)

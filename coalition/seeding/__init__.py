@@ -1,0 +1,2 @@
+"""The coalition's reference data from public reporting, loaded from ``seeds/`` through the
+services, idempotently: one module per part of the coalition."""

@@ -1,0 +1,191 @@
+"""Meetings, the joint statement and the UN vote that public reporting describes
+(``seeds/coalition_meetings.json``), loaded through the services as the system.
+
+Records are keyed naturally: a meeting by its title and date, a statement by its title and
+date, a resolution by its body and title. A record as in the file is left alone; one whose
+fields, parties, sources or votes differ is corrected through the services (one audit event);
+so a second load changes nothing. Sources are those of ``seeds/sources.json``, by their key,
+looked up by publisher and title (the sources step of ``load_seeds`` runs first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from core.seeds import SeedCounts, read_seed
+from sources.models import Source
+from sources.seeding import SOURCES_SEED, SeedFileError
+
+from ..models import Meeting, Party, PartyKind, Resolution, Statement
+from ..services import meetings as services
+
+MEETINGS_SEED = "coalition_meetings.json"
+
+MEETING_FIELDS = (
+    "kind",
+    "title",
+    "held_on",
+    "date_precision",
+    "date_label",
+    "place",
+    "country",
+    "host",
+    "participants",
+    "outcomes",
+    "members_claimed",
+    "members_claimed_qualifier",
+    "sources",
+)
+STATEMENT_FIELDS = (
+    "title",
+    "issued_on",
+    "demands",
+    "text",
+    "signatories",
+    "signatories_claimed",
+    "sources",
+)
+RESOLUTION_FIELDS = (
+    "body",
+    "symbol",
+    "title",
+    "voted_on",
+    "date_precision",
+    *services.VOTE_TOTALS,
+    "roll_call_complete",
+    "sources",
+)
+DATES = ("held_on", "issued_on", "voted_on")
+PARTY_LISTS = ("participants", "signatories")
+
+
+def _sources_by_key() -> dict[str, Source]:
+    """The seeded sources by their key in ``sources.json``."""
+    found: dict[str, Source] = {}
+    for row in read_seed(SOURCES_SEED)["sources"]:
+        source = (
+            Source.objects.filter(publisher=row["publisher"], title=row["title"], file="")
+            .order_by("id")
+            .first()
+        )
+        if source is not None:
+            found[row["key"]] = source
+    return found
+
+
+def _data(
+    row: Mapping[str, Any], fields: tuple[str, ...], sources: Mapping[str, Source]
+) -> dict[str, Any]:
+    """A seed row as the services take it (dates parsed, sources by id)."""
+    data: dict[str, Any] = {name: row.get(name) for name in fields}
+    for name in DATES:
+        if name in data:
+            data[name] = dt.date.fromisoformat(data[name])
+    for name in ("date_label", "place", "country", "members_claimed_qualifier", "text", "symbol"):
+        if name in data and data[name] is None:
+            data[name] = ""
+    keys: list[str] = data.get("sources") or []
+    missing = [key for key in keys if key not in sources]
+    if missing:
+        raise SeedFileError(f"{MEETINGS_SEED}: unknown source {missing[0]!r}.")
+    data["sources"] = [sources[key].pk for key in keys]
+    return data
+
+
+def _differences(record: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What differs between a record and its seed row (parties by code, sources by id)."""
+    changed: dict[str, Any] = {}
+    for name, value in data.items():
+        if name in PARTY_LISTS:
+            current: Any = sorted(getattr(record, name).values_list("code", flat=True))
+            wanted: Any = sorted(value)
+        elif name == "sources":
+            current, wanted = sorted(record.sources.values_list("pk", flat=True)), sorted(value)
+        elif name == "host":
+            current, wanted = (record.host.code if record.host else None), value
+        elif name == "country":
+            current, wanted = str(record.country or ""), value
+        else:
+            current, wanted = getattr(record, name), value
+        if current != wanted:
+            changed[name] = value
+    return changed
+
+
+def _organizations(rows: list[dict[str, Any]]) -> None:
+    """The organizations the statement's signatories name, when no one recorded them yet.
+
+    The members' part of the coalition records them through its party service; until that is
+    in place here, a missing one is recorded directly (only when absent, never changed)."""
+    for row in rows:
+        if not Party.objects.filter(code=row["code"]).exists():
+            Party.objects.create(kind=PartyKind.ORGANIZATION, code=row["code"], name=row["name"])
+
+
+def _count(counts: SeedCounts, created: bool, changed: bool) -> None:
+    if created:
+        counts.created += 1
+    elif changed:
+        counts.updated += 1
+    else:
+        counts.unchanged += 1
+
+
+@transaction.atomic
+def meetings_load() -> SeedCounts:
+    """Load ``seeds/coalition_meetings.json``: meetings, statements, resolutions and votes."""
+    seed = read_seed(MEETINGS_SEED)
+    sources = _sources_by_key()
+    counts = SeedCounts()
+    _organizations(seed.get("organizations", []))
+
+    for row in seed["meetings"]:
+        data = _data(row, MEETING_FIELDS, sources)
+        meeting = Meeting.objects.filter(title=data["title"], held_on=data["held_on"]).first()
+        if meeting is None:
+            services.meeting_record(actor=None, data=data)
+            _count(counts, True, False)
+        elif differences := _differences(meeting, data):
+            services.meeting_update(meeting=meeting, actor=None, data=differences)
+            _count(counts, False, True)
+        else:
+            _count(counts, False, False)
+
+    for row in seed["statements"]:
+        data = _data(row, STATEMENT_FIELDS, sources)
+        statement = Statement.objects.filter(
+            title=data["title"], issued_on=data["issued_on"]
+        ).first()
+        if statement is None:
+            services.statement_record(actor=None, data=data)
+            _count(counts, True, False)
+        elif differences := _differences(statement, data):
+            services.statement_update(statement=statement, actor=None, data=differences)
+            _count(counts, False, True)
+        else:
+            _count(counts, False, False)
+
+    for row in seed["resolutions"]:
+        data = _data(row, RESOLUTION_FIELDS, sources)
+        votes = {code: vote for vote, codes in row["votes"].items() for code in codes}
+        resolution = Resolution.objects.filter(body=data["body"], title=data["title"]).first()
+        created = resolution is None
+        changed = False
+        if resolution is None:
+            resolution = services.resolution_record(actor=None, data=data)
+        elif differences := _differences(resolution, data):
+            resolution = services.resolution_update(
+                resolution=resolution, actor=None, data=differences
+            )
+            changed = True
+        current = services.votes_of(resolution)
+        wanted = {code: vote for code, vote in votes.items() if current.get(code) != vote}
+        if wanted:
+            services.votes_set(resolution=resolution, votes=wanted, actor=None)
+            changed = True
+        _count(counts, created, changed)
+    return counts
