@@ -1,6 +1,21 @@
 from rest_framework.routers import SimpleRouter
 
+from .views.members import (
+    CommitmentViewSet,
+    MemberViewSet,
+    PartyViewSet,
+    PledgeViewSet,
+    ProjectAreaViewSet,
+    ProjectViewSet,
+)
+
 # SimpleRouter: the API root view comes from cases.urls; a second one would shadow it.
 router = SimpleRouter()
+router.register("parties", PartyViewSet, basename="coalition-party")
+router.register("areas", ProjectAreaViewSet, basename="coalition-area")
+router.register("commitments", CommitmentViewSet, basename="coalition-commitment")
+router.register("members", MemberViewSet, basename="coalition-member")
+router.register("projects", ProjectViewSet, basename="coalition-project")
+router.register("pledges", PledgeViewSet, basename="coalition-pledge")
 
 urlpatterns = router.urls
