@@ -56,6 +56,8 @@ EVIDENCE = "evidence"
 FIGURE = "figure"
 COLLECTION = "collection"
 EVIDENCE_TARGETS = frozenset({SOURCE, EVIDENCE, FIGURE, COLLECTION})
+# The coalition's endpoints (their own role tests: ``tests/coalition/test_*_access.py``).
+COALITION = "coalition"
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,22 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("evidence-detail", frozenset({"get", "patch", "delete"}), EVIDENCE, personal=True),
         Endpoint("figure-list", frozenset({"get", "post"}), COLLECTION, personal=False),
         Endpoint("figure-detail", frozenset({"get", "patch"}), FIGURE, personal=False),
+        Endpoint("coalition-party-list", frozenset({"get", "post"}), COALITION, personal=False),
+        Endpoint("coalition-party-detail", frozenset({"get", "patch"}), COALITION, personal=False),
+        Endpoint("coalition-area-list", frozenset({"get"}), COALITION, personal=False),
+        Endpoint("coalition-area-detail", frozenset({"get"}), COALITION, personal=False),
+        Endpoint("coalition-commitment-list", frozenset({"get"}), COALITION, personal=False),
+        Endpoint("coalition-commitment-detail", frozenset({"get"}), COALITION, personal=False),
+        Endpoint("coalition-member-list", frozenset({"get", "post"}), COALITION, personal=False),
+        Endpoint("coalition-member-detail", frozenset({"get", "patch"}), COALITION, personal=False),
+        Endpoint("coalition-project-list", frozenset({"get", "post"}), COALITION, personal=False),
+        Endpoint(
+            "coalition-project-detail", frozenset({"get", "patch"}), COALITION, personal=False
+        ),
+        Endpoint("coalition-pledge-list", frozenset({"get", "post"}), COALITION, personal=False),
+        Endpoint("coalition-pledge-detail", frozenset({"get", "patch"}), COALITION, personal=False),
+        Endpoint("coalition-pledge-transition", frozenset({"post"}), COALITION, personal=False),
+        Endpoint("coalition-pledge-history", frozenset({"get"}), COALITION, personal=False),
     ]
 }
 
@@ -555,8 +573,8 @@ def test_access_matrix(world: World, role: str, documented_statuses: Any):
 
     anonymous = role == "anonymous"
     for name, endpoint in ENDPOINTS.items():
-        if endpoint.target in EVIDENCE_TARGETS:
-            continue  # test_access_matrix_sources
+        if endpoint.target in EVIDENCE_TARGETS or endpoint.target == COALITION:
+            continue  # test_access_matrix_sources; the coalition's own access tests
         for method in sorted(endpoint.methods):
             if endpoint.target == CASE:
                 for key in CASE_KEYS:

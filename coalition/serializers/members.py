@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import UserRefSerializer
-from core.serializers import StrictInputMixin
+from core.serializers import BlankAsNullMixin, StrictInputMixin
 
 from ..models import (
     Commitment,
@@ -56,7 +56,6 @@ class PartySerializer(serializers.ModelSerializer[Party]):
     name_uk = serializers.SerializerMethodField(
         help_text=_("The name in Ukrainian (a state's from the country library).")
     )
-    country = serializers.CharField(read_only=True)
 
     class Meta:
         model = Party
@@ -66,7 +65,6 @@ class PartySerializer(serializers.ModelSerializer[Party]):
             "name",
             "name_uk",
             "abbreviation",
-            "country",
             "version",
             "created_at",
             "updated_at",
@@ -121,6 +119,9 @@ class MemberAreaSerializer(serializers.Serializer[Any]):
 
 class MemberSerializer(serializers.ModelSerializer[Member]):
     party = PartyRefSerializer(read_only=True)
+    joined_precision = serializers.CharField(
+        read_only=True, help_text=_("How precisely the joining date is known: day, month or year.")
+    )
     areas = MemberAreaSerializer(many=True, read_only=True)
     sources = serializers.SerializerMethodField(help_text=_("Ids of the sources that report it."))
 
@@ -260,7 +261,9 @@ class ProjectInputSerializer(ProjectUpdateInputSerializer):
 # ---------------------------------------------------------------------------------------------
 # Pledges
 # ---------------------------------------------------------------------------------------------
-class PledgeStatusChangeSerializer(serializers.ModelSerializer[PledgeStatusChange]):
+class PledgeStatusChangeSerializer(
+    BlankAsNullMixin, serializers.ModelSerializer[PledgeStatusChange]
+):
     actor = UserRefSerializer(read_only=True, allow_null=True)
 
     class Meta:

@@ -372,6 +372,11 @@ SPECTACULAR_SETTINGS = {
         "AuditChannelEnum": "audit.models.Channel",  # audit
         "SourceKindEnum": "sources.models.SourceKind",  # sources
         "CustodyActionEnum": "sources.models.CustodyAction",  # sources
+        "PartyKindEnum": "coalition.models.PartyKind",  # coalition
+        "MemberRoleEnum": "coalition.models.MemberRole",  # coalition
+        "ProjectStatusEnum": "coalition.models.ProjectStatus",  # coalition
+        "PledgeKindEnum": "coalition.models.PledgeKind",  # coalition
+        "PledgeStatusEnum": "coalition.models.PledgeStatus",  # coalition
     },
 }
 

@@ -110,7 +110,8 @@ def test_member_record_creates_the_state_and_its_areas(areas: Any, coordinator: 
             "leads": ["justice"],
         },
     )
-    assert member.party.code == "CA" and member.party.kind == PartyKind.STATE
+    assert member.party.code == "CA"
+    assert member.party.kind == PartyKind.STATE
     rows = {row.area.code: row.leads for row in member.areas.all()}
     assert rows == {"return-mechanisms": False, "justice": True}
     event = _events(member, Action.CREATE)[0]
@@ -203,7 +204,8 @@ def test_member_update_changes_areas_audits_and_bumps_the_version(areas: Any) ->
         member=member, actor=None, data={"areas": ["justice", "return-mechanisms"]}
     )
     member.refresh_from_db()
-    assert member.version == 2 and len(_events(member, Action.UPDATE)) == 1
+    assert member.version == 2
+    assert len(_events(member, Action.UPDATE)) == 1
 
 
 def test_member_update_refuses_a_stale_version() -> None:
@@ -218,7 +220,8 @@ def test_member_update_refuses_a_stale_version() -> None:
 def test_project_record_with_lead_and_budget(areas: Any) -> None:
     make_coalition_member("CA")
     project = make_project(lead="CA", budget=Decimal("10.50"), budget_currency="cad")
-    assert project.lead is not None and project.lead.party.code == "CA"
+    assert project.lead is not None
+    assert project.lead.party.code == "CA"
     assert project.budget_currency == "CAD"
     assert len(_events(project, Action.CREATE)) == 1
 
@@ -419,4 +422,3 @@ def test_overdue(areas: Any, status: str, due_in_days: int, overdue: bool) -> No
     annotated = pledge_list(actor=None).get(pk=pledge.pk)
     assert annotated.is_overdue is overdue  # type: ignore[attr-defined]
     assert services.is_overdue(annotated) is overdue
-
