@@ -187,11 +187,22 @@ class MemberAdminForm(ServiceBackedModelForm):
             "sources",
         ]
 
+    def _get_validation_exclusions(self) -> set[str]:
+        # The party is named by its code here; the service resolves it and names it on error,
+        # as it does a left_on before joined_on (the model's constraint would say it only of
+        # the whole form).
+        return {
+            *super()._get_validation_exclusions(),  # type: ignore[misc]
+            "party",
+            "joined_on",
+            "left_on",
+        }
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         member = self.instance
         if member.pk is not None:
-            self.fields["party"].initial = member.party.code
+            self.initial["party"] = member.party.code
             self.fields["party"].disabled = True
             rows = list(member.areas.select_related("area"))
             self.fields["areas"].initial = [row.area.code for row in rows]
@@ -250,6 +261,18 @@ class ProjectAdminForm(ServiceBackedModelForm):
         model = Project
         fields = sorted(services.PROJECT_FIELDS)
 
+    def _get_validation_exclusions(self) -> set[str]:
+        # The service checks the budget and its currency and the dates' order, and names the
+        # field at fault; the model's constraints would say it only of the whole form.
+        return {
+            *super()._get_validation_exclusions(),  # type: ignore[misc]
+            "budget",
+            "budget_currency",
+            "starts_on",
+            "ends_on",
+            "status",
+        }
+
 
 def _project_data(data: dict[str, Any]) -> dict[str, Any]:
     if "area" in data:
@@ -272,6 +295,14 @@ class ProjectAdmin(CoalitionPermissions, ServiceBackedAdmin):
     list_select_related = ["area", "lead__party"]
     search_fields = ["title"]
     autocomplete_fields = ["sources"]
+    fields = [
+        "title",
+        "description",
+        ("area", "lead", "status"),
+        ("starts_on", "ends_on"),
+        ("budget", "budget_currency"),
+        "sources",
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
         return selectors.project_list(actor=request.user)  # type: ignore[arg-type]
@@ -320,6 +351,22 @@ class PledgeAdminForm(ServiceBackedModelForm):
     class Meta:
         model = Pledge
         fields = sorted(services.PLEDGE_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "area" in self.fields:
+            # A pledge to a project takes the project's area (the service sets it).
+            self.fields["area"].required = False
+
+    def _get_validation_exclusions(self) -> set[str]:
+        # The service checks money and currency (both or neither) and names the field at
+        # fault; the model's constraint would say it only of the whole form.
+        return {
+            *super()._get_validation_exclusions(),  # type: ignore[misc]
+            "amount",
+            "currency",
+            "kind",
+        }
 
 
 def _pledge_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -377,6 +424,16 @@ class PledgeAdmin(CoalitionPermissions, ServiceBackedAdmin):
     search_fields = ["description", "member__party__code", "member__party__name"]
     autocomplete_fields = ["sources"]
     readonly_fields = ["status", "status_changed_at", "overdue", "allowed_moves"]
+    fields = [
+        "member",
+        ("project", "area"),
+        "kind",
+        "description",
+        ("amount", "currency"),
+        ("pledged_on", "due_on"),
+        "sources",
+        ("status", "status_changed_at", "overdue", "allowed_moves"),
+    ]
     actions = [
         _transition_action(PledgeStatus.IN_PROGRESS, _("Mark as in progress")),
         _transition_action(PledgeStatus.DELIVERED, _("Mark as delivered")),
