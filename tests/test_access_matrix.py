@@ -167,6 +167,22 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
         Endpoint("coalition-resolution-votes", frozenset({"put"}), COALITION, personal=False),
         Endpoint("coalition-resolution-roll-call", frozenset({"post"}), COALITION, personal=False),
+        Endpoint("coalition-party-list", frozenset({"get", "post"}), COALITION, personal=False),
+        Endpoint("coalition-party-detail", frozenset({"get", "patch"}), COALITION, personal=False),
+        Endpoint("coalition-area-list", frozenset({"get"}), COALITION, personal=False),
+        Endpoint("coalition-area-detail", frozenset({"get"}), COALITION, personal=False),
+        Endpoint("coalition-commitment-list", frozenset({"get"}), COALITION, personal=False),
+        Endpoint("coalition-commitment-detail", frozenset({"get"}), COALITION, personal=False),
+        Endpoint("coalition-member-list", frozenset({"get", "post"}), COALITION, personal=False),
+        Endpoint("coalition-member-detail", frozenset({"get", "patch"}), COALITION, personal=False),
+        Endpoint("coalition-project-list", frozenset({"get", "post"}), COALITION, personal=False),
+        Endpoint(
+            "coalition-project-detail", frozenset({"get", "patch"}), COALITION, personal=False
+        ),
+        Endpoint("coalition-pledge-list", frozenset({"get", "post"}), COALITION, personal=False),
+        Endpoint("coalition-pledge-detail", frozenset({"get", "patch"}), COALITION, personal=False),
+        Endpoint("coalition-pledge-transition", frozenset({"post"}), COALITION, personal=False),
+        Endpoint("coalition-pledge-history", frozenset({"get"}), COALITION, personal=False),
     ]
 }
 

@@ -88,6 +88,44 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
     },
     "/api/v1/coalition/resolutions/{id}/votes/": {"put": "coalition_resolutions_votes"},
     "/api/v1/coalition/resolutions/{id}/roll-call/": {"post": "coalition_resolutions_roll_call"},
+    "/api/v1/coalition/parties/": {
+        "get": "coalition_parties_list",
+        "post": "coalition_parties_create",
+    },
+    "/api/v1/coalition/parties/{code}/": {
+        "get": "coalition_parties_retrieve",
+        "patch": "coalition_parties_partial_update",
+    },
+    "/api/v1/coalition/areas/": {"get": "coalition_areas_list"},
+    "/api/v1/coalition/areas/{code}/": {"get": "coalition_areas_retrieve"},
+    "/api/v1/coalition/commitments/": {"get": "coalition_commitments_list"},
+    "/api/v1/coalition/commitments/{code}/": {"get": "coalition_commitments_retrieve"},
+    "/api/v1/coalition/members/": {
+        "get": "coalition_members_list",
+        "post": "coalition_members_create",
+    },
+    "/api/v1/coalition/members/{id}/": {
+        "get": "coalition_members_retrieve",
+        "patch": "coalition_members_partial_update",
+    },
+    "/api/v1/coalition/projects/": {
+        "get": "coalition_projects_list",
+        "post": "coalition_projects_create",
+    },
+    "/api/v1/coalition/projects/{id}/": {
+        "get": "coalition_projects_retrieve",
+        "patch": "coalition_projects_partial_update",
+    },
+    "/api/v1/coalition/pledges/": {
+        "get": "coalition_pledges_list",
+        "post": "coalition_pledges_create",
+    },
+    "/api/v1/coalition/pledges/{id}/": {
+        "get": "coalition_pledges_retrieve",
+        "patch": "coalition_pledges_partial_update",
+    },
+    "/api/v1/coalition/pledges/{id}/transition/": {"post": "coalition_pledges_transition"},
+    "/api/v1/coalition/pledges/{id}/history/": {"get": "coalition_pledges_history"},
 }
 CASE_FILTERS = {
     "status",

@@ -2,3 +2,4 @@
 one module per part, each registering its models."""
 
 from . import meetings  # noqa: F401  (registers meetings, statements and resolutions)
+from . import members as members

@@ -5,7 +5,8 @@ Records are keyed naturally: a meeting by its title and date, a statement by its
 date, a resolution by its body and title. A record as in the file is left alone; one whose
 fields, parties, sources or votes differ is corrected through the services (one audit event);
 so a second load changes nothing. Sources are those of ``seeds/sources.json``, by their key,
-looked up by publisher and title (the sources step of ``load_seeds`` runs first).
+looked up by publisher and title; the organizations the records name are the members'
+(``coalition.seeding.members``). ``load_seeds`` loads the sources and the members first.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from core.seeds import SeedCounts, read_seed
 from sources.models import Source
 from sources.seeding import SOURCES_SEED, SeedFileError
 
-from ..models import Meeting, Party, PartyKind, Resolution, Statement
+from ..models import Meeting, Resolution, Statement
 from ..services import meetings as services
 
 MEETINGS_SEED = "coalition_meetings.json"
@@ -116,16 +117,6 @@ def _differences(record: Any, data: Mapping[str, Any]) -> dict[str, Any]:
     return changed
 
 
-def _organizations(rows: list[dict[str, Any]]) -> None:
-    """The organizations the statement's signatories name, when no one recorded them yet.
-
-    The members' part of the coalition records them through its party service; until that is
-    in place here, a missing one is recorded directly (only when absent, never changed)."""
-    for row in rows:
-        if not Party.objects.filter(code=row["code"]).exists():
-            Party.objects.create(kind=PartyKind.ORGANIZATION, code=row["code"], name=row["name"])
-
-
 def _count(counts: SeedCounts, created: bool, changed: bool) -> None:
     if created:
         counts.created += 1
@@ -141,7 +132,6 @@ def meetings_load() -> SeedCounts:
     seed = read_seed(MEETINGS_SEED)
     sources = _sources_by_key()
     counts = SeedCounts()
-    _organizations(seed.get("organizations", []))
 
     for row in seed["meetings"]:
         data = _data(row, MEETING_FIELDS, sources)

@@ -375,6 +375,11 @@ SPECTACULAR_SETTINGS = {
         "DatePrecisionEnum": "sources.models.AsOfPrecision",  # sources, coalition
         "FigureQualifierEnum": "sources.models.FigureQualifier",  # sources, coalition
         "MeetingKindEnum": "coalition.models.MeetingKind",  # coalition
+        "PartyKindEnum": "coalition.models.PartyKind",  # coalition
+        "MemberRoleEnum": "coalition.models.MemberRole",  # coalition
+        "ProjectStatusEnum": "coalition.models.ProjectStatus",  # coalition
+        "PledgeKindEnum": "coalition.models.PledgeKind",  # coalition
+        "PledgeStatusEnum": "coalition.models.PledgeStatus",  # coalition
     },
 }
 

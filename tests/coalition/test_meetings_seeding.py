@@ -12,6 +12,7 @@ from django.core.management import call_command
 from audit.models import AuditEvent
 from coalition.models import Meeting, Party, Resolution, Statement
 from coalition.seeding.meetings import meetings_load
+from coalition.seeding.members import members_load
 from coalition.services import meetings as services
 from sources.seeding import public_reporting_load
 
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def loaded() -> None:
     public_reporting_load()
+    members_load()
     meetings_load()
 
 
@@ -30,6 +32,7 @@ def codes(parties: object) -> set[str]:
 
 def test_meetings_load_twice_changes_nothing() -> None:
     public_reporting_load()
+    members_load()
     first = meetings_load()
     assert (first.created, first.updated, first.unchanged) == (7, 0, 0)
     events = AuditEvent.objects.count()

@@ -17,6 +17,7 @@ from audit.context import audit_context
 from audit.models import Channel
 from cases import seeding as case_seeds
 from coalition.seeding import meetings as coalition_meeting_seeds
+from coalition.seeding.members import members_load as coalition_members_load
 from sources import seeding as source_seeds
 
 
@@ -32,12 +33,17 @@ class Command(BaseCommand):
             oblasts = case_seeds.oblasts_sync()
             facilities = case_seeds.facilities_load()
             reporting = source_seeds.public_reporting_load()
+            coalition_members = coalition_members_load()
             meetings = coalition_meeting_seeds.meetings_load()
         if verbose:
             self.stdout.write(_("Oblasts: %(counts)s.") % {"counts": oblasts})
             self.stdout.write(_("Facilities: %(counts)s.") % {"counts": facilities})
             self.stdout.write(_("Sources: %(counts)s.") % {"counts": reporting.sources})
             self.stdout.write(_("Published figures: %(counts)s.") % {"counts": reporting.figures})
+            self.stdout.write(
+                _("Coalition areas, commitments and members: %(counts)s.")
+                % {"counts": coalition_members}
+            )
             self.stdout.write(
                 _("Coalition meetings, statements and votes: %(counts)s.") % {"counts": meetings}
             )

@@ -1,0 +1,143 @@
+"""Seeds of the members part (``seeds/coalition_members.json``): the six project areas, the
+declaration's four commitments, the international organizations among the members and the
+members the reporting names. Loaded through the services (actor ``None``, the system),
+idempotently: a record as in the file is left alone, one that differs is corrected in place
+(one audit event). Sources are found by the publisher and title of their ``sources.json`` row;
+the sources step of ``load_seeds`` runs first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from core.seeds import SeedCounts, read_seed
+from sources.models import Source
+
+from ..models import Member, Party, PartyKind
+from ..services import members as services
+
+MEMBERS_SEED = "coalition_members.json"
+SOURCES_SEED = "sources.json"
+
+
+class SeedFileError(ValueError):
+    """The seed file cites a source that ``sources.json`` does not hold, or is not loaded."""
+
+
+def _sources_by_key() -> dict[str, Source]:
+    rows: list[dict[str, Any]] = read_seed(SOURCES_SEED)["sources"]
+    found: dict[str, Source] = {}
+    for row in rows:
+        source = (
+            Source.objects.filter(publisher=row["publisher"], title=row["title"], file="")
+            .order_by("id")
+            .first()
+        )
+        if source is not None:
+            found[row["key"]] = source
+    return found
+
+
+def _cited(keys: list[str], sources: Mapping[str, Source]) -> list[int]:
+    missing = [key for key in keys if key not in sources]
+    if missing:
+        raise SeedFileError(
+            f"{MEMBERS_SEED} cites {missing[0]!r}, not a loaded source of {SOURCES_SEED} "
+            "(load the sources first)."
+        )
+    return [sources[key].pk for key in keys]
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _load_organizations(
+    rows: list[dict[str, Any]], sources: Mapping[str, Source], counts: SeedCounts
+) -> None:
+    for row in rows:
+        _cited(row["sources"], sources)
+        data = {name: row.get(name, "") for name in ("name", "name_uk", "abbreviation")}
+        party = Party.objects.filter(code=row["code"], kind=PartyKind.ORGANIZATION).first()
+        if party is None:
+            services.organization_record(actor=None, data={"code": row["code"], **data})
+            counts.created += 1
+            continue
+        differences = {k: v for k, v in data.items() if getattr(party, k) != v}
+        if differences:
+            services.organization_update(party=party, actor=None, data=differences)
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+
+
+def _member_differences(member: Member, data: Mapping[str, Any]) -> dict[str, Any]:
+    differences = {
+        name: value
+        for name, value in data.items()
+        if name not in ("party", "sources") and getattr(member, name) != value
+    }
+    if sorted(member.sources.values_list("pk", flat=True)) != sorted(data["sources"]):
+        differences["sources"] = data["sources"]
+    return differences
+
+
+def _load_members(
+    rows: list[dict[str, Any]], sources: Mapping[str, Source], counts: SeedCounts
+) -> None:
+    for row in rows:
+        data = {
+            "party": row["party"],
+            "role": row["role"],
+            "joined_on": _date(row.get("joined_on")),
+            "joined_precision": row.get("joined_precision") or "day",
+            "note": row.get("note", ""),
+            "sources": _cited(row["sources"], sources),
+        }
+        member = Member.objects.filter(party__code=row["party"]).first()
+        if member is None:
+            services.member_record(actor=None, data=data)
+            counts.created += 1
+        elif differences := _member_differences(member, data):
+            services.member_update(member=member, actor=None, data=differences)
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+
+
+def _count(counts: SeedCounts, outcome: str) -> None:
+    setattr(counts, outcome, getattr(counts, outcome) + 1)
+
+
+@transaction.atomic
+def members_load() -> SeedCounts:
+    """Load ``seeds/coalition_members.json``; a second load changes nothing."""
+    seed = read_seed(MEMBERS_SEED)
+    sources = _sources_by_key()
+    counts = SeedCounts()
+    for row in seed["areas"]:
+        _cited([row["source"]], sources)
+        _area, outcome = services.project_area_sync(
+            actor=None,
+            code=row["code"],
+            position=row["position"],
+            name=row["name"],
+            name_uk=row["name_uk"],
+        )
+        _count(counts, outcome)
+    for row in seed["commitments"]:
+        _cited([row["source"]], sources)
+        _commitment, outcome = services.commitment_sync(
+            actor=None,
+            code=row["code"],
+            position=row["position"],
+            text=row["text"],
+            text_uk=row["text_uk"],
+        )
+        _count(counts, outcome)
+    _load_organizations(seed["organizations"], sources, counts)
+    _load_members(seed["members"], sources, counts)
+    return counts
