@@ -115,12 +115,15 @@ def test_dossier_sections_from_records():
     assert totals["pledged"].count == 2
     assert totals["pledged"].amounts == {"CAD": Decimal("1500.00")}
     assert totals["delivered"].amounts == {"EUR": Decimal("200.00")}
-    assert totals["withdrawn"].count == 1 and totals["withdrawn"].amounts == {}
+    assert totals["withdrawn"].count == 1
+    assert totals["withdrawn"].amounts == {}
     assert totals["in_progress"].count == 0
     meetings = {m.id: m for m in dossier.meetings}
     assert set(meetings) == {hosted.pk, attended.pk}
-    assert meetings[hosted.pk].hosted and not meetings[hosted.pk].took_part
-    assert meetings[attended.pk].took_part and not meetings[attended.pk].hosted
+    assert meetings[hosted.pk].hosted
+    assert not meetings[hosted.pk].took_part
+    assert meetings[attended.pk].took_part
+    assert not meetings[attended.pk].hosted
     assert [s.id for s in dossier.statements] == [signed.pk]
     assert [(v.symbol, v.vote) for v in dossier.votes] == [
         ("A/RES/00/1", Vote.IN_FAVOUR),
@@ -129,10 +132,12 @@ def test_dossier_sections_from_records():
     assert dossier.vote_totals == {"in_favour": 1, "against": 0, "abstaining": 1, "absent": 0}
     lists = {row.id: row for row in dossier.child_lists}
     assert set(lists) == {handed.pk, received.pk}
-    assert lists[handed.pk].handed_over and not lists[handed.pk].received
+    assert lists[handed.pk].handed_over
+    assert not lists[handed.pk].received
     assert lists[handed.pk].count_claimed == 400
     assert lists[handed.pk].entries_held == 1
-    assert lists[received.pk].received and not lists[received.pk].handed_over
+    assert lists[received.pk].received
+    assert not lists[received.pk].handed_over
     assert lists[received.pk].entries_held == 0
 
 
@@ -180,9 +185,12 @@ def test_countries_in_records_lists_states_with_membership():
     make_organization_party("council-of-europe", "Council of Europe")
     rows = {row.code: row for row in countries_in_records(actor=None)}
     assert set(rows) == {"CA", "GB", "RU"}
-    assert rows["CA"].is_member and rows["CA"].role == "co_chair"
-    assert not rows["GB"].is_member and rows["GB"].role == "member"
-    assert not rows["RU"].is_member and rows["RU"].role == ""
+    assert rows["CA"].is_member
+    assert rows["CA"].role == "co_chair"
+    assert not rows["GB"].is_member
+    assert rows["GB"].role == "member"
+    assert not rows["RU"].is_member
+    assert rows["RU"].role == ""
     assert rows["RU"].name == "Russia"
 
 
@@ -261,7 +269,8 @@ def test_children_counts_against_a_direct_count(registry: dict[str, Any]):
     # The figures themselves, so the direct count cannot be wrong in the same way.
     assert children.ever_total == 8
     assert children.now_total == 5
-    assert children.ever["returned"] == 1 and children.now["returned"] == 0
+    assert children.ever["returned"] == 1
+    assert children.now["returned"] == 0
     assert children.now["verifying"] == 1
     by = country_dossier(actor=None, country="BY").children
     assert (by.ever_total, by.now_total) == (4, 3)
@@ -324,7 +333,8 @@ def test_children_counts_never_load_cases(registry: dict[str, Any]):
         country_dossier(actor=None, country="RU")
     counting = [q["sql"] for q in ctx.captured_queries if "cases_case" in q["sql"]]
     assert len(counting) == 1
-    assert "COUNT(" in counting[0].upper() and "GROUP BY" in counting[0].upper()
+    assert "COUNT(" in counting[0].upper()
+    assert "GROUP BY" in counting[0].upper()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,9 +390,7 @@ def test_ever_filter_is_a_semi_join_not_a_join():
         make_whereabouts(case, country="RU", from_date=dt.date(2022, month, 1))
     children = country_dossier(actor=None, country="RU").children
     assert (children.ever_total, children.now_total) == (1, 1)
-    direct = (
-        Case.objects.filter(
-            Exists(Whereabouts.objects.filter(child=OuterRef("child"), country="RU"))
-        ).count()
-    )
+    direct = Case.objects.filter(
+        Exists(Whereabouts.objects.filter(child=OuterRef("child"), country="RU"))
+    ).count()
     assert direct == 1
