@@ -347,7 +347,7 @@ def _meetings(party: Party) -> list[MeetingRow]:
             date_label=m.date_label,
             place=m.place,
             hosted=m.host_id == party.pk,
-            took_part=bool(m.took_part),  # type: ignore[attr-defined]
+            took_part=bool(m.took_part),
         )
         for m in rows
     ]
@@ -395,9 +395,9 @@ def _child_lists(party: Party) -> list[ChildListRow]:
             date_precision=row.date_precision,
             count_claimed=row.count_claimed,
             count_qualifier=row.count_qualifier,
-            entries_held=row.entries_held,  # type: ignore[attr-defined]
+            entries_held=row.entries_held,
             handed_over=row.handed_by_id == party.pk,
-            received=bool(row.received),  # type: ignore[attr-defined]
+            received=bool(row.received),
         )
         for row in rows
     ]
