@@ -62,6 +62,8 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
     },
     "/api/v1/figures/": {"get": "figures_list", "post": "figures_create"},
     "/api/v1/figures/{id}/": {"get": "figures_retrieve", "patch": "figures_partial_update"},
+    "/api/v1/coalition/countries/": {"get": "coalition_countries_list"},
+    "/api/v1/coalition/countries/{code}/": {"get": "coalition_country_dossier"},
 }
 CASE_FILTERS = {
     "status",

@@ -93,7 +93,10 @@ class DossierAdmin(admin.ModelAdmin):
             request,
             title=_("Country dossiers"),
             form=form,
-            states=[(row, self._country_url(row.code)) for row in rows],
+            states=[
+                (row, self._country_url(row.code), MemberRole(row.role).label if row.role else "")
+                for row in rows
+            ],
         )
         return TemplateResponse(request, "admin/coalition/dossier/picker.html", context)
 

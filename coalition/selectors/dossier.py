@@ -190,7 +190,7 @@ class CountryRow:
     code: str
     name: str
     is_member: bool
-    role: str
+    role: str | None  # None: never a member
 
 
 # ---------------------------------------------------------------------------------------------
@@ -458,7 +458,7 @@ def countries_in_records(*, actor: Actor) -> list[CountryRow]:
                 code=party.code,
                 name=party.display_name,
                 is_member=member is not None and (member.left_on is None or member.left_on > today),
-                role=member.role if member is not None else "",
+                role=member.role if member is not None else None,
             )
         )
     return sorted(rows, key=lambda row: row.code)

@@ -168,7 +168,8 @@ class CountryRowSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(read_only=True)
     is_member = serializers.BooleanField(read_only=True, help_text=_("A member today."))
     role = serializers.ChoiceField(
-        choices=[("", _("Not a member")), *MemberRole.choices],
+        choices=MemberRole.choices,
         read_only=True,
-        help_text=_("Its role in the coalition; empty when it never joined."),
+        allow_null=True,
+        help_text=_("Its role in the coalition; null when it never joined."),
     )

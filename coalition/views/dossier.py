@@ -65,7 +65,7 @@ class CountryDossierView(CoalitionReadMixin, StrictQueryParamsMixin, APIView):
             "`country`), not a missing record: every country has a dossier. No personal data."
         ),
         parameters=[COUNTRY_CODE],
-        responses={200: CountryDossierSerializer, **errors(400, 401, 403)},
+        responses={200: CountryDossierSerializer, **errors(400, 401, 403, 404)},
     )
     def get(self, request: Request, code: str) -> Response:
         dossier = country_dossier(actor=actor_of(request), country=code)

@@ -372,6 +372,10 @@ SPECTACULAR_SETTINGS = {
         "AuditChannelEnum": "audit.models.Channel",  # audit
         "SourceKindEnum": "sources.models.SourceKind",  # sources
         "CustodyActionEnum": "sources.models.CustodyAction",  # sources
+        # One name for a choice set the coalition's records share with the published figures.
+        "AsOfPrecisionEnum": "sources.models.AsOfPrecision",  # sources, coalition
+        "QualifierEnum": "sources.models.FigureQualifier",  # sources, coalition
+        "PledgeStatusEnum": "coalition.models.PledgeStatus",  # coalition
     },
 }
 

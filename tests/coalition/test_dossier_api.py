@@ -170,5 +170,5 @@ def test_country_list(coordinator_client: APIClient, django_assert_max_num_queri
     assert response.json() == [
         {"code": "CA", "name": "Canada", "is_member": True, "role": "co_chair"},
         {"code": "GB", "name": "United Kingdom", "is_member": False, "role": "member"},
-        {"code": "RU", "name": "Russia", "is_member": False, "role": ""},
+        {"code": "RU", "name": "Russia", "is_member": False, "role": None},
     ]

@@ -190,7 +190,7 @@ def test_countries_in_records_lists_states_with_membership():
     assert not rows["GB"].is_member
     assert rows["GB"].role == "member"
     assert not rows["RU"].is_member
-    assert rows["RU"].role == ""
+    assert rows["RU"].role is None
     assert rows["RU"].name == "Russia"
 
 
