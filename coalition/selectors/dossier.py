@@ -4,7 +4,8 @@ before a call.
 
 Read in a constant number of queries whatever the size of the registry: the party and its
 membership in one, then one query per section, and the children's counts in one aggregation
-(``_children_counts``) that never loads a case.
+(``_children_counts``) that never loads a case (on PostgreSQL one more statement, which keeps
+that aggregation from running on a plan cached for another country).
 
 Who counts which cases follows the registry's own rule (``cases.selectors``): a reader of cases
 (caseworker, supervisor, partner) counts the cases they may see (``case_visible_to``: their
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -434,7 +436,17 @@ def _children_counts(actor: Actor, code: str) -> ChildrenCounts:
         )
         .values_list("status", "ever", "now")
     )
-    found: Mapping[str, tuple[int, int]] = {status: (ever, now) for status, ever, now in rows}
+    # No savepoint: inside the request's transaction, SET LOCAL lasts until its end (custom
+    # plans for the rest of a read-only request); outside one, this opens its own.
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            # Planned for this country, never from a plan cached for another: statements are
+            # prepared on the connection, and after a few runs PostgreSQL may keep a generic
+            # plan; the best plan for a country with no whereabouts (a few index lookups) and
+            # for one with a hundred thousand (hash joins over every case) are far apart.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        found: Mapping[str, tuple[int, int]] = {status: (ever, now) for status, ever, now in rows}
     return ChildrenCounts(
         scope=scope,
         ever={status: found.get(status, (0, 0))[0] for status in Status.values},
