@@ -733,7 +733,12 @@ class Whereabouts(models.Model):
         verbose_name = _("whereabouts")
         verbose_name_plural = _("whereabouts")
         ordering = ["-from_date", "-id"]
-        indexes = [models.Index(fields=["child", "-from_date"], name="whereabouts_child_from_idx")]
+        indexes = [
+            models.Index(fields=["child", "-from_date"], name="whereabouts_child_from_idx"),
+            # The children ever in a country (the coalition's country dossier): read from the
+            # index alone, and at once for a country with no whereabouts.
+            models.Index(fields=["country", "child"], name="whereabouts_country_child_idx"),
+        ]
         constraints = [
             *_coordinate_constraints("whereabouts", "latitude", "longitude"),
             models.CheckConstraint(

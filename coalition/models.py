@@ -872,3 +872,14 @@ class ResolutionVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.party}: {self.get_vote_display()}"
+
+
+class Dossier(Party):
+    """The admin's door to the country dossiers (``coalition.admin.dossier``): no table of its
+    own, a proxy of the parties; the dossier itself is read by ``coalition.selectors.dossier``."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("country dossier")
+        verbose_name_plural = _("country dossiers")
+        default_permissions = ()

@@ -1,5 +1,7 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .views.dossier import CountryDossierView, CountryListView
 from .views.meetings import MeetingViewSet, ResolutionViewSet, StatementViewSet
 from .views.members import (
     CommitmentViewSet,
@@ -22,4 +24,8 @@ router.register("meetings", MeetingViewSet, basename="coalition-meeting")
 router.register("statements", StatementViewSet, basename="coalition-statement")
 router.register("resolutions", ResolutionViewSet, basename="coalition-resolution")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("countries/", CountryListView.as_view(), name="coalition-country-list"),
+    path("countries/<str:code>/", CountryDossierView.as_view(), name="coalition-country-dossier"),
+]

@@ -42,6 +42,7 @@ from cases import selectors as case_selectors
 from cases.selectors import reads_aggregates
 from cases.workflow import Status
 from core.admin import ServiceBackedAdmin
+from core.charts import counts_chart
 from core.errors import DomainError
 from core.forms import ServiceBackedModelForm, add_service_errors, service_error_fields
 
@@ -758,7 +759,7 @@ class PublishedFigureAdmin(ServiceBackedAdmin):
         counts = None
         if reads_aggregates(request.user):
             by_status = figures.registry_counts_by_status(actor=_actor(request))
-            counts = charts.counts_chart(
+            counts = counts_chart(
                 (str(Status(status).label), count) for status, count in by_status.items()
             )
         context = {

@@ -4,7 +4,8 @@ allows none).
 Published figures are drawn per metric (a count of deported children and a count of returned
 ones do not share a line), one series per claimant, each point labelled with its qualifier
 ("at least 19,400"); claims without a number are annotations at their date. The registry's own
-counts by status are a separate bar chart, shown beside them and never mixed in.
+counts by status are a separate bar chart (``core.charts.counts_chart``), shown beside them and
+never mixed in.
 
 Everything here is numbers and plain strings; the template escapes every label.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.utils.formats import number_format
@@ -108,26 +109,6 @@ class Panel:
 class LegendEntry:
     claimant: str
     colour: str
-
-
-@dataclass(frozen=True)
-class Bar:
-    label: str
-    count: int
-    y: float
-    width: float
-    count_x: float
-    text_y: float
-
-
-@dataclass(frozen=True)
-class BarChart:
-    width: int
-    height: int
-    label_width: int
-    bar_height: int
-    bars: list[Bar]
-    total: int
 
 
 @dataclass(frozen=True)
@@ -304,33 +285,3 @@ def _worded(point: FigurePoint, qualifiers: Mapping[str, str]) -> str:
 def _title(point: FigurePoint, qualifiers: Mapping[str, str]) -> str:
     claim = _qualified(point, qualifiers) if point.value is not None else f"“{point.value_text}”"
     return f"{point.claimant}, {point.label}: {claim}"
-
-
-def counts_chart(counts: Iterable[tuple[str, int]], *, width: int = 360) -> BarChart:
-    """The registry's own counts as horizontal bars, one per status, in workflow order."""
-    rows = list(counts)
-    label_width, bar_height, gap, count_room = 150, 18, 8, 50
-    top = max((count for _label, count in rows), default=0)
-    room = width - label_width - count_room
-    bars = []
-    for index, (label, count) in enumerate(rows):
-        length = room * count / top if top else 0.0
-        bars.append(
-            Bar(
-                label=label,
-                count=count,
-                y=float(index * (bar_height + gap)),
-                width=length,
-                count_x=label_width + length + 6,
-                text_y=index * (bar_height + gap) + bar_height * 0.72,
-            )
-        )
-    height = max(len(rows) * (bar_height + gap), bar_height)
-    return BarChart(
-        width=width,
-        height=height,
-        label_width=label_width,
-        bar_height=bar_height,
-        bars=bars,
-        total=sum(count for _label, count in rows),
-    )

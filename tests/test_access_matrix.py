@@ -183,6 +183,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("coalition-pledge-detail", frozenset({"get", "patch"}), COALITION, personal=False),
         Endpoint("coalition-pledge-transition", frozenset({"post"}), COALITION, personal=False),
         Endpoint("coalition-pledge-history", frozenset({"get"}), COALITION, personal=False),
+        Endpoint("coalition-country-list", frozenset({"get"}), COALITION, personal=False),
+        Endpoint("coalition-country-dossier", frozenset({"get"}), COALITION, personal=False),
     ]
 }
 

@@ -126,6 +126,8 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
     },
     "/api/v1/coalition/pledges/{id}/transition/": {"post": "coalition_pledges_transition"},
     "/api/v1/coalition/pledges/{id}/history/": {"get": "coalition_pledges_history"},
+    "/api/v1/coalition/countries/": {"get": "coalition_countries_list"},
+    "/api/v1/coalition/countries/{code}/": {"get": "coalition_country_dossier"},
 }
 CASE_FILTERS = {
     "status",

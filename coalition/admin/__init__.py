@@ -1,5 +1,6 @@
 """The coalition in the admin, for coordinators (who write) and every reading role (who read):
-one module per part, each registering its models."""
+one module per part, each registering its models and pages."""
 
-from . import meetings  # noqa: F401  (registers meetings, statements and resolutions)
-from . import members as members
+from . import dossier, meetings, members
+
+__all__ = ["dossier", "meetings", "members"]

@@ -525,7 +525,7 @@ def test_chart_has_a_panel_per_metric_and_a_series_per_claimant():
 
 
 def test_counts_chart_draws_a_bar_per_status_in_proportion():
-    from sources.charts import counts_chart
+    from core.charts import counts_chart
 
     chart = counts_chart([("Reported", 4), ("Verifying", 2), ("Closed", 0)])
 
