@@ -56,6 +56,8 @@ EVIDENCE = "evidence"
 FIGURE = "figure"
 COLLECTION = "collection"
 EVIDENCE_TARGETS = frozenset({SOURCE, EVIDENCE, FIGURE, COLLECTION})
+# The coalition's endpoints: covered per part by ``tests/coalition/test_*_access.py``.
+COALITION = "coalition"
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,10 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("evidence-detail", frozenset({"get", "patch", "delete"}), EVIDENCE, personal=True),
         Endpoint("figure-list", frozenset({"get", "post"}), COLLECTION, personal=False),
         Endpoint("figure-detail", frozenset({"get", "patch"}), FIGURE, personal=False),
+        Endpoint("coalition-list-list", frozenset({"get", "post"}), COALITION, personal=False),
+        Endpoint("coalition-list-detail", frozenset({"get", "patch"}), COALITION, personal=False),
+        Endpoint("coalition-list-entries", frozenset({"get", "post"}), COALITION, personal=True),
+        Endpoint("coalition-list-entry-detail", frozenset({"patch"}), COALITION, personal=True),
     ]
 }
 
@@ -555,8 +561,8 @@ def test_access_matrix(world: World, role: str, documented_statuses: Any):
 
     anonymous = role == "anonymous"
     for name, endpoint in ENDPOINTS.items():
-        if endpoint.target in EVIDENCE_TARGETS:
-            continue  # test_access_matrix_sources
+        if endpoint.target in EVIDENCE_TARGETS or endpoint.target == COALITION:
+            continue  # test_access_matrix_sources, tests/coalition
         for method in sorted(endpoint.methods):
             if endpoint.target == CASE:
                 for key in CASE_KEYS:
