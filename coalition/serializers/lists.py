@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.serializers import OrganizationRefSerializer
 from core.serializers import StrictInputMixin
 from sources.models import FigureQualifier
 
@@ -65,20 +66,15 @@ class ChildListInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
     sources = SourceIdListField(required=False)
 
 
-class OrganizationRefSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(read_only=True)
-
-
-class RecordRefSerializer(serializers.Serializer[Any]):
+class CoalitionRecordRefSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(read_only=True)
     title = serializers.CharField(read_only=True)
 
 
 class ChildListSerializer(serializers.ModelSerializer[ChildList]):
     organization = OrganizationRefSerializer(read_only=True)
-    meeting = RecordRefSerializer(read_only=True, allow_null=True)
-    statement = RecordRefSerializer(read_only=True, allow_null=True)
+    meeting = CoalitionRecordRefSerializer(read_only=True, allow_null=True)
+    statement = CoalitionRecordRefSerializer(read_only=True, allow_null=True)
     handed_by = PartyRefSerializer(read_only=True, allow_null=True)
     handed_to = PartyRefSerializer(read_only=True, many=True)
     sources = serializers.SerializerMethodField(
@@ -205,7 +201,7 @@ class EntriesBulkInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
     )
 
 
-class CaseRefSerializer(serializers.Serializer[Any]):
+class ListEntryCaseSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(read_only=True)
     number = serializers.CharField(read_only=True)
 
@@ -226,7 +222,7 @@ class EntrySerializer(serializers.Serializer[Any]):
     name_as_written = serializers.CharField(read_only=True, allow_null=True)
     date_of_birth_as_written = serializers.CharField(read_only=True, allow_null=True)
     details = serializers.CharField(read_only=True, allow_null=True)
-    case = CaseRefSerializer(read_only=True, allow_null=True)
+    case = ListEntryCaseSerializer(read_only=True, allow_null=True)
     linked = serializers.BooleanField(
         read_only=True, help_text=_("Whether the entry is tied to a registry case.")
     )

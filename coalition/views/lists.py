@@ -76,6 +76,8 @@ class ChildListViewSet(
 ):
     """Lists of named children handed over at meetings or named in statements."""
 
+    queryset = ChildList.objects.none()  # the schema's; requests read get_queryset()
+    lookup_value_regex = "[0-9]+"
     serializer_class = ChildListSerializer
     filterset_class = ChildListFilterSet
     ordering_fields = ["handed_on", "created_at", "updated_at"]
@@ -83,6 +85,9 @@ class ChildListViewSet(
     list_actions = frozenset({"list", "entries"})
 
     def get_queryset(self) -> QuerySet[ChildList]:
+        if getattr(self, "swagger_fake_view", False):
+            # The schema: each action's model (the entries action's are entries).
+            return self.queryset  # type: ignore[return-value]
         return selectors.child_list_list(actor=actor_of(self.request))
 
     def _detail(self, child_list_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
@@ -193,13 +198,15 @@ class ChildListViewSet(
         methods=["get", "post"],
         url_path="entries",
         url_name="entries",
+        queryset=ChildListEntry.objects.none(),
         filterset_class=ChildListEntryFilterSet,
         ordering_fields=ENTRY_ORDERING,
         ordering=["position", "id"],
         pagination_class=EntryPagination,
     )
     def entries(self, request: Request, pk: str | None = None) -> Response:
-        child_list = self.get_object()
+        # Not get_object(): this action's filters are the entries', not the lists'.
+        child_list = get_object_or_404(ChildList.objects.all(), pk=pk)
         actor = actor_of(request)
         if request.method == "POST":
             return self._add_entries(request, child_list)
@@ -247,6 +254,7 @@ class ChildListEntryViewSet(
     """One entry of a list: change its texts, number, outcome or case."""
 
     serializer_class = EntrySerializer
+    lookup_value_regex = "[0-9]+"
     filter_backends: list[Any] = []
     pagination_class = None
 

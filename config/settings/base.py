@@ -372,6 +372,9 @@ SPECTACULAR_SETTINGS = {
         "AuditChannelEnum": "audit.models.Channel",  # audit
         "SourceKindEnum": "sources.models.SourceKind",  # sources
         "CustodyActionEnum": "sources.models.CustodyAction",  # sources
+        "FigureQualifierEnum": "sources.models.FigureQualifier",  # sources, coalition
+        "DatePrecisionEnum": "sources.models.AsOfPrecision",  # sources, coalition
+        "EntryOutcomeEnum": "coalition.models.EntryOutcome",  # coalition
     },
 }
 
