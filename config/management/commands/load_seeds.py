@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from audit.context import audit_context
 from audit.models import Channel
 from cases import seeding as case_seeds
+from coalition.seeding.lists import lists_load
 from sources import seeding as source_seeds
 
 
@@ -31,8 +32,10 @@ class Command(BaseCommand):
             oblasts = case_seeds.oblasts_sync()
             facilities = case_seeds.facilities_load()
             reporting = source_seeds.public_reporting_load()
+            child_lists = lists_load()
         if verbose:
             self.stdout.write(_("Oblasts: %(counts)s.") % {"counts": oblasts})
             self.stdout.write(_("Facilities: %(counts)s.") % {"counts": facilities})
             self.stdout.write(_("Sources: %(counts)s.") % {"counts": reporting.sources})
             self.stdout.write(_("Published figures: %(counts)s.") % {"counts": reporting.figures})
+            self.stdout.write(_("Lists of named children: %(counts)s.") % {"counts": child_lists})
