@@ -129,7 +129,7 @@ def _differences(child_list: ChildList, data: Mapping[str, Any]) -> dict[str, An
     changed: dict[str, Any] = {}
     for name, value in wanted.items():
         if name == "handed_by_id":
-            code = child_list.handed_by.code if child_list.handed_by_id else None
+            code = child_list.handed_by.code if child_list.handed_by is not None else None
             if code != data["handed_by"]:
                 changed["handed_by"] = data["handed_by"]
             continue

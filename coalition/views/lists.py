@@ -87,7 +87,7 @@ class ChildListViewSet(
     def get_queryset(self) -> QuerySet[ChildList]:
         if getattr(self, "swagger_fake_view", False):
             # The schema: each action's model (the entries action's are entries).
-            return self.queryset  # type: ignore[return-value]
+            return self.queryset
         return selectors.child_list_list(actor=actor_of(self.request))
 
     def _detail(self, child_list_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:

@@ -4,7 +4,6 @@ linked to no case; and a reader of each role. All data is synthetic."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,7 +145,7 @@ def lists_world(db: None) -> ListsWorld:
         "superuser": UserFactory.create(username="lists-superuser", is_superuser=True),
         "nobody": UserFactory.create(username="lists-nobody"),
     }
-    key, secret = make_api_key(organization=b, role="partner")
+    _key, secret = make_api_key(organization=b, role="partner")
     cases = {
         "own": make_case(organization=a),
         "limited": make_case(organization=a),
@@ -177,10 +176,6 @@ def lists_world(db: None) -> ListsWorld:
 def add_membership(user: User, organization: Organization, role: str) -> User:
     membership_set(user=user, organization=organization, role=role)
     return User.objects.get(pk=user.pk)  # roles are cached on the object
-
-
-def today() -> dt.date:
-    return dt.date.today()
 
 
 def as_actor(world: ListsWorld, role: str) -> Any:

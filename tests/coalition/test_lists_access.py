@@ -12,16 +12,17 @@ import pytest
 from django.urls import reverse
 
 from audit.models import READ_ACTIONS, AuditEvent
+from tests.coalition import lists_world as world_module
 from tests.coalition.lists_world import (
     NAMES,
     SIGHT,
     ListsWorld,
-    lists_world,  # noqa: F401
 )
 from tests.factories.coalition_lists import make_statement
 from tests.test_access_matrix import COALITION, ENDPOINTS
 
 pytestmark = pytest.mark.django_db
+lists_world = world_module.lists_world  # the shared fixture
 
 ALL_ROLES = ["anonymous", "nobody", *SIGHT]
 READERS = set(SIGHT)
@@ -102,9 +103,8 @@ def test_lists_endpoints_by_role(lists_world: ListsWorld, role: str):
             what = f"{role} {method.upper()} {name}"
             expected = _expected(role, name, method)
             if response.status_code != expected:
-                problems.append(
-                    f"{what}: {response.status_code}, expected {expected}: {response.content[:200]!r}"
-                )
+                body = response.content[:200]
+                problems.append(f"{what}: {response.status_code}, expected {expected}: {body!r}")
             events = AuditEvent.objects.filter(
                 request_id=response["X-Request-ID"], action__in=READ_ACTIONS
             ).count()

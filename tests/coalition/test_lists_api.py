@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from audit.models import READ_ACTIONS, AuditEvent
 from coalition.models import ChildList, ChildListEntry, MeetingKind
+from tests.coalition import lists_world as world_module
 from tests.coalition.lists_world import (
     BIRTHS,
     DETAILS,
@@ -19,12 +20,12 @@ from tests.coalition.lists_world import (
     ROLES,
     SIGHT,
     ListsWorld,
-    lists_world,  # noqa: F401
 )
 from tests.factories.cases import make_case
 from tests.factories.coalition_lists import make_entry, make_meeting
 
 pytestmark = pytest.mark.django_db
+lists_world = world_module.lists_world  # the shared fixture
 
 ISTANBUL = dt.date(2025, 6, 2)
 
@@ -73,7 +74,8 @@ def test_a_coordinator_records_a_round_its_list_and_outcomes_and_reads_the_retur
     )
     assert created.status_code == 201, created.content
     body = created.json()
-    assert body["count_claimed"] == 400 and body["count_qualifier"] == "nearly"
+    assert body["count_claimed"] == 400
+    assert body["count_qualifier"] == "nearly"
     assert body["entries_held"] == 0
     assert body["handed_to"] == [{"code": "RU", "kind": "state", "name": "Russia"}]
     list_url = created["Location"]
@@ -153,7 +155,8 @@ def test_entries_show_each_reader_what_they_may_see(lists_world: ListsWorld, rol
         assert (BIRTHS[key] in text) == (sight == "full"), (role, key)
         assert (DETAILS[key] in text) == (sight == "full"), (role, key)
         if sight == "none":
-            assert row["name_as_written"] is None and row["case"] is None
+            assert row["name_as_written"] is None
+            assert row["case"] is None
         else:
             shown.append(entry.pk)
         if sight != "none" and key in world.cases:
@@ -210,7 +213,8 @@ def test_entry_filters(lists_world: ListsWorld):
     assert client.get(url, {"updated_since": later}).json()["results"] == []
     assert client.get(url, {"outcome": "refused"}).json()["results"] == []
     refused = client.get(url, {"unknown": "1"})
-    assert refused.status_code == 400 and "unknown" in refused.json()["fields"]
+    assert refused.status_code == 400
+    assert "unknown" in refused.json()["fields"]
     assert client.get(url, {"outcome": "lost"}).status_code == 400
 
 
@@ -263,7 +267,8 @@ def test_bulk_errors_name_the_row_and_field(lists_world: ListsWorld):
     unknown = world.client("coordinator_a").post(
         _entries_url(world.child_list), {"name_as_written": "Синтетична", "age": 3}, format="json"
     )
-    assert unknown.status_code == 400 and "age" in unknown.json()["fields"]
+    assert unknown.status_code == 400
+    assert "age" in unknown.json()["fields"]
 
 
 def test_returned_without_the_case_names_the_outcome(lists_world: ListsWorld):

@@ -25,7 +25,8 @@ def test_the_istanbul_list_is_nearly_400_handed_by_ukraine_to_russia(loaded: Non
     istanbul = ChildList.objects.get(handed_on=dt.date(2025, 6, 2))
     assert istanbul.count_claimed == 400
     assert istanbul.count_qualifier == "nearly"
-    assert istanbul.handed_by is not None and istanbul.handed_by.code == "UA"
+    assert istanbul.handed_by is not None
+    assert istanbul.handed_by.code == "UA"
     assert [party.code for party in istanbul.handed_to.all()] == ["RU"]
     assert istanbul.meeting is not None
     assert istanbul.meeting.kind == MeetingKind.NEGOTIATION
@@ -39,7 +40,8 @@ def test_the_istanbul_list_is_nearly_400_handed_by_ukraine_to_russia(loaded: Non
 def test_the_statement_list_is_339(loaded: None):
     named = ChildList.objects.get(handed_on=dt.date(2025, 8, 5))
     assert named.count_claimed == 339
-    assert named.statement is not None and named.statement.issued_on == dt.date(2025, 8, 5)
+    assert named.statement is not None
+    assert named.statement.issued_on == dt.date(2025, 8, 5)
     assert named.sources.get().published_on == dt.date(2025, 8, 5)
 
 

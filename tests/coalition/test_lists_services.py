@@ -16,6 +16,7 @@ from coalition.selectors import lists as selectors
 from coalition.services import lists as services
 from coalition.services.common import CoalitionWriteDenied, StaleRecord
 from core.errors import ValidationFailed
+from tests.coalition import lists_world as world_module
 from tests.coalition.lists_world import (
     ENTRY_KEYS,
     ROLES,
@@ -23,13 +24,12 @@ from tests.coalition.lists_world import (
     ListsWorld,
     add_membership,
     as_actor,
-    lists_world,  # noqa: F401
 )
-from tests.factories.accounts import make_member
 from tests.factories.cases import make_case, move_case
 from tests.factories.coalition_lists import ROUND_DAY, make_entry, make_list, make_statement
 
 pytestmark = pytest.mark.django_db
+lists_world = world_module.lists_world  # the shared fixture
 
 RETURNED_ON = dt.date(2024, 1, 15)  # what tests.factories.cases.move_case records
 TO_RETURNED = ("verifying", "searching", "located", "return_in_progress", "returned")
@@ -270,7 +270,7 @@ def test_linking_a_returned_entry_to_a_case_not_returned_is_refused(lists_world:
     ("outcome_on", "message"),
     [
         (None, "required"),
-        (dt.date.today() + dt.timedelta(days=1), "future"),
+        (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1), "future"),
         (ROUND_DAY - dt.timedelta(days=1), "before the list"),
     ],
 )
