@@ -20,6 +20,9 @@ from sources.models import PUBLIC_KINDS, PublishedFigure, Source
 
 pytestmark = pytest.mark.django_db
 
+# The structured sources of public reporting in the seed file (parts of the registry add theirs).
+SOURCE_ROWS = len(read_seed("sources.json")["sources"])
+
 SOURCE_TYPE = "sources.source"
 FIGURE_TYPE = "sources.publishedfigure"
 
@@ -199,7 +202,12 @@ def test_public_reporting_load_gives_each_figure_its_own_structured_source() -> 
 def test_public_reporting_load_records_the_other_dated_public_documents() -> None:
     counts = seeding.public_reporting_load()
 
-    assert (counts.sources.created, counts.sources.updated, counts.sources.unchanged) == (11, 0, 0)
+    rows = len(read_seed("sources.json")["sources"])
+    assert (counts.sources.created, counts.sources.updated, counts.sources.unchanged) == (
+        rows,
+        0,
+        0,
+    )
     documents = {s.publisher: s for s in Source.objects.filter(figures__isnull=True).order_by("id")}
     assert set(documents) == {
         "International Criminal Court",
@@ -276,7 +284,7 @@ def test_public_reporting_load_second_run_changes_nothing() -> None:
 
     counts = seeding.public_reporting_load()
 
-    assert str(counts.sources) == "0 created, 0 updated, 11 unchanged"
+    assert str(counts.sources) == f"0 created, 0 updated, {SOURCE_ROWS} unchanged"
     assert str(counts.figures) == "0 created, 0 updated, 8 unchanged"
     assert list(PublishedFigure.objects.order_by("pk").values()) == figures
     assert list(Source.objects.order_by("pk").values()) == sources
@@ -315,8 +323,9 @@ def test_public_reporting_load_corrects_a_source_changed_upstream(seeds: dict[st
 
     counts = seeding.public_reporting_load()
 
-    assert (counts.sources.created, counts.sources.updated, counts.sources.unchanged) == (0, 1, 10)
-    assert Source.objects.count() == 11
+    sources = counts.sources
+    assert (sources.created, sources.updated, sources.unchanged) == (0, 1, SOURCE_ROWS - 1)
+    assert Source.objects.count() == SOURCE_ROWS
     source = Source.objects.get(publisher=row["publisher"], title=row["title"])
     assert (source.kind, source.published_on) == ("news_article", dt.date(2023, 5, 2))
     assert PublishedFigure.objects.filter(source=source).count() == 1
@@ -397,9 +406,9 @@ def test_public_reporting_load_refuses_a_seed_file_that_contradicts_itself(
 def test_load_seeds_records_one_audit_event_per_row_then_none() -> None:
     first = _load_seeds()
 
-    assert "Sources: 11 created, 0 updated, 0 unchanged." in first
+    assert f"Sources: {SOURCE_ROWS} created, 0 updated, 0 unchanged." in first
     assert "Published figures: 8 created, 0 updated, 0 unchanged." in first
-    for object_type, count in ((SOURCE_TYPE, 11), (FIGURE_TYPE, 8)):
+    for object_type, count in ((SOURCE_TYPE, SOURCE_ROWS), (FIGURE_TYPE, 8)):
         events = _events(object_type)
         assert len(events) == count
         assert {e.action for e in events} == {Action.CREATE}
@@ -409,7 +418,7 @@ def test_load_seeds_records_one_audit_event_per_row_then_none() -> None:
 
     second = _load_seeds()
 
-    assert "Sources: 0 created, 0 updated, 11 unchanged." in second
+    assert f"Sources: 0 created, 0 updated, {SOURCE_ROWS} unchanged." in second
     assert "Published figures: 0 created, 0 updated, 8 unchanged." in second
     assert AuditEvent.objects.count() == recorded
 
