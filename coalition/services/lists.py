@@ -112,12 +112,13 @@ def require_list_writer(actor: Actor, child_list: ChildList) -> None:
 
 
 def may_write_list(actor: Actor, child_list: ChildList | None) -> bool:
-    """For the admin's buttons: what ``require_list_writer`` would allow."""
+    """For the admin's buttons: what ``require_list_writer`` would allow (a new list: whether
+    the actor coordinates anywhere)."""
+    if actor is None:
+        return True
     if child_list is None or child_list.pk is None:
-        return actor is None or actor_roles(actor).can(Capability.WRITE_COALITION)
-    return _writes_for(actor, child_list.organization_id) and (
-        actor is None or actor_roles(actor).can(Capability.WRITE_COALITION)
-    )
+        return actor_roles(actor).can(Capability.WRITE_COALITION)
+    return _writes_for(actor, child_list.organization_id)
 
 
 def _keeping_organization(actor: Actor, given: Any, errors: Errors) -> Organization | None:

@@ -22,7 +22,7 @@ from tests.coalition.lists_world import (
     ListsWorld,
 )
 from tests.factories.cases import make_case
-from tests.factories.coalition_lists import make_entry, make_meeting
+from tests.factories.coalition_lists import make_entry, make_list, make_meeting
 
 pytestmark = pytest.mark.django_db
 lists_world = world_module.lists_world  # the shared fixture
@@ -302,3 +302,41 @@ def test_entries_are_read_in_a_constant_number_of_queries(
 
 def test_a_meeting_kind_is_a_negotiation_round():
     assert MeetingKind.NEGOTIATION == "negotiation"
+
+
+def test_lists_and_entries_page_with_cursors(lists_world: ListsWorld):
+    world = lists_world
+    for day in (3, 4):
+        make_list(world.orgs["A"], handed_on=dt.date(2025, 6, day), title=f"Synthetic {day}")
+    client = world.client("auditor")
+    seen: list[int] = []
+    url: str | None = reverse("coalition-list-list") + "?page_size=1"
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200, page.content
+        seen.extend(row["id"] for row in page.json()["results"])
+        url = page.json()["next"]
+    assert len(seen) == len(set(seen)) == 3
+    positions: list[int] = []
+    url = _entries_url(world.child_list) + "?page_size=2"
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200, page.content
+        positions.extend(row["position"] for row in page.json()["results"])
+        url = page.json()["next"]
+    assert positions == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("extra", [3, 20])
+def test_lists_are_listed_in_a_constant_number_of_queries(
+    lists_world: ListsWorld, extra: int, django_assert_max_num_queries: Any
+):
+    world = lists_world
+    for index in range(extra):
+        make_list(world.orgs["A"], title=f"Synthetic list {index}", handed_to=["RU", "TR"])
+    client = world.client("caseworker_a")
+    url = reverse("coalition-list-list")
+    client.get(url)
+    with django_assert_max_num_queries(8):
+        response = client.get(url, {"page_size": 100})
+    assert len(response.json()["results"]) == 1 + extra
