@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .views.dossier import CountryDossierView, CountryListView
+from .views.lists import ChildListEntryViewSet, ChildListViewSet
 from .views.meetings import MeetingViewSet, ResolutionViewSet, StatementViewSet
 from .views.members import (
     CommitmentViewSet,
@@ -23,6 +24,8 @@ router.register("pledges", PledgeViewSet, basename="coalition-pledge")
 router.register("meetings", MeetingViewSet, basename="coalition-meeting")
 router.register("statements", StatementViewSet, basename="coalition-statement")
 router.register("resolutions", ResolutionViewSet, basename="coalition-resolution")
+router.register("lists", ChildListViewSet, basename="coalition-list")
+router.register("list-entries", ChildListEntryViewSet, basename="coalition-list-entry")
 
 urlpatterns = [
     *router.urls,

@@ -185,6 +185,10 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("coalition-pledge-history", frozenset({"get"}), COALITION, personal=False),
         Endpoint("coalition-country-list", frozenset({"get"}), COALITION, personal=False),
         Endpoint("coalition-country-dossier", frozenset({"get"}), COALITION, personal=False),
+        Endpoint("coalition-list-list", frozenset({"get", "post"}), COALITION, personal=False),
+        Endpoint("coalition-list-detail", frozenset({"get", "patch"}), COALITION, personal=False),
+        Endpoint("coalition-list-entries", frozenset({"get", "post"}), COALITION, personal=True),
+        Endpoint("coalition-list-entry-detail", frozenset({"patch"}), COALITION, personal=True),
     ]
 }
 

@@ -128,6 +128,16 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
     "/api/v1/coalition/pledges/{id}/history/": {"get": "coalition_pledges_history"},
     "/api/v1/coalition/countries/": {"get": "coalition_countries_list"},
     "/api/v1/coalition/countries/{code}/": {"get": "coalition_country_dossier"},
+    "/api/v1/coalition/lists/": {"get": "coalition_lists_list", "post": "coalition_lists_create"},
+    "/api/v1/coalition/lists/{id}/": {
+        "get": "coalition_lists_retrieve",
+        "patch": "coalition_lists_partial_update",
+    },
+    "/api/v1/coalition/lists/{id}/entries/": {
+        "get": "coalition_lists_entries_list",
+        "post": "coalition_lists_entries_create",
+    },
+    "/api/v1/coalition/list-entries/{id}/": {"patch": "coalition_list_entries_partial_update"},
 }
 CASE_FILTERS = {
     "status",

@@ -1,6 +1,6 @@
 """The coalition in the admin, for coordinators (who write) and every reading role (who read):
 one module per part, each registering its models and pages."""
 
-from . import dossier, meetings, members
+from . import dossier, lists, meetings, members
 
-__all__ = ["dossier", "meetings", "members"]
+__all__ = ["dossier", "lists", "meetings", "members"]

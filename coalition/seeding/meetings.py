@@ -19,10 +19,10 @@ from django.db import transaction
 
 from core.seeds import SeedCounts, read_seed
 from sources.models import Source
-from sources.seeding import SOURCES_SEED, SeedFileError
 
 from ..models import Meeting, Resolution, Statement
 from ..services import meetings as services
+from .common import cited, sources_by_key
 
 MEETINGS_SEED = "coalition_meetings.json"
 
@@ -64,20 +64,6 @@ DATES = ("held_on", "issued_on", "voted_on")
 PARTY_LISTS = ("participants", "signatories")
 
 
-def _sources_by_key() -> dict[str, Source]:
-    """The seeded sources by their key in ``sources.json``."""
-    found: dict[str, Source] = {}
-    for row in read_seed(SOURCES_SEED)["sources"]:
-        source = (
-            Source.objects.filter(publisher=row["publisher"], title=row["title"], file="")
-            .order_by("id")
-            .first()
-        )
-        if source is not None:
-            found[row["key"]] = source
-    return found
-
-
 def _data(
     row: Mapping[str, Any], fields: tuple[str, ...], sources: Mapping[str, Source]
 ) -> dict[str, Any]:
@@ -89,11 +75,7 @@ def _data(
     for name in ("date_label", "place", "country", "members_claimed_qualifier", "text", "symbol"):
         if name in data and data[name] is None:
             data[name] = ""
-    keys: list[str] = data.get("sources") or []
-    missing = [key for key in keys if key not in sources]
-    if missing:
-        raise SeedFileError(f"{MEETINGS_SEED}: unknown source {missing[0]!r}.")
-    data["sources"] = [sources[key].pk for key in keys]
+    data["sources"] = cited(data.get("sources") or [], sources, seed=MEETINGS_SEED)
     return data
 
 
@@ -130,7 +112,7 @@ def _count(counts: SeedCounts, created: bool, changed: bool) -> None:
 def meetings_load() -> SeedCounts:
     """Load ``seeds/coalition_meetings.json``: meetings, statements, resolutions and votes."""
     seed = read_seed(MEETINGS_SEED)
-    sources = _sources_by_key()
+    sources = sources_by_key()
     counts = SeedCounts()
 
     for row in seed["meetings"]:

@@ -18,37 +18,9 @@ from sources.models import Source
 
 from ..models import Member, Party, PartyKind
 from ..services import members as services
+from .common import cited, sources_by_key
 
 MEMBERS_SEED = "coalition_members.json"
-SOURCES_SEED = "sources.json"
-
-
-class SeedFileError(ValueError):
-    """The seed file cites a source that ``sources.json`` does not hold, or is not loaded."""
-
-
-def _sources_by_key() -> dict[str, Source]:
-    rows: list[dict[str, Any]] = read_seed(SOURCES_SEED)["sources"]
-    found: dict[str, Source] = {}
-    for row in rows:
-        source = (
-            Source.objects.filter(publisher=row["publisher"], title=row["title"], file="")
-            .order_by("id")
-            .first()
-        )
-        if source is not None:
-            found[row["key"]] = source
-    return found
-
-
-def _cited(keys: list[str], sources: Mapping[str, Source]) -> list[int]:
-    missing = [key for key in keys if key not in sources]
-    if missing:
-        raise SeedFileError(
-            f"{MEMBERS_SEED} cites {missing[0]!r}, not a loaded source of {SOURCES_SEED} "
-            "(load the sources first)."
-        )
-    return [sources[key].pk for key in keys]
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -59,7 +31,7 @@ def _load_organizations(
     rows: list[dict[str, Any]], sources: Mapping[str, Source], counts: SeedCounts
 ) -> None:
     for row in rows:
-        _cited(row["sources"], sources)
+        cited(row["sources"], sources, seed=MEMBERS_SEED)
         data = {name: row.get(name, "") for name in ("name", "name_uk", "abbreviation")}
         party = Party.objects.filter(code=row["code"], kind=PartyKind.ORGANIZATION).first()
         if party is None:
@@ -95,7 +67,7 @@ def _load_members(
             "joined_on": _date(row.get("joined_on")),
             "joined_precision": row.get("joined_precision") or "day",
             "note": row.get("note", ""),
-            "sources": _cited(row["sources"], sources),
+            "sources": cited(row["sources"], sources, seed=MEMBERS_SEED),
         }
         member = Member.objects.filter(party__code=row["party"]).first()
         if member is None:
@@ -116,10 +88,10 @@ def _count(counts: SeedCounts, outcome: str) -> None:
 def members_load() -> SeedCounts:
     """Load ``seeds/coalition_members.json``; a second load changes nothing."""
     seed = read_seed(MEMBERS_SEED)
-    sources = _sources_by_key()
+    sources = sources_by_key()
     counts = SeedCounts()
     for row in seed["areas"]:
-        _cited([row["source"]], sources)
+        cited([row["source"]], sources, seed=MEMBERS_SEED)
         _area, outcome = services.project_area_sync(
             actor=None,
             code=row["code"],
@@ -129,7 +101,7 @@ def members_load() -> SeedCounts:
         )
         _count(counts, outcome)
     for row in seed["commitments"]:
-        _cited([row["source"]], sources)
+        cited([row["source"]], sources, seed=MEMBERS_SEED)
         _commitment, outcome = services.commitment_sync(
             actor=None,
             code=row["code"],

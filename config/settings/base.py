@@ -380,6 +380,7 @@ SPECTACULAR_SETTINGS = {
         "ProjectStatusEnum": "coalition.models.ProjectStatus",  # coalition
         "PledgeKindEnum": "coalition.models.PledgeKind",  # coalition
         "PledgeStatusEnum": "coalition.models.PledgeStatus",  # coalition
+        "EntryOutcomeEnum": "coalition.models.EntryOutcome",  # coalition
     },
 }
 

@@ -20,6 +20,9 @@ from sources.models import PUBLIC_KINDS, PublishedFigure, Source
 
 pytestmark = pytest.mark.django_db
 
+# The structured sources of public reporting in the seed file (parts of the registry add theirs).
+SOURCE_ROWS = len(read_seed("sources.json")["sources"])
+
 SOURCE_TYPE = "sources.source"
 FIGURE_TYPE = "sources.publishedfigure"
 # Every row of sources.json: the figures' sources and the other public documents (the

@@ -17,6 +17,7 @@ from audit.context import audit_context
 from audit.models import Channel
 from cases import seeding as case_seeds
 from coalition.seeding import meetings as coalition_meeting_seeds
+from coalition.seeding.lists import lists_load
 from coalition.seeding.members import members_load as coalition_members_load
 from sources import seeding as source_seeds
 
@@ -35,6 +36,7 @@ class Command(BaseCommand):
             reporting = source_seeds.public_reporting_load()
             coalition_members = coalition_members_load()
             meetings = coalition_meeting_seeds.meetings_load()
+            child_lists = lists_load()
         if verbose:
             self.stdout.write(_("Oblasts: %(counts)s.") % {"counts": oblasts})
             self.stdout.write(_("Facilities: %(counts)s.") % {"counts": facilities})
@@ -47,3 +49,4 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("Coalition meetings, statements and votes: %(counts)s.") % {"counts": meetings}
             )
+            self.stdout.write(_("Lists of named children: %(counts)s.") % {"counts": child_lists})

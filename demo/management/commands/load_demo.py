@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from audit.context import audit_context
 from audit.models import Channel
 from cases.models import Oblast
+from demo.coalition_lists import demo_child_list_load
 from demo.seeding import demo_cases_load
 from demo.synthetic import DEFAULT_BATCH_SIZE, synthetic_cases_generate
 
@@ -73,6 +74,11 @@ class Command(BaseCommand):
                 counts = demo_cases_load(count=demo)
                 if verbose:
                     self.stdout.write(_("Demo cases: %(counts)s.") % {"counts": counts})
+                lists = demo_child_list_load()
+                if verbose:
+                    self.stdout.write(
+                        _("Demo list of named children: %(counts)s.") % {"counts": lists}
+                    )
             if synthetic:
                 started = time.perf_counter()
                 written = synthetic_cases_generate(
