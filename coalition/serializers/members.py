@@ -17,7 +17,6 @@ from core.serializers import BlankAsNullMixin, StrictInputMixin
 
 from ..models import (
     Commitment,
-    DatePrecision,
     Member,
     MemberRole,
     Party,
@@ -30,7 +29,7 @@ from ..models import (
     ProjectArea,
     ProjectStatus,
 )
-from ..services.members import pledge_moves
+from ..services.members import MEMBER_PRECISION_CHOICES, pledge_moves
 from .common import PartyCodeField, PartyRefSerializer, SourceIdListField
 
 AREA_CODE_HELP = _("A project area's code (GET /api/v1/coalition/areas/).")
@@ -149,13 +148,6 @@ class MemberSerializer(serializers.ModelSerializer[Member]):
         return _source_ids(member)
 
 
-_MEMBER_PRECISIONS = [
-    (p.value, p.label)
-    for p in DatePrecision
-    if p in (DatePrecision.DAY, DatePrecision.MONTH, DatePrecision.YEAR)
-]
-
-
 class MemberUpdateInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
     role = serializers.ChoiceField(choices=MemberRole.choices, required=False)
     joined_on = serializers.DateField(
@@ -163,7 +155,7 @@ class MemberUpdateInputSerializer(StrictInputMixin, serializers.Serializer[Any])
         allow_null=True,
         help_text=_("The first day of the period its precision names; null when unknown."),
     )
-    joined_precision = serializers.ChoiceField(choices=_MEMBER_PRECISIONS, required=False)
+    joined_precision = serializers.ChoiceField(choices=MEMBER_PRECISION_CHOICES, required=False)
     left_on = serializers.DateField(required=False, allow_null=True)
     endorsed_declaration = serializers.BooleanField(required=False)
     note = serializers.CharField(required=False, allow_blank=True)

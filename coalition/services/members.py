@@ -237,6 +237,8 @@ MEMBER_UPDATE_FIELDS = MEMBER_FIELDS - {"party"}
 MEMBER_RELATIONS = ("sources",)
 # A membership's date is known to the day, the month or the year.
 MEMBER_PRECISIONS = (DatePrecision.DAY, DatePrecision.MONTH, DatePrecision.YEAR)
+# A member joins on a day, in a month or in a year: the choices its input offers.
+MEMBER_PRECISION_CHOICES = [(p.value, p.label) for p in MEMBER_PRECISIONS]
 
 
 def _member_areas(
