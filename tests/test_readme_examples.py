@@ -3,10 +3,12 @@
 The examples are read from the README's ``sh`` blocks and sent in the README's order, as one
 story: the caseworker's token (``$AUTH``) opens case 1, changes and moves it, a supervisor
 (``$SUPERVISOR_TOKEN``) decides its closure and shares it, the partner's API key (``$KEY``)
-reads and submits. The ids the README names (case 1, source 7, share 1, ...) stand for the first
-record of that kind the story made (or, for an organization and a facility, for the ones set up
-here). An example the API refuses fails this test: fix the example or the code. All data is
-synthetic.
+reads and submits, a coordinator (``$COORDINATOR_TOKEN``) records the coalition's work. The ids
+the README names (case 1, source 7, share 1, meeting 1, ...) stand for the first record of that
+kind the story made (or, for an organization, a facility, the second case a list names and the
+seeded resolution, for the ones set up here: the coalition's seeds are loaded as ``load_seeds``
+loads them). An example the API refuses fails this test: fix the example or the code. All data
+is synthetic.
 """
 
 from __future__ import annotations
@@ -28,7 +30,12 @@ from rest_framework.test import APIClient
 
 from accounts.models import Organization
 from cases import services
+from coalition.models import Resolution
+from coalition.seeding.lists import lists_load
+from coalition.seeding.meetings import meetings_load
+from coalition.seeding.members import members_load
 from sources.models import sources_storage
+from sources.seeding import public_reporting_load
 from tests.factories.accounts import OrganizationFactory, make_api_key, make_member
 from tests.factories.cases import FacilityFactory, home_organization, make_case
 from tests.sources.files.documents import pdf_bytes
@@ -128,29 +135,47 @@ MADE_BY_THE_STORY = {
     "sources": "/api/v1/sources/",
     "shares": "/shares/",
     "closure-requests": "/closure-requests/",
+    "meetings": "/api/v1/coalition/meetings/",
+    "lists": "/api/v1/coalition/lists/",
+    "list-entries": "/entries/",
+    "pledges": "/api/v1/coalition/pledges/",
 }
+# Records the README numbers in the order the story made them (entries added in bulk: 1, 2, 3).
+NUMBERED_AS_MADE = frozenset({"list-entries"})
+# Kinds of record a README path names by id (``/<kind>/<id>/``).
+PATH_IDS = re.compile(
+    r"/(cases|sources|shares|closure-requests|meetings|lists|list-entries|pledges|resolutions)"
+    r"/(\d+)(?=/)"
+)
 # Body fields naming a record, and the kind of record.
 BODY_REFERENCES = {
     "case": "cases",
     "source": "sources",
     "facility": "facilities",
     "organization": "organizations",
+    "meeting": "meetings",
 }
 
 
 class Story:
     """The README's ids mapped onto the records this run made or set up."""
 
-    def __init__(self, facility: int, organization: int) -> None:
+    def __init__(self, facility: int, organization: int, listed_case: int, resolution: int) -> None:
         self.made: dict[str, list[int]] = {kind: [] for kind in MADE_BY_THE_STORY}
         self.ids: dict[str, dict[int, int]] = {
             **{kind: {} for kind in MADE_BY_THE_STORY},
             "facilities": {1: facility},
             "organizations": {2: organization},
+            "resolutions": {1: resolution},
         }
+        self.ids["cases"][2] = listed_case
 
     def id_of(self, kind: str, readme_id: int) -> int:
         known = self.ids[kind]
+        if readme_id not in known and kind in NUMBERED_AS_MADE:
+            made = self.made[kind]
+            assert readme_id <= len(made), f"the README names {kind} {readme_id} before making it"
+            known[readme_id] = made[readme_id - 1]
         if readme_id not in known:
             unused = [pk for pk in self.made.get(kind, []) if pk not in known.values()]
             assert unused, f"the README names {kind} {readme_id} before making one"
@@ -161,17 +186,20 @@ class Story:
         def path_id(match: re.Match[str]) -> str:
             return f"/{match[1]}/{self.id_of(match[1], int(match[2]))}"
 
-        path = re.sub(r"/(cases|sources|shares|closure-requests)/(\d+)(?=/)", path_id, request.path)
+        path = PATH_IDS.sub(path_id, request.path)
         headers = dict(request.headers)
         if "If-Match" in headers:
-            case_id, version = re.fullmatch(r'"(\d+)-(\d+)"', headers["If-Match"]).groups()  # type: ignore[union-attr]
-            headers["If-Match"] = f'"{self.id_of("cases", int(case_id))}-{version}"'
+            # The tag of the record the path names last (a case, a pledge, a list entry...).
+            kind = PATH_IDS.findall(request.path)[-1][0]
+            record_id, version = re.fullmatch(r'"(\d+)-(\d+)"', headers["If-Match"]).groups()  # type: ignore[union-attr]
+            headers["If-Match"] = f'"{self.id_of(kind, int(record_id))}-{version}"'
         body = request.body
         if body is not None and request.headers.get("Content-Type") == "application/json":
             data = json.loads(body)
-            for name, kind in BODY_REFERENCES.items():
-                if isinstance(data.get(name), int):
-                    data[name] = self.id_of(kind, data[name])
+            for record in [data, *data.get("entries", [])]:  # entries added in bulk name cases
+                for name, kind in BODY_REFERENCES.items():
+                    if isinstance(record.get(name), int):
+                        record[name] = self.id_of(kind, record[name])
             body = json.dumps(data)
         return Request(request.method, path, headers, body, request.form)
 
@@ -180,7 +208,9 @@ class Story:
             return
         for kind, segment in MADE_BY_THE_STORY.items():
             if request.path.rstrip("/").endswith(segment.rstrip("/")):
-                self.made[kind].append(answer.json()["id"])
+                body = answer.json()
+                rows = body.get("entries", [body])  # entries come in bulk
+                self.made[kind].extend(row["id"] for row in rows)
 
 
 def send(client: APIClient, request: Request) -> Any:
@@ -243,6 +273,13 @@ def test_readme_has_curl_examples_for_every_part_of_the_api():
         "/evidence/",
         "/figures/",
         "/facilities/",
+        "/coalition/meetings/",
+        "/coalition/lists/",
+        "/entries/",
+        "/coalition/list-entries/",
+        "/coalition/pledges/",
+        "/roll-call/",
+        "/coalition/countries/RU/",
     ):
         assert part in paths, part
     assert len(examples) >= 30
@@ -256,11 +293,21 @@ def test_every_readme_curl_example_succeeds(oblasts):
     supervisor = make_member("supervisor", home)
     _key, secret = make_api_key(organization=partner_org, role="partner")
     facility = FacilityFactory.create(country="KP", kind="camp")
+    coordinator = make_member("coordinator", home)
+    # The coalition's seeds, as load_seeds loads them (the vote the roll call is pasted into),
+    # and a second case of the coordinator's organization for the list to name.
+    public_reporting_load()
+    members_load()
+    meetings_load()
+    lists_load()
+    resolution = Resolution.objects.get(body="general_assembly", symbol="")
+    listed_case = make_case(child={"given_name": "Іван", "family_name": "Зразок", "sex": "male"})
     variables = {
         "API": API_BASE,
         "TOKEN": _token(caseworker),
         "AUTH": f"Authorization: Token {_token(caseworker)}",
         "SUPERVISOR_TOKEN": _token(supervisor),
+        "COORDINATOR_TOKEN": _token(coordinator),
         "KEY": secret,
     }
     # Records made before the story, so no id the README names is by chance the real one.
@@ -281,7 +328,12 @@ def test_every_readme_curl_example_succeeds(oblasts):
     services.closure_request_create(
         case_id=decoy.pk, actor=None, closure_reason="duplicate", reason="Synthetic decoy"
     )
-    story = Story(facility=facility.pk, organization=partner_org.pk)
+    story = Story(
+        facility=facility.pk,
+        organization=partner_org.pk,
+        listed_case=listed_case.pk,
+        resolution=resolution.pk,
+    )
     client = APIClient()
 
     examples = readme_curl_examples(README.read_text(encoding="utf-8"))
