@@ -667,6 +667,8 @@ class ChildList(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
+    # Moved by the audited changes of its entries and their cases (``coalition.receivers``).
+    audit_technical_fields = frozenset({"updated_at"})
     objects = AuditedManager()
 
     class Meta:
@@ -739,6 +741,8 @@ class ChildListEntry(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
+    # Moved by the linked case's audited moves (``coalition.receivers``).
+    audit_technical_fields = frozenset({"updated_at", "version"})
     objects = AuditedManager()
 
     class Meta:

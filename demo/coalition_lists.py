@@ -15,8 +15,10 @@ from django.db import transaction
 from faker import Faker
 
 from cases.models import Case
+from cases.names import latin_kmu
 from coalition.models import ChildList, EntryOutcome, Meeting, MeetingKind
 from coalition.services.lists import child_list_create, entries_add
+from coalition.services.meetings import meeting_record
 from core.seeds import SeedCounts
 
 from .seeding import demo_organizations_load
@@ -44,11 +46,14 @@ def demo_child_list_load(*, linked: int = 12, unlinked: int = 3) -> SeedCounts:
     authority = demo_organizations_load()["authority"]
     meeting = Meeting.objects.filter(
         kind=MeetingKind.NEGOTIATION, title=DEMO_MEETING_TITLE
-    ).first() or Meeting.objects.create(
-        kind=MeetingKind.NEGOTIATION,
-        title=DEMO_MEETING_TITLE,
-        held_on=DEMO_ROUND_DAY,
-        outcomes="Synthetic demo data: no such round took place.",
+    ).first() or meeting_record(
+        actor=None,
+        data={
+            "kind": MeetingKind.NEGOTIATION,
+            "title": DEMO_MEETING_TITLE,
+            "held_on": DEMO_ROUND_DAY,
+            "outcomes": "Synthetic demo data: no such round took place.",
+        },
     )
     child_list = child_list_create(
         actor=None,
@@ -89,7 +94,7 @@ def demo_child_list_load(*, linked: int = 12, unlinked: int = 3) -> SeedCounts:
     for _ in range(unlinked):
         rows.append(
             {
-                "name_as_written": f"{fake.last_name()} {fake.first_name()}",
+                "name_as_written": latin_kmu(f"{fake.last_name()} {fake.first_name()}").upper(),
                 "details": "Synthetic demo entry: no case matched.",
             }
         )

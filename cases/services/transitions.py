@@ -19,6 +19,7 @@ from core.errors import PermissionDenied, ValidationFailed
 from .. import selectors, workflow
 from ..exceptions import ClosureNeedsApproval, OpenCaseExists, StaleVersion, TransitionNotAllowed
 from ..models import Case, ClosureRequest, ClosureRequestStatus
+from ..signals import case_moved
 from ..workflow import Status
 from .cases import _status_change_write
 from .checks import Actor, _lock_case, _not_in_future, _require
@@ -131,6 +132,7 @@ def case_transition(
             waiting.decided_at = now
             waiting.save(update_fields=["status", "decided_by", "decided_at"])
             audit.record_update(waiting, waiting_before, actor=actor)
+    case_moved.send(Case, case=case, from_status=previous, to_status=to, actor=actor)
     if to == Status.RETURNED:
         schedule = current_app.tasks[FOLLOW_UPS_TASK]
         transaction.on_commit(partial(schedule.delay, case.pk))

@@ -2,10 +2,9 @@
 through ``coalition.services.lists`` as the system, idempotently.
 
 A real list is seeded with its count as claimed and no entries: nobody's name is invented. Its
-meeting or statement is looked up by kind and date (the meetings' seeds record them); when it
-is not there yet, a minimal one is recorded so that the list has what it was handed over at.
-Its sources are the rows of ``seeds/sources.json`` named by key, found by publisher and title
-(the sources' step of ``load_seeds`` runs first).
+meeting or statement is looked up by kind and date: the meetings' seeds record them, and
+``load_seeds`` loads them first (a missing one is a ``SeedFileError``). Its sources are the
+rows of ``seeds/sources.json`` named by key.
 
 The keeping organization is the one the seed names (created on the first load): lists from
 public reporting belong to no caseworking organization until a superuser hands one over.

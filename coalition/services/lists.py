@@ -20,7 +20,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization
@@ -497,6 +498,7 @@ def entries_add(
     for entry in entries:
         entry.save()
         audit_created(entry, actor=actor)
+    _lists_touched([child_list.pk])
     return entries
 
 
@@ -542,7 +544,30 @@ def entry_update(
     entry.save()
     if audit_updated(entry, before, actor=actor):
         bump_version(entry)
+        _lists_touched([child_list.pk])
     return entry
+
+
+_TOUCH_REASON = "what a list or an entry shows follows audited changes of its entries or cases"
+
+
+def _lists_touched(list_ids: Sequence[int]) -> None:
+    """A list's summary (entries held, outcomes, returns) changed with its entries: its
+    ``updated_at`` moves, so partners syncing lists by ``updated_since`` see it."""
+    ChildList.objects.filter(pk__in=list_ids).unaudited_update(
+        _TOUCH_REASON, updated_at=timezone.now()
+    )
+
+
+def entries_follow_their_case(*, case_id: int) -> None:
+    """A linked case moved in the workflow (its return shows on its entries): its entries'
+    ``updated_at`` and ``version`` move with it (sync and ETags see the change), and their
+    lists'. No audit event: the case's move is the audited change."""
+    entries = ChildListEntry.objects.filter(case_id=case_id)
+    list_ids = list(entries.values_list("child_list_id", flat=True).distinct())
+    if list_ids:
+        entries.unaudited_update(_TOUCH_REASON, updated_at=timezone.now(), version=F("version") + 1)
+        _lists_touched(list_ids)
 
 
 # ---------------------------------------------------------------------------------------------

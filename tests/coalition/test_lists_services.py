@@ -220,6 +220,33 @@ def test_an_entry_shows_its_case_returned_whatever_was_recorded(lists_world: Lis
     assert summary.entries_held == 5
 
 
+def test_a_move_of_the_case_moves_its_entry_and_list_for_sync(lists_world: ListsWorld):
+    world = lists_world
+    entry = ChildListEntry.objects.get(pk=world.entries["own"].pk)
+    unrelated = ChildListEntry.objects.get(pk=world.entries["unlinked"].pk)
+    list_before = type(world.child_list).objects.get(pk=world.child_list.pk).updated_at
+    events = AuditEvent.objects.filter(object_type="coalition.childlistentry").count()
+    move_case(world.cases["own"], *TO_RETURNED)
+    moved = ChildListEntry.objects.get(pk=entry.pk)
+    # The entry shows the return: its ETag and its place in an updated_since sync move.
+    assert moved.version == entry.version + len(TO_RETURNED)
+    assert moved.updated_at > entry.updated_at
+    assert type(world.child_list).objects.get(pk=world.child_list.pk).updated_at > list_before
+    # An entry of another case is not touched, and the case's move is the audited change.
+    untouched = ChildListEntry.objects.get(pk=unrelated.pk)
+    assert (untouched.version, untouched.updated_at) == (unrelated.version, unrelated.updated_at)
+    assert AuditEvent.objects.filter(object_type="coalition.childlistentry").count() == events
+
+
+def test_adding_an_entry_moves_its_list_for_sync(lists_world: ListsWorld):
+    world = lists_world
+    before = type(world.child_list).objects.get(pk=world.child_list.pk).updated_at
+    services.entry_add(
+        actor=None, child_list=world.child_list, data={"name_as_written": "Синтетична Дана"}
+    )
+    assert type(world.child_list).objects.get(pk=world.child_list.pk).updated_at > before
+
+
 def test_returned_is_refused_on_an_entry_whose_case_is_not_returned(lists_world: ListsWorld):
     world = lists_world
     with pytest.raises(ValidationFailed) as refused:

@@ -25,7 +25,8 @@ from sources import seeding as source_seeds
 class Command(BaseCommand):
     help = _(
         "Load the reference data of every app (idempotent): the oblasts, the facility registry, "
-        "and the sources and figures of public reporting."
+        "the sources and figures of public reporting, and the coalition's areas, commitments, "
+        "members, meetings, statements, votes and lists of named children (counts, no names)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
