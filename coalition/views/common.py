@@ -99,8 +99,8 @@ class CoalitionRecordViewSet(
     record and its ``ETag``. A change is refused (403) to a reader before anything else is
     looked at (the record, the body, the ``If-Match``); the services check again.
 
-    Each viewset names its input serializers and the URL name of its detail, and hands its service
-    functions to ``record()`` and ``change()``."""
+    Each viewset names its input serializers and the URL name of its detail, and hands its
+    service functions to ``record()`` and ``change()``."""
 
     detail_name: ClassVar[str]
     input_serializer: ClassVar[type[BaseSerializer[Any]]]
