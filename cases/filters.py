@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_filters import rest_framework as filters
 
-from core.api import ID_SCHEMA, DateTimeFilter, FilterSet, IdFilter, documented
+from core.api import ID_SCHEMA, DateTimeFilter, FilterSet, IdFilter, documented, range_filters
 
 from . import selectors
 from .models import Case, CaseQuerySet, Facility, FacilityKind, Priority
@@ -81,25 +81,17 @@ class CaseFilterSet(FilterSet):
         IdFilter(field_name="assignee_id", help_text=_("Assigned caseworker's user id.")),
         ID_SCHEMA,
     )
-    created_after = DateTimeFilter(
-        field_name="created_at",
-        lookup_expr="gte",
-        help_text=_("Created at or after this ISO 8601 time."),
+    created_after, created_before = range_filters(
+        "created_at",
+        after=_("Created at or after this ISO 8601 time."),
+        before=_("Created before this ISO 8601 time."),
+        filter_class=DateTimeFilter,
     )
-    created_before = DateTimeFilter(
-        field_name="created_at",
-        lookup_expr="lt",
-        help_text=_("Created before this ISO 8601 time."),
-    )
-    updated_after = DateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="gte",
-        help_text=_("Changed at or after this ISO 8601 time."),
-    )
-    updated_before = DateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="lt",
-        help_text=_("Changed before this ISO 8601 time."),
+    updated_after, updated_before = range_filters(
+        "updated_at",
+        after=_("Changed at or after this ISO 8601 time."),
+        before=_("Changed before this ISO 8601 time."),
+        filter_class=DateTimeFilter,
     )
     updated_since = DateTimeFilter(
         field_name="updated_at",

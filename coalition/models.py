@@ -12,6 +12,8 @@ are parties, members or not (Russia at Istanbul, China in a call).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -27,12 +29,50 @@ from sources.models import AsOfPrecision, FigureQualifier, Source
 DatePrecision = AsOfPrecision
 
 
+class VersionedRecord(models.Model):
+    """The bookkeeping every coalition record carries: a version for ETags and ``If-Match``,
+    when it was made and last changed, and the audited manager."""
+
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+
+    objects = AuditedManager()
+
+    class Meta:
+        abstract = True
+
+
+class CoalitionRecord(VersionedRecord):
+    """A record someone on the coalition's side writes: who recorded it, and an audit label
+    ``"<audit_noun> #<id>"`` (never a name: audit labels are shown to readers who may not see
+    it)."""
+
+    audit_noun: ClassVar[str]
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        abstract = True
+
+    def audit_label(self) -> str:
+        return f"{self.audit_noun} #{self.pk}"
+
+
 class PartyKind(models.TextChoices):
     STATE = "state", _("State")
     ORGANIZATION = "organization", _("International organization")
 
 
-class Party(models.Model):
+class Party(VersionedRecord):
     """A state or an international organization. A state's ``code`` is its ISO 3166-1 alpha-2
     code (``CA``); an organization's is a lower-case slug of three or more characters
     (``council-of-europe``), so the two never collide. Parties are referred to by code in the
@@ -49,11 +89,6 @@ class Party(models.Model):
     )
     name_uk = models.CharField(_("name in Ukrainian"), max_length=200, blank=True)
     abbreviation = models.CharField(_("abbreviation"), max_length=30, blank=True)
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
-
-    objects = AuditedManager()
 
     class Meta:
         verbose_name = _("state or organization")
@@ -128,7 +163,7 @@ class MemberRole(models.TextChoices):
     MEMBER = "member", _("Member")
 
 
-class Member(models.Model):
+class Member(CoalitionRecord):
     """A party's membership of the coalition: when it joined (and left), its role, and the
     areas it acts in (and leads)."""
 
@@ -158,20 +193,8 @@ class Member(models.Model):
     sources = models.ManyToManyField(
         Source, verbose_name=_("sources"), blank=True, related_name="coalition_members"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
-    objects = AuditedManager()
+    audit_noun = "member"
 
     class Meta:
         verbose_name = _("member")
@@ -195,9 +218,6 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return str(self.party)
-
-    def audit_label(self) -> str:
-        return f"member #{self.pk}"
 
 
 class MemberArea(models.Model):
@@ -230,7 +250,7 @@ class ProjectStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-class Project(models.Model):
+class Project(CoalitionRecord):
     """A project in one of the six areas, led by a member, that members pledge to support."""
 
     title = models.CharField(_("title"), max_length=300)
@@ -260,20 +280,8 @@ class Project(models.Model):
     sources = models.ManyToManyField(
         Source, verbose_name=_("sources"), blank=True, related_name="coalition_projects"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
-    objects = AuditedManager()
+    audit_noun = "project"
 
     class Meta:
         verbose_name = _("project")
@@ -299,9 +307,6 @@ class Project(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def audit_label(self) -> str:
-        return f"project #{self.pk}"
-
 
 class PledgeKind(models.TextChoices):
     MONEY = "money", _("Money")
@@ -320,7 +325,7 @@ class PledgeStatus(models.TextChoices):
 OPEN_PLEDGE_STATUSES = (PledgeStatus.PLEDGED, PledgeStatus.IN_PROGRESS)
 
 
-class Pledge(models.Model):
+class Pledge(CoalitionRecord):
     """A member's promise of money, goods or expertise to a project or to an area."""
 
     member = models.ForeignKey(
@@ -362,20 +367,8 @@ class Pledge(models.Model):
     sources = models.ManyToManyField(
         Source, verbose_name=_("sources"), blank=True, related_name="coalition_pledges"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
-    objects = AuditedManager()
+    audit_noun = "pledge"
 
     class Meta:
         verbose_name = _("pledge")
@@ -402,9 +395,6 @@ class Pledge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member}: {self.get_kind_display()}"
-
-    def audit_label(self) -> str:
-        return f"pledge #{self.pk}"
 
 
 class PledgeStatusChange(models.Model):
@@ -448,7 +438,7 @@ class MeetingKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Meeting(models.Model):
+class Meeting(CoalitionRecord):
     """A meeting, a call, a negotiation round or a UN session, with who took part and what
     came of it."""
 
@@ -493,20 +483,8 @@ class Meeting(models.Model):
     sources = models.ManyToManyField(
         Source, verbose_name=_("sources"), blank=True, related_name="coalition_meetings"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
-    objects = AuditedManager()
+    audit_noun = "meeting"
 
     class Meta:
         verbose_name = _("meeting")
@@ -531,11 +509,8 @@ class Meeting(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.date_label or self.held_on})"
 
-    def audit_label(self) -> str:
-        return f"meeting #{self.pk}"
 
-
-class Statement(models.Model):
+class Statement(CoalitionRecord):
     """A joint statement: its demands and who signed it."""
 
     title = models.CharField(_("title"), max_length=300)
@@ -561,20 +536,8 @@ class Statement(models.Model):
     sources = models.ManyToManyField(
         Source, verbose_name=_("sources"), blank=True, related_name="coalition_statements"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
-    objects = AuditedManager()
+    audit_noun = "statement"
 
     class Meta:
         verbose_name = _("joint statement")
@@ -584,11 +547,8 @@ class Statement(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.issued_on})"
 
-    def audit_label(self) -> str:
-        return f"statement #{self.pk}"
 
-
-class ChildList(models.Model):
+class ChildList(CoalitionRecord):
     """A list of named children handed over at a meeting or named in a statement. Its entries
     are personal data; the list itself (who, to whom, when, how many) is not."""
 
@@ -654,22 +614,10 @@ class ChildList(models.Model):
         Source, verbose_name=_("sources"), blank=True, related_name="coalition_lists"
     )
     is_synthetic = models.BooleanField(_("synthetic"), default=False, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
     # Moved by the audited changes of its entries and their cases (``coalition.receivers``).
     audit_technical_fields = frozenset({"updated_at"})
-    objects = AuditedManager()
+    audit_noun = "list"
 
     class Meta:
         verbose_name = _("list of named children")
@@ -689,9 +637,6 @@ class ChildList(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def audit_label(self) -> str:
-        return f"list #{self.pk}"
-
 
 class EntryOutcome(models.TextChoices):
     LISTED = "listed", _("Listed")
@@ -703,7 +648,7 @@ class EntryOutcome(models.TextChoices):
     NO_ANSWER = "no_answer", _("No answer")
 
 
-class ChildListEntry(models.Model):
+class ChildListEntry(CoalitionRecord):
     """A child as named on a list: the name and date of birth as written, any other detail,
     an optional link to the registry's case, and what became of the request."""
 
@@ -728,22 +673,10 @@ class ChildListEntry(models.Model):
         _("outcome"), max_length=22, choices=EntryOutcome.choices, default=EntryOutcome.LISTED
     )
     outcome_on = models.DateField(_("outcome date"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
     # Moved by the linked case's audited moves (``coalition.receivers``).
     audit_technical_fields = frozenset({"updated_at", "version"})
-    objects = AuditedManager()
+    audit_noun = "list entry"
 
     class Meta:
         verbose_name = _("list entry")
@@ -766,10 +699,6 @@ class ChildListEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.child_list_id} #{self.position}"
 
-    def audit_label(self) -> str:
-        # Never the name: audit labels are shown to readers who may not see it.
-        return f"list entry #{self.pk}"
-
 
 class UnBody(models.TextChoices):
     GENERAL_ASSEMBLY = "general_assembly", _("UN General Assembly")
@@ -785,7 +714,7 @@ class Vote(models.TextChoices):
     ABSENT = "absent", _("Absent or not voting")
 
 
-class Resolution(models.Model):
+class Resolution(CoalitionRecord):
     """A resolution put to a vote, the totals as reported, and the vote of each state where
     known. The reported totals are kept even when only some votes are entered."""
 
@@ -819,20 +748,8 @@ class Resolution(models.Model):
     sources = models.ManyToManyField(
         Source, verbose_name=_("sources"), blank=True, related_name="coalition_resolutions"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
-    objects = AuditedManager()
+    audit_noun = "resolution"
 
     class Meta:
         verbose_name = _("resolution")
@@ -849,9 +766,6 @@ class Resolution(models.Model):
 
     def __str__(self) -> str:
         return self.symbol or self.title
-
-    def audit_label(self) -> str:
-        return f"resolution #{self.pk}"
 
 
 class ResolutionVote(models.Model):

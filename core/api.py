@@ -391,6 +391,21 @@ def id_filter(field_name: str, help_text: StrOrPromise) -> IdFilter:
     return documented(IdFilter(field_name=field_name, help_text=help_text), ID_SCHEMA)
 
 
+def range_filters(
+    field_name: str,
+    *,
+    after: StrOrPromise,
+    before: StrOrPromise,
+    filter_class: type[filters.Filter] = filters.DateFilter,
+) -> tuple[filters.Filter, filters.Filter]:
+    """The ``<x>_after`` and ``<x>_before`` pair of a date or time: on or after the one, strictly
+    before the other, so consecutive ranges neither overlap nor leave a gap."""
+    return (
+        filter_class(field_name=field_name, lookup_expr="gte", help_text=after),
+        filter_class(field_name=field_name, lookup_expr="lt", help_text=before),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # OpenAPI pieces every API shares
 # ---------------------------------------------------------------------------------------------

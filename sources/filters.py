@@ -11,7 +11,15 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from core.api import ID_SCHEMA, DateTimeFilter, FilterSet, IdFilter, documented, id_filter
+from core.api import (
+    ID_SCHEMA,
+    DateTimeFilter,
+    FilterSet,
+    IdFilter,
+    documented,
+    id_filter,
+    range_filters,
+)
 
 from . import selectors
 from .models import (
@@ -33,25 +41,16 @@ class SourceFilterSet(FilterSet):
     language = filters.CharFilter(
         method="filter_language", help_text=_("ISO 639-1 code of the language, e.g. uk, en, ru.")
     )
-    published_after = filters.DateFilter(
-        field_name="published_on",
-        lookup_expr="gte",
-        help_text=_("Published on or after this date (YYYY-MM-DD)."),
+    published_after, published_before = range_filters(
+        "published_on",
+        after=_("Published on or after this date (YYYY-MM-DD)."),
+        before=_("Published before this date (YYYY-MM-DD)."),
     )
-    published_before = filters.DateFilter(
-        field_name="published_on",
-        lookup_expr="lt",
-        help_text=_("Published before this date (YYYY-MM-DD)."),
-    )
-    created_after = DateTimeFilter(
-        field_name="created_at",
-        lookup_expr="gte",
-        help_text=_("Recorded in the registry at or after this ISO 8601 time."),
-    )
-    created_before = DateTimeFilter(
-        field_name="created_at",
-        lookup_expr="lt",
-        help_text=_("Recorded in the registry before this ISO 8601 time."),
+    created_after, created_before = range_filters(
+        "created_at",
+        after=_("Recorded in the registry at or after this ISO 8601 time."),
+        before=_("Recorded in the registry before this ISO 8601 time."),
+        filter_class=DateTimeFilter,
     )
     case = documented(
         IdFilter(
@@ -111,15 +110,10 @@ class FigureFilterSet(FilterSet):
         lookup_expr="icontains",
         help_text=_("Part of the claimant's name, e.g. Ukraine."),
     )
-    as_of_after = filters.DateFilter(
-        field_name="as_of",
-        lookup_expr="gte",
-        help_text=_("Claims dated on or after this date (YYYY-MM-DD)."),
-    )
-    as_of_before = filters.DateFilter(
-        field_name="as_of",
-        lookup_expr="lt",
-        help_text=_("Claims dated before this date (YYYY-MM-DD)."),
+    as_of_after, as_of_before = range_filters(
+        "as_of",
+        after=_("Claims dated on or after this date (YYYY-MM-DD)."),
+        before=_("Claims dated before this date (YYYY-MM-DD)."),
     )
     qualifier = filters.MultipleChoiceFilter(
         choices=FigureQualifier.choices,

@@ -12,21 +12,18 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from cases.filters import COUNTRY_SCHEMA, CountryFilter
-from core.api import DateTimeFilter, FilterSet, documented
+from core.api import FilterSet, documented, range_filters
 
 from ..models import Meeting, MeetingKind, Party, PartyKind, Resolution, Statement, UnBody
 from ..selectors import meetings as selectors
 from ..services.common import ORGANIZATION_CODE, is_country_code
+from .common import PartyCodeFormField, updated_since_filter
 
 PARTY_SCHEMA: dict[str, Any] = {"type": "string", "pattern": "^[A-Za-z0-9-]{2,40}$"}
 
 
-class PartyCodeFormField(forms.CharField):
+class KnownPartyCodeFormField(PartyCodeFormField):
     """A state's ISO 3166-1 alpha-2 code or a recorded organization's code."""
-
-    def to_python(self, value: Any) -> str:
-        text = str(super().to_python(value)).strip()
-        return text.upper() if len(text) == 2 else text.lower()
 
     def validate(self, value: Any) -> None:
         super().validate(value)
@@ -46,7 +43,7 @@ class PartyCodeFormField(forms.CharField):
             )
 
 
-class StateCodeFormField(PartyCodeFormField):
+class StateCodeFormField(KnownPartyCodeFormField):
     """A state only: votes are cast by states."""
 
     def validate(self, value: Any) -> None:
@@ -58,22 +55,11 @@ class StateCodeFormField(PartyCodeFormField):
 
 
 class PartyFilter(filters.CharFilter):
-    field_class = PartyCodeFormField
+    field_class = KnownPartyCodeFormField
 
 
 class StateFilter(filters.CharFilter):
     field_class = StateCodeFormField
-
-
-def _updated_since() -> DateTimeFilter:
-    return DateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="gte",
-        help_text=_(
-            "For synchronisation: records changed at or after this time. Pass the updated_at "
-            "of the last record seen, with ordering=updated_at."
-        ),
-    )
 
 
 class MeetingFilterSet(FilterSet):
@@ -97,17 +83,12 @@ class MeetingFilterSet(FilterSet):
         ),
         COUNTRY_SCHEMA,
     )
-    held_after = filters.DateFilter(
-        field_name="held_on",
-        lookup_expr="gte",
-        help_text=_("Held on or after this date (YYYY-MM-DD)."),
+    held_after, held_before = range_filters(
+        "held_on",
+        after=_("Held on or after this date (YYYY-MM-DD)."),
+        before=_("Held before this date (YYYY-MM-DD)."),
     )
-    held_before = filters.DateFilter(
-        field_name="held_on",
-        lookup_expr="lt",
-        help_text=_("Held before this date (YYYY-MM-DD)."),
-    )
-    updated_since = _updated_since()
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Meeting
@@ -127,17 +108,12 @@ class StatementFilterSet(FilterSet):
         ),
         PARTY_SCHEMA,
     )
-    issued_after = filters.DateFilter(
-        field_name="issued_on",
-        lookup_expr="gte",
-        help_text=_("Issued on or after this date (YYYY-MM-DD)."),
+    issued_after, issued_before = range_filters(
+        "issued_on",
+        after=_("Issued on or after this date (YYYY-MM-DD)."),
+        before=_("Issued before this date (YYYY-MM-DD)."),
     )
-    issued_before = filters.DateFilter(
-        field_name="issued_on",
-        lookup_expr="lt",
-        help_text=_("Issued before this date (YYYY-MM-DD)."),
-    )
-    updated_since = _updated_since()
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Statement
@@ -153,15 +129,10 @@ class ResolutionFilterSet(FilterSet):
     body = filters.MultipleChoiceFilter(
         choices=UnBody.choices, help_text=_("The body that voted; repeat for several.")
     )
-    voted_after = filters.DateFilter(
-        field_name="voted_on",
-        lookup_expr="gte",
-        help_text=_("Voted on or after this date (YYYY-MM-DD)."),
-    )
-    voted_before = filters.DateFilter(
-        field_name="voted_on",
-        lookup_expr="lt",
-        help_text=_("Voted before this date (YYYY-MM-DD)."),
+    voted_after, voted_before = range_filters(
+        "voted_on",
+        after=_("Voted on or after this date (YYYY-MM-DD)."),
+        before=_("Voted before this date (YYYY-MM-DD)."),
     )
     state = documented(
         StateFilter(
@@ -170,7 +141,7 @@ class ResolutionFilterSet(FilterSet):
         ),
         COUNTRY_SCHEMA,
     )
-    updated_since = _updated_since()
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Resolution

@@ -1,15 +1,19 @@
 """What the coalition's seed loaders share: the public sources they cite, by their key in
-``seeds/sources.json`` (the sources step of ``load_seeds`` loads them first)."""
+``seeds/sources.json`` (the sources step of ``load_seeds`` loads them first), and the count of
+what a load did, row by row."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
-from core.seeds import read_seed
+from core.seeds import SeedCounts, read_seed
 from sources.models import Source
 from sources.seeding import SOURCES_SEED, SeedFileError
 
-__all__ = ["SeedFileError", "cited", "sources_by_key"]
+__all__ = ["SeedFileError", "cited", "seed_row", "sources_by_key", "tally"]
+
+_R = TypeVar("_R")
 
 
 def sources_by_key() -> dict[str, Source]:
@@ -37,3 +41,34 @@ def cited(keys: Iterable[str], sources: Mapping[str, Source], *, seed: str) -> l
             "(load the sources first)."
         )
     return [sources[key].pk for key in keys]
+
+
+def tally(counts: SeedCounts, *, created: bool, changed: bool) -> None:
+    """Count one row: created, else updated when it changed, else unchanged."""
+    if created:
+        counts.created += 1
+    elif changed:
+        counts.updated += 1
+    else:
+        counts.unchanged += 1
+
+
+def seed_row(
+    counts: SeedCounts,
+    found: _R | None,
+    data: Mapping[str, Any],
+    *,
+    record: Callable[[Mapping[str, Any]], object],
+    differences: Callable[[_R, Mapping[str, Any]], Mapping[str, Any]],
+    update: Callable[[_R, Mapping[str, Any]], object],
+) -> None:
+    """One seed row: ``record(data)`` when no record was ``found``; else ``update`` with what
+    differs, when anything does (so a second load changes nothing). Counted either way."""
+    if found is None:
+        record(data)
+        tally(counts, created=True, changed=False)
+        return
+    changed = differences(found, data)
+    if changed:
+        update(found, changed)
+    tally(counts, created=False, changed=bool(changed))

@@ -26,7 +26,7 @@ from sources.models import Source
 from ..models import ChildList, Meeting, Statement
 from ..services.common import record_snapshot
 from ..services.lists import LIST_RELATIONS, child_list_create, child_list_update
-from .common import SeedFileError, cited, sources_by_key
+from .common import SeedFileError, cited, seed_row, sources_by_key
 
 LISTS_SEED = "coalition_lists.json"
 
@@ -116,13 +116,16 @@ def lists_load() -> SeedCounts:
     sources = sources_by_key()
     for row in seed["lists"]:
         data = _list_data(row, sources)
-        found = ChildList.objects.filter(title=row["title"], is_synthetic=False).first()
-        if found is None:
-            child_list_create(actor=None, data={**data, "organization": keeper.pk})
-            counts.created += 1
-        elif differences := _differences(found, data):
-            child_list_update(actor=None, child_list=found, data=differences)
-            counts.updated += 1
-        else:
-            counts.unchanged += 1
+        seed_row(
+            counts,
+            ChildList.objects.filter(title=row["title"], is_synthetic=False).first(),
+            data,
+            record=lambda data: child_list_create(
+                actor=None, data={**data, "organization": keeper.pk}
+            ),
+            differences=_differences,
+            update=lambda child_list, changed: child_list_update(
+                actor=None, child_list=child_list, data=changed
+            ),
+        )
     return counts

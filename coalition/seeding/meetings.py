@@ -22,44 +22,14 @@ from sources.models import Source
 
 from ..models import Meeting, Resolution, Statement
 from ..services import meetings as services
-from .common import cited, sources_by_key
+from .common import cited, seed_row, sources_by_key, tally
 
 MEETINGS_SEED = "coalition_meetings.json"
 
-MEETING_FIELDS = (
-    "kind",
-    "title",
-    "held_on",
-    "date_precision",
-    "date_label",
-    "place",
-    "country",
-    "host",
-    "participants",
-    "outcomes",
-    "members_claimed",
-    "members_claimed_qualifier",
-    "sources",
-)
-STATEMENT_FIELDS = (
-    "title",
-    "issued_on",
-    "demands",
-    "text",
-    "signatories",
-    "signatories_claimed",
-    "sources",
-)
-RESOLUTION_FIELDS = (
-    "body",
-    "symbol",
-    "title",
-    "voted_on",
-    "date_precision",
-    *services.VOTE_TOTALS,
-    "roll_call_complete",
-    "sources",
-)
+MEETING_FIELDS = services.MEETING_FIELD_NAMES
+# A seeded statement or resolution names no meeting.
+STATEMENT_FIELDS = tuple(name for name in services.STATEMENT_FIELD_NAMES if name != "meeting")
+RESOLUTION_FIELDS = tuple(name for name in services.RESOLUTION_FIELD_NAMES if name != "meeting")
 DATES = ("held_on", "issued_on", "voted_on")
 PARTY_LISTS = ("participants", "signatories")
 
@@ -99,15 +69,6 @@ def _differences(record: Any, data: Mapping[str, Any]) -> dict[str, Any]:
     return changed
 
 
-def _count(counts: SeedCounts, created: bool, changed: bool) -> None:
-    if created:
-        counts.created += 1
-    elif changed:
-        counts.updated += 1
-    else:
-        counts.unchanged += 1
-
-
 @transaction.atomic
 def meetings_load() -> SeedCounts:
     """Load ``seeds/coalition_meetings.json``: meetings, statements, resolutions and votes."""
@@ -117,29 +78,29 @@ def meetings_load() -> SeedCounts:
 
     for row in seed["meetings"]:
         data = _data(row, MEETING_FIELDS, sources)
-        meeting = Meeting.objects.filter(title=data["title"], held_on=data["held_on"]).first()
-        if meeting is None:
-            services.meeting_record(actor=None, data=data)
-            _count(counts, True, False)
-        elif differences := _differences(meeting, data):
-            services.meeting_update(meeting=meeting, actor=None, data=differences)
-            _count(counts, False, True)
-        else:
-            _count(counts, False, False)
+        seed_row(
+            counts,
+            Meeting.objects.filter(title=data["title"], held_on=data["held_on"]).first(),
+            data,
+            record=lambda data: services.meeting_record(actor=None, data=data),
+            differences=_differences,
+            update=lambda meeting, changed: services.meeting_update(
+                meeting=meeting, actor=None, data=changed
+            ),
+        )
 
     for row in seed["statements"]:
         data = _data(row, STATEMENT_FIELDS, sources)
-        statement = Statement.objects.filter(
-            title=data["title"], issued_on=data["issued_on"]
-        ).first()
-        if statement is None:
-            services.statement_record(actor=None, data=data)
-            _count(counts, True, False)
-        elif differences := _differences(statement, data):
-            services.statement_update(statement=statement, actor=None, data=differences)
-            _count(counts, False, True)
-        else:
-            _count(counts, False, False)
+        seed_row(
+            counts,
+            Statement.objects.filter(title=data["title"], issued_on=data["issued_on"]).first(),
+            data,
+            record=lambda data: services.statement_record(actor=None, data=data),
+            differences=_differences,
+            update=lambda statement, changed: services.statement_update(
+                statement=statement, actor=None, data=changed
+            ),
+        )
 
     for row in seed["resolutions"]:
         data = _data(row, RESOLUTION_FIELDS, sources)
@@ -159,5 +120,5 @@ def meetings_load() -> SeedCounts:
         if wanted:
             services.votes_set(resolution=resolution, votes=wanted, actor=None)
             changed = True
-        _count(counts, created, changed)
+        tally(counts, created=created, changed=changed)
     return counts

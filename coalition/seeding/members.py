@@ -18,7 +18,7 @@ from sources.models import Source
 
 from ..models import Member, Party, PartyKind
 from ..services import members as services
-from .common import cited, sources_by_key
+from .common import cited, seed_row, sources_by_key, tally
 
 MEMBERS_SEED = "coalition_members.json"
 
@@ -32,18 +32,20 @@ def _load_organizations(
 ) -> None:
     for row in rows:
         cited(row["sources"], sources, seed=MEMBERS_SEED)
-        data = {name: row.get(name, "") for name in ("name", "name_uk", "abbreviation")}
-        party = Party.objects.filter(code=row["code"], kind=PartyKind.ORGANIZATION).first()
-        if party is None:
-            services.organization_record(actor=None, data={"code": row["code"], **data})
-            counts.created += 1
-            continue
-        differences = {k: v for k, v in data.items() if getattr(party, k) != v}
-        if differences:
-            services.organization_update(party=party, actor=None, data=differences)
-            counts.updated += 1
-        else:
-            counts.unchanged += 1
+        names = {name: row.get(name, "") for name in ("name", "name_uk", "abbreviation")}
+        seed_row(
+            counts,
+            Party.objects.filter(code=row["code"], kind=PartyKind.ORGANIZATION).first(),
+            {"code": row["code"], **names},
+            record=lambda data: services.organization_record(actor=None, data=data),
+            # The code found the party: what may differ is its names.
+            differences=lambda party, data: {
+                k: v for k, v in data.items() if k != "code" and getattr(party, k) != v
+            },
+            update=lambda party, changed: services.organization_update(
+                party=party, actor=None, data=changed
+            ),
+        )
 
 
 def _member_differences(member: Member, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -69,19 +71,16 @@ def _load_members(
             "note": row.get("note", ""),
             "sources": cited(row["sources"], sources, seed=MEMBERS_SEED),
         }
-        member = Member.objects.filter(party__code=row["party"]).first()
-        if member is None:
-            services.member_record(actor=None, data=data)
-            counts.created += 1
-        elif differences := _member_differences(member, data):
-            services.member_update(member=member, actor=None, data=differences)
-            counts.updated += 1
-        else:
-            counts.unchanged += 1
-
-
-def _count(counts: SeedCounts, outcome: str) -> None:
-    setattr(counts, outcome, getattr(counts, outcome) + 1)
+        seed_row(
+            counts,
+            Member.objects.filter(party__code=row["party"]).first(),
+            data,
+            record=lambda data: services.member_record(actor=None, data=data),
+            differences=_member_differences,
+            update=lambda member, changed: services.member_update(
+                member=member, actor=None, data=changed
+            ),
+        )
 
 
 @transaction.atomic
@@ -99,7 +98,7 @@ def members_load() -> SeedCounts:
             name=row["name"],
             name_uk=row["name_uk"],
         )
-        _count(counts, outcome)
+        tally(counts, created=outcome == services.CREATED, changed=outcome == services.UPDATED)
     for row in seed["commitments"]:
         cited([row["source"]], sources, seed=MEMBERS_SEED)
         _commitment, outcome = services.commitment_sync(
@@ -109,7 +108,7 @@ def members_load() -> SeedCounts:
             text=row["text"],
             text_uk=row["text_uk"],
         )
-        _count(counts, outcome)
+        tally(counts, created=outcome == services.CREATED, changed=outcome == services.UPDATED)
     _load_organizations(seed["organizations"], sources, counts)
     _load_members(seed["members"], sources, counts)
     return counts

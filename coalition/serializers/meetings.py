@@ -15,6 +15,7 @@ from core.serializers import BlankAsNullMixin, CountryCodeField, DateTimeField, 
 from sources.models import FigureQualifier
 
 from ..models import DatePrecision, Meeting, MeetingKind, Resolution, Statement, UnBody, Vote
+from ..services.meetings import MEETING_FIELD_NAMES
 from .common import PartyCodeField, PartyCodeListField, PartyRefSerializer, SourceIdListField
 
 
@@ -91,25 +92,7 @@ class MeetingSerializer(BlankAsNullMixin, serializers.ModelSerializer[Meeting]):
 
     class Meta:
         model = Meeting
-        fields = [
-            "id",
-            "kind",
-            "title",
-            "held_on",
-            "date_precision",
-            "date_label",
-            "place",
-            "country",
-            "host",
-            "participants",
-            "outcomes",
-            "members_claimed",
-            "members_claimed_qualifier",
-            "sources",
-            "version",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *MEETING_FIELD_NAMES, "version", "created_at", "updated_at"]
         read_only_fields = fields
 
     @extend_schema_field({"type": "string", "nullable": True})

@@ -87,6 +87,12 @@ def is_country_code(code: str) -> bool:
     return len(code) == 2 and code.isupper() and code in countries
 
 
+def normalized_party_code(code: str) -> str:
+    """A party code as stored: a state's upper case, an organization's lower case."""
+    code = code.strip()
+    return code.upper() if len(code) == 2 else code.lower()
+
+
 def party_for_code(code: Any, *, field: str = "party") -> Party:
     """The party ``code`` names: a state by its ISO 3166-1 alpha-2 code (created on first use:
     states need no recording), or a recorded international organization by its code. A bad

@@ -13,8 +13,9 @@ the record's ``version`` and records one audit event naming the fields and relat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
@@ -58,23 +59,24 @@ from .common import (
     visible_sources,
 )
 
-MEETING_FIELDS = frozenset(
-    {
-        "kind",
-        "title",
-        "held_on",
-        "date_precision",
-        "date_label",
-        "place",
-        "country",
-        "host",
-        "participants",
-        "outcomes",
-        "members_claimed",
-        "members_claimed_qualifier",
-        "sources",
-    }
+# The fields a caller may give, in the order the API shows them (the serializers and the
+# seed loader read these).
+MEETING_FIELD_NAMES = (
+    "kind",
+    "title",
+    "held_on",
+    "date_precision",
+    "date_label",
+    "place",
+    "country",
+    "host",
+    "participants",
+    "outcomes",
+    "members_claimed",
+    "members_claimed_qualifier",
+    "sources",
 )
+MEETING_FIELDS = frozenset(MEETING_FIELD_NAMES)
 MEETING_RELATIONS = ("participants", "sources")
 _MEETING_TEXTS = (
     "title",
@@ -85,35 +87,35 @@ _MEETING_TEXTS = (
     "members_claimed_qualifier",
 )
 
-STATEMENT_FIELDS = frozenset(
-    {
-        "title",
-        "issued_on",
-        "demands",
-        "text",
-        "meeting",
-        "signatories",
-        "signatories_claimed",
-        "sources",
-    }
+STATEMENT_FIELD_NAMES = (
+    "title",
+    "issued_on",
+    "demands",
+    "text",
+    "meeting",
+    "signatories",
+    "signatories_claimed",
+    "sources",
 )
+STATEMENT_FIELDS = frozenset(STATEMENT_FIELD_NAMES)
 STATEMENT_RELATIONS = ("signatories", "sources")
 _STATEMENT_TEXTS = ("title", "text")
 
+_R = TypeVar("_R", Meeting, Statement, Resolution)
+
 VOTE_TOTALS = ("in_favour", "against", "abstaining", "absent")
-RESOLUTION_FIELDS = frozenset(
-    {
-        "body",
-        "symbol",
-        "title",
-        "voted_on",
-        "date_precision",
-        *VOTE_TOTALS,
-        "roll_call_complete",
-        "meeting",
-        "sources",
-    }
+RESOLUTION_FIELD_NAMES = (
+    "body",
+    "symbol",
+    "title",
+    "voted_on",
+    "date_precision",
+    *VOTE_TOTALS,
+    "roll_call_complete",
+    "meeting",
+    "sources",
 )
+RESOLUTION_FIELDS = frozenset(RESOLUTION_FIELD_NAMES)
 RESOLUTION_RELATIONS = ("sources",)
 _RESOLUTION_TEXTS = ("symbol", "title")
 
@@ -218,6 +220,39 @@ def _saved_update(
     return instance
 
 
+@dataclass(frozen=True)
+class _Writes(Generic[_R]):
+    """How one kind of record is written: its model, the fields a caller may give, its
+    many-to-many relations and ``prepare``, which applies the data to the (unsaved) record,
+    checks the whole of it and returns the relations to set."""
+
+    model: type[_R]
+    fields: frozenset[str]
+    relations: tuple[str, ...]
+    prepare: Callable[[_R, Actor, Mapping[str, Any]], dict[str, list[Any]]]
+
+    def record(self, *, actor: Actor, data: Mapping[str, Any]) -> _R:
+        require_writer(actor)
+        reject_unknown(data, self.fields)
+        instance = self.model(created_by=actor)
+        relations = self.prepare(instance, actor, data)
+        instance.save()
+        _set_relations(instance, relations)
+        audit_created(instance, actor=actor, relations=self.relations)
+        return instance
+
+    def update(
+        self, instance: _R, *, actor: Actor, data: Mapping[str, Any], expected_version: int | None
+    ) -> _R:
+        require_writer(actor)
+        reject_unknown(data, self.fields)
+        instance = locked(self.model, instance.pk, expected_version=expected_version)
+        before = record_snapshot(instance, self.relations)
+        relations = self.prepare(instance, actor, data)
+        _set_relations(instance, relations)
+        return _saved_update(instance, before, self.relations, actor=actor)
+
+
 # ---------------------------------------------------------------------------------------------
 # Meetings
 # ---------------------------------------------------------------------------------------------
@@ -272,17 +307,13 @@ def _meeting_prepare(
     return relations
 
 
+_MEETING_WRITES = _Writes(Meeting, MEETING_FIELDS, MEETING_RELATIONS, _meeting_prepare)
+
+
 @transaction.atomic
 def meeting_record(*, actor: Actor, data: Mapping[str, Any]) -> Meeting:
     """Record a meeting, a call, a negotiation round or a UN session."""
-    require_writer(actor)
-    reject_unknown(data, MEETING_FIELDS)
-    meeting = Meeting(created_by=actor)
-    relations = _meeting_prepare(meeting, actor, data)
-    meeting.save()
-    _set_relations(meeting, relations)
-    audit_created(meeting, actor=actor, relations=MEETING_RELATIONS)
-    return meeting
+    return _MEETING_WRITES.record(actor=actor, data=data)
 
 
 @transaction.atomic
@@ -295,13 +326,9 @@ def meeting_update(
 ) -> Meeting:
     """Change the fields and relations given; refused (412) when ``expected_version`` is no
     longer current. Nothing changed, nothing written."""
-    require_writer(actor)
-    reject_unknown(data, MEETING_FIELDS)
-    meeting = locked(Meeting, meeting.pk, expected_version=expected_version)
-    before = record_snapshot(meeting, MEETING_RELATIONS)
-    relations = _meeting_prepare(meeting, actor, data)
-    _set_relations(meeting, relations)
-    return _saved_update(meeting, before, MEETING_RELATIONS, actor=actor)
+    return _MEETING_WRITES.update(
+        meeting, actor=actor, data=data, expected_version=expected_version
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,17 +390,13 @@ def _statement_prepare(
     return relations
 
 
+_STATEMENT_WRITES = _Writes(Statement, STATEMENT_FIELDS, STATEMENT_RELATIONS, _statement_prepare)
+
+
 @transaction.atomic
 def statement_record(*, actor: Actor, data: Mapping[str, Any]) -> Statement:
     """Record a joint statement: its demands, its signatories, the count reported."""
-    require_writer(actor)
-    reject_unknown(data, STATEMENT_FIELDS)
-    statement = Statement(created_by=actor)
-    relations = _statement_prepare(statement, actor, data)
-    statement.save()
-    _set_relations(statement, relations)
-    audit_created(statement, actor=actor, relations=STATEMENT_RELATIONS)
-    return statement
+    return _STATEMENT_WRITES.record(actor=actor, data=data)
 
 
 @transaction.atomic
@@ -384,13 +407,9 @@ def statement_update(
     data: Mapping[str, Any],
     expected_version: int | None = None,
 ) -> Statement:
-    require_writer(actor)
-    reject_unknown(data, STATEMENT_FIELDS)
-    statement = locked(Statement, statement.pk, expected_version=expected_version)
-    before = record_snapshot(statement, STATEMENT_RELATIONS)
-    relations = _statement_prepare(statement, actor, data)
-    _set_relations(statement, relations)
-    return _saved_update(statement, before, STATEMENT_RELATIONS, actor=actor)
+    return _STATEMENT_WRITES.update(
+        statement, actor=actor, data=data, expected_version=expected_version
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -469,17 +488,15 @@ def _resolution_prepare(
     return relations
 
 
+_RESOLUTION_WRITES = _Writes(
+    Resolution, RESOLUTION_FIELDS, RESOLUTION_RELATIONS, _resolution_prepare
+)
+
+
 @transaction.atomic
 def resolution_record(*, actor: Actor, data: Mapping[str, Any]) -> Resolution:
     """Record a resolution with its totals as reported (``None``: not reported)."""
-    require_writer(actor)
-    reject_unknown(data, RESOLUTION_FIELDS)
-    resolution = Resolution(created_by=actor)
-    relations = _resolution_prepare(resolution, actor, data)
-    resolution.save()
-    _set_relations(resolution, relations)
-    audit_created(resolution, actor=actor, relations=RESOLUTION_RELATIONS)
-    return resolution
+    return _RESOLUTION_WRITES.record(actor=actor, data=data)
 
 
 @transaction.atomic
@@ -493,13 +510,9 @@ def resolution_update(
     """Change the fields given; the votes entered are checked against the totals as they
     will be (lowering a total below its entered votes, or declaring the roll call complete
     while its counts differ, is refused naming each category)."""
-    require_writer(actor)
-    reject_unknown(data, RESOLUTION_FIELDS)
-    resolution = locked(Resolution, resolution.pk, expected_version=expected_version)
-    before = record_snapshot(resolution, RESOLUTION_RELATIONS)
-    relations = _resolution_prepare(resolution, actor, data)
-    _set_relations(resolution, relations)
-    return _saved_update(resolution, before, RESOLUTION_RELATIONS, actor=actor)
+    return _RESOLUTION_WRITES.update(
+        resolution, actor=actor, data=data, expected_version=expected_version
+    )
 
 
 def votes_of(resolution: Resolution) -> dict[str, str]:

@@ -12,8 +12,8 @@ since.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -59,6 +59,8 @@ from .common import (
     stripped,
     visible_sources,
 )
+
+_R = TypeVar("_R", Project, Pledge)
 
 # ---------------------------------------------------------------------------------------------
 # Errors
@@ -412,6 +414,26 @@ def member_update(
     return member
 
 
+def _save_applied(
+    record: _R,
+    apply: Callable[[Errors, _R, Mapping[str, Any]], None],
+    data: Mapping[str, Any],
+    *,
+    actor: Actor,
+    texts: tuple[str, ...],
+) -> None:
+    """Apply ``data`` (its ``texts`` stripped) to ``record`` with ``apply``, which collects
+    every field's error; refuse them all, or save the record and the sources given."""
+    cleaned = stripped(data, texts)
+    errors = Errors()
+    apply(errors, record, cleaned)
+    sources = visible_sources(actor, cleaned["sources"]) if "sources" in cleaned else None
+    errors.raise_if_any()
+    record.save()
+    if sources is not None:
+        record.sources.set(sources)
+
+
 # ---------------------------------------------------------------------------------------------
 # Projects
 # ---------------------------------------------------------------------------------------------
@@ -430,6 +452,7 @@ PROJECT_FIELDS = frozenset(
     }
 )
 PROJECT_RELATIONS = ("sources",)
+PROJECT_TEXTS = ("title", "description", "budget_currency")
 
 
 def _apply_project(errors: Errors, project: Project, data: Mapping[str, Any]) -> None:
@@ -469,14 +492,8 @@ def project_record(*, actor: Actor, data: Mapping[str, Any]) -> Project:
     """Record a project in one of the six areas, led by a member (or not yet)."""
     require_writer(actor)
     reject_unknown(data, PROJECT_FIELDS)
-    cleaned = stripped(data, ("title", "description", "budget_currency"))
-    errors = Errors()
     project = Project(created_by=actor)
-    _apply_project(errors, project, cleaned)
-    sources = visible_sources(actor, cleaned.get("sources", []))
-    errors.raise_if_any()
-    project.save()
-    project.sources.set(sources)
+    _save_applied(project, _apply_project, data, actor=actor, texts=PROJECT_TEXTS)
     audit_created(project, actor=actor, relations=PROJECT_RELATIONS)
     return project
 
@@ -489,15 +506,8 @@ def project_update(
     reject_unknown(data, PROJECT_FIELDS)
     project = locked(Project, project.pk, expected_version=expected_version)
     before = record_snapshot(project, PROJECT_RELATIONS)
-    cleaned = stripped(data, [f for f in ("title", "description", "budget_currency") if f in data])
-    errors = Errors()
-    _apply_project(errors, project, cleaned)
-    sources = visible_sources(actor, cleaned["sources"]) if "sources" in cleaned else None
-    errors.raise_if_any()
-    project.save()
-    if sources is not None:
-        project.sources.set(sources)
-    if project.area_id is not None and "area" in cleaned:
+    _save_applied(project, _apply_project, data, actor=actor, texts=PROJECT_TEXTS)
+    if project.area_id is not None and "area" in data:
         # A pledge to a project is to the project's area.
         Pledge.objects.filter(project=project).exclude(area=project.area).update(
             area=project.area, updated_at=timezone.now()
@@ -525,6 +535,7 @@ PLEDGE_FIELDS = frozenset(
     }
 )
 PLEDGE_RELATIONS = ("sources",)
+PLEDGE_TEXTS = ("description", "currency")
 
 # The workflow of a pledge, as data: the service, the admin's actions and the API read it.
 PLEDGE_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -604,15 +615,9 @@ def pledge_record(*, actor: Actor, data: Mapping[str, Any]) -> Pledge:
     starts with the move to ``pledged``."""
     require_writer(actor)
     reject_unknown(data, PLEDGE_FIELDS)
-    cleaned = stripped(data, ("description", "currency"))
-    errors = Errors()
     now = timezone.now()
     pledge = Pledge(status=PledgeStatus.PLEDGED, status_changed_at=now, created_by=actor)
-    _apply_pledge(errors, pledge, cleaned)
-    sources = visible_sources(actor, cleaned.get("sources", []))
-    errors.raise_if_any()
-    pledge.save()
-    pledge.sources.set(sources)
+    _save_applied(pledge, _apply_pledge, data, actor=actor, texts=PLEDGE_TEXTS)
     PledgeStatusChange.objects.create(
         pledge=pledge, from_status="", to_status=PledgeStatus.PLEDGED, changed_at=now, actor=actor
     )
@@ -629,14 +634,7 @@ def pledge_update(
     reject_unknown(data, PLEDGE_FIELDS)
     pledge = locked(Pledge, pledge.pk, expected_version=expected_version)
     before = record_snapshot(pledge, PLEDGE_RELATIONS)
-    cleaned = stripped(data, [f for f in ("description", "currency") if f in data])
-    errors = Errors()
-    _apply_pledge(errors, pledge, cleaned)
-    sources = visible_sources(actor, cleaned["sources"]) if "sources" in cleaned else None
-    errors.raise_if_any()
-    pledge.save()
-    if sources is not None:
-        pledge.sources.set(sources)
+    _save_applied(pledge, _apply_pledge, data, actor=actor, texts=PLEDGE_TEXTS)
     if audit_updated(pledge, before, actor=actor, relations=PLEDGE_RELATIONS):
         bump_version(pledge)
     return pledge

@@ -13,11 +13,10 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inline_serializer
-from rest_framework import mixins, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 
 from core.api import (
     PAGE_SIZE_PARAMETER,
@@ -27,7 +26,6 @@ from core.api import (
     ordering_parameter,
     version_etag,
 )
-from idempotency.views import IdempotentPostMixin
 
 from ..filtersets.lists import ChildListEntryFilterSet, ChildListFilterSet
 from ..models import ChildList, ChildListEntry
@@ -42,7 +40,15 @@ from ..serializers.lists import (
 )
 from ..services import lists as services
 from ..services.common import StaleRecord
-from .common import ETAG, IF_MATCH_PARAMETER, CoalitionReadMixin, actor_of, errors, id_parameter
+from .common import (
+    ETAG,
+    IF_MATCH_PARAMETER,
+    CoalitionReadMixin,
+    CoalitionRecordViewSet,
+    actor_of,
+    errors,
+    id_parameter,
+)
 
 LIST_ID = id_parameter(_("The list's id."))
 ENTRY_ID = id_parameter(_("The entry's id."))
@@ -67,18 +73,15 @@ class EntryPagination(CursorPagination):
     ordering = ("position", "id")
 
 
-class ChildListViewSet(
-    CoalitionReadMixin,
-    IdempotentPostMixin,
-    StrictQueryParamsMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet[ChildList],
-):
+class ChildListViewSet(CoalitionRecordViewSet):
     """Lists of named children handed over at meetings or named in statements."""
 
     queryset = ChildList.objects.none()  # the schema's; requests read get_queryset()
     lookup_value_regex = "[0-9]+"
     serializer_class = ChildListSerializer
+    input_serializer = ChildListInputSerializer
+    update_serializer = ChildListInputSerializer
+    detail_name = "coalition-list-detail"
     filterset_class = ChildListFilterSet
     ordering_fields = ["handed_on", "created_at", "updated_at"]
     ordering = ["-handed_on", "-id"]
@@ -90,11 +93,11 @@ class ChildListViewSet(
             return self.queryset
         return selectors.child_list_list(actor=actor_of(self.request))
 
-    def _detail(self, child_list_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
-        child_list = get_object_or_404(self.get_queryset(), pk=child_list_id)
-        summary = selectors.child_list_summary(child_list=child_list)
-        data = ChildListDetailSerializer(child_list, context={"summary": summary}).data
-        return Response(data, status=status_code, headers={"ETag": version_etag(child_list)})
+    def output_serializer_class(self) -> type[ChildListDetailSerializer]:
+        return ChildListDetailSerializer
+
+    def output_context(self, record: Any) -> dict[str, Any]:
+        return {"summary": selectors.child_list_summary(child_list=record)}
 
     @extend_schema(
         operation_id="coalition_lists_list",
@@ -121,16 +124,7 @@ class ChildListViewSet(
         extensions=ETAG,
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = ChildListInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        child_list = services.child_list_create(
-            actor=actor_of(request), data=dict(serializer.validated_data)
-        )
-        response = self._detail(child_list.pk, status_code=status.HTTP_201_CREATED)
-        response["Location"] = reverse(
-            "coalition-list-detail", args=[child_list.pk], request=request
-        )
-        return response
+        return self.record(request, services.child_list_create)
 
     @extend_schema(
         operation_id="coalition_lists_retrieve",
@@ -143,8 +137,8 @@ class ChildListViewSet(
         responses={200: ChildListDetailSerializer, **errors(400, 401, 403, 404)},
         extensions=ETAG,
     )
-    def retrieve(self, request: Request, pk: str | None = None) -> Response:
-        return self._detail(self.get_object().pk)
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="coalition_lists_partial_update",
@@ -154,18 +148,8 @@ class ChildListViewSet(
         responses={200: ChildListDetailSerializer, **errors(400, 401, 403, 404, 412, 428)},
         extensions=ETAG,
     )
-    def partial_update(self, request: Request, pk: str | None = None) -> Response:
-        child_list = self.get_object()
-        serializer = ChildListInputSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        expected = if_match_version(request, child_list, stale=StaleRecord)
-        services.child_list_update(
-            actor=actor_of(request),
-            child_list=child_list,
-            data=dict(serializer.validated_data),
-            expected_version=expected,
-        )
-        return self._detail(child_list.pk)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.change(request, services.child_list_update, "child_list")
 
     @extend_schema(
         methods=["GET"],
@@ -210,7 +194,7 @@ class ChildListViewSet(
         actor = actor_of(request)
         if request.method == "POST":
             return self._add_entries(request, child_list)
-        rows: Any = self.filter_queryset(selectors.list_entries(child_list=child_list))  # type: ignore[arg-type]
+        rows: Any = self.filter_queryset(selectors.list_entries(child_list=child_list))
         page = self.paginate_queryset(rows)
         assert page is not None  # the action always paginates
         seen = selectors.entries_as_seen(actor=actor, child_list=child_list, entries=page)

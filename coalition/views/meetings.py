@@ -7,30 +7,23 @@ change (PATCH, the votes' PUT, the roll call's POST) needs it in ``If-Match``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 from rest_framework.serializers import BaseSerializer
 
 from accounts.throttling import BulkReadThrottle
 from core.api import (
     PAGE_SIZE_PARAMETER,
-    StrictQueryParamsMixin,
-    if_match_version,
     ordering_parameter,
     response_header,
     response_headers,
-    version_etag,
 )
-from idempotency.views import IdempotentPostMixin
 
 from ..filtersets.meetings import MeetingFilterSet, ResolutionFilterSet, StatementFilterSet
 from ..models import Meeting, Resolution, Statement
@@ -50,8 +43,14 @@ from ..serializers.meetings import (
     VotesInputSerializer,
 )
 from ..services import meetings as services
-from ..services.common import StaleRecord, require_writer
-from .common import ETAG, IF_MATCH_PARAMETER, CoalitionReadMixin, actor_of, errors, id_parameter
+from .common import (
+    ETAG,
+    IF_MATCH_PARAMETER,
+    CoalitionRecordViewSet,
+    actor_of,
+    errors,
+    id_parameter,
+)
 
 CREATED = response_headers(
     ETag=response_header(
@@ -62,61 +61,13 @@ CREATED = response_headers(
 ORDERING_FIELDS = ["updated_at", "created_at"]
 
 
-def _expected_version(request: Request, record: Model) -> int:
-    """The version the client read (``If-Match``), asked only of those who may write: a
-    reader is told so (403) before being asked for a tag."""
-    require_writer(actor_of(request))
-    return if_match_version(request, record, stale=StaleRecord)
-
-
-class _RecordViewSet(
-    CoalitionReadMixin,
-    IdempotentPostMixin,
-    StrictQueryParamsMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[Any],
-):
-    """What the three collections share: list, read, record, change with If-Match."""
+class _RecordViewSet(CoalitionRecordViewSet):
+    """What the three collections share beyond the coalition's base: bulk reads throttled,
+    the latest changed first."""
 
     throttle_classes = [BulkReadThrottle]
     ordering_fields = ORDERING_FIELDS
     ordering = ["-updated_at", "-id"]
-    detail_name = ""
-    input_serializer: type[BaseSerializer[Any]]
-    update_serializer: type[BaseSerializer[Any]]
-    output_serializer: type[BaseSerializer[Any]]
-
-    def render(self, record_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
-        record = self.get_queryset().get(pk=record_id)
-        data = self.output_serializer(record, context=self.get_serializer_context()).data
-        return Response(data, status=status_code, headers={"ETag": version_etag(record)})
-
-    def record(self, request: Request, write: Callable[..., Model]) -> Response:
-        serializer = self.input_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        record = write(actor=actor_of(request), data=dict(serializer.validated_data))
-        response = self.render(record.pk, status_code=status.HTTP_201_CREATED)
-        response["Location"] = reverse(self.detail_name, args=[record.pk], request=request)
-        return response
-
-    def change(self, request: Request, write: Callable[..., Model], name: str) -> Response:
-        record = self.get_object()
-        version = _expected_version(request, record)
-        serializer = self.update_serializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        write(
-            **{name: record},
-            actor=actor_of(request),
-            data=dict(serializer.validated_data),
-            expected_version=version,
-        )
-        return self.render(record.pk)
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        record = self.get_object()
-        data = self.output_serializer(record, context=self.get_serializer_context()).data
-        return Response(data, headers={"ETag": version_etag(record)})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,7 +81,6 @@ class MeetingViewSet(_RecordViewSet):
 
     serializer_class = MeetingSerializer
     filterset_class = MeetingFilterSet
-    output_serializer = MeetingSerializer
     input_serializer = MeetingInputSerializer
     update_serializer = MeetingUpdateInputSerializer
     detail_name = "coalition-meeting-detail"
@@ -199,7 +149,6 @@ class StatementViewSet(_RecordViewSet):
 
     serializer_class = StatementSerializer
     filterset_class = StatementFilterSet
-    output_serializer = StatementSerializer
     input_serializer = StatementInputSerializer
     update_serializer = StatementUpdateInputSerializer
     detail_name = "coalition-statement-detail"
@@ -266,7 +215,6 @@ class ResolutionViewSet(_RecordViewSet):
 
     serializer_class = ResolutionSerializer
     filterset_class = ResolutionFilterSet
-    output_serializer = ResolutionDetailSerializer
     input_serializer = ResolutionInputSerializer
     update_serializer = ResolutionUpdateInputSerializer
     detail_name = "coalition-resolution-detail"
@@ -345,7 +293,7 @@ class ResolutionViewSet(_RecordViewSet):
     @action(detail=True, methods=["put"], url_path="votes", url_name="votes")
     def votes(self, request: Request, pk: str | None = None) -> Response:
         resolution = self.get_object()
-        version = _expected_version(request, resolution)
+        version = self.expected_version(request, resolution)
         serializer = VotesInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.votes_set(
@@ -354,7 +302,7 @@ class ResolutionViewSet(_RecordViewSet):
             actor=actor_of(request),
             expected_version=version,
         )
-        return self.render(resolution.pk)
+        return self.render_written(resolution)
 
     @extend_schema(
         operation_id="coalition_resolutions_roll_call",
@@ -373,7 +321,7 @@ class ResolutionViewSet(_RecordViewSet):
     @action(detail=True, methods=["post"], url_path="roll-call", url_name="roll-call")
     def roll_call(self, request: Request, pk: str | None = None) -> Response:
         resolution = self.get_object()
-        version = _expected_version(request, resolution)
+        version = self.expected_version(request, resolution)
         serializer = RollCallInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.votes_from_text(
@@ -382,4 +330,4 @@ class ResolutionViewSet(_RecordViewSet):
             expected_version=version,
             **serializer.validated_data,
         )
-        return self.render(resolution.pk)
+        return self.render_written(resolution)

@@ -12,21 +12,16 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 
 from core.api import (
     PAGE_SIZE_PARAMETER,
     StrictQueryParamsMixin,
-    if_match_version,
     ordering_parameter,
-    version_etag,
 )
-from idempotency.views import IdempotentPostMixin
 
 from ..filtersets.members import MemberFilterSet, PartyFilterSet, PledgeFilterSet, ProjectFilterSet
 from ..models import Commitment, Member, Party, Pledge, Project, ProjectArea
@@ -50,8 +45,16 @@ from ..serializers.members import (
     ProjectUpdateInputSerializer,
 )
 from ..services import members as services
-from ..services.common import StaleRecord, require_writer
-from .common import ETAG, IF_MATCH_PARAMETER, CoalitionReadMixin, actor_of, errors, id_parameter
+from ..services.common import normalized_party_code
+from .common import (
+    ETAG,
+    IF_MATCH_PARAMETER,
+    CoalitionReadMixin,
+    CoalitionRecordViewSet,
+    actor_of,
+    errors,
+    id_parameter,
+)
 
 CODE_PARAMETER = OpenApiParameter(
     "code",
@@ -64,52 +67,17 @@ REFERENCE_CODE = OpenApiParameter(
 )
 
 
-def _with_etag(response: Response, record: Any) -> Response:
-    response["ETag"] = version_etag(record)
-    return response
-
-
-class _WritersOnly:
-    """A change is refused (403) to a reader before anything else is looked at (the body, the
-    ``If-Match``); the service checks again."""
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        if request.method not in SAFE_METHODS:
-            require_writer(actor_of(request))
-
-
-class _VersionedWrites:
-    """Detail reads and writes answer with the record (re-read through the list selector)
-    and its ETag."""
-
-    def _answer(
-        self, pk: Any, *, status_code: int = status.HTTP_200_OK, lookup: str = "pk"
-    ) -> Response:
-        view: Any = self
-        record = view.get_queryset().get(**{lookup: pk})
-        return _with_etag(
-            Response(view.get_serializer_class()(record).data, status=status_code), record
-        )
-
-
 # ---------------------------------------------------------------------------------------------
 # Parties
 # ---------------------------------------------------------------------------------------------
-class PartyViewSet(
-    IdempotentPostMixin,
-    CoalitionReadMixin,
-    _WritersOnly,
-    StrictQueryParamsMixin,
-    _VersionedWrites,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[Party],
-):
+class PartyViewSet(CoalitionRecordViewSet):
     """States and international organizations the coalition deals with. A state appears once
     a record names it; organizations are recorded here."""
 
     serializer_class = PartySerializer
+    input_serializer = OrganizationInputSerializer
+    update_serializer = OrganizationUpdateInputSerializer
+    detail_name = "coalition-party-detail"
     filterset_class = PartyFilterSet
     lookup_field = "code"
     lookup_value_regex = "[A-Za-z0-9-]{2,40}"
@@ -122,8 +90,7 @@ class PartyViewSet(
         return selectors.party_list(actor=actor_of(self.request))
 
     def get_object(self) -> Party:
-        code = str(self.kwargs["code"])
-        self.kwargs["code"] = code.upper() if len(code) == 2 else code.lower()
+        self.kwargs["code"] = normalized_party_code(str(self.kwargs["code"]))
         return super().get_object()
 
     @extend_schema(
@@ -144,14 +111,7 @@ class PartyViewSet(
         responses={(201, "application/json"): PartySerializer, **errors(400, 401, 403, 409)},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = OrganizationInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        party = services.organization_record(
-            actor=actor_of(request), data=dict(serializer.validated_data)
-        )
-        response = self._answer(party.code, status_code=status.HTTP_201_CREATED, lookup="code")
-        response["Location"] = reverse("coalition-party-detail", args=[party.code], request=request)
-        return response
+        return self.record(request, services.organization_record)
 
     @extend_schema(
         operation_id="coalition_parties_retrieve",
@@ -161,7 +121,7 @@ class PartyViewSet(
         responses={200: PartySerializer, **errors(400, 401, 403, 404)},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return _with_etag(super().retrieve(request, *args, **kwargs), self.get_object())
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="coalition_parties_partial_update",
@@ -172,17 +132,7 @@ class PartyViewSet(
         responses={200: PartySerializer, **errors(400, 401, 403, 404, 412, 428)},
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        party = self.get_object()
-        version = if_match_version(request, party, stale=StaleRecord)
-        serializer = OrganizationUpdateInputSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        services.organization_update(
-            party=party,
-            actor=actor_of(request),
-            data=dict(serializer.validated_data),
-            expected_version=version,
-        )
-        return self._answer(party.code, lookup="code")
+        return self.change(request, services.organization_update, "party")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,20 +217,14 @@ class CommitmentViewSet(
 # ---------------------------------------------------------------------------------------------
 # Members
 # ---------------------------------------------------------------------------------------------
-class MemberViewSet(
-    IdempotentPostMixin,
-    CoalitionReadMixin,
-    _WritersOnly,
-    StrictQueryParamsMixin,
-    _VersionedWrites,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[Member],
-):
+class MemberViewSet(CoalitionRecordViewSet):
     """Members of the coalition: states and organizations, their role, when they joined and
     left, the areas they act in and lead."""
 
     serializer_class = MemberSerializer
+    input_serializer = MemberInputSerializer
+    update_serializer = MemberUpdateInputSerializer
+    detail_name = "coalition-member-detail"
     filterset_class = MemberFilterSet
     ordering_fields = ["joined_on", "updated_at"]
     ordering = ["id"]
@@ -311,14 +255,7 @@ class MemberViewSet(
         responses={(201, "application/json"): MemberSerializer, **errors(400, 401, 403, 409)},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = MemberInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        member = services.member_record(
-            actor=actor_of(request), data=dict(serializer.validated_data)
-        )
-        response = self._answer(member.pk, status_code=status.HTTP_201_CREATED)
-        response["Location"] = reverse("coalition-member-detail", args=[member.pk], request=request)
-        return response
+        return self.record(request, services.member_record)
 
     @extend_schema(
         operation_id="coalition_members_retrieve",
@@ -328,7 +265,7 @@ class MemberViewSet(
         responses={(200, "application/json"): MemberSerializer, **errors(400, 401, 403, 404)},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._answer(self.get_object().pk)
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="coalition_members_partial_update",
@@ -339,35 +276,19 @@ class MemberViewSet(
         responses={200: MemberSerializer, **errors(400, 401, 403, 404, 412, 428)},
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        member = self.get_object()
-        version = if_match_version(request, member, stale=StaleRecord)
-        serializer = MemberUpdateInputSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        services.member_update(
-            member=member,
-            actor=actor_of(request),
-            data=dict(serializer.validated_data),
-            expected_version=version,
-        )
-        return self._answer(member.pk)
+        return self.change(request, services.member_update, "member")
 
 
 # ---------------------------------------------------------------------------------------------
 # Projects
 # ---------------------------------------------------------------------------------------------
-class ProjectViewSet(
-    IdempotentPostMixin,
-    CoalitionReadMixin,
-    _WritersOnly,
-    StrictQueryParamsMixin,
-    _VersionedWrites,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[Project],
-):
+class ProjectViewSet(CoalitionRecordViewSet):
     """Projects in the six areas, led by a member, that members pledge to support."""
 
     serializer_class = ProjectSerializer
+    input_serializer = ProjectInputSerializer
+    update_serializer = ProjectUpdateInputSerializer
+    detail_name = "coalition-project-detail"
     filterset_class = ProjectFilterSet
     ordering_fields = ["starts_on", "ends_on", "updated_at"]
     ordering = ["id"]
@@ -395,16 +316,7 @@ class ProjectViewSet(
         responses={(201, "application/json"): ProjectSerializer, **errors(400, 401, 403)},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = ProjectInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        project = services.project_record(
-            actor=actor_of(request), data=dict(serializer.validated_data)
-        )
-        response = self._answer(project.pk, status_code=status.HTTP_201_CREATED)
-        response["Location"] = reverse(
-            "coalition-project-detail", args=[project.pk], request=request
-        )
-        return response
+        return self.record(request, services.project_record)
 
     @extend_schema(
         operation_id="coalition_projects_retrieve",
@@ -414,7 +326,7 @@ class ProjectViewSet(
         responses={(200, "application/json"): ProjectSerializer, **errors(400, 401, 403, 404)},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._answer(self.get_object().pk)
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="coalition_projects_partial_update",
@@ -425,36 +337,20 @@ class ProjectViewSet(
         responses={200: ProjectSerializer, **errors(400, 401, 403, 404, 412, 428)},
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        project = self.get_object()
-        version = if_match_version(request, project, stale=StaleRecord)
-        serializer = ProjectUpdateInputSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        services.project_update(
-            project=project,
-            actor=actor_of(request),
-            data=dict(serializer.validated_data),
-            expected_version=version,
-        )
-        return self._answer(project.pk)
+        return self.change(request, services.project_update, "project")
 
 
 # ---------------------------------------------------------------------------------------------
 # Pledges
 # ---------------------------------------------------------------------------------------------
-class PledgeViewSet(
-    IdempotentPostMixin,
-    CoalitionReadMixin,
-    _WritersOnly,
-    StrictQueryParamsMixin,
-    _VersionedWrites,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[Pledge],
-):
+class PledgeViewSet(CoalitionRecordViewSet):
     """Members' pledges of money, goods or expertise, their status and its history. A pledge
     past its due date and neither delivered nor withdrawn is overdue."""
 
     serializer_class = PledgeSerializer
+    input_serializer = PledgeInputSerializer
+    update_serializer = PledgeUpdateInputSerializer
+    detail_name = "coalition-pledge-detail"
     filterset_class = PledgeFilterSet
     ordering_fields = ["due_on", "pledged_on", "updated_at"]
     ordering = ["id"]
@@ -485,14 +381,7 @@ class PledgeViewSet(
         responses={(201, "application/json"): PledgeSerializer, **errors(400, 401, 403)},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = PledgeInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        pledge = services.pledge_record(
-            actor=actor_of(request), data=dict(serializer.validated_data)
-        )
-        response = self._answer(pledge.pk, status_code=status.HTTP_201_CREATED)
-        response["Location"] = reverse("coalition-pledge-detail", args=[pledge.pk], request=request)
-        return response
+        return self.record(request, services.pledge_record)
 
     @extend_schema(
         operation_id="coalition_pledges_retrieve",
@@ -502,7 +391,7 @@ class PledgeViewSet(
         responses={(200, "application/json"): PledgeSerializer, **errors(400, 401, 403, 404)},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._answer(self.get_object().pk)
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="coalition_pledges_partial_update",
@@ -514,17 +403,7 @@ class PledgeViewSet(
         responses={200: PledgeSerializer, **errors(400, 401, 403, 404, 412, 428)},
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        pledge = self.get_object()
-        version = if_match_version(request, pledge, stale=StaleRecord)
-        serializer = PledgeUpdateInputSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        services.pledge_update(
-            pledge=pledge,
-            actor=actor_of(request),
-            data=dict(serializer.validated_data),
-            expected_version=version,
-        )
-        return self._answer(pledge.pk)
+        return self.change(request, services.pledge_update, "pledge")
 
     @extend_schema(
         operation_id="coalition_pledges_transition",
@@ -541,7 +420,7 @@ class PledgeViewSet(
     @action(detail=True, methods=["post"], url_path="transition", url_name="transition")
     def transition(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         pledge = self.get_object()
-        version = if_match_version(request, pledge, stale=StaleRecord)
+        version = self.expected_version(request, pledge)
         serializer = PledgeTransitionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.pledge_transition(
@@ -551,7 +430,7 @@ class PledgeViewSet(
             actor=actor_of(request),
             expected_version=version,
         )
-        return self._answer(pledge.pk)
+        return self.render_written(pledge)
 
     @extend_schema(
         operation_id="coalition_pledges_history",

@@ -4,6 +4,8 @@ keeping organization edit and others read. All data is synthetic."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -101,21 +103,29 @@ def test_the_outcome_filter_reads_the_cases_return(lists_world: ListsWorld):
     assert NAMES["unlinked"] not in text
 
 
-def test_a_coordinator_of_the_list_changes_an_entrys_outcome(lists_world: ListsWorld):
-    world = lists_world
-    entry = world.entries["unlinked"]
-    client = _client(world, "coordinator_a")
-    response = client.post(
+def _post_entry_change(client: Client, entry: Any, **changes: Any) -> Any:
+    """The entry's admin form sent with its texts and number as they are, and ``changes``."""
+    return client.post(
         reverse("admin:coalition_childlistentry_change", args=[entry.pk]),
         {
             "name_as_written": entry.name_as_written,
             "date_of_birth_as_written": entry.date_of_birth_as_written,
             "details": entry.details,
             "position": entry.position,
-            "linked_case": "",
-            "outcome": "acknowledged",
-            "outcome_on": "2025-06-20",
+            **changes,
         },
+    )
+
+
+def test_a_coordinator_of_the_list_changes_an_entrys_outcome(lists_world: ListsWorld):
+    world = lists_world
+    entry = world.entries["unlinked"]
+    response = _post_entry_change(
+        _client(world, "coordinator_a"),
+        entry,
+        linked_case="",
+        outcome="acknowledged",
+        outcome_on="2025-06-20",
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     entry.refresh_from_db()
@@ -126,18 +136,12 @@ def test_a_coordinator_of_the_list_changes_an_entrys_outcome(lists_world: ListsW
 def test_a_coordinator_cannot_link_an_entry_to_a_case_out_of_reach(lists_world: ListsWorld):
     world = lists_world
     entry = world.entries["unlinked"]
-    client = _client(world, "coordinator_a")
-    response = client.post(
-        reverse("admin:coalition_childlistentry_change", args=[entry.pk]),
-        {
-            "name_as_written": entry.name_as_written,
-            "date_of_birth_as_written": entry.date_of_birth_as_written,
-            "details": entry.details,
-            "position": entry.position,
-            "linked_case": world.cases["other"].pk,
-            "outcome": "listed",
-            "outcome_on": "",
-        },
+    response = _post_entry_change(
+        _client(world, "coordinator_a"),
+        entry,
+        linked_case=world.cases["other"].pk,
+        outcome="listed",
+        outcome_on="",
     )
     assert response.status_code == 200
     assert "No such case" in response.content.decode()

@@ -55,74 +55,49 @@ def _etag(record: Any) -> str:
     return f'"{record.pk}-{record.version}"'
 
 
+def _collection(
+    name: str, create: dict[str, Any], patch: dict[str, Any]
+) -> dict[str, tuple[bool, Request]]:
+    """A collection's list, create, read and patch, the record read under ``r[name]``."""
+    return {
+        f"{name}s list": (False, lambda c, r: c.get(reverse(f"coalition-{name}-list"))),
+        f"{name}s create": (
+            True,
+            lambda c, r: c.post(reverse(f"coalition-{name}-list"), create, format="json"),
+        ),
+        f"{name} read": (
+            False,
+            lambda c, r: c.get(reverse(f"coalition-{name}-detail", args=[r[name].pk])),
+        ),
+        f"{name} patch": (
+            True,
+            lambda c, r: c.patch(
+                reverse(f"coalition-{name}-detail", args=[r[name].pk]),
+                patch,
+                format="json",
+                HTTP_IF_MATCH=_etag(r[name]),
+            ),
+        ),
+    }
+
+
 def requests() -> dict[str, tuple[bool, Request]]:
     """Each endpoint and method: whether it writes, and how to call it on the records."""
     return {
-        "meetings list": (False, lambda c, r: c.get(reverse("coalition-meeting-list"))),
-        "meetings create": (
-            True,
-            lambda c, r: c.post(
-                reverse("coalition-meeting-list"),
-                {"kind": "call", "title": "Synthetic call", "held_on": "2024-01-05"},
-                format="json",
-            ),
+        **_collection(
+            "meeting",
+            {"kind": "call", "title": "Synthetic call", "held_on": "2024-01-05"},
+            {"place": "Synthetic place"},
         ),
-        "meeting read": (
-            False,
-            lambda c, r: c.get(reverse("coalition-meeting-detail", args=[r["meeting"].pk])),
+        **_collection(
+            "statement",
+            {"title": "Synthetic statement", "issued_on": "2024-01-05"},
+            {"text": "Synthetic text"},
         ),
-        "meeting patch": (
-            True,
-            lambda c, r: c.patch(
-                reverse("coalition-meeting-detail", args=[r["meeting"].pk]),
-                {"place": "Synthetic place"},
-                format="json",
-                HTTP_IF_MATCH=_etag(r["meeting"]),
-            ),
-        ),
-        "statements list": (False, lambda c, r: c.get(reverse("coalition-statement-list"))),
-        "statements create": (
-            True,
-            lambda c, r: c.post(
-                reverse("coalition-statement-list"),
-                {"title": "Synthetic statement", "issued_on": "2024-01-05"},
-                format="json",
-            ),
-        ),
-        "statement read": (
-            False,
-            lambda c, r: c.get(reverse("coalition-statement-detail", args=[r["statement"].pk])),
-        ),
-        "statement patch": (
-            True,
-            lambda c, r: c.patch(
-                reverse("coalition-statement-detail", args=[r["statement"].pk]),
-                {"text": "Synthetic text"},
-                format="json",
-                HTTP_IF_MATCH=_etag(r["statement"]),
-            ),
-        ),
-        "resolutions list": (False, lambda c, r: c.get(reverse("coalition-resolution-list"))),
-        "resolutions create": (
-            True,
-            lambda c, r: c.post(
-                reverse("coalition-resolution-list"),
-                {"body": "other", "title": "Synthetic resolution", "voted_on": "2024-01-05"},
-                format="json",
-            ),
-        ),
-        "resolution read": (
-            False,
-            lambda c, r: c.get(reverse("coalition-resolution-detail", args=[r["resolution"].pk])),
-        ),
-        "resolution patch": (
-            True,
-            lambda c, r: c.patch(
-                reverse("coalition-resolution-detail", args=[r["resolution"].pk]),
-                {"title": "Synthetic resolution, renamed"},
-                format="json",
-                HTTP_IF_MATCH=_etag(r["resolution"]),
-            ),
+        **_collection(
+            "resolution",
+            {"body": "other", "title": "Synthetic resolution", "voted_on": "2024-01-05"},
+            {"title": "Synthetic resolution, renamed"},
         ),
         "resolution votes": (
             True,
