@@ -11,20 +11,40 @@ from django_filters import rest_framework as filters
 
 from core.api import DateTimeFilter
 
-from ..services.common import normalized_party_code
+from ..models import Party, PartyKind
+from ..services.common import ORGANIZATION_CODE, is_country_code, normalized_party_code
 
 BOOLEAN_CHOICES = [("true", "true"), ("false", "false")]
 
 
 class PartyCodeFormField(forms.CharField):
-    """A party's code as stored, however it is typed (``ca`` is CA)."""
+    """A party's code as stored, however it is typed (``ca`` is CA): a state's ISO 3166-1
+    alpha-2 code or a recorded organization's code. Any other is refused (a 400 naming the
+    parameter), never read as "matches nothing": a client that mistyped a code must know."""
 
     def to_python(self, value: Any) -> str:
         return normalized_party_code(str(super().to_python(value)))
 
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if not value:
+            return
+        if len(value) == 2:
+            if not is_country_code(value):
+                raise forms.ValidationError(
+                    _("Unknown country code %(code)s."), params={"code": value}, code="invalid"
+                )
+        elif (
+            not ORGANIZATION_CODE.match(value)
+            or not Party.objects.filter(kind=PartyKind.ORGANIZATION, code=value).exists()
+        ):
+            raise forms.ValidationError(
+                _("No organization with this code is recorded."), code="invalid"
+            )
+
 
 class PartyCodeFilter(filters.CharFilter):
-    """A party by its code: a code no party has matches nothing."""
+    """A party by its code (a state's or a recorded organization's)."""
 
     field_class = PartyCodeFormField
 

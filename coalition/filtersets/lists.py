@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
@@ -9,7 +10,7 @@ from core.api import FilterSet, id_filter, range_filters
 
 from ..models import ChildList, ChildListEntry, EntryOutcome
 from ..selectors.lists import EFFECTIVE_OUTCOME
-from .common import PartyCodeFilter, updated_since_filter
+from .common import PartyCodeFilter, updated_since_filter, yes_no
 
 
 class ChildListFilterSet(FilterSet):
@@ -45,14 +46,14 @@ class ChildListEntryFilterSet(FilterSet):
             "several."
         ),
     )
-    linked = filters.BooleanFilter(
-        field_name="case",
-        lookup_expr="isnull",
-        exclude=True,
-        help_text=_("true: entries tied to a registry case; false: the others."),
-    )
+    linked = yes_no("filter_linked", _("true: entries tied to a registry case; false: the others."))
     updated_since = updated_since_filter()
 
     class Meta:
         model = ChildListEntry
         fields: list[str] = []
+
+    def filter_linked(
+        self, queryset: QuerySet[ChildListEntry], name: str, value: str
+    ) -> QuerySet[ChildListEntry]:
+        return queryset.filter(case__isnull=value != "true")

@@ -14,36 +14,15 @@ from django_filters import rest_framework as filters
 from cases.filters import COUNTRY_SCHEMA, CountryFilter
 from core.api import FilterSet, documented, range_filters
 
-from ..models import Meeting, MeetingKind, Party, PartyKind, Resolution, Statement, UnBody
+from ..models import Meeting, MeetingKind, Resolution, Statement, UnBody
 from ..selectors import meetings as selectors
-from ..services.common import ORGANIZATION_CODE, is_country_code
-from .common import PartyCodeFormField, updated_since_filter
+from ..services.common import is_country_code
+from .common import PartyCodeFilter, PartyCodeFormField, updated_since_filter
 
 PARTY_SCHEMA: dict[str, Any] = {"type": "string", "pattern": "^[A-Za-z0-9-]{2,40}$"}
 
 
-class KnownPartyCodeFormField(PartyCodeFormField):
-    """A state's ISO 3166-1 alpha-2 code or a recorded organization's code."""
-
-    def validate(self, value: Any) -> None:
-        super().validate(value)
-        if not value:
-            return
-        if len(value) == 2:
-            if not is_country_code(value):
-                raise forms.ValidationError(
-                    _("Unknown country code %(code)s."), params={"code": value}, code="invalid"
-                )
-        elif (
-            not ORGANIZATION_CODE.match(value)
-            or not Party.objects.filter(kind=PartyKind.ORGANIZATION, code=value).exists()
-        ):
-            raise forms.ValidationError(
-                _("No organization with this code is recorded."), code="invalid"
-            )
-
-
-class StateCodeFormField(KnownPartyCodeFormField):
+class StateCodeFormField(PartyCodeFormField):
     """A state only: votes are cast by states."""
 
     def validate(self, value: Any) -> None:
@@ -54,8 +33,7 @@ class StateCodeFormField(KnownPartyCodeFormField):
             )
 
 
-class PartyFilter(filters.CharFilter):
-    field_class = KnownPartyCodeFormField
+PartyFilter = PartyCodeFilter
 
 
 class StateFilter(filters.CharFilter):

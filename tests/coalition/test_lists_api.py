@@ -216,6 +216,10 @@ def test_entry_filters(lists_world: ListsWorld):
     assert refused.status_code == 400
     assert "unknown" in refused.json()["fields"]
     assert client.get(url, {"outcome": "lost"}).status_code == 400
+    for value in ("maybe", "1", ""):
+        wrong = client.get(url, {"linked": value})
+        assert wrong.status_code == 400, value
+        assert "linked" in wrong.json()["fields"]
 
 
 def test_list_filters(lists_world: ListsWorld):
@@ -230,6 +234,10 @@ def test_list_filters(lists_world: ListsWorld):
     assert ids({"handed_after": "2025-06-03"}) == []
     assert ids({"handed_before": "2025-06-03"}) == [world.child_list.pk]
     assert client.get(url, {"handed": "x"}).status_code == 400
+    for name, value in [("handed_by", "QQ"), ("handed_to", "not-recorded")]:
+        wrong = client.get(url, {name: value})
+        assert wrong.status_code == 400, (name, value)
+        assert name in wrong.json()["fields"]
 
 
 def test_a_change_needs_the_current_entity_tag(lists_world: ListsWorld):

@@ -353,7 +353,14 @@ def test_pledges_filters(client: APIClient, areas: Any) -> None:
     assert _ids(client.get(url, {"due_after": timezone.localdate().isoformat()})) == {today.pk}
     rows = {row["id"]: row["is_overdue"] for row in client.get(url).json()["results"]}
     assert rows == {late.pk: True, done.pk: False, today.pk: False}
-    for name, value in [("overdue", "yes"), ("status", "lost"), ("project", "x")]:
+    for name, value in [
+        ("overdue", "yes"),
+        ("status", "lost"),
+        ("project", "x"),
+        # A mistyped code is refused, never read as "matches nothing".
+        ("member", "XX"),
+        ("member", "no-such-organization"),
+    ]:
         bad = client.get(url, {name: value})
         assert bad.status_code == 400, (name, bad.content)
         assert name in bad.json()["fields"]
