@@ -89,6 +89,9 @@ class Party(VersionedRecord):
     )
     name_uk = models.CharField(_("name in Ukrainian"), max_length=200, blank=True)
     abbreviation = models.CharField(_("abbreviation"), max_length=30, blank=True)
+    sources = models.ManyToManyField(
+        Source, verbose_name=_("sources"), blank=True, related_name="coalition_parties"
+    )
 
     class Meta:
         verbose_name = _("state or organization")
@@ -127,6 +130,9 @@ class ProjectArea(models.Model):
     position = models.PositiveSmallIntegerField(_("position"), unique=True)
     name = models.CharField(_("name"), max_length=200)
     name_uk = models.CharField(_("name in Ukrainian"), max_length=200, blank=True)
+    sources = models.ManyToManyField(
+        Source, verbose_name=_("sources"), blank=True, related_name="coalition_areas"
+    )
 
     objects = AuditedManager()
 
@@ -146,6 +152,9 @@ class Commitment(models.Model):
     position = models.PositiveSmallIntegerField(_("position"), unique=True)
     text = models.CharField(_("text"), max_length=500)
     text_uk = models.CharField(_("text in Ukrainian"), max_length=500, blank=True)
+    sources = models.ManyToManyField(
+        Source, verbose_name=_("sources"), blank=True, related_name="coalition_commitments"
+    )
 
     objects = AuditedManager()
 

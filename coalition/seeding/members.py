@@ -31,21 +31,33 @@ def _load_organizations(
     rows: list[dict[str, Any]], sources: Mapping[str, Source], counts: SeedCounts
 ) -> None:
     for row in rows:
-        cited(row["sources"], sources, seed=MEMBERS_SEED)
-        names = {name: row.get(name, "") for name in ("name", "name_uk", "abbreviation")}
+        names: dict[str, Any] = {
+            name: row.get(name, "") for name in ("name", "name_uk", "abbreviation")
+        }
+        names["sources"] = cited(row["sources"], sources, seed=MEMBERS_SEED)
         seed_row(
             counts,
             Party.objects.filter(code=row["code"], kind=PartyKind.ORGANIZATION).first(),
             {"code": row["code"], **names},
             record=lambda data: services.organization_record(actor=None, data=data),
             # The code found the party: what may differ is its names.
-            differences=lambda party, data: {
-                k: v for k, v in data.items() if k != "code" and getattr(party, k) != v
-            },
+            differences=_organization_differences,
             update=lambda party, changed: services.organization_update(
                 party=party, actor=None, data=changed
             ),
         )
+
+
+def _organization_differences(party: Party, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What differs of an organization the code found: its names and its sources."""
+    differences = {
+        name: value
+        for name, value in data.items()
+        if name not in ("code", "sources") and getattr(party, name) != value
+    }
+    if sorted(party.sources.values_list("pk", flat=True)) != sorted(data["sources"]):
+        differences["sources"] = data["sources"]
+    return differences
 
 
 def _member_differences(member: Member, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -90,23 +102,23 @@ def members_load() -> SeedCounts:
     sources = sources_by_key()
     counts = SeedCounts()
     for row in seed["areas"]:
-        cited([row["source"]], sources, seed=MEMBERS_SEED)
         _area, outcome = services.project_area_sync(
             actor=None,
             code=row["code"],
             position=row["position"],
             name=row["name"],
             name_uk=row["name_uk"],
+            sources=cited([row["source"]], sources, seed=MEMBERS_SEED),
         )
         tally(counts, created=outcome == services.CREATED, changed=outcome == services.UPDATED)
     for row in seed["commitments"]:
-        cited([row["source"]], sources, seed=MEMBERS_SEED)
         _commitment, outcome = services.commitment_sync(
             actor=None,
             code=row["code"],
             position=row["position"],
             text=row["text"],
             text_uk=row["text_uk"],
+            sources=cited([row["source"]], sources, seed=MEMBERS_SEED),
         )
         tally(counts, created=outcome == services.CREATED, changed=outcome == services.UPDATED)
     _load_organizations(seed["organizations"], sources, counts)

@@ -24,17 +24,17 @@ from ..services.common import Actor, require_reader
 
 def party_list(*, actor: Actor) -> QuerySet[Party]:
     require_reader(actor)
-    return Party.objects.all()
+    return Party.objects.prefetch_related("sources")
 
 
 def project_area_list(*, actor: Actor) -> QuerySet[ProjectArea]:
     require_reader(actor)
-    return ProjectArea.objects.all()
+    return ProjectArea.objects.prefetch_related("sources")
 
 
 def commitment_list(*, actor: Actor) -> QuerySet[Commitment]:
     require_reader(actor)
-    return Commitment.objects.all()
+    return Commitment.objects.prefetch_related("sources")
 
 
 def member_list(*, actor: Actor) -> QuerySet[Member]:

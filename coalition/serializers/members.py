@@ -47,6 +47,18 @@ def _source_ids(record: Any) -> list[int]:
     return sorted(source.pk for source in record.sources.all())
 
 
+@extend_schema_field({"type": "array", "items": {"type": "integer"}})
+class SourceIdsField(serializers.Field):
+    """The ids of the sources that report a record (prefetched by its selector)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", _("Ids of the sources that report it."))
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, record: Any) -> list[int]:
+        return _source_ids(record)
+
+
 # ---------------------------------------------------------------------------------------------
 # Parties
 # ---------------------------------------------------------------------------------------------
@@ -55,6 +67,7 @@ class PartySerializer(serializers.ModelSerializer[Party]):
     name_uk = serializers.SerializerMethodField(
         help_text=_("The name in Ukrainian (a state's from the country library).")
     )
+    sources = SourceIdsField()
 
     class Meta:
         model = Party
@@ -64,6 +77,7 @@ class PartySerializer(serializers.ModelSerializer[Party]):
             "name",
             "name_uk",
             "abbreviation",
+            "sources",
             "version",
             "created_at",
             "updated_at",
@@ -82,28 +96,34 @@ class OrganizationInputSerializer(StrictInputMixin, serializers.Serializer[Any])
     name = serializers.CharField(max_length=200)
     name_uk = serializers.CharField(max_length=200, required=False, allow_blank=True)
     abbreviation = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    sources = SourceIdListField(required=False)
 
 
 class OrganizationUpdateInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
     name = serializers.CharField(max_length=200, required=False)
     name_uk = serializers.CharField(max_length=200, required=False, allow_blank=True)
     abbreviation = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    sources = SourceIdListField(required=False)
 
 
 # ---------------------------------------------------------------------------------------------
 # Reference data
 # ---------------------------------------------------------------------------------------------
 class ProjectAreaSerializer(serializers.ModelSerializer[ProjectArea]):
+    sources = SourceIdsField()
+
     class Meta:
         model = ProjectArea
-        fields = ["code", "position", "name", "name_uk"]
+        fields = ["code", "position", "name", "name_uk", "sources"]
         read_only_fields = fields
 
 
 class CommitmentSerializer(serializers.ModelSerializer[Commitment]):
+    sources = SourceIdsField()
+
     class Meta:
         model = Commitment
-        fields = ["code", "position", "text", "text_uk"]
+        fields = ["code", "position", "text", "text_uk", "sources"]
         read_only_fields = fields
 
 

@@ -12,7 +12,7 @@ since.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.db import transaction
@@ -87,7 +87,8 @@ class PledgeTransitionNotAllowed(Conflict):
 # ---------------------------------------------------------------------------------------------
 # Parties: international organizations (a state is created by its code on first use)
 # ---------------------------------------------------------------------------------------------
-ORGANIZATION_FIELDS = frozenset({"code", "name", "name_uk", "abbreviation"})
+ORGANIZATION_FIELDS = frozenset({"code", "name", "name_uk", "abbreviation", "sources"})
+_ORGANIZATION_TEXTS = ("code", "name", "name_uk", "abbreviation")
 ORGANIZATION_UPDATE_FIELDS = ORGANIZATION_FIELDS - {"code"}
 
 
@@ -105,7 +106,8 @@ def organization_record(*, actor: Actor, data: Mapping[str, Any]) -> Party:
     ``council-of-europe``)."""
     require_writer(actor)
     reject_unknown(data, ORGANIZATION_FIELDS)
-    cleaned = stripped(data, ORGANIZATION_FIELDS)
+    cleaned = stripped(data, _ORGANIZATION_TEXTS)
+    sources = visible_sources(actor, cleaned.pop("sources", []))
     errors = Errors()
     code = cleaned.get("code", "")
     if not ORGANIZATION_CODE.match(code):
@@ -122,7 +124,8 @@ def organization_record(*, actor: Actor, data: Mapping[str, Any]) -> Party:
     if Party.objects.filter(code=code).exists():
         raise OrganizationExists(fields={"code": [str(OrganizationExists.default_detail)]})
     party.save()
-    audit_created(party, actor=actor)
+    party.sources.set(sources)
+    audit_created(party, actor=actor, relations=("sources",))
     return party
 
 
@@ -138,14 +141,18 @@ def organization_update(
         raise ValidationFailed.on(
             "code", _("A state's names come from its country code: there is nothing to change.")
         )
-    before = record_snapshot(party)
-    for field, value in stripped(data, ORGANIZATION_UPDATE_FIELDS).items():
+    before = record_snapshot(party, ("sources",))
+    cleaned = stripped(data, _ORGANIZATION_TEXTS)
+    sources = visible_sources(actor, cleaned.pop("sources")) if "sources" in cleaned else None
+    for field, value in cleaned.items():
         setattr(party, field, value)
     errors = Errors()
     _check_organization(errors, party)
     errors.raise_if_any()
     party.save()
-    if audit_updated(party, before, actor=actor):
+    if sources is not None:
+        party.sources.set(sources)
+    if audit_updated(party, before, actor=actor, relations=("sources",)):
         bump_version(party)
     return party
 
@@ -157,43 +164,64 @@ CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
 
 def _sync_reference(
-    model: type[ProjectArea] | type[Commitment], *, actor: Actor, code: str, values: dict[str, Any]
+    model: type[ProjectArea] | type[Commitment],
+    *,
+    actor: Actor,
+    code: str,
+    values: dict[str, Any],
+    sources: Sequence[int],
 ) -> tuple[Any, str]:
     require_writer(actor)
+    cited = visible_sources(actor, list(sources))
     record = model.objects.select_for_update().filter(code=code).first()
     if record is None:
         record = model.objects.create(code=code, **values)
-        audit.record_create(record, actor=actor)
+        record.sources.set(cited)
+        audit_created(record, actor=actor, relations=("sources",))
         return record, CREATED
-    before = audit.snapshot(record)
+    before = record_snapshot(record, ("sources",))
     changed = [name for name, value in values.items() if getattr(record, name) != value]
-    if not changed:
-        return record, UNCHANGED
     for name in changed:
         setattr(record, name, values[name])
-    record.save(update_fields=changed)
-    audit.record_update(record, before, actor=actor)
+    if changed:
+        record.save(update_fields=changed)
+    if sorted(s.pk for s in cited) != before["sources"]:
+        record.sources.set(cited)
+    if not audit_updated(record, before, actor=actor, relations=("sources",)):
+        return record, UNCHANGED
     return record, UPDATED
 
 
 @transaction.atomic
 def project_area_sync(
-    *, actor: Actor, code: str, position: int, name: str, name_uk: str
+    *,
+    actor: Actor,
+    code: str,
+    position: int,
+    name: str,
+    name_uk: str,
+    sources: Sequence[int] = (),
 ) -> tuple[ProjectArea, str]:
     """The project area ``code`` as given; returns it and what was done (``created``, ``updated``
     or ``unchanged``)."""
     values = {"position": position, "name": name, "name_uk": name_uk}
-    return _sync_reference(ProjectArea, actor=actor, code=code, values=values)
+    return _sync_reference(ProjectArea, actor=actor, code=code, values=values, sources=sources)
 
 
 @transaction.atomic
 def commitment_sync(
-    *, actor: Actor, code: str, position: int, text: str, text_uk: str
+    *,
+    actor: Actor,
+    code: str,
+    position: int,
+    text: str,
+    text_uk: str,
+    sources: Sequence[int] = (),
 ) -> tuple[Commitment, str]:
     """The commitment ``code`` as given; returns it and what was done (``created``, ``updated``
     or ``unchanged``)."""
     values = {"position": position, "text": text, "text_uk": text_uk}
-    return _sync_reference(Commitment, actor=actor, code=code, values=values)
+    return _sync_reference(Commitment, actor=actor, code=code, values=values, sources=sources)
 
 
 def area_for_code(code: Any, *, field: str = "area") -> ProjectArea:

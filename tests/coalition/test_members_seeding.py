@@ -36,6 +36,12 @@ def test_members_load_records_the_reference_data(loaded: Any) -> None:
     assert Commitment.objects.count() == 4
     assert Commitment.objects.get(position=1).text.startswith("Exert all possible efforts")
     assert all(c.text_uk for c in Commitment.objects.all())
+    # Each with its source: the declaration for the commitments, the plenary for the areas.
+    for record in [*ProjectArea.objects.all(), *Commitment.objects.all()]:
+        assert record.sources.exists(), record
+    assert Commitment.objects.get(position=1).sources.get().title.startswith("Declaration")
+    for party in Party.objects.filter(kind="organization"):
+        assert party.sources.exists(), party.code
 
 
 def test_members_load_records_the_named_members_only(loaded: Any) -> None:
