@@ -573,10 +573,10 @@ def _read_event_problems(what: str, response: Any) -> list[str]:
     if len(events) != expected:
         return [f"{what}: {len(events)} read events, expected {expected}"]
     if events and revealed is not None:
-        recorded = {kind: set(ids) for kind, ids in events[0].metadata["records"].items()}
+        named = {kind: set(ids) for kind, ids in events[0].metadata["records"].items()}
         wanted = {kind: ids for kind, ids in revealed.items() if ids}
-        if recorded != wanted:
-            return [f"{what}: the read event names {recorded}, expected {wanted}"]
+        if named != wanted:
+            return [f"{what}: the read event names {named}, expected {wanted}"]
     elif events and events[0].action != Action.DOWNLOAD:
         recorded = {i for ids in events[0].metadata["records"].values() for i in ids}
         missing = _returned_ids(response) - recorded
