@@ -25,8 +25,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import Organization, User
 from audit.models import READ_ACTIONS, Action, AuditEvent
+from audit.snapshots import object_type_of
 from cases import services
 from cases.models import Case, CaseShare, ClosureRequest, Relative, Whereabouts
+from coalition.models import ChildListEntry
 from tests.factories.accounts import OrganizationFactory, UserFactory, make_api_key, make_member
 from tests.factories.cases import make_case, make_relative, make_whereabouts
 
@@ -56,7 +58,8 @@ EVIDENCE = "evidence"
 FIGURE = "figure"
 COLLECTION = "collection"
 EVIDENCE_TARGETS = frozenset({SOURCE, EVIDENCE, FIGURE, COLLECTION})
-# The coalition's records: public diplomacy, checked per role in ``tests/coalition/``.
+# The coalition's records (``test_access_matrix_coalition``): public diplomacy, and the lists
+# of named children, whose entries are personal data.
 COALITION = "coalition"
 
 
@@ -532,18 +535,36 @@ def _returned_ids(response: Any) -> set[Any]:
     return {row["id"] for row in rows if isinstance(row, dict) and "id" in row}
 
 
+def _revealed(name: str, response: Any) -> dict[str, set[Any]] | None:
+    """What a successful read of a list's entries reveals, by kind of record, as
+    ``coalition.selectors.lists.names_read`` decides it: the entries whose names it shows
+    (``sight`` other than ``none``) and the cases those name; ``None`` for other endpoints."""
+    if name != "coalition-list-entries" or response.status_code != 200:
+        return None
+    shown = [row for row in response.json()["results"] if row["sight"] != "none"]
+    return {
+        object_type_of(ChildListEntry): {row["id"] for row in shown},
+        object_type_of(Case): {row["case"]["id"] for row in shown if row["case"]},
+    }
+
+
 def _read_event_problems(what: str, response: Any) -> list[str]:
     """Exactly one read event for a successful GET of personal data, naming what it returned;
-    none for anything else (a refusal, a write, data that is no child's)."""
+    none for anything else (a refusal, a write, data that is no child's, or a list's entries
+    of which no name was shown)."""
     match = response.resolver_match
     endpoint = ENDPOINTS.get(match.url_name) if match is not None else None
     method = response.request["REQUEST_METHOD"].lower()
-    expected = int(
+    personal_read = (
         endpoint is not None
         and endpoint.personal
         and method == "get"
         and 200 <= response.status_code < 300
     )
+    revealed = _revealed(endpoint.name, response) if personal_read and endpoint else None
+    if revealed is not None:
+        personal_read = any(revealed.values())
+    expected = int(personal_read)
     events = list(
         AuditEvent.objects.filter(
             request_id=response["X-Request-ID"], action__in=READ_EVENT_ACTIONS
@@ -551,7 +572,12 @@ def _read_event_problems(what: str, response: Any) -> list[str]:
     )
     if len(events) != expected:
         return [f"{what}: {len(events)} read events, expected {expected}"]
-    if events and events[0].action != Action.DOWNLOAD:
+    if events and revealed is not None:
+        named = {kind: set(ids) for kind, ids in events[0].metadata["records"].items()}
+        wanted = {kind: ids for kind, ids in revealed.items() if ids}
+        if named != wanted:
+            return [f"{what}: the read event names {named}, expected {wanted}"]
+    elif events and events[0].action != Action.DOWNLOAD:
         recorded = {i for ids in events[0].metadata["records"].values() for i in ids}
         missing = _returned_ids(response) - recorded
         if missing:
@@ -596,7 +622,7 @@ def test_access_matrix(world: World, role: str, documented_statuses: Any):
     anonymous = role == "anonymous"
     for name, endpoint in ENDPOINTS.items():
         if endpoint.target in EVIDENCE_TARGETS or endpoint.target == COALITION:
-            continue  # test_access_matrix_sources; the coalition's own access tests
+            continue  # test_access_matrix_sources; test_access_matrix_coalition
         for method in sorted(endpoint.methods):
             if endpoint.target == CASE:
                 for key in CASE_KEYS:
@@ -925,5 +951,248 @@ def test_access_matrix_sources(
                     check(what, response, {401})
                 else:
                     check(what, response, {201} if role in FIGURE_WRITERS else {403})
+
+    assert not problems, "\n".join(problems)
+
+
+# -------------------------------------------------------------------------------------------
+# The coalition
+# -------------------------------------------------------------------------------------------
+# Every coalition reader reads every record (public diplomacy); coordinators and superusers
+# write. The lists' entries are personal data: what each role sees of them is the oracle below.
+COALITION_WRITERS = {"coordinator_a", "superuser"}
+# The entries of the list organization A keeps, by the world case each is linked to (and one
+# linked to none), each with a distinctive synthetic name and date of birth as written.
+ENTRY_KEYS = ["own", "limited", "other", "unlinked"]
+ENTRY_NAMES = {
+    "own": "Списківська Олеся",
+    "limited": "Обмеженко Тарас",
+    "other": f"{HIDDEN_FAMILY_NAME} Дарина",
+    "unlinked": "Безсправчук Марко",
+}
+ENTRY_BIRTHS = {key: f"{index + 1:02}.03.2011 as written" for index, key in enumerate(ENTRY_KEYS)}
+# Who sees the names no case stands behind: members of the list's organization (A), auditors
+# and superusers.
+UNLINKED_READERS = {"caseworker_a", "supervisor_a", "coordinator_a", "auditor", "superuser"}
+
+
+def entry_sight(role: str, key: str) -> str:
+    """What ``role`` sees of the entry ``key``: ``full``, ``limited`` (the name and the case,
+    no date of birth nor details) or ``none`` (the number and the outcome)."""
+    if key == "unlinked":
+        return "full" if role in UNLINKED_READERS else "none"
+    if key not in visible_cases(role):
+        return "none"
+    return "full" if sees_in_full(role, key) else "limited"
+
+
+def _entry_leaks(role: str, content: bytes) -> list[str]:
+    text = content.decode()
+    found = []
+    for key in ENTRY_KEYS:
+        sight = entry_sight(role, key)
+        if sight == "none" and ENTRY_NAMES[key] in text:
+            found.append(f"the name on entry {key}")
+        if sight != "full" and ENTRY_BIRTHS[key] in text:
+            found.append(f"the date of birth on entry {key}")
+    return found
+
+
+@dataclass
+class CoalitionWorld:
+    records: dict[str, Any]
+    entries: dict[str, Any]
+
+
+@pytest.fixture
+def coalition_world(world: World) -> CoalitionWorld:
+    from coalition.services import meetings as meeting_services
+    from coalition.services import members as member_services
+    from tests.factories.coalition_lists import make_entry, make_list
+    from tests.factories.coalition_meetings import make_meeting, make_resolution, make_statement
+    from tests.factories.coalition_members import (
+        make_areas,
+        make_coalition_member,
+        make_pledge,
+        make_project,
+    )
+
+    make_areas()
+    commitment, _ = member_services.commitment_sync(
+        actor=None, code="matrix-commitment", position=1, text="Synthetic commitment", text_uk=""
+    )
+    party = member_services.organization_record(
+        actor=None, data={"code": "matrix-organization", "name": "Synthetic Matrix Organization"}
+    )
+    member = make_coalition_member("CA", areas=["justice"])
+    project = make_project(area="justice", lead="CA")
+    pledge = make_pledge("CA", project=project.pk)
+    meeting = make_meeting()
+    statement = make_statement(meeting=meeting.pk)
+    resolution = make_resolution(in_favour=91, against=12, abstaining=57)
+    meeting_services.votes_set(
+        resolution=resolution, votes={"CA": "in_favour", "RU": "against"}, actor=None
+    )
+    child_list = make_list(world.orgs["A"], meeting=meeting.pk, count_claimed=400)
+    entries = {
+        key: make_entry(
+            child_list,
+            name_as_written=ENTRY_NAMES[key],
+            date_of_birth_as_written=ENTRY_BIRTHS[key],
+            details=f"Synthetic matrix detail {key}",
+            case=world.cases[key].pk if key in world.cases else None,
+        )
+        for key in ENTRY_KEYS
+    }
+    records = {
+        "party": party,
+        "area": "justice",
+        "commitment": commitment,
+        "member": member,
+        "project": project,
+        "pledge": pledge,
+        "meeting": meeting,
+        "statement": statement,
+        "resolution": resolution,
+        "list": child_list,
+    }
+    return CoalitionWorld(records, entries)
+
+
+def _version_tag(record: Any) -> dict[str, str]:
+    record.refresh_from_db()
+    return {"HTTP_IF_MATCH": f'"{record.pk}-{record.version}"'}
+
+
+def _coalition_requests(
+    cw: CoalitionWorld, world: World, role: str, name: str, method: str
+) -> list[tuple[str, str, dict[str, Any], dict[str, str]]]:
+    """(label, URL, body, headers) of each request on ``name`` by ``method``: a valid minimal
+    body for every write, with the record's current ``If-Match`` where one is asked."""
+    r = cw.records
+    if method == "get":
+        kwargs: dict[str, Any] = {
+            "coalition-party-detail": {"code": r["party"].code},
+            "coalition-area-detail": {"code": r["area"]},
+            "coalition-commitment-detail": {"code": r["commitment"].code},
+            "coalition-country-dossier": {"code": "CA"},
+            "coalition-member-detail": {"pk": r["member"].pk},
+            "coalition-project-detail": {"pk": r["project"].pk},
+            "coalition-pledge-detail": {"pk": r["pledge"].pk},
+            "coalition-pledge-history": {"pk": r["pledge"].pk},
+            "coalition-meeting-detail": {"pk": r["meeting"].pk},
+            "coalition-statement-detail": {"pk": r["statement"].pk},
+            "coalition-resolution-detail": {"pk": r["resolution"].pk},
+            "coalition-list-detail": {"pk": r["list"].pk},
+            "coalition-list-entries": {"pk": r["list"].pk},
+        }.get(name, {})
+        return [("", reverse(name, kwargs=kwargs), {}, {})]
+    creates: dict[str, dict[str, Any]] = {
+        "coalition-party-list": {
+            "code": f"matrix-new-{role.replace('_', '-')}",
+            "name": "Synthetic New Org",
+        },
+        "coalition-member-list": {"party": "BE"},
+        "coalition-project-list": {"title": "Synthetic matrix project", "area": "justice"},
+        "coalition-pledge-list": {
+            "member": "CA",
+            "area": "justice",
+            "kind": "expertise",
+            "description": "Synthetic matrix pledge",
+        },
+        "coalition-meeting-list": {
+            "kind": "call",
+            "title": "Synthetic matrix call",
+            "held_on": "2024-01-05",
+        },
+        "coalition-statement-list": {"title": "Synthetic statement", "issued_on": "2024-01-05"},
+        "coalition-resolution-list": {
+            "body": "other",
+            "title": "Synthetic matrix resolution",
+            "voted_on": "2024-01-05",
+        },
+        "coalition-list-list": {
+            "title": "Synthetic matrix list",
+            "statement": r["statement"].pk,
+            "handed_on": "2025-08-05",
+            **({"organization": world.orgs["A"].pk} if role == "superuser" else {}),
+        },
+    }
+    if name in creates:
+        return [("", reverse(name), creates[name], {})]
+    if name == "coalition-list-entries":
+        url = reverse(name, kwargs={"pk": r["list"].pk})
+        return [("", url, {"name_as_written": "Синтетична Матрична"}, {})]
+    if name == "coalition-list-entry-detail":
+        # An entry the writer sees, and one linked to a case no coordinator reads.
+        return [
+            (
+                f" [{key}]",
+                reverse(name, kwargs={"pk": cw.entries[key].pk}),
+                {"details": f"Synthetic matrix detail by {role}"},
+                _version_tag(cw.entries[key]),
+            )
+            for key in ("unlinked", "other")
+        ]
+    changes: dict[str, tuple[Any, dict[str, Any]]] = {
+        "coalition-party-detail": (r["party"], {"name": "Synthetic Renamed Org"}),
+        "coalition-member-detail": (r["member"], {"note": "Synthetic matrix note"}),
+        "coalition-project-detail": (r["project"], {"description": "Synthetic matrix text"}),
+        "coalition-pledge-detail": (r["pledge"], {"description": "Synthetic matrix pledge"}),
+        "coalition-pledge-transition": (r["pledge"], {"to": "in_progress"}),
+        "coalition-meeting-detail": (r["meeting"], {"place": "Synthetic matrix place"}),
+        "coalition-statement-detail": (r["statement"], {"text": "Synthetic matrix text"}),
+        "coalition-resolution-detail": (r["resolution"], {"title": "Synthetic, renamed"}),
+        "coalition-resolution-votes": (r["resolution"], {"votes": {"UA": "in_favour"}}),
+        "coalition-resolution-roll-call": (r["resolution"], {"abstaining": "China"}),
+        "coalition-list-detail": (r["list"], {"note": "Synthetic matrix note"}),
+    }
+    record, body = changes[name]  # a new coalition endpoint: say here how to call it
+    lookup = {"code": record.code} if name == "coalition-party-detail" else {"pk": record.pk}
+    return [("", reverse(name, kwargs=lookup), body, _version_tag(record))]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix_coalition(
+    world: World, coalition_world: CoalitionWorld, role: str, documented_statuses: Any
+):
+    client = world.clients[role]
+    cw = coalition_world
+    anonymous = role == "anonymous"
+    problems: list[str] = []
+
+    def check(what: str, response: Any, expected: set[int]) -> None:
+        if response.status_code not in expected:
+            problems.append(
+                f"{what}: {response.status_code}, expected {sorted(expected)}: "
+                f"{response.content[:200]!r}"
+            )
+        if (undocumented := _undocumented(documented_statuses, response)) is not None:
+            problems.append(f"{what}: {undocumented}")
+        for leak in _leaks(role, response.content) + _entry_leaks(role, response.content):
+            problems.append(f"{what}: leaks {leak}")
+        problems.extend(_read_event_problems(what, response))
+
+    for name, endpoint in ENDPOINTS.items():
+        if endpoint.target != COALITION:
+            continue
+        for method in sorted(endpoint.methods):
+            for label, url, body, headers in _coalition_requests(cw, world, role, name, method):
+                what = f"{role} {method.upper()} {name}{label}"
+                response = _send(client, method, url, body, headers)
+                if anonymous:
+                    check(what, response, {401})
+                elif method == "get":
+                    check(what, response, {200})
+                elif role in COALITION_WRITERS:
+                    creates = method == "post" and name.endswith(("-list", "-entries"))
+                    check(what, response, {201} if creates else {200})
+                else:
+                    check(what, response, {403})
+                if name == "coalition-list-entries" and method == "get" and not anonymous:
+                    sights = {row["id"]: row["sight"] for row in response.json()["results"]}
+                    expected = {cw.entries[k].pk: entry_sight(role, k) for k in ENTRY_KEYS}
+                    if sights != expected:
+                        problems.append(f"{what}: sees {sights}, expected {expected}")
 
     assert not problems, "\n".join(problems)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -81,12 +82,15 @@ CHECKS = [
 ACTORS = ["caseworker", "partner", "auditor"]
 
 
+PathIds = dict[str, list[dict[str, Any]]]
+
+
 @dataclass(frozen=True)
 class Registry:
     """What the fuzzed requests may name: real ids per path parameter, per path."""
 
     headers: dict[str, dict[str, str]]
-    path_ids: dict[str, list[dict[str, Any]]]
+    path_ids: PathIds
 
 
 def _populate() -> Registry:
@@ -194,8 +198,87 @@ def _populate() -> Registry:
             f"{prefix}/sources/{{id}}/custody/": source_ids,
             f"{prefix}/evidence/{{id}}/": [{"id": e.pk} for e in evidence],
             f"{prefix}/figures/{{id}}/": [{"id": figure.pk}],
+            **_populate_coalition(home, open_case, limited_case, judged),
         },
     )
+
+
+def _populate_coalition(home: Any, open_case: Any, limited_case: Any, source: Any) -> PathIds:
+    """One record of each coalition kind (a member with its project and pledges, one moved
+    on; an organization; a meeting, a statement, a resolution with votes; a list kept by the
+    caseworker's organization with entries linked to a case shared in full, to one shared
+    limited, and to none), by path."""
+    from coalition.services import meetings as meeting_services
+    from coalition.services import members as member_services
+    from tests.factories.coalition_lists import make_entry, make_list
+    from tests.factories.coalition_meetings import make_meeting, make_resolution, make_statement
+    from tests.factories.coalition_members import (
+        make_areas,
+        make_coalition_member,
+        make_pledge,
+        make_project,
+    )
+
+    areas = make_areas()
+    commitment, _ = member_services.commitment_sync(
+        actor=None, code="fuzz-commitment", position=1, text="Synthetic commitment", text_uk=""
+    )
+    organization = member_services.organization_record(
+        actor=None, data={"code": "fuzz-organization", "name": "Synthetic Fuzz Organization"}
+    )
+    members = [
+        make_coalition_member("CA", role="co_chair", areas=["justice"], sources=[source.pk]),
+        make_coalition_member("fuzz-organization"),
+    ]
+    project = make_project(
+        area="justice", lead="CA", budget=Decimal("1000.00"), budget_currency="EUR"
+    )
+    pledges = [
+        make_pledge("CA", project=project.pk),
+        make_pledge("fuzz-organization", kind="expertise", due_on=dt.date(2024, 1, 1)),
+    ]
+    member_services.pledge_transition(pledge=pledges[0], to_status="in_progress", actor=None)
+    meeting = make_meeting(participants=["CA", "RU"], sources=[source.pk])
+    statement = make_statement(meeting=meeting.pk, signatories=["CA", "fuzz-organization"])
+    resolution = make_resolution(in_favour=91, against=12, abstaining=57, absent=33)
+    meeting_services.votes_set(
+        resolution=resolution, votes={"CA": "in_favour", "RU": "against"}, actor=None
+    )
+    child_list = make_list(home, meeting=meeting.pk, count_claimed=400, count_qualifier="nearly")
+    entries = [
+        make_entry(child_list, name_as_written="Синтетична Повна", case=open_case.pk),
+        make_entry(child_list, name_as_written="Синтетична Обмежена", case=limited_case.pk),
+        make_entry(
+            child_list,
+            name_as_written="Синтетична Без Справи",
+            outcome="no_answer",
+            outcome_on=dt.date(2025, 7, 1),
+        ),
+    ]
+    coalition = "/api/v1/coalition"
+    parties = [{"code": "CA"}, {"code": "RU"}, {"code": organization.code}]
+    pledge_ids = [{"id": p.pk} for p in pledges]
+    resolution_ids = [{"id": resolution.pk}]
+    list_ids = [{"id": child_list.pk}]
+    return {
+        f"{coalition}/parties/{{code}}/": parties,
+        f"{coalition}/areas/{{code}}/": [{"code": code} for code in areas],
+        f"{coalition}/commitments/{{code}}/": [{"code": commitment.code}],
+        f"{coalition}/members/{{id}}/": [{"id": m.pk} for m in members],
+        f"{coalition}/projects/{{id}}/": [{"id": project.pk}],
+        f"{coalition}/pledges/{{id}}/": pledge_ids,
+        f"{coalition}/pledges/{{id}}/transition/": pledge_ids,
+        f"{coalition}/pledges/{{id}}/history/": pledge_ids,
+        f"{coalition}/meetings/{{id}}/": [{"id": meeting.pk}],
+        f"{coalition}/statements/{{id}}/": [{"id": statement.pk}],
+        f"{coalition}/resolutions/{{id}}/": resolution_ids,
+        f"{coalition}/resolutions/{{id}}/votes/": resolution_ids,
+        f"{coalition}/resolutions/{{id}}/roll-call/": resolution_ids,
+        f"{coalition}/lists/{{id}}/": list_ids,
+        f"{coalition}/lists/{{id}}/entries/": list_ids,
+        f"{coalition}/list-entries/{{id}}/": [{"id": e.pk} for e in entries],
+        f"{coalition}/countries/{{code}}/": [{"code": "CA"}, {"code": "RU"}, {"code": "UA"}],
+    }
 
 
 @pytest.fixture

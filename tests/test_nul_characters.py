@@ -15,6 +15,14 @@ from accounts.models import Organization
 from audit.filters import AuditEventFilterSet
 from cases.filters import CaseFilterSet, FacilityFilterSet
 from cases.models import Case
+from coalition.filtersets.lists import ChildListFilterSet
+from coalition.filtersets.meetings import MeetingFilterSet, ResolutionFilterSet, StatementFilterSet
+from coalition.filtersets.members import (
+    MemberFilterSet,
+    PartyFilterSet,
+    PledgeFilterSet,
+    ProjectFilterSet,
+)
 from core.api import FilterSet
 from sources.filters import EvidenceFilterSet, FigureFilterSet, SourceFilterSet
 from sources.models import Source
@@ -93,6 +101,14 @@ LIST_FILTERS: dict[str, type[FilterSet]] = {
     "/api/v1/evidence/": EvidenceFilterSet,
     "/api/v1/figures/": FigureFilterSet,
     "/api/v1/audit-events/": AuditEventFilterSet,
+    "/api/v1/coalition/parties/": PartyFilterSet,
+    "/api/v1/coalition/members/": MemberFilterSet,
+    "/api/v1/coalition/projects/": ProjectFilterSet,
+    "/api/v1/coalition/pledges/": PledgeFilterSet,
+    "/api/v1/coalition/meetings/": MeetingFilterSet,
+    "/api/v1/coalition/statements/": StatementFilterSet,
+    "/api/v1/coalition/resolutions/": ResolutionFilterSet,
+    "/api/v1/coalition/lists/": ChildListFilterSet,
 }
 
 

@@ -438,7 +438,15 @@ class PledgeViewSet(CoalitionRecordViewSet):
         parameters=[id_parameter(_("The pledge's id."))],
         responses={200: PledgeStatusChangeSerializer(many=True), **errors(400, 401, 403, 404)},
     )
-    @action(detail=True, methods=["get"], url_path="history", url_name="history")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="history",
+        url_name="history",
+        # The whole history, as one array: no pagination and not the pledges' filters.
+        pagination_class=None,
+        filter_backends=[],
+    )
     def history(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         pledge = self.get_object()
         return Response(PledgeStatusChangeSerializer(pledge.status_changes.all(), many=True).data)
