@@ -38,10 +38,12 @@ from ..models import (
     OPEN_PLEDGE_STATUSES,
     ChildList,
     Meeting,
+    MeetingKind,
     MemberArea,
     Party,
     PartyKind,
     Pledge,
+    PledgeKind,
     PledgeStatus,
     ResolutionVote,
     Statement,
@@ -89,6 +91,14 @@ class PledgeRow:
     pledged_on: dt.date | None
     due_on: dt.date | None
 
+    @property
+    def status_label(self) -> str:
+        return str(PledgeStatus(self.status).label)
+
+    @property
+    def kind_label(self) -> str:
+        return str(PledgeKind(self.kind).label)
+
 
 @dataclass(frozen=True)
 class PledgeTotal:
@@ -98,6 +108,10 @@ class PledgeTotal:
     status: str
     count: int
     amounts: dict[str, Decimal]
+
+    @property
+    def status_label(self) -> str:
+        return str(PledgeStatus(self.status).label)
 
 
 @dataclass(frozen=True)
@@ -111,6 +125,10 @@ class MeetingRow:
     place: str
     hosted: bool
     took_part: bool
+
+    @property
+    def kind_label(self) -> str:
+        return str(MeetingKind(self.kind).label)
 
 
 @dataclass(frozen=True)
@@ -128,6 +146,10 @@ class VoteRow:
     title: str
     voted_on: dt.date
     vote: str
+
+    @property
+    def vote_label(self) -> str:
+        return str(Vote(self.vote).label)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,12 @@ def test_readers_see_the_dossier_page(client: Any, records: None, role: str):
     assert "Synthetic plenary in Ottawa" in text
     assert "A/RES/00/2" in text
     assert "<script" not in text.split('id="content-main"')[1]
+    # Choices read as their labels, not their stored codes.
+    tables = text.split('id="content-main"')[1]
+    for label in ("Pledged", "Plenary session", "Abstaining", "In favour"):
+        assert f"<td>{label}" in tables, label
+    for code in ("<td>pledged", "<td>plenary<", "<td>abstaining<", "<td>in_favour<"):
+        assert code not in tables, code
 
 
 def test_other_staff_are_refused(client: Any, records: None):
