@@ -85,7 +85,7 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy .
 
-# The layers of DESIGN.md as an import contract (pyproject.toml, [tool.importlinter]).
+# The layers of docs/architecture.md as an import contract (pyproject.toml, [tool.importlinter]).
 layers: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache
 

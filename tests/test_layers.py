@@ -1,4 +1,4 @@
-"""The layers of DESIGN.md, as the import contract in ``pyproject.toml`` states them.
+"""The layers of docs/architecture.md, as the import contract in ``pyproject.toml`` states them.
 
 ``make check`` (and so CI) runs the contract on the project. These tests show that it holds and
 that it catches a breach: a copy of the project's packages with one import against the layers

@@ -1,4 +1,4 @@
-"""The seeded lists of named children: as DOMAIN.md reports them, with their count as claimed
+"""The seeded lists of named children: as public reporting gives them, with their count as claimed
 and no entries, and a second load changes nothing."""
 
 from __future__ import annotations

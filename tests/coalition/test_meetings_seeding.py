@@ -1,4 +1,4 @@
-"""The seeded meetings, joint statement and UN vote: as DOMAIN.md reports them, each citing
+"""The seeded meetings, joint statement and UN vote: as public reporting gives them, each citing
 its sources, loaded through the services, and a second load changes nothing."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The members part's seeds: loaded through the services, as DOMAIN.md reports them, each
+"""The members part's seeds: loaded through the services, as public reporting gives them, each
 with its source; a second load changes nothing."""
 
 from __future__ import annotations
