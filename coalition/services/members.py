@@ -275,7 +275,8 @@ def _member_areas(
     errors: Errors, data: Mapping[str, Any], current: Member | None
 ) -> dict[str, bool] | None:
     """The areas (code → leads) the data asks for, or ``None`` when it leaves them alone. A
-    member leads only an area it acts in, and at most one (a member "may lead one", as the Framework Document has it)."""
+    member leads only an area it acts in, and at most one (the Framework Document: a member
+    "may lead one")."""
     if "areas" not in data and "leads" not in data:
         return None
     if "areas" in data:
