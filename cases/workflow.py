@@ -67,6 +67,20 @@ def statuses_in_phase(phase: str) -> list[str]:
     return [status for status, p in PHASE_OF_STATUS.items() if p == phase]
 
 
+# A child is home while its case is returned, in rehabilitation or in integration, or closed as
+# integrated. A case reopened after a return (back to verifying) keeps its ``returned_on`` as
+# history, but the child no longer counts as home.
+HOME_STATUSES: tuple[str, ...] = (Status.RETURNED, Status.REHABILITATION, Status.INTEGRATION)
+HOME_CLOSURE_REASONS: tuple[str, ...] = (ClosureReason.INTEGRATED,)
+
+
+def is_home(status: str, closure_reason: str = "") -> bool:
+    """Whether a case in ``status`` (closed for ``closure_reason``) has its child home."""
+    return status in HOME_STATUSES or (
+        status == Status.CLOSED and closure_reason in HOME_CLOSURE_REASONS
+    )
+
+
 # Guard field names a transition may require besides the target itself.
 RETURNED_ON = "returned_on"
 CLOSURE_REASON = "closure_reason"

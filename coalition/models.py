@@ -625,7 +625,7 @@ class ChildList(CoalitionRecord):
     is_synthetic = models.BooleanField(_("synthetic"), default=False, editable=False)
 
     # Moved by the audited changes of its entries and their cases (``coalition.receivers``).
-    audit_technical_fields = frozenset({"updated_at"})
+    audit_technical_fields = frozenset({"updated_at", "version"})
     audit_noun = "list"
 
     class Meta:

@@ -86,6 +86,7 @@ def case_transition(
 
     now = timezone.now()
     before = audit.snapshot(case)
+    previous_closure_reason = case.closure_reason
     if to == Status.CLOSED:
         case.closure_reason = closure_reason
         case.closed_at = now
@@ -132,7 +133,14 @@ def case_transition(
             waiting.decided_at = now
             waiting.save(update_fields=["status", "decided_by", "decided_at"])
             audit.record_update(waiting, waiting_before, actor=actor)
-    case_moved.send(Case, case=case, from_status=previous, to_status=to, actor=actor)
+    case_moved.send(
+        Case,
+        case=case,
+        from_status=previous,
+        from_closure_reason=previous_closure_reason,
+        to_status=to,
+        actor=actor,
+    )
     if to == Status.RETURNED:
         schedule = current_app.tasks[FOLLOW_UPS_TASK]
         transaction.on_commit(partial(schedule.delay, case.pk))

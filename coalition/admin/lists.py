@@ -214,10 +214,9 @@ class ChildListAdmin(ServiceBackedAdmin):
         if obj is not None and obj.pk is not None:
             seen = _seen(request, obj)
             obj._seen_for_page = seen
-            if request.method == "GET":
-                services.entries_read_record(
-                    actor=request_actor(request), child_list=obj, seen=seen
-                )
+            # Whenever the page shows names (a refused save shows them again): a save that
+            # succeeds redirects without rendering.
+            services.entries_read_record(actor=request_actor(request), child_list=obj, seen=seen)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_through_services(
@@ -286,6 +285,16 @@ class ChildListEntryAdmin(ServiceBackedAdmin):
         "outcome_on_shown",
     ]
 
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        # The declared filters only. Django allows any lookup on the entry's own fields: on a
+        # name, a date of birth as written, details or a case, the count of results would tell
+        # a reader what the page hides.
+        if lookup == EffectiveOutcomeFilter.parameter_name:
+            return True
+        return lookup.split("__", 1)[0] == "child_list" and super().lookup_allowed(
+            lookup, value, request
+        )
+
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _reads(request)
 
@@ -351,7 +360,7 @@ class ChildListEntryAdmin(ServiceBackedAdmin):
     ) -> HttpResponse:
         response = super().changelist_view(request, extra_context)
         changelist = (getattr(response, "context_data", None) or {}).get("cl")
-        if request.method == "GET" and changelist is not None:
+        if changelist is not None:  # the page was rendered (a redirect has no changelist)
             entries = list(changelist.result_list)
             by_list: dict[int, list[ChildListEntry]] = {}
             for entry in entries:
@@ -377,7 +386,7 @@ class ChildListEntryAdmin(ServiceBackedAdmin):
         form_url: str = "",
         obj: Any = None,
     ) -> HttpResponse:
-        if request.method == "GET" and obj is not None and obj.pk is not None:
+        if obj is not None and obj.pk is not None:  # rendered: names shown, a read
             services.entries_read_record(
                 actor=request_actor(request),
                 child_list=obj.child_list,

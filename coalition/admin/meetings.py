@@ -445,7 +445,7 @@ class ResolutionAdmin(CoalitionAdmin):
         """Paste the names of the states under each vote; saved through ``votes_from_text``."""
         if not writes_coalition(request):
             raise PermissionDenied
-        resolution = self.get_queryset(request).filter(pk=unquote(object_id)).first()
+        resolution = self.get_object(request, unquote(object_id))  # None for a bad id
         if resolution is None:
             raise Http404
         change_url = reverse(

@@ -16,9 +16,9 @@ What a reader sees of an entry:
 - not linked: as a linked one seen in full by members of the list's keeping organization (any
   role there that reads the coalition), auditors and superusers; hidden from everyone else.
 
-An entry's *effective* outcome agrees with the registry: once the linked case is returned
-(``Case.returned_on``), the entry shows ``returned`` on the case's return date, whatever was
-recorded on the entry.
+An entry's *effective* outcome agrees with the registry: while the linked case has its child
+home (returned, and not reopened since: ``cases.workflow.is_home``), the entry shows
+``returned`` on the case's return date, whatever was recorded on the entry.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from django.db.models import (
     F,
     Model,
     Prefetch,
+    Q,
     QuerySet,
     Value,
     When,
@@ -46,6 +47,7 @@ from accounts.roles import Capability
 from accounts.selectors import actor_roles
 from cases.models import Case, ShareScope
 from cases.selectors import ACCESS, Viewer, case_visible_to, reads_all_cases
+from cases.workflow import HOME_CLOSURE_REASONS, HOME_STATUSES, Status, is_home
 from sources.models import Source
 from sources.selectors import source_visible_to
 
@@ -56,7 +58,12 @@ EFFECTIVE_OUTCOME = "effective_outcome"
 EFFECTIVE_OUTCOME_ON = "effective_outcome_on"
 ENTRIES_HELD = "entries_held"
 
-_RETURNED_IN_REGISTRY = When(case__returned_on__isnull=False, then=Value(EntryOutcome.RETURNED))
+# The linked case has its child home (``cases.workflow.is_home``): returned and not reopened.
+_HOME = Q(case__returned_on__isnull=False) & (
+    Q(case__status__in=HOME_STATUSES)
+    | Q(case__status=Status.CLOSED, case__closure_reason__in=HOME_CLOSURE_REASONS)
+)
+_RETURNED_IN_REGISTRY = When(_HOME, then=Value(EntryOutcome.RETURNED))
 
 
 def with_effective_outcome(entries: QuerySet[ChildListEntry]) -> QuerySet[ChildListEntry]:
@@ -67,7 +74,7 @@ def with_effective_outcome(entries: QuerySet[ChildListEntry]) -> QuerySet[ChildL
                 _RETURNED_IN_REGISTRY, default=F("outcome"), output_field=CharField()
             ),
             EFFECTIVE_OUTCOME_ON: DbCase(
-                When(case__returned_on__isnull=False, then=F("case__returned_on")),
+                When(_HOME, then=F("case__returned_on")),
                 default=F("outcome_on"),
                 output_field=DateField(),
             ),
@@ -75,12 +82,17 @@ def with_effective_outcome(entries: QuerySet[ChildListEntry]) -> QuerySet[ChildL
     )
 
 
+def case_has_child_home(case: Case) -> bool:
+    """Whether the case shows its child returned home (and not reopened since)."""
+    return case.returned_on is not None and is_home(case.status, case.closure_reason)
+
+
 def effective_outcome(entry: ChildListEntry) -> tuple[str, dt.date | None]:
     """The outcome an entry shows (read off its annotations, or worked out from its case)."""
     if hasattr(entry, EFFECTIVE_OUTCOME):
         return getattr(entry, EFFECTIVE_OUTCOME), getattr(entry, EFFECTIVE_OUTCOME_ON)
     case = entry.case if entry.case_id is not None else None
-    if case is not None and case.returned_on is not None:
+    if case is not None and case_has_child_home(case):
         return EntryOutcome.RETURNED.value, case.returned_on
     return entry.outcome, entry.outcome_on
 

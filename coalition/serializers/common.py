@@ -7,6 +7,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.db import MAX_ID
+
 from ..models import Party
 
 PARTY_CODE_HELP = _(
@@ -47,7 +49,7 @@ class SourceIdListField(serializers.ListField):
     """Source ids; the service checks each is one the caller may see."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("child", serializers.IntegerField(min_value=1))
+        kwargs.setdefault("child", serializers.IntegerField(min_value=1, max_value=MAX_ID))
         kwargs.setdefault("max_length", 200)
         kwargs.setdefault("help_text", _("Ids of sources (GET /api/v1/sources/) that report it."))
         super().__init__(**kwargs)

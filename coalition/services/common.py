@@ -28,6 +28,7 @@ from accounts.roles import Capability
 from accounts.selectors import actor_roles
 from audit import services as audit
 from audit.models import Action
+from core.db import MAX_ID
 from core.errors import PermissionDenied, PreconditionFailed, ValidationFailed
 from sources.figures import PERIOD_START_MESSAGE, starts_its_period
 from sources.models import Source
@@ -261,6 +262,8 @@ def visible_sources(actor: Actor, sources: Any, *, field: str = "sources") -> li
         pk = item.pk if isinstance(item, Source) else item
         if isinstance(pk, bool) or not isinstance(pk, int):
             raise ValidationFailed.on(field, _("Give a list of source ids."))
+        if not 1 <= pk <= MAX_ID:
+            raise ValidationFailed.on(field, _("No such source: %(id)s.") % {"id": pk})
         if pk not in ids:
             ids.append(pk)
     if not ids:

@@ -35,7 +35,7 @@ from core.errors import ValidationFailed
 from sources.models import FigureQualifier
 
 from ..models import ChildList, ChildListEntry, DatePrecision, EntryOutcome, Meeting, Statement
-from ..selectors.lists import EntryAsSeen, names_read
+from ..selectors.lists import EntryAsSeen, case_has_child_home, names_read
 from .common import (
     Actor,
     CoalitionWriteDenied,
@@ -395,8 +395,9 @@ def _check_entry(
                 "case",
                 _("This case is already on the list (number %(position)s).") % {"position": other},
             )
-        if entry.outcome == EntryOutcome.RETURNED and case.returned_on is None:
-            named = actor is None or may_link_case(actor, child_list, case.pk)
+        if entry.outcome == EntryOutcome.RETURNED and not case_has_child_home(case):
+            # The number only to whom the case is visible (a coordinator reads no case).
+            named = actor is None or case_visible_to(actor=actor).filter(pk=case.pk).exists()
             field = "outcome" if "outcome" in changed else "case"
             add(field, _not_returned_message(case, named=named))
 
@@ -529,6 +530,16 @@ def entry_update(
         (data["case"].pk if isinstance(data["case"], Case) else data["case"]) == entry.case_id
     ):
         data = {k: v for k, v in data.items() if k != "case"}  # the same case: not relinked
+    if (
+        "case" in data
+        and entry.case_id is not None
+        and actor is not None
+        and not may_link_case(actor, child_list, entry.case_id)
+    ):
+        # Unlinking (or relinking) would show the names of a case out of the actor's sight.
+        raise ValidationFailed.on(
+            "case", _("Only someone who may see this entry's case may unlink or relink it.")
+        )
     if _entry_from(actor, child_list, entry, data, errors, ""):
         positions, cases = _taken(child_list, excluding=entry.pk)
         _check_entry(
@@ -553,15 +564,16 @@ _TOUCH_REASON = "what a list or an entry shows follows audited changes of its en
 
 def _lists_touched(list_ids: Sequence[int]) -> None:
     """A list's summary (entries held, outcomes, returns) changed with its entries: its
-    ``updated_at`` moves, so partners syncing lists by ``updated_since`` see it."""
+    ``updated_at`` and ``version`` move, so partners syncing lists by ``updated_since`` see it
+    and its ETag changes with what it shows."""
     ChildList.objects.filter(pk__in=list_ids).unaudited_update(
-        _TOUCH_REASON, updated_at=timezone.now()
+        _TOUCH_REASON, updated_at=timezone.now(), version=F("version") + 1
     )
 
 
 def entries_follow_their_case(*, case_id: int) -> None:
-    """A linked case moved in the workflow (its return shows on its entries): its entries'
-    ``updated_at`` and ``version`` move with it (sync and ETags see the change), and their
+    """A linked case's child came home or stopped being home (its entries show it): its
+    entries' ``updated_at`` and ``version`` move with it (sync and ETags see the change), and their
     lists'. No audit event: the case's move is the audited change."""
     entries = ChildListEntry.objects.filter(case_id=case_id)
     list_ids = list(entries.values_list("child_list_id", flat=True).distinct())

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -538,9 +539,10 @@ def project_update(
     _save_applied(project, _apply_project, data, actor=actor, texts=PROJECT_TEXTS)
     if project.area_id is not None and "area" in data:
         # A pledge to a project is to the project's area.
-        Pledge.objects.filter(project=project).exclude(area=project.area).update(
-            area=project.area, updated_at=timezone.now()
-        )
+        # Each moved pledge is a change of its own: audited (as the actor's), its version up.
+        Pledge.objects.filter(project=project).exclude(area=project.area).audit_as(
+            actor=actor
+        ).update(area=project.area, version=F("version") + 1, updated_at=timezone.now())
     if audit_updated(project, before, actor=actor, relations=PROJECT_RELATIONS):
         bump_version(project)
     return project
