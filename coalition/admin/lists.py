@@ -14,7 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext
@@ -121,9 +121,8 @@ class ChildListAdmin(ServiceBackedAdmin):
         return _writes(request, obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ChildList]:
-        returned = Q(entries__outcome=EntryOutcome.RETURNED) | Q(
-            entries__case__returned_on__isnull=False
-        )
+        # Counted as the list's summary counts them (a reopened case's entry is not returned).
+        returned = selectors.shows_returned("entries__")
         return (
             selectors.child_list_list(actor=request_actor(request))
             .annotate(returned_count=Count("entries", filter=returned, distinct=True))

@@ -58,12 +58,29 @@ EFFECTIVE_OUTCOME = "effective_outcome"
 EFFECTIVE_OUTCOME_ON = "effective_outcome_on"
 ENTRIES_HELD = "entries_held"
 
-# The linked case has its child home (``cases.workflow.is_home``): returned and not reopened.
-_HOME = Q(case__returned_on__isnull=False) & (
-    Q(case__status__in=HOME_STATUSES)
-    | Q(case__status=Status.CLOSED, case__closure_reason__in=HOME_CLOSURE_REASONS)
-)
+
+def _home(prefix: str = "") -> Q:
+    """The linked case has its child home (``cases.workflow.is_home``): returned and not
+    reopened, as a condition on ``<prefix>`` (``"entries__"`` from a list)."""
+    return Q(**{f"{prefix}case__returned_on__isnull": False}) & (
+        Q(**{f"{prefix}case__status__in": HOME_STATUSES})
+        | Q(
+            **{
+                f"{prefix}case__status": Status.CLOSED,
+                f"{prefix}case__closure_reason__in": HOME_CLOSURE_REASONS,
+            }
+        )
+    )
+
+
+_HOME = _home()
 _RETURNED_IN_REGISTRY = When(_HOME, then=Value(EntryOutcome.RETURNED))
+
+
+def shows_returned(prefix: str = "") -> Q:
+    """The entries whose effective outcome is ``returned`` (their case has the child home, or
+    ``returned`` was recorded), as a condition on ``<prefix>`` (``"entries__"`` from a list)."""
+    return _home(prefix) | Q(**{f"{prefix}outcome": EntryOutcome.RETURNED})
 
 
 def with_effective_outcome(entries: QuerySet[ChildListEntry]) -> QuerySet[ChildListEntry]:

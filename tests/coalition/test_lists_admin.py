@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from audit.models import READ_ACTIONS, AuditEvent
 from coalition.models import ChildList, ChildListEntry
+from coalition.selectors import lists as selectors
 from tests.coalition import lists_world as world_module
 from tests.coalition.lists_world import (
     BIRTHS,
@@ -101,6 +102,20 @@ def test_the_outcome_filter_reads_the_cases_return(lists_world: ListsWorld):
     text = response.content.decode()
     assert NAMES["own"] in text
     assert NAMES["unlinked"] not in text
+
+
+def test_the_lists_page_counts_returns_as_the_summary_does(lists_world: ListsWorld):
+    world = lists_world
+    move_case(
+        world.cases["own"], "verifying", "searching", "located", "return_in_progress", "returned"
+    )
+    move_case(world.cases["own"], "closed", "verifying")  # reopened: no longer home
+    client = _client(world, "auditor")
+    response = client.get(reverse("admin:coalition_childlist_changelist"))
+    row = next(r for r in response.context["cl"].result_list if r.pk == world.child_list.pk)
+    summary = selectors.child_list_summary(child_list=world.child_list)
+    assert summary.returned == 0
+    assert row.returned_count == summary.returned
 
 
 def _post_entry_change(client: Client, entry: Any, **changes: Any) -> Any:
