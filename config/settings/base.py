@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "cases",
     "sources",
     "coalition",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -320,6 +321,80 @@ CELERY_BEAT_SCHEDULE["sources-verify-evidence"] = {
 # PostgreSQL refuses TRUNCATE of the custody table; only the test settings lift that, because
 # the test runner empties every table between transactional tests.
 SOURCES_ALLOW_CUSTODY_TRUNCATE = False
+
+# ---------------------------------------------------------------------------------------------
+# Reminders, status reports and summary e-mails (the reports app)
+# ---------------------------------------------------------------------------------------------
+# Each reminder rule's threshold, in days; a deployment overrides any of them with
+# REMINDER_THRESHOLDS="follow_up_due=5,closure_waiting=2". STATUS_LIMITS gives the days a case
+# may stay in one status before its assignee (or its organization's supervisors) is reminded;
+# a status not named there has no limit.
+_REMINDER_THRESHOLD_DEFAULTS = {
+    "follow_up_due": 7,  # a follow-up due within this many days, or overdue
+    "closure_waiting": 3,  # a closure request waiting for a decision longer than this
+    "share_expiring": 7,  # a share expiring within this many days
+    "pledge_overdue": 0,  # a pledge this many days past its due date
+    "list_no_answer": 30,  # a list's entries with no answer this many days after handing over
+    "source_integrity": 0,  # a source that failed its integrity check (no delay)
+}
+REMINDER_THRESHOLDS: dict[str, int] = {
+    **_REMINDER_THRESHOLD_DEFAULTS,
+    **{k: int(v) for k, v in env.dict("REMINDER_THRESHOLDS", default={}).items()},
+}
+_STATUS_LIMIT_DEFAULTS = {
+    "reported": 7,
+    "verifying": 14,
+    "searching": 60,
+    "located": 30,
+    "return_in_progress": 30,
+    "returned": 30,
+    "rehabilitation": 180,
+    "integration": 365,
+}
+REMINDER_STATUS_LIMITS: dict[str, int] = {
+    **_STATUS_LIMIT_DEFAULTS,
+    **{k: int(v) for k, v in env.dict("REMINDER_STATUS_LIMITS", default={}).items()},
+}
+_unknown_thresholds = set(REMINDER_THRESHOLDS) - set(_REMINDER_THRESHOLD_DEFAULTS)
+_unknown_statuses = set(REMINDER_STATUS_LIMITS) - set(_STATUS_LIMIT_DEFAULTS)
+if _unknown_thresholds or _unknown_statuses:
+    raise ImproperlyConfigured(
+        "REMINDER_THRESHOLDS names no rule "
+        f"{sorted(_unknown_thresholds)}; REMINDER_STATUS_LIMITS names no open status "
+        f"{sorted(_unknown_statuses)}."
+    )
+if any(days < 0 for days in [*REMINDER_THRESHOLDS.values(), *REMINDER_STATUS_LIMITS.values()]):
+    raise ImproperlyConfigured("Reminder thresholds and status limits are days, 0 or more.")
+# Counts below this, across organizations, are shown as "fewer than N" to readers outside the
+# organization, so that a small cell cannot identify a child.
+REPORTS_SMALL_CELL = env.int("REPORTS_SMALL_CELL", default=5)
+# Links in e-mails point at the admin under this address (no trailing slash).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# How often an e-mail whose sending failed is tried before it is marked failed and reported;
+# the waits between attempts grow from 1 minute, doubling, to at most an hour.
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=6)
+# The ticks: reminders kept in step with the items every 15 minutes; reports issued for the
+# week (Monday to Sunday) and the month that ended, and the e-mails they feed, shortly after
+# midnight in the project's time zone; the digest each morning; the outbox drained every
+# minute (and at once after each tick queues e-mails).
+CELERY_BEAT_SCHEDULE["reports-reminders-refresh"] = {
+    "task": "reports.reminders_refresh",
+    "schedule": 15 * 60.0,
+}
+CELERY_BEAT_SCHEDULE["reports-issue-due"] = {
+    "task": "reports.issue_due",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["reports-digests-queue"] = {
+    "task": "reports.digests_queue",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["reports-outbox-send"] = {
+    "task": "reports.outbox_send",
+    "schedule": 60.0,
+}
+# The hour (local time) from which the day's digest is queued.
+REPORTS_DIGEST_HOUR = env.int("REPORTS_DIGEST_HOUR", default=7)
 
 # ---------------------------------------------------------------------------------------------
 # REST API
