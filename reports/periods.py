@@ -68,4 +68,8 @@ def last_complete(kind: str, today: dt.date | None = None) -> Period:
 
 def period_of_frequency(frequency: str) -> str:
     """The report period a summary e-mail of ``frequency`` reports on."""
-    return {Frequency.WEEKLY: ReportPeriod.WEEK, Frequency.MONTHLY: ReportPeriod.MONTH}[frequency]
+    periods: dict[str, str] = {
+        Frequency.WEEKLY: ReportPeriod.WEEK,
+        Frequency.MONTHLY: ReportPeriod.MONTH,
+    }
+    return periods[frequency]
