@@ -3,6 +3,7 @@ tests marked ``postgres`` are skipped on SQLite."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,10 @@ from accounts.models import Organization, Role
 from accounts.services import membership_set
 from cases.models import Oblast
 from cases.seeding import oblasts_load
+from tests.celery_workers import StartWorker, worker_starter
 from tests.factories.accounts import UserFactory
 from tests.factories.cases import fake, home_organization
+from tests.smtp_server import SMTPServer, running_smtp_server
 from tests.sqlite_instance import migrated_database
 
 
@@ -94,3 +97,15 @@ def anon_client() -> APIClient:
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[StartWorker]:
+    """Starts real Celery worker processes (``tests.celery_workers``); kills what is left."""
+    yield from worker_starter(tmp_path)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPServer]:
+    """A real SMTP server on a free local port (``tests.smtp_server``)."""
+    yield from running_smtp_server()
