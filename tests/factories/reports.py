@@ -19,7 +19,5 @@ def make_reminder(user: Any, **fields: Any) -> Reminder:
     fields.setdefault("item_key", f"followup:{next(_next_key)}")
     due_on = fields.setdefault("due_on", timezone.localdate() + dt.timedelta(days=3))
     fields.setdefault("item_state", f"due:{due_on.isoformat()}")
-    fields.setdefault(
-        "details", {"case_number": "UA-2026-000123", "due_on": due_on.isoformat()}
-    )
+    fields.setdefault("details", {"case_number": "UA-2026-000123", "due_on": due_on.isoformat()})
     return Reminder.objects.create(user=user, **fields)

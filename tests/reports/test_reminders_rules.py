@@ -162,9 +162,7 @@ def list_no_answer(home: Organization, due: bool) -> Made:
         f"list:{child_list.pk}",
         {coordinator.pk},
         change=change,
-        stop=lambda: ChildListEntry.objects.filter(child_list=child_list).update(
-            outcome="refused"
-        ),
+        stop=lambda: ChildListEntry.objects.filter(child_list=child_list).update(outcome="refused"),
     )
 
 
@@ -310,9 +308,7 @@ def test_case_reminder_goes_to_the_supervisors_when_the_assignee_is_inactive(hom
     assert set(Reminder.objects.values_list("user_id", flat=True)) == {user.pk}
 
 
-def test_case_reminder_goes_to_the_supervisors_when_the_assignee_left_the_organization(
-    home, user
-):
+def test_case_reminder_goes_to_the_supervisors_when_the_assignee_left_the_organization(home, user):
     case, assignee = _case_world(home)
     FollowUp.objects.create(case=case, due_on=_today())
     Membership.objects.filter(user=assignee).update(is_active=False)
