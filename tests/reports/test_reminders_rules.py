@@ -153,7 +153,7 @@ def list_no_answer(home: Organization, due: bool) -> Made:
     coordinator = make_member("coordinator", keeper)
     make_member("coordinator")  # of another organization: not told of this list
     child_list = make_list(keeper, handed_on=_today() - dt.timedelta(days=40 if due else 10))
-    entry = make_entry(child_list)
+    make_entry(child_list)
 
     def change() -> None:
         make_entry(child_list, position=2)
@@ -482,3 +482,23 @@ def test_refresh_costs_a_fixed_number_of_queries_per_rule(home, user):
     assert large[3] > small[3] >= 5 * len(RULES)
     assert small[:3] == large[:3]
     assert ChildList.objects.count() == 0  # both worlds rolled back
+
+
+def test_list_reminder_leaves_out_entries_whose_case_has_the_child_home(home):
+    from tests.factories.cases import move_case
+
+    keeper = OrganizationFactory.create()
+    make_member("coordinator", keeper)
+    child_list = make_list(keeper, handed_on=_today() - dt.timedelta(40))
+    home_case = move_case(
+        make_case(organization=home),
+        "verifying",
+        "searching",
+        "located",
+        "return_in_progress",
+        "returned",
+    )
+    make_entry(child_list, case=home_case.pk)
+    make_entry(child_list, position=2, case=make_case(organization=home).pk)
+    reminders_refresh()
+    assert Reminder.objects.get(rule=ReminderRule.LIST_NO_ANSWER).details["waiting"] == 1
