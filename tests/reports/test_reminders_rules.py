@@ -59,8 +59,8 @@ def _reminders(rule: str) -> dict[tuple[int, str], Reminder]:
 class Made:
     item_key: str
     recipients: set[int]
-    change: Callable[[], None] | None  # None: the item's state cannot change while it holds
-    stop: Callable[[], None]
+    change: Callable[[], object] | None  # None: the item's state cannot change while it holds
+    stop: Callable[[], object]
 
 
 def _case_world(home: Organization) -> tuple[Case, Any]:
@@ -419,13 +419,13 @@ def test_pledge_threshold_counts_days_past_due(home, settings):
 # ---------------------------------------------------------------------------------------------
 # Cost: a fixed number of queries per rule
 # ---------------------------------------------------------------------------------------------
-def _world(size: int, home: Organization) -> list[Callable[[], None]]:
+def _world(size: int, home: Organization) -> list[Callable[[], object]]:
     """``size`` items of every rule, each told to one person (or the same coordinators)."""
     assignee = make_member("caseworker", home)
     keeper = OrganizationFactory.create()
     make_member("coordinator", keeper)
     member = make_coalition_member("CA")
-    stops: list[Callable[[], None]] = []
+    stops: list[Callable[[], object]] = []
     for _index in range(size):
         case = _assign(make_case(organization=home), assignee)
         Case.objects.filter(pk=case.pk).update(status_changed_at=_now() - dt.timedelta(days=20))
