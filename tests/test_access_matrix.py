@@ -61,6 +61,9 @@ EVIDENCE_TARGETS = frozenset({SOURCE, EVIDENCE, FIGURE, COLLECTION})
 # The coalition's records (``test_access_matrix_coalition``): public diplomacy, and the lists
 # of named children, whose entries are personal data.
 COALITION = "coalition"
+# A user's own reminders (``test_access_matrix_reminders``): every signed-in actor has a list of
+# them, and another user's reminder is not found.
+REMINDER = "reminder"
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,10 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("coalition-list-detail", frozenset({"get", "patch"}), COALITION, personal=False),
         Endpoint("coalition-list-entries", frozenset({"get", "post"}), COALITION, personal=True),
         Endpoint("coalition-list-entry-detail", frozenset({"patch"}), COALITION, personal=True),
+        Endpoint("reminder-list", frozenset({"get"}), REMINDER, personal=False),
+        Endpoint("reminder-detail", frozenset({"get"}), REMINDER, personal=False),
+        Endpoint("reminder-acknowledge", frozenset({"post"}), REMINDER, personal=False),
+        Endpoint("reminder-snooze", frozenset({"post"}), REMINDER, personal=False),
     ]
 }
 
@@ -621,8 +628,8 @@ def test_access_matrix(world: World, role: str, documented_statuses: Any):
 
     anonymous = role == "anonymous"
     for name, endpoint in ENDPOINTS.items():
-        if endpoint.target in EVIDENCE_TARGETS or endpoint.target == COALITION:
-            continue  # test_access_matrix_sources; test_access_matrix_coalition
+        if endpoint.target in EVIDENCE_TARGETS or endpoint.target in (COALITION, REMINDER):
+            continue  # test_access_matrix_sources, _coalition, _reminders
         for method in sorted(endpoint.methods):
             if endpoint.target == CASE:
                 for key in CASE_KEYS:
@@ -1195,4 +1202,58 @@ def test_access_matrix_coalition(
                     if sights != expected:
                         problems.append(f"{what}: sees {sights}, expected {expected}")
 
+    assert not problems, "\n".join(problems)
+
+
+# -------------------------------------------------------------------------------------------
+# Reminders: each actor's own
+# -------------------------------------------------------------------------------------------
+REMINDER_OWNER = "supervisor_a"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix_reminders(world: World, role: str, documented_statuses: Any):
+    from reports.models import Reminder, ReminderRule
+
+    owner = User.objects.get(
+        memberships__organization=world.orgs["A"], memberships__role="supervisor"
+    )
+    case = world.cases["own"]
+    reminder = Reminder.objects.create(
+        user=owner,
+        rule=ReminderRule.FOLLOW_UP_DUE,
+        item_key="followup:1",
+        case=case,
+        organization=case.organization,
+        item_state="due:2026-12-12",
+        due_on=dt.date(2026, 12, 12),
+        details={"case_number": case.number, "due_on": "2026-12-12"},
+    )
+    client = world.clients[role]
+    until = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    problems: list[str] = []
+    for name, endpoint in ENDPOINTS.items():
+        if endpoint.target != REMINDER:
+            continue
+        for method in sorted(endpoint.methods):
+            kwargs = {} if name == "reminder-list" else {"pk": reminder.pk}
+            body = {"until": until} if name == "reminder-snooze" else {}
+            response = _send(client, method, reverse(name, kwargs=kwargs), body, {})
+            what = f"{role} {method.upper()} {name}"
+            if role == "anonymous":
+                expected = {401}
+            elif name == "reminder-list" or role == REMINDER_OWNER:
+                expected = {200}
+            else:
+                expected = {404}
+            if response.status_code not in expected:
+                problems.append(f"{what}: {response.status_code}, expected {sorted(expected)}")
+            if (undocumented := _undocumented(documented_statuses, response)) is not None:
+                problems.append(f"{what}: {undocumented}")
+            problems.extend(_read_event_problems(what, response))
+            if name == "reminder-list" and response.status_code == 200:
+                ids = {row["id"] for row in response.json()["results"]}
+                wanted = {reminder.pk} if role == REMINDER_OWNER else set()
+                if ids != wanted:
+                    problems.append(f"{what}: lists {ids}, expected {wanted}")
     assert not problems, "\n".join(problems)

@@ -138,6 +138,10 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
         "post": "coalition_lists_entries_create",
     },
     "/api/v1/coalition/list-entries/{id}/": {"patch": "coalition_list_entries_partial_update"},
+    "/api/v1/reminders/": {"get": "reminders_list"},
+    "/api/v1/reminders/{id}/": {"get": "reminders_retrieve"},
+    "/api/v1/reminders/{id}/acknowledge/": {"post": "reminders_acknowledge"},
+    "/api/v1/reminders/{id}/snooze/": {"post": "reminders_snooze"},
 }
 CASE_FILTERS = {
     "status",

@@ -1,0 +1,1 @@
+"""Query filters of the reports API, one module per part."""
