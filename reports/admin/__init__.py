@@ -1,0 +1,5 @@
+"""The reports app in the admin: one module per part, each registering its models and pages."""
+
+from . import emails
+
+__all__ = ["emails"]

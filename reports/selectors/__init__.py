@@ -1,0 +1,1 @@
+"""Reads of the reports app, one module per part."""
