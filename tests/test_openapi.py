@@ -138,6 +138,12 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
         "post": "coalition_lists_entries_create",
     },
     "/api/v1/coalition/list-entries/{id}/": {"patch": "coalition_list_entries_partial_update"},
+    "/api/v1/subscriptions/": {"get": "subscriptions_list", "post": "subscriptions_create"},
+    "/api/v1/subscriptions/{id}/": {
+        "get": "subscriptions_retrieve",
+        "patch": "subscriptions_partial_update",
+        "delete": "subscriptions_destroy",
+    },
 }
 CASE_FILTERS = {
     "status",

@@ -85,8 +85,7 @@ def make_report(
         period_start=period.start,
         period_end=period.end,
         as_of=period.ends_at,
-        figures=data
-        or figures(coalition=None if organization is not None else dict(COALITION)),
+        figures=data or figures(coalition=None if organization is not None else dict(COALITION)),
     )
     return report
 

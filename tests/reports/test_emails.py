@@ -53,7 +53,11 @@ def org() -> Any:
 def child_case(org: Any, oblasts: Any) -> Any:
     case = make_case(
         organization=org,
-        child={"given_name": CHILD_GIVEN, "family_name": CHILD_FAMILY, "date_of_birth": CHILD_BIRTH},
+        child={
+            "given_name": CHILD_GIVEN,
+            "family_name": CHILD_FAMILY,
+            "date_of_birth": CHILD_BIRTH,
+        },
     )
     make_relative(case, given_name=RELATIVE_NAME, address=RELATIVE_ADDRESS)
     make_whereabouts(case, region="Synthetic region of stay")
@@ -121,7 +125,11 @@ def test_summary_message_english_both_parts_chart_csv_headers(org, child_case):
     token = link.strip("<>").rstrip("/").rsplit("/", 1)[1]
     asked = unsubscribe_token_read(token)
     assert asked is not None
-    assert (asked.user_id, asked.topic, asked.frequency) == (supervisor.pk, "organization", "weekly")
+    assert (asked.user_id, asked.topic, asked.frequency) == (
+        supervisor.pk,
+        "organization",
+        "weekly",
+    )
     assert link.strip("<>") in text and link.strip("<>") in html
     _assert_mail_safe(message)
 

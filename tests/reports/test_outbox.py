@@ -153,9 +153,7 @@ def test_outbox_send_sends_each_record_once_and_marks_it(org, caplog):
         record.refresh_from_db()
         assert record.status == "sent" and record.attempts == 1 and record.sent_at == MORNING
         assert record.message_id.startswith("<") and record.message_id.endswith(">")
-    assert {m.extra_headers["Message-ID"] for m in mail.outbox} == {
-        r.message_id for r in records
-    }
+    assert {m.extra_headers["Message-ID"] for m in mail.outbox} == {r.message_id for r in records}
     assert outbox_send(now=MORNING).handled == 0
     for record in records:
         assert record.user.email not in caplog.text
