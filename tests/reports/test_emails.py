@@ -108,16 +108,19 @@ def test_summary_message_english_both_parts_chart_csv_headers(org, child_case):
         "Weekly summary: Synthetic e-mail organization, 30 November – 6 December 2026"
     )
     assert message.to == [supervisor.email]
-    assert "Searching: 20" in text and "Children returned: 6" in text
+    assert "Searching: 20" in text
+    assert "Children returned: 6" in text
     # The chart: table cells with widths and colours; the largest count fills its row.
     assert re.search(r'<td[^>]*width="100%"[^>]*bgcolor="#2f855a"', html)
     assert "background-color: #2f855a" in html
     # Exact figures for a member of the organization.
-    assert "<5" not in text and "&lt;5" not in html
+    assert "<5" not in text
+    assert "&lt;5" not in html
     (name, content, mimetype) = attachments[0]
-    assert (name, mimetype) == ("summary-organization-%s-2026-W49.csv" % org.pk, "text/csv")
+    assert (name, mimetype) == (f"summary-organization-{org.pk}-2026-W49.csv", "text/csv")
     rows = dict(csv.reader(io.StringIO(content)))
-    assert rows["by_status.searching"] == "20" and rows["total"] == "57"
+    assert rows["by_status.searching"] == "20"
+    assert rows["total"] == "57"
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message.extra_headers["Auto-Submitted"] == "auto-generated"
     link = message.extra_headers["List-Unsubscribe"]
@@ -130,7 +133,8 @@ def test_summary_message_english_both_parts_chart_csv_headers(org, child_case):
         "organization",
         "weekly",
     )
-    assert link.strip("<>") in text and link.strip("<>") in html
+    assert link.strip("<>") in text
+    assert link.strip("<>") in html
     _assert_mail_safe(message)
 
 
@@ -170,8 +174,10 @@ def test_coalition_summary_shows_the_coalition_section(org):
     text, _html, attachments = _parts(message)
     assert message.subject.startswith("Weekly summary: the coalition, ")
     # Children on lists are counted across organizations: a small cell is hidden.
-    assert "Returned: <5" in text and "Listed: 40" in text
-    assert "Pledges overdue: 3" in text and "Meetings: 4" in text
+    assert "Returned: <5" in text
+    assert "Listed: 40" in text
+    assert "Pledges overdue: 3" in text
+    assert "Meetings: 4" in text
     assert "Searching" not in text
     rows = dict(csv.reader(io.StringIO(attachments[0][1])))
     assert rows["coalition.list_entries.listed"] == "40"
@@ -208,7 +214,8 @@ def test_digest_message_lists_open_reminders_by_case_number(org, child_case):
     asked = unsubscribe_token_read(
         message.extra_headers["List-Unsubscribe"].strip("<>").rstrip("/").rsplit("/", 1)[1]
     )
-    assert asked is not None and (asked.topic, asked.frequency) == ("digest", "daily")
+    assert asked is not None
+    assert (asked.topic, asked.frequency) == ("digest", "daily")
     _assert_mail_safe(message)
 
 

@@ -120,7 +120,9 @@ def test_digests_queue_respects_unsubscribing_roles_and_language(org):
 
     assert digests_queue(now=MORNING) == 1
     row = OutboundEmail.objects.get()
-    assert row.user_id == ukrainian.pk and row.language == "uk" and row.subscription is not None
+    assert row.user_id == ukrainian.pk
+    assert row.language == "uk"
+    assert row.subscription is not None
 
 
 @pytest.mark.parametrize("users", [3, 30])
@@ -151,8 +153,11 @@ def test_outbox_send_sends_each_record_once_and_marks_it(org, caplog):
     assert len(mail.outbox) == 3
     for record in records:
         record.refresh_from_db()
-        assert record.status == "sent" and record.attempts == 1 and record.sent_at == MORNING
-        assert record.message_id.startswith("<") and record.message_id.endswith(">")
+        assert record.status == "sent"
+        assert record.attempts == 1
+        assert record.sent_at == MORNING
+        assert record.message_id.startswith("<")
+        assert record.message_id.endswith(">")
     assert {m.extra_headers["Message-ID"] for m in mail.outbox} == {r.message_id for r in records}
     assert outbox_send(now=MORNING).handled == 0
     for record in records:
@@ -177,7 +182,8 @@ def test_outbox_send_retries_with_backoff_then_fails(org, settings, caplog):
     for attempt in range(1, 4):
         assert outbox_send(now=moment).retried == 1
         record.refresh_from_db()
-        assert record.status == "pending" and record.attempts == attempt
+        assert record.status == "pending"
+        assert record.attempts == attempt
         assert record.last_error == "SMTPServerDisconnected"
         waits.append(record.next_attempt_at - moment)
         assert outbox_send(now=record.next_attempt_at - dt.timedelta(seconds=1)).handled == 0
@@ -185,7 +191,8 @@ def test_outbox_send_retries_with_backoff_then_fails(org, settings, caplog):
     assert waits == [dt.timedelta(minutes=1), dt.timedelta(minutes=2), dt.timedelta(minutes=4)]
     assert outbox_send(now=moment).failed == 1
     record.refresh_from_db()
-    assert record.status == "failed" and record.attempts == 4
+    assert record.status == "failed"
+    assert record.attempts == 4
     assert f"email_failed outbox_id={record.pk}" in caplog.text
     assert record.user.email not in caplog.text
 
@@ -206,7 +213,8 @@ def test_outbox_send_skips_a_digest_whose_reminders_are_gone(org):
     record.user.reminders.update(state="resolved")
     assert outbox_send(now=MORNING).skipped == 1
     record.refresh_from_db()
-    assert record.status == "skipped" and mail.outbox == []
+    assert record.status == "skipped"
+    assert mail.outbox == []
 
 
 def test_outbox_send_reads_the_address_when_sending(org):
@@ -220,7 +228,8 @@ def test_outbox_send_reads_the_address_when_sending(org):
     assert (result.sent, result.failed) == (1, 1)
     assert mail.outbox[0].to == ["changed-address@example.org"]
     other.refresh_from_db()
-    assert other.status == "failed" and other.last_error == "no_address"
+    assert other.status == "failed"
+    assert other.last_error == "no_address"
 
 
 def test_outbox_retry_puts_failed_back_for_administrators(org, settings):
@@ -233,7 +242,8 @@ def test_outbox_retry_puts_failed_back_for_administrators(org, settings):
     admin = UserFactory.create(is_superuser=True)
     assert outbox_retry(actor=admin, ids=[record.pk]) == 1
     record.refresh_from_db()
-    assert record.status == "pending" and record.attempts == 0
+    assert record.status == "pending"
+    assert record.attempts == 0
 
 
 def test_outbox_admin_for_administrators_only_without_bodies(client, org):
@@ -249,7 +259,8 @@ def test_outbox_admin_for_administrators_only_without_bodies(client, org):
     assert record.user.email not in text
     assert mail.outbox[0].subject not in text
     detail = client.get(reverse("admin:reports_outboundemail_change", args=[record.pk]))
-    assert detail.status_code == 200 and mail.outbox[0].subject not in detail.content.decode()
+    assert detail.status_code == 200
+    assert mail.outbox[0].subject not in detail.content.decode()
 
 
 def test_outbox_admin_retry_action(client, org, settings):
@@ -275,7 +286,8 @@ def test_send_emails_command_queues_and_sends(org, capsys, settings):
     call_command("send_emails", "--send-only")
     assert len(mail.outbox) == 1
     out = capsys.readouterr().out
-    assert "1 digests" in out and "Sent: 1" in out
+    assert "1 digests" in out
+    assert "Sent: 1" in out
 
 
 def test_tasks_queue_then_send(org, settings):

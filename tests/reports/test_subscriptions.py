@@ -55,7 +55,9 @@ def test_subscription_set_follows_the_role(org, role, topic):
         subscription, created = subscription_set(
             actor=actor, topic=topic, frequency=frequency, language="uk", organization=organization
         )
-        assert created and subscription.language == "uk" and subscription.is_active
+        assert created
+        assert subscription.language == "uk"
+        assert subscription.is_active
     else:
         with pytest.raises(SubscriptionDenied) as refused:
             subscription_set(
@@ -99,8 +101,10 @@ def test_subscription_set_again_changes_language_and_restarts(org):
     again, created = subscription_set(
         actor=actor, topic="registry", frequency="monthly", language="uk"
     )
-    assert not created and again.pk == first.pk
-    assert again.language == "uk" and again.unsubscribed_at is None
+    assert not created
+    assert again.pk == first.pk
+    assert again.language == "uk"
+    assert again.unsubscribed_at is None
     events = AuditEvent.objects.filter(object_id=str(first.pk), actor=actor)
     assert events.filter(action="create").count() == 1
     assert events.filter(action="update").count() == 2
@@ -140,23 +144,28 @@ def test_subscriptions_api_create_list_patch_delete(org):
         url,
         {"topic": "organization", "frequency": "weekly", "organization": org.pk, "language": "uk"},
     )
-    assert again.status_code == 200 and again.json()["language"] == "uk"
+    assert again.status_code == 200
+    assert again.json()["language"] == "uk"
     detail = reverse("subscription-detail", args=[created.json()["id"]])
     assert client.patch(detail, {"language": "en"}).json()["language"] == "en"
     assert client.delete(detail).status_code == 204
     (row,) = client.get(url).json()
-    assert row["active"] is False and row["unsubscribed_at"]
+    assert row["active"] is False
+    assert row["unsubscribed_at"]
 
 
 def test_subscriptions_api_is_strict_and_names_fields(org):
     client = _client(make_member("supervisor", org))
     url = reverse("subscription-list")
     unknown = client.post(url, {"topic": "digest", "frequency": "daily", "user": 1})
-    assert unknown.status_code == 400 and "user" in unknown.json()["fields"]
+    assert unknown.status_code == 400
+    assert "user" in unknown.json()["fields"]
     bad = client.post(url, {"topic": "digest", "frequency": "weekly"})
-    assert bad.status_code == 400 and "frequency" in bad.json()["fields"]
+    assert bad.status_code == 400
+    assert "frequency" in bad.json()["fields"]
     denied = client.post(url, {"topic": "registry", "frequency": "weekly"})
-    assert denied.status_code == 403 and denied.json()["code"] == "subscription_denied"
+    assert denied.status_code == 403
+    assert denied.json()["code"] == "subscription_denied"
     assert client.get(url, {"topic": "digest"}).status_code == 400
     patch_other = client.patch(
         reverse("subscription-detail", args=[1]), {"language": "en", "topic": "x"}
