@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from reports.views.unsubscribe import unsubscribe
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("cases.urls")),
@@ -9,6 +11,8 @@ urlpatterns = [
     path("api/v1/", include("sources.urls")),
     path("api/v1/coalition/", include("coalition.urls")),
     path("api/v1/", include("reports.urls")),
+    # Reached from e-mails without signing in: outside the API and the admin.
+    path("email/unsubscribe/<str:token>/", unsubscribe, name="email-unsubscribe"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: the page runs under a CSP with no
     # inline script.

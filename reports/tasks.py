@@ -1,4 +1,4 @@
-"""Celery tasks of the reports app: thin, each calls one service and logs what it did."""
+"""Celery tasks of the reports app: thin, each calls one service and returns its counts."""
 
 from __future__ import annotations
 
@@ -10,9 +10,47 @@ from django.db import OperationalError
 from audit.context import audit_context
 from audit.models import Channel
 
+from .services import outbox
 from .services import reminders as reminder_services
 
 logger = logging.getLogger(__name__)
+
+
+@shared_task(name="reports.summaries_queue", acks_late=True)
+def summaries_queue() -> dict[str, int]:
+    """Periodic tick (hourly): queue the summaries of the last complete week and month whose
+    reports are issued, then send the outbox."""
+    with audit_context(channel=Channel.TASK):
+        queued = outbox.summaries_queue()
+    if queued:
+        outbox_send.delay()
+    return {"queued": queued}
+
+
+@shared_task(name="reports.digests_queue", acks_late=True)
+def digests_queue() -> dict[str, int]:
+    """Periodic tick (hourly): from ``REPORTS_DIGEST_HOUR`` on, queue today's digests, then
+    send the outbox."""
+    with audit_context(channel=Channel.TASK):
+        queued = outbox.digests_queue()
+    if queued:
+        outbox_send.delay()
+    return {"queued": queued}
+
+
+@shared_task(
+    name="reports.outbox_send",
+    acks_late=True,
+    # A database briefly unreachable is worth another try; a record in flight stays pending
+    # and is taken again. Mail transport errors are the service's (backoff per record).
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def outbox_send() -> dict[str, int]:
+    """Periodic tick (every minute): send the due e-mails of the outbox; returns the counts."""
+    with audit_context(channel=Channel.TASK):
+        return outbox.outbox_send().counts()
 
 
 @shared_task(

@@ -64,6 +64,8 @@ COALITION = "coalition"
 # A user's own reminders (``test_access_matrix_reminders``): every signed-in actor has a list of
 # them, and another user's reminder is not found.
 REMINDER = "reminder"
+# E-mail subscriptions (``test_access_matrix_subscriptions``): each user's own.
+SUBSCRIPTION = "subscription"
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,13 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("reminder-detail", frozenset({"get"}), REMINDER, personal=False),
         Endpoint("reminder-acknowledge", frozenset({"post"}), REMINDER, personal=False),
         Endpoint("reminder-snooze", frozenset({"post"}), REMINDER, personal=False),
+        Endpoint("subscription-list", frozenset({"get", "post"}), SUBSCRIPTION, personal=False),
+        Endpoint(
+            "subscription-detail",
+            frozenset({"get", "patch", "delete"}),
+            SUBSCRIPTION,
+            personal=False,
+        ),
     ]
 }
 
@@ -630,6 +639,8 @@ def test_access_matrix(world: World, role: str, documented_statuses: Any):
     for name, endpoint in ENDPOINTS.items():
         if endpoint.target in EVIDENCE_TARGETS or endpoint.target in (COALITION, REMINDER):
             continue  # test_access_matrix_sources, _coalition, _reminders
+        if endpoint.target in EVIDENCE_TARGETS or endpoint.target in (COALITION, SUBSCRIPTION):
+            continue  # test_access_matrix_sources, _coalition, _subscriptions
         for method in sorted(endpoint.methods):
             if endpoint.target == CASE:
                 for key in CASE_KEYS:
@@ -1256,4 +1267,72 @@ def test_access_matrix_reminders(world: World, role: str, documented_statuses: A
                 wanted = {reminder.pk} if role == REMINDER_OWNER else set()
                 if ids != wanted:
                     problems.append(f"{what}: lists {ids}, expected {wanted}")
+# E-mail subscriptions
+# -------------------------------------------------------------------------------------------
+# Each user lists and changes only their own (a superuser too, in the API); what each role may
+# subscribe to: the digest for those who work cases, the registry's summary for coordinators,
+# auditors and superusers, nothing for partners.
+DIGEST_SUBSCRIBERS = {"caseworker_a", "supervisor_a", "caseworker_d"}
+REGISTRY_SUBSCRIBERS = {"coordinator_a", "auditor", "superuser"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix_subscriptions(world: World, role: str, documented_statuses: Any):
+    from reports.services.subscriptions import subscription_set
+
+    owner = User.objects.get(
+        memberships__organization=world.orgs["A"], memberships__role="coordinator"
+    )
+    owned, _created = subscription_set(actor=owner, topic="registry", frequency="weekly")
+    client = world.clients[role]
+    anonymous = role == "anonymous"
+    problems: list[str] = []
+
+    def check(what: str, response: Any, expected: set[int]) -> None:
+        if response.status_code not in expected:
+            problems.append(
+                f"{what}: {response.status_code}, expected {sorted(expected)}: "
+                f"{response.content[:200]!r}"
+            )
+        if (undocumented := _undocumented(documented_statuses, response)) is not None:
+            problems.append(f"{what}: {undocumented}")
+        problems.extend(_read_event_problems(what, response))
+
+    for name, endpoint in ENDPOINTS.items():
+        if endpoint.target != SUBSCRIPTION:
+            continue
+        for method in sorted(endpoint.methods):
+            what = f"{role} {method.upper()} {name}"
+            if name == "subscription-list" and method == "get":
+                response = client.get(reverse(name))
+                check(what, response, {401} if anonymous else {200})
+                if response.status_code == 200:
+                    ids = {row["id"] for row in response.json()}
+                    expected = {owned.pk} if role == "coordinator_a" else set()
+                    if ids != expected:
+                        problems.append(f"{what}: lists {ids}, expected {expected}")
+            elif name == "subscription-list":
+                body = (
+                    {"topic": "registry", "frequency": "monthly"}
+                    if role in REGISTRY_SUBSCRIBERS
+                    else {"topic": "digest", "frequency": "daily"}
+                )
+                response = client.post(reverse(name), body, format="json")
+                if anonymous:
+                    check(what, response, {401})
+                elif role in DIGEST_SUBSCRIBERS | REGISTRY_SUBSCRIBERS:
+                    check(what, response, {201})
+                else:
+                    check(what, response, {403})
+            else:
+                url = reverse(name, kwargs={"pk": owned.pk})
+                body = {"language": "uk"} if method == "patch" else {}
+                response = _send(client, method, url, body, {})
+                if anonymous:
+                    check(what, response, {401})
+                elif role != "coordinator_a":
+                    check(what, response, {404})  # another user's: as good as unknown
+                else:
+                    check(what, response, {204} if method == "delete" else {200})
+
     assert not problems, "\n".join(problems)

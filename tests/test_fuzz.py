@@ -198,9 +198,19 @@ def _populate() -> Registry:
             f"{prefix}/sources/{{id}}/custody/": source_ids,
             f"{prefix}/evidence/{{id}}/": [{"id": e.pk} for e in evidence],
             f"{prefix}/figures/{{id}}/": [{"id": figure.pk}],
+            f"{prefix}/subscriptions/{{id}}/": _populate_subscriptions(caseworker, auditor),
             **_populate_coalition(home, open_case, limited_case, judged),
         },
     )
+
+
+def _populate_subscriptions(caseworker: Any, auditor: Any) -> list[dict[str, Any]]:
+    """A subscription of the caseworker's and one of the auditor's (each sees only its own)."""
+    from reports.services.subscriptions import subscription_set
+
+    digest, _ = subscription_set(actor=caseworker, topic="digest", frequency="daily")
+    registry, _ = subscription_set(actor=auditor, topic="registry", frequency="weekly")
+    return [{"id": digest.pk}, {"id": registry.pk}]
 
 
 def _populate_coalition(home: Any, open_case: Any, limited_case: Any, source: Any) -> PathIds:

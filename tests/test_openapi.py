@@ -142,6 +142,12 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
     "/api/v1/reminders/{id}/": {"get": "reminders_retrieve"},
     "/api/v1/reminders/{id}/acknowledge/": {"post": "reminders_acknowledge"},
     "/api/v1/reminders/{id}/snooze/": {"post": "reminders_snooze"},
+    "/api/v1/subscriptions/": {"get": "subscriptions_list", "post": "subscriptions_create"},
+    "/api/v1/subscriptions/{id}/": {
+        "get": "subscriptions_retrieve",
+        "patch": "subscriptions_partial_update",
+        "delete": "subscriptions_destroy",
+    },
 }
 CASE_FILTERS = {
     "status",

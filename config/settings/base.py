@@ -385,6 +385,10 @@ CELERY_BEAT_SCHEDULE["reports-issue-due"] = {
     "task": "reports.issue_due",
     "schedule": 3600.0,
 }
+CELERY_BEAT_SCHEDULE["reports-summaries-queue"] = {
+    "task": "reports.summaries_queue",
+    "schedule": 3600.0,
+}
 CELERY_BEAT_SCHEDULE["reports-digests-queue"] = {
     "task": "reports.digests_queue",
     "schedule": 3600.0,

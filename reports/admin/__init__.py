@@ -1,5 +1,5 @@
 """The reports app in the admin: one module per part, each registering its models and pages."""
 
-from . import reminders
+from . import emails, reminders
 
-__all__ = ["reminders"]
+__all__ = ["emails", "reminders"]
