@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", include("audit.urls")),
     path("api/v1/", include("sources.urls")),
     path("api/v1/coalition/", include("coalition.urls")),
+    path("api/v1/", include("reports.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: the page runs under a CSP with no
     # inline script.

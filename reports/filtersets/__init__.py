@@ -1,0 +1,1 @@
+"""Filtersets of the reports app, one module per part."""

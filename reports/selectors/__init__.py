@@ -1,0 +1,1 @@
+"""Selectors of the reports app, one module per part."""

@@ -1,0 +1,1 @@
+"""Serializers of the reports app, one module per part."""
