@@ -174,9 +174,9 @@ def report_issue(
     the scope is refused (``ReportAlreadyIssued``, 409)."""
     now = now or timezone.now()
     organization_id = organization.pk if organization is not None else None
+    _check(scope=scope, organization=organization, period=period, now=now)
     if not can_issue(actor, scope=scope, organization_id=organization_id):
         raise ReportIssueDenied()
-    _check(scope=scope, organization=organization, period=period, now=now)
     if _existing(scope=scope, organization=organization, period=period) is not None:
         raise ReportAlreadyIssued()
     as_of = min(period.ends_at, now)

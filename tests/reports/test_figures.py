@@ -60,7 +60,8 @@ def reconstructed(as_of: dt.datetime, **scope: Any) -> dict[str, int]:
     counts = dict.fromkeys(Status.values, 0)
     for case in Case.objects.filter(**scope):
         before = [
-            c for c in StatusChange.objects.filter(case=case).order_by("changed_at", "id")
+            c
+            for c in StatusChange.objects.filter(case=case).order_by("changed_at", "id")
             if c.changed_at < as_of
         ]
         if before:
@@ -236,11 +237,15 @@ def test_figures_oblasts_and_countries_of_open_cases(oblasts):
     )
     seen = figures(recent_period())
     assert seen["by_origin_oblast"] == dict(by_oblast)
-    assert seen["by_country"] == dict(by_country) == {
-        "BY": 1,
-        "RU": 2,
-        "unknown": open_cases.count() - 3,
-    }
+    assert (
+        seen["by_country"]
+        == dict(by_country)
+        == {
+            "BY": 1,
+            "RU": 2,
+            "unknown": open_cases.count() - 3,
+        }
+    )
     home = figures(recent_period(), organization=world.home)
     assert home["by_country"] == {"BY": 1, "RU": 1, "unknown": home["by_country"]["unknown"]}
     assert sum(home["by_origin_oblast"].values()) == world.home.cases.open().count()
