@@ -148,7 +148,8 @@ def test_figures_closed_by_reason_counts_each_closing_with_its_own_reason(oblast
     case = move(make_case(), "closed", reason="duplicate")
     move(case, "verifying", "closed", reason="deceased")
     closed = figures(recent_period())["flows"]["closed"]
-    assert closed["duplicate"] == 1 and closed["deceased"] == 1
+    assert closed["duplicate"] == 1
+    assert closed["deceased"] == 1
     assert list(
         StatusChange.objects.filter(case=case, to_status="closed")
         .order_by("id")
@@ -173,10 +174,10 @@ def test_figures_time_to_return_median_and_p90_match_statistics(oblasts):
 @pytest.mark.parametrize("count", [1, 2, 3, 7, 10, 11])
 def test_figures_time_to_return_interpolates_like_percentile_cont(oblasts, count):
     days = [(index * 37) % 101 + index for index in range(count)]
-    for index, span in enumerate(days):
+    for _index, span in enumerate(days):
         case = make_case()
         Case.objects.filter(pk=case.pk).update(
-            created_at=timezone.make_aware(dt.datetime(2023, 1, 1, 12))
+            created_at=timezone.make_aware(dt.datetime.combine(dt.date(2023, 1, 1), dt.time(12)))
         )
         move(case, *TO_RETURNED, returned_on=dt.date(2023, 1, 1) + dt.timedelta(days=span))
     seen = figures(recent_period())["time_to_return_days"]
@@ -201,7 +202,8 @@ def test_ranks_are_those_of_percentile_cont():
     assert _ranks(1, 0.5) == (1, 1, 0.0)
     assert _ranks(4, 0.5) == (2, 3, 0.5)
     lower, upper, weight = _ranks(11, 0.9)
-    assert (lower, upper) == (10, 10) and weight == pytest.approx(0.0)
+    assert (lower, upper) == (10, 10)
+    assert weight == pytest.approx(0.0)
 
 
 # ---------------------------------------------------------------------------------------------
