@@ -27,7 +27,7 @@ class ReportOrganizationSerializer(serializers.ModelSerializer[Organization]):
 
 class StatusReportSerializer(serializers.ModelSerializer[StatusReport]):
     """A status report: which scope and period, when it was issued, and whether the reader
-    sees its small counts hidden (``suppressed``). The list leaves the figures out."""
+    sees its small counts hidden (`suppressed`). The list leaves the figures out."""
 
     organization = ReportOrganizationSerializer(read_only=True, allow_null=True)
     as_of = DateTimeField(read_only=True)
@@ -69,7 +69,7 @@ class StatusReportSerializer(serializers.ModelSerializer[StatusReport]):
 
 class StatusReportDetailSerializer(StatusReportSerializer):
     """A status report with its figures as you may see them (schema 1: cases by status and
-    phase as of ``as_of``, the period's flows, time to return, follow-ups, services, oblasts
+    phase as of `as_of`, the period's flows, time to return, follow-ups, services, oblasts
     and countries, published figures, the coalition for the registry's report)."""
 
     figures = serializers.SerializerMethodField()
