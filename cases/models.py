@@ -799,8 +799,13 @@ class StatusChange(models.Model):
         indexes = [
             models.Index(fields=["case", "changed_at"], name="statuschange_case_idx"),
             # The moves of a period, and those since a moment (status reports: the counts by
-            # status as of a past moment are today's, less the moves made since).
-            models.Index(fields=["changed_at"], name="statuschange_changed_at_idx"),
+            # status as of a past moment are today's, less the moves made since). On PostgreSQL
+            # the columns a report groups by are in the index: read from it alone.
+            models.Index(
+                fields=["changed_at"],
+                include=["from_status", "to_status", "closure_reason"],
+                name="statuschange_changed_at_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

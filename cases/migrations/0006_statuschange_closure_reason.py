@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='statuschange',
-            index=models.Index(fields=['changed_at'], name='statuschange_changed_at_idx'),
+            index=models.Index(fields=['changed_at'], include=('from_status', 'to_status', 'closure_reason'), name='statuschange_changed_at_idx'),
         ),
         migrations.RunPython(closing_reasons_backfill, migrations.RunPython.noop),
     ]
