@@ -52,7 +52,7 @@ from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 
 from accounts.models import Organization
-from cases.models import Case, FollowUp, Service, StatusChange
+from cases.models import Case, CaseQuerySet, FollowUp, Service, StatusChange
 from cases.workflow import ClosureReason, Phase, Status, phase_of
 from coalition.models import ChildListEntry, EntryOutcome, Meeting, Pledge, PledgeStatus, Statement
 from coalition.selectors.lists import EFFECTIVE_OUTCOME, with_effective_outcome
@@ -76,7 +76,9 @@ def report_figures(
     if scope == ReportScope.ORGANIZATION and organization is None:
         raise ValueError("An organization's report needs its organization.")
     org_id = organization.pk if scope == ReportScope.ORGANIZATION and organization else None
-    cases = Case.objects.all() if org_id is None else Case.objects.filter(organization_id=org_id)
+    cases: CaseQuerySet = Case.objects.all()
+    if org_id is not None:
+        cases = cases.filter(organization_id=org_id)
     changes = (
         StatusChange.objects.all()
         if org_id is None
@@ -109,7 +111,7 @@ def report_figures(
 # Cases by status as of a moment, and the moves of the period
 # ---------------------------------------------------------------------------------------------
 def _statuses_and_flows(
-    cases: QuerySet[Case],
+    cases: CaseQuerySet,
     changes: QuerySet[StatusChange],
     *,
     period: Period,
@@ -254,7 +256,7 @@ def _services(org_id: int | None) -> dict[str, dict[str, int]]:
     return {kind: dict(sorted(statuses.items())) for kind, statuses in sorted(by_kind.items())}
 
 
-def _geography(cases: QuerySet[Case]) -> tuple[dict[str, int], dict[str, int]]:
+def _geography(cases: CaseQuerySet) -> tuple[dict[str, int], dict[str, int]]:
     """The children of the open cases by oblast of origin and by the country they are now
     in, from one GROUP BY over both."""
     oblasts: dict[str, int] = defaultdict(int)

@@ -111,9 +111,7 @@ class StatusReportViewSet(
         return StatusReportSerializer if self.action == "list" else StatusReportDetailSerializer
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
-        context["actor"] = request_actor(self.request)
-        return context
+        return {**super().get_serializer_context(), "actor": request_actor(self.request)}
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # A download answers with its file whatever the client accepts; errors are JSON.

@@ -104,9 +104,9 @@ def build_world(oblasts: dict[str, Oblast]) -> World:
         make_case(organization=other), "closed", reason="not_deportation"
     )
 
-    returned = world.cases["returned0"]
-    Service.objects.create(case=returned, kind="medical", status="active")
-    Service.objects.create(case=returned, kind="medical", status="completed")
+    first_returned = world.cases["returned0"]
+    Service.objects.create(case=first_returned, kind="medical", status="active")
+    Service.objects.create(case=first_returned, kind="medical", status="completed")
     Service.objects.create(case=world.cases["returned1"], kind="legal", status="planned")
     Service.objects.create(case=world.cases["other"], kind="legal", status="planned")
     return world

@@ -233,7 +233,7 @@ def test_figures_oblasts_and_countries_of_open_cases(oblasts):
     open_cases = Case.objects.open()
     by_oblast = Counter(c.child.origin_oblast_id or "unknown" for c in open_cases)
     by_country = Counter(
-        (c.child.current_whereabouts.country.code if c.child.current_whereabouts else "")
+        (str(c.child.current_whereabouts.country) if c.child.current_whereabouts else "")
         or "unknown"
         for c in open_cases
     )
