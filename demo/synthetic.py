@@ -465,6 +465,7 @@ def _status_change_rows(case_id: int, draft: Draft) -> Iterator[dict[str, Any]]:
             "changed_at": at,
             "actor_id": None,
             "reason": reason,
+            "closure_reason": draft.case["closure_reason"] if to_status == CLOSED else "",
             "case_version": version,
         }
 

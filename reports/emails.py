@@ -17,9 +17,7 @@ a reminder names a case by its number.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +37,7 @@ from accounts.models import User
 from cases.workflow import ClosureReason, Phase, Status
 from coalition.models import EntryOutcome, PledgeStatus
 
+from .exports import report_csv
 from .models import (
     Frequency,
     OutboundEmail,
@@ -296,39 +295,6 @@ def summary_figures(outbound: OutboundEmail) -> dict[str, Any]:
     return seen
 
 
-def _csv_cell(value: Any) -> Any:
-    # A text starting like a formula would run as one in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
-def _flattened(prefix: str, value: Any) -> Iterable[tuple[str, Any]]:
-    if isinstance(value, Mapping):
-        for key, inner in value.items():
-            yield from _flattened(f"{prefix}.{key}" if prefix else str(key), inner)
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            yield from _flattened(f"{prefix}.{index}", inner)
-    else:
-        yield prefix, value
-
-
-def summary_csv(figures: Mapping[str, Any]) -> str:
-    """The figures as CSV, one row per figure: its dotted path (``by_status.returned``) and
-    its value as shown (a count, or the hidden label).
-
-    Must match the status report's own CSV export (``reports.exports``): the two describe the
-    same figures and should be one implementation.
-    """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["figure", "value"])
-    for path, value in _flattened("", {k: v for k, v in figures.items() if k != "schema"}):
-        writer.writerow([path, _csv_cell(value)])
-    return out.getvalue()
-
-
 def summary_filename(outbound: OutboundEmail) -> str:
     assert outbound.report is not None
     scope = str(outbound.topic)
@@ -364,7 +330,7 @@ def summary_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
                 "language": outbound.language,
             },
         )
-        message.attach(summary_filename(outbound), summary_csv(figures), "text/csv")
+        message.attach(summary_filename(outbound), report_csv(dict(figures)), "text/csv")
     return message
 
 

@@ -12,6 +12,7 @@ from audit.models import Channel
 
 from .services import outbox
 from .services import reminders as reminder_services
+from .services import reports as report_services
 
 logger = logging.getLogger(__name__)
 
@@ -72,3 +73,19 @@ def reminders_refresh() -> dict[str, int]:
         result.unchanged,
     )
     return result.as_dict()
+
+
+@shared_task(
+    name="reports.issue_due",
+    # Only a database that is briefly unreachable is worth retrying; the next tick catches up
+    # on anything else.
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def issue_due() -> int:
+    """Hourly tick: issue the last complete week's and month's reports not issued yet."""
+    with audit_context(channel=Channel.TASK):
+        issued = report_services.reports_issue_due()
+    logger.info("reports_issue_due issued=%s", issued)
+    return issued

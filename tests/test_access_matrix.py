@@ -66,6 +66,9 @@ COALITION = "coalition"
 REMINDER = "reminder"
 # E-mail subscriptions (``test_access_matrix_subscriptions``): each user's own.
 SUBSCRIPTION = "subscription"
+# Status reports (``test_access_matrix_reports``): counts, no personal data; a download is
+# recorded as one.
+REPORT = "report"
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,10 @@ ENDPOINTS: dict[str, Endpoint] = {
             SUBSCRIPTION,
             personal=False,
         ),
+        Endpoint("report-list", frozenset({"get", "post"}), REPORT, personal=False),
+        Endpoint("report-detail", frozenset({"get"}), REPORT, personal=False),
+        Endpoint("report-csv", frozenset({"get"}), REPORT, personal=False),
+        Endpoint("report-xlsx", frozenset({"get"}), REPORT, personal=False),
     ]
 }
 
@@ -641,6 +648,8 @@ def test_access_matrix(world: World, role: str, documented_statuses: Any):
             continue  # test_access_matrix_sources, _coalition, _reminders
         if endpoint.target in EVIDENCE_TARGETS or endpoint.target in (COALITION, SUBSCRIPTION):
             continue  # test_access_matrix_sources, _coalition, _subscriptions
+        if endpoint.target in EVIDENCE_TARGETS or endpoint.target in (COALITION, REPORT):
+            continue  # test_access_matrix_sources, _coalition, _reports
         for method in sorted(endpoint.methods):
             if endpoint.target == CASE:
                 for key in CASE_KEYS:
@@ -1267,6 +1276,8 @@ def test_access_matrix_reminders(world: World, role: str, documented_statuses: A
                 wanted = {reminder.pk} if role == REMINDER_OWNER else set()
                 if ids != wanted:
                     problems.append(f"{what}: lists {ids}, expected {wanted}")
+
+
 # E-mail subscriptions
 # -------------------------------------------------------------------------------------------
 # Each user lists and changes only their own (a superuser too, in the API); what each role may
@@ -1334,5 +1345,116 @@ def test_access_matrix_subscriptions(world: World, role: str, documented_statuse
                     check(what, response, {404})  # another user's: as good as unknown
                 else:
                     check(what, response, {204} if method == "delete" else {200})
+
+    assert not problems, "\n".join(problems)
+
+
+# -------------------------------------------------------------------------------------------
+# Status reports: organization A's, D's and the registry's
+# -------------------------------------------------------------------------------------------
+REPORT_KEYS = ("a", "d", "registry")
+# Members of an organization read its report exact; everyone else who reads it, suppressed.
+REPORT_MEMBERS = {"a": {"caseworker_a", "supervisor_a", "coordinator_a"}, "d": {"caseworker_d"}}
+
+
+def reads_report(role: str, key: str) -> bool:
+    if role in ("superuser", "auditor", "coordinator_a"):
+        return True
+    if role in PARTNERS or role == "anonymous":
+        return False
+    return key == "registry" or role in REPORT_MEMBERS.get(key, set())
+
+
+def issues_report(role: str, scope: str) -> bool:
+    if role == "superuser":
+        return True
+    return role == ("coordinator_a" if scope == "registry" else "supervisor_a")
+
+
+@pytest.fixture
+def report_world(world: World) -> dict[str, Any]:
+    from reports.periods import Period
+    from reports.services.reports import report_issue
+
+    today = timezone.localdate()
+    period = Period("custom", today.replace(day=1), today)
+    return {
+        "a": report_issue(
+            actor=None, scope="organization", organization=world.orgs["A"], period=period
+        ),
+        "d": report_issue(
+            actor=None, scope="organization", organization=world.orgs["D"], period=period
+        ),
+        "registry": report_issue(actor=None, scope="registry", period=period),
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix_reports(
+    world: World, report_world: dict[str, Any], role: str, documented_statuses: Any
+):
+    client = world.clients[role]
+    anonymous = role == "anonymous"
+    problems: list[str] = []
+
+    def check(what: str, response: Any, expected: set[int]) -> None:
+        if response.status_code not in expected:
+            problems.append(
+                f"{what}: {response.status_code}, expected {sorted(expected)}: "
+                f"{response.content[:200]!r}"
+            )
+        if (undocumented := _undocumented(documented_statuses, response)) is not None:
+            problems.append(f"{what}: {undocumented}")
+        if "spreadsheetml" not in response.get("Content-Type", ""):  # a workbook is a zip
+            for leak in _leaks(role, response.content):
+                problems.append(f"{what}: leaks {leak}")
+        downloads = AuditEvent.objects.filter(
+            request_id=response["X-Request-ID"], action__in=READ_EVENT_ACTIONS
+        )
+        downloaded = what.split()[2] in ("report-csv", "report-xlsx")
+        wanted = int(downloaded and response.status_code == 200)
+        if downloads.count() != wanted or downloads.exclude(action=Action.DOWNLOAD).exists():
+            problems.append(f"{what}: {downloads.count()} read events, expected {wanted}")
+
+    listed = client.get(reverse("report-list"))
+    check(f"{role} GET report-list", listed, {401} if anonymous else {200})
+    if listed.status_code == 200:
+        ids = {row["id"] for row in listed.json()["results"]}
+        expected_ids = {report_world[k].pk for k in REPORT_KEYS if reads_report(role, k)}
+        if ids != expected_ids:
+            problems.append(f"{role} GET report-list: lists {ids}, expected {expected_ids}")
+    for key in REPORT_KEYS:
+        report = report_world[key]
+        for name in ("report-detail", "report-csv", "report-xlsx"):
+            what = f"{role} GET {name} [{key}]"
+            response = client.get(reverse(name, args=[report.pk]))
+            if anonymous:
+                check(what, response, {401})
+            elif not reads_report(role, key):
+                check(what, response, {404})
+            else:
+                check(what, response, {200})
+                if name == "report-detail" and response.status_code == 200:
+                    exact = role in REPORT_MEMBERS.get(key, set())
+                    if response.json()["suppressed"] is exact:
+                        problems.append(f"{what}: suppressed is {not exact}")
+    today = timezone.localdate()
+    for scope in ("organization", "registry"):
+        body: dict[str, Any] = {
+            "scope": scope,
+            "period": "custom",
+            "period_start": today.replace(day=1).isoformat(),
+            "period_end": today.isoformat(),
+        }
+        if scope == "organization":
+            body["organization"] = world.orgs["A"].pk
+        what = f"{role} POST report-list [{scope}]"
+        response = client.post(reverse("report-list"), body, format="json")
+        if anonymous:
+            check(what, response, {401})
+        elif issues_report(role, scope):
+            check(what, response, {201})
+        else:
+            check(what, response, {403})
 
     assert not problems, "\n".join(problems)

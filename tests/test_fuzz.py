@@ -199,6 +199,7 @@ def _populate() -> Registry:
             f"{prefix}/evidence/{{id}}/": [{"id": e.pk} for e in evidence],
             f"{prefix}/figures/{{id}}/": [{"id": figure.pk}],
             f"{prefix}/subscriptions/{{id}}/": _populate_subscriptions(caseworker, auditor),
+            **_populate_reports(home, prefix),
             **_populate_coalition(home, open_case, limited_case, judged),
         },
     )
@@ -211,6 +212,27 @@ def _populate_subscriptions(caseworker: Any, auditor: Any) -> list[dict[str, Any
     digest, _ = subscription_set(actor=caseworker, topic="digest", frequency="daily")
     registry, _ = subscription_set(actor=auditor, topic="registry", frequency="weekly")
     return [{"id": digest.pk}, {"id": registry.pk}]
+
+
+def _populate_reports(home: Any, prefix: str) -> PathIds:
+    """A report of the home organization and one of the registry, with their paths."""
+    from django.utils import timezone
+
+    from reports.periods import Period
+    from reports.services.reports import report_issue
+
+    today = timezone.localdate()
+    period = Period("custom", today.replace(day=1), today)
+    reports = [
+        report_issue(actor=None, scope="organization", organization=home, period=period),
+        report_issue(actor=None, scope="registry", period=period),
+    ]
+    ids = [{"id": report.pk} for report in reports]
+    return {
+        f"{prefix}/reports/{{id}}/": ids,
+        f"{prefix}/reports/{{id}}/csv/": ids,
+        f"{prefix}/reports/{{id}}/xlsx/": ids,
+    }
 
 
 def _populate_coalition(home: Any, open_case: Any, limited_case: Any, source: Any) -> PathIds:

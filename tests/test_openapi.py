@@ -128,6 +128,10 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
     "/api/v1/coalition/pledges/{id}/history/": {"get": "coalition_pledges_history"},
     "/api/v1/coalition/countries/": {"get": "coalition_countries_list"},
     "/api/v1/coalition/countries/{code}/": {"get": "coalition_country_dossier"},
+    "/api/v1/reports/": {"get": "reports_list", "post": "reports_create"},
+    "/api/v1/reports/{id}/": {"get": "reports_retrieve"},
+    "/api/v1/reports/{id}/csv/": {"get": "reports_csv"},
+    "/api/v1/reports/{id}/xlsx/": {"get": "reports_xlsx"},
     "/api/v1/coalition/lists/": {"get": "coalition_lists_list", "post": "coalition_lists_create"},
     "/api/v1/coalition/lists/{id}/": {
         "get": "coalition_lists_retrieve",

@@ -196,7 +196,14 @@ def case_create(
 
 
 def _status_change_write(
-    *, case: Case, from_status: str, to_status: str, changed_at: Any, actor: Actor, reason: str
+    *,
+    case: Case,
+    from_status: str,
+    to_status: str,
+    changed_at: Any,
+    actor: Actor,
+    reason: str,
+    closure_reason: str = "",
 ) -> StatusChange:
     change = StatusChange.objects.create(
         case=case,
@@ -205,6 +212,7 @@ def _status_change_write(
         changed_at=changed_at,
         actor=actor,
         reason=reason,
+        closure_reason=closure_reason if to_status == Status.CLOSED else "",
         case_version=case.version,
     )
     audit.record_create(change, actor=actor)

@@ -118,6 +118,7 @@ def case_transition(
         changed_at=now,
         actor=actor,
         reason=reason,
+        closure_reason=case.closure_reason,
     )
     if to == Status.CLOSED:
         # A closure decided otherwise leaves no request waiting on a closed case.

@@ -460,6 +460,8 @@ SPECTACULAR_SETTINGS = {
         "PledgeKindEnum": "coalition.models.PledgeKind",  # coalition
         "PledgeStatusEnum": "coalition.models.PledgeStatus",  # coalition
         "EntryOutcomeEnum": "coalition.models.EntryOutcome",  # coalition
+        "ReportScopeEnum": "reports.models.ReportScope",  # reports
+        "ReportPeriodEnum": "reports.models.ReportPeriod",  # reports
         # A member joins on a day, in a month or in a year.
         "MemberDatePrecisionEnum": "coalition.services.members.MEMBER_PRECISION_CHOICES",
     },

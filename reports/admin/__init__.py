@@ -1,5 +1,5 @@
 """The reports app in the admin: one module per part, each registering its models and pages."""
 
-from . import emails, reminders
+from . import emails, reminders, reports
 
-__all__ = ["emails", "reminders"]
+__all__ = ["emails", "reminders", "reports"]

@@ -1,0 +1,140 @@
+"""Benchmark of a status report's figures on PostgreSQL: ``reports.figures.report_figures``
+for the registry over the last complete month, against the plain GROUP BY queries it needs
+run alone.
+
+Loads synthetic cases (1,000,000 by default) unless they are already there, then times, in
+interleaved rounds (one call of each per round, after warm-up rounds):
+
+- the report: ``report_figures(scope="registry", period=<last month>, as_of=<its end>)``, every
+  section, through the ORM, the Python that arranges the grouped rows included;
+- the floor: the GROUP BYs a report cannot do without, hand-written and sent through psycopg
+  with nothing else: cases by status, the moves since the period began by (from, to), open
+  cases by oblast and country, services by kind and status, follow-ups due in the period.
+
+Target: the report's p50 no more than 1.5x the floor's and under one second. Prints a
+Markdown table for ``docs/benchmarks.md``.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry_bench \\
+        .venv/bin/python benchmarks/status_report.py --cases 1000000
+
+All data is synthetic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.list_endpoint import (  # noqa: E402 - after the path is set
+    _ensure_database,
+    _interleaved,
+    _percentile,
+    _setup_django,
+)
+
+FLOOR_SQL = [
+    "SELECT status, count(*) FROM cases_case GROUP BY status",
+    "SELECT from_status, to_status, count(*) FROM cases_statuschange "
+    "WHERE changed_at >= %(starts_at)s GROUP BY from_status, to_status",
+    "SELECT ch.origin_oblast_id, w.country, count(*) FROM cases_case k "
+    "JOIN cases_child ch ON ch.id = k.child_id "
+    "LEFT JOIN cases_whereabouts w ON w.id = ch.current_whereabouts_id "
+    "WHERE k.status <> 'closed' GROUP BY ch.origin_oblast_id, w.country",
+    "SELECT kind, status, count(*) FROM cases_service GROUP BY kind, status",
+    "SELECT count(*) FROM cases_followup WHERE due_on >= %(start)s AND due_on <= %(end)s",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=21)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/registry_bench"),
+    )
+    args = parser.parse_args()
+    if not args.database_url.startswith(("postgres://", "postgresql://")):
+        parser.error("the benchmark runs on PostgreSQL: give a postgres:// DATABASE_URL")
+
+    _ensure_database(args.database_url)
+    _setup_django(args.database_url)
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cases.models import Case, StatusChange
+    from reports.figures import report_figures
+    from reports.periods import last_complete
+
+    call_command("migrate", verbosity=0)
+    call_command("load_seeds", verbosity=0)
+    have = Case.objects.filter(is_synthetic=True).count()
+    if have < args.cases:
+        print(f"Loading {args.cases - have} synthetic cases (have {have})...", flush=True)
+        started = time.perf_counter()
+        call_command("load_demo", synthetic=args.cases - have)
+        print(f"  loaded in {time.perf_counter() - started:.1f} s", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")  # fresh rows: the visibility map, as autovacuum would
+    total = Case.objects.count()
+    changes = StatusChange.objects.count()
+
+    period = last_complete("month")
+    as_of = period.ends_at
+    in_period = StatusChange.objects.filter(
+        changed_at__gte=period.starts_at, changed_at__lt=period.ends_at
+    ).count()
+
+    def report() -> object:
+        return report_figures(scope="registry", organization=None, period=period, as_of=as_of)
+
+    with CaptureQueriesContext(connection) as ctx:
+        figures = report()
+    queries = len(ctx.captured_queries)
+
+    import psycopg
+
+    pg = psycopg.connect(args.database_url.replace("postgres://", "postgresql://", 1))
+    params = {"starts_at": period.starts_at, "start": period.start, "end": period.end}
+
+    def floor() -> None:
+        with pg.cursor() as cur:
+            for sql in FLOOR_SQL:
+                cur.execute(sql, params if "%(" in sql else None)
+                cur.fetchall()
+
+    report_ms, floor_ms = _interleaved([report, floor], args.repeat, args.warmup)
+    p50_report, p50_floor = statistics.median(report_ms), statistics.median(floor_ms)
+    ratio = p50_report / p50_floor
+    print()
+    print(f"Cases: {total:,}; status changes: {changes:,}; moves in {period.key}: {in_period:,}")
+    print(f"Report for {period.key}: {queries} queries; total {figures['total']:,}")  # type: ignore[index]
+    print()
+    print("| What | p50 (ms) | p95 (ms) | Queries |")
+    print("|---|---:|---:|---:|")
+    print(
+        f"| `report_figures` (registry, {period.key}) | {p50_report:.1f} | "
+        f"{_percentile(report_ms, 95):.1f} | {queries} |"
+    )
+    print(
+        f"| Floor: the plain GROUP BYs alone (psycopg) | {p50_floor:.1f} | "
+        f"{_percentile(floor_ms, 95):.1f} | {len(FLOOR_SQL)} |"
+    )
+    print()
+    verdict = "met" if ratio <= 1.5 and p50_report < 1000 else "NOT met"
+    print(f"Ratio report/floor (p50): {ratio:.2f}x; target <= 1.5x and < 1 s: {verdict}")
+    pg.close()
+
+
+if __name__ == "__main__":
+    main()
