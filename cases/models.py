@@ -178,7 +178,17 @@ class Child(models.Model):
     class Meta:
         verbose_name = _("child")
         verbose_name_plural = _("children")
-        indexes = [models.Index(fields=["family_name", "given_name"], name="child_name_idx")]
+        indexes = [
+            models.Index(fields=["family_name", "given_name"], name="child_name_idx"),
+            # Counts by oblast of origin and by the country a child is in now (status reports,
+            # case counts) read the children's keys from this index alone (PostgreSQL), never
+            # the wide rows of names and search keys.
+            models.Index(
+                fields=["id"],
+                include=["origin_oblast", "current_whereabouts"],
+                name="child_geography_idx",
+            ),
+        ]
         constraints = [
             *_coordinate_constraints("child_origin", "origin_latitude", "origin_longitude"),
             models.CheckConstraint(

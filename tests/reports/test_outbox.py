@@ -12,8 +12,10 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.services import membership_end
+from cases.models import Case, FollowUp
 from core.errors import PermissionDenied
 from reports.models import OutboundEmail, ReportPeriod, Subscription
 from reports.periods import last_complete
@@ -27,6 +29,7 @@ from reports.services.outbox import (
 from reports.services.subscriptions import subscription_set, subscription_unsubscribe
 from tests.cases.test_concurrency import race
 from tests.factories.accounts import OrganizationFactory, UserFactory, make_member
+from tests.factories.cases import make_case
 from tests.reports.email_world import MONDAY, local, make_reminder, make_report
 
 REFUSING = "tests.reports.email_world.RefusingBackend"
@@ -277,15 +280,19 @@ def test_outbox_admin_retry_action(client, org, settings):
     assert record.status == "pending"
 
 
-def test_send_emails_command_queues_and_sends(org, capsys, settings):
+def test_send_emails_command_refreshes_queues_and_sends(org, capsys, settings):
     settings.REPORTS_DIGEST_HOUR = 0
     user = make_member("caseworker", org)
-    make_reminder(user)
+    case = make_case(organization=org)
+    Case.objects.filter(pk=case.pk).update(assignee=user)
+    FollowUp.objects.create(case=case, due_on=timezone.localdate() + dt.timedelta(days=3))
     call_command("send_emails", "--queue-only")
     assert OutboundEmail.objects.filter(status="pending").count() == 1
     call_command("send_emails", "--send-only")
     assert len(mail.outbox) == 1
+    assert case.number in mail.outbox[0].body
     out = capsys.readouterr().out
+    assert "Reminders: 1 new" in out
     assert "1 digests" in out
     assert "Sent: 1" in out
 

@@ -1,5 +1,6 @@
-"""``python manage.py send_emails [--queue-only | --send-only]``: queue the due summaries and
-digests, then send the outbox; what the Celery ticks do, for a deployment without them."""
+"""``python manage.py send_emails [--queue-only | --send-only]``: bring the reminders in step
+with their items, queue the due summaries and digests, then send the outbox; what the Celery
+ticks do, for a deployment without them."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from django.utils.translation import gettext as _
 
 from audit.context import audit_context
 from audit.models import Channel
-from reports.services import outbox
+from reports.services import outbox, reminders
 
 
 class Command(BaseCommand):
     help = _(
-        "Queue the summary e-mails whose reports are issued and today's reminder digests (from "
-        "REPORTS_DIGEST_HOUR on), then send the e-mails that are due."
+        "Refresh the reminders, queue the summary e-mails whose reports are issued and today's "
+        "reminder digests (from REPORTS_DIGEST_HOUR on), then send the e-mails that are due."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,6 +28,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         with audit_context(channel=Channel.COMMAND):
             if not options["send_only"]:
+                refreshed = reminders.reminders_refresh()
+                self.stdout.write(
+                    _("Reminders: %(created)s new, %(reopened)s back, %(resolved)s resolved.")
+                    % refreshed.as_dict()
+                )
                 summaries = outbox.summaries_queue()
                 digests = outbox.digests_queue()
                 self.stdout.write(
