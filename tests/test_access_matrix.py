@@ -1267,6 +1267,8 @@ def test_access_matrix_reminders(world: World, role: str, documented_statuses: A
                 wanted = {reminder.pk} if role == REMINDER_OWNER else set()
                 if ids != wanted:
                     problems.append(f"{what}: lists {ids}, expected {wanted}")
+
+
 # E-mail subscriptions
 # -------------------------------------------------------------------------------------------
 # Each user lists and changes only their own (a superuser too, in the API); what each role may
