@@ -15,7 +15,7 @@ it in a process of its own with synthetic data:
   generator's status histories leave many cases in their status longer than its limit;
 - as many coordinators as users, each subscribed to the registry's weekly summary (half in
   English, half in Ukrainian), and the registry's report of the last complete week (a row with
-  made-up figures of schema 1).
+  figures of the synthetic data, issued as beat issues it).
 
 Then it measures, counting queries with ``CaptureQueriesContext``:
 
@@ -61,50 +61,6 @@ QUERIES_LOG_LIMIT = 1_000_000
 SUPERVISOR_EVERY = 10
 CLOSURE_EVERY = 5
 SHARE_EVERY = 4
-# The figures of the registry's weekly report the summaries are made of (schema 1, made up).
-FIGURES: dict[str, Any] = {
-    "schema": 1,
-    "total": 4210,
-    "by_status": {
-        "reported": 310,
-        "verifying": 420,
-        "searching": 1630,
-        "located": 280,
-        "return_in_progress": 3,
-        "returned": 540,
-        "rehabilitation": 410,
-        "integration": 220,
-        "closed": 397,
-    },
-    "by_phase": {"repatriation": 2643, "rehabilitation": 950, "integration": 220, "closed": 397},
-    "flows": {
-        "new": 64,
-        "located": 12,
-        "returned": 9,
-        "reopened": 2,
-        "closed": {
-            "integrated": 5,
-            "adulthood_abroad": 1,
-            "deceased": 0,
-            "duplicate": 3,
-            "not_deportation": 0,
-            "transferred": 2,
-        },
-    },
-    "time_to_return_days": {"returns": 9, "median": 311.0, "p90": 598.5},
-    "follow_ups": {"on_time": 41, "late": 6, "missed": 2, "open": 88},
-    "services": {"psychological": {"planned": 14, "provided": 52}, "legal": {"provided": 3}},
-    "by_origin_oblast": {"UA-14": 1210, "UA-65": 840, "unknown": 31},
-    "by_country": {"RU": 2480, "BY": 61, "unknown": 40},
-    "published_figures": [],
-    "coalition": {
-        "pledges": {"pledged": 11, "in_progress": 6, "delivered": 2, "withdrawn": 0},
-        "pledges_overdue": 3,
-        "list_entries": {"listed": 40, "acknowledged": 12, "returned": 1, "no_answer": 25},
-        "meetings": 4,
-        "statements": 2,
-    },
-}
 
 
 def _setup_django(database_url: str) -> None:
@@ -137,6 +93,7 @@ def _build(*, users: int, per_organization: int, cases_per_user: int) -> dict[st
     from demo.synthetic import synthetic_cases_generate
     from reports.models import Frequency, ReportPeriod, StatusReport, Subscription, Topic
     from reports.periods import last_complete
+    from reports.services.reports import report_issue
 
     now = timezone.now()
     today = timezone.localdate(now)
@@ -252,14 +209,8 @@ def _build(*, users: int, per_organization: int, cases_per_user: int) -> dict[st
     StatusReport.objects.filter(
         Q(scope="registry"), period=week.kind, period_start=week.start
     ).delete()
-    StatusReport.objects.create(
-        scope="registry",
-        period=week.kind,
-        period_start=week.start,
-        period_end=week.end,
-        as_of=week.ends_at,
-        figures=FIGURES,
-    )
+    # The registry's weekly report of the synthetic data, issued as beat would issue it.
+    report_issue(actor=None, scope="registry", period=week)
     return {
         "organizations": len(organizations),
         "workers": users,
