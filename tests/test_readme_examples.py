@@ -38,6 +38,7 @@ from sources.models import sources_storage
 from sources.seeding import public_reporting_load
 from tests.factories.accounts import OrganizationFactory, make_api_key, make_member
 from tests.factories.cases import FacilityFactory, home_organization, make_case
+from tests.factories.reports import make_reminder
 from tests.sources.files.documents import pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -139,12 +140,14 @@ MADE_BY_THE_STORY = {
     "lists": "/api/v1/coalition/lists/",
     "list-entries": "/entries/",
     "pledges": "/api/v1/coalition/pledges/",
+    "reports": "/api/v1/reports/",
 }
 # Records the README numbers in the order the story made them (entries added in bulk: 1, 2, 3).
 NUMBERED_AS_MADE = frozenset({"list-entries"})
 # Kinds of record a README path names by id (``/<kind>/<id>/``).
 PATH_IDS = re.compile(
-    r"/(cases|sources|shares|closure-requests|meetings|lists|list-entries|pledges|resolutions)"
+    r"/(cases|sources|shares|closure-requests|meetings|lists|list-entries|pledges|resolutions"
+    r"|reminders|reports)"
     r"/(\d+)(?=/)"
 )
 # Body fields naming a record, and the kind of record.
@@ -160,13 +163,16 @@ BODY_REFERENCES = {
 class Story:
     """The README's ids mapped onto the records this run made or set up."""
 
-    def __init__(self, facility: int, organization: int, listed_case: int, resolution: int) -> None:
+    def __init__(
+        self, facility: int, organization: int, listed_case: int, resolution: int, reminder: int
+    ) -> None:
         self.made: dict[str, list[int]] = {kind: [] for kind in MADE_BY_THE_STORY}
         self.ids: dict[str, dict[int, int]] = {
             **{kind: {} for kind in MADE_BY_THE_STORY},
             "facilities": {1: facility},
             "organizations": {2: organization},
             "resolutions": {1: resolution},
+            "reminders": {1: reminder},
         }
         self.ids["cases"][2] = listed_case
 
@@ -280,6 +286,9 @@ def test_readme_has_curl_examples_for_every_part_of_the_api():
         "/coalition/pledges/",
         "/roll-call/",
         "/coalition/countries/RU/",
+        "/reminders/",
+        "/reports/",
+        "/subscriptions/",
     ):
         assert part in paths, part
     assert len(examples) >= 30
@@ -333,6 +342,7 @@ def test_every_readme_curl_example_succeeds(oblasts):
         organization=partner_org.pk,
         listed_case=listed_case.pk,
         resolution=resolution.pk,
+        reminder=make_reminder(caseworker).pk,
     )
     client = APIClient()
 
