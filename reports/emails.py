@@ -128,10 +128,10 @@ def _labels(choices: Iterable[tuple[str, Any]]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # Links and headers
 # ---------------------------------------------------------------------------------------------
-def admin_url(name: str) -> str | None:
+def admin_url(name: str, *args: Any) -> str | None:
     """The absolute address of an admin page, or ``None`` if no such page is registered."""
     try:
-        return settings.SITE_URL + reverse(name)
+        return settings.SITE_URL + reverse(name, args=args)
     except NoReverseMatch:
         return None
 
@@ -326,7 +326,7 @@ def summary_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
                 "sections": sections,
                 "suppressed": bool(figures.get("suppressed")),
                 "hidden_label": hidden_label(),
-                "reports_url": admin_url("admin:reports_statusreport_changelist"),
+                "reports_url": admin_url("admin:reports_statusreport_change", outbound.report_id),
                 "language": outbound.language,
             },
         )

@@ -26,6 +26,8 @@ from accounts.services import api_key_authenticate, api_key_create, membership_s
 from audit.context import audit_context
 from audit.models import Channel
 from demo.seeding import demo_organizations_load
+from reports.models import Frequency, Topic
+from reports.services.subscriptions import subscription_set
 
 from .create_demo_admin import _read_credentials, _write_credentials, credentials_path
 
@@ -57,6 +59,27 @@ def _person(
         )
     membership_set(user=user, organization=organization, role=role)
     return user, password
+
+
+def _subscribe(user: User, organization: Organization, role: Role) -> None:
+    """The summary e-mails a person in ``role`` would choose: a supervisor, the organization's
+    week; a coordinator, the registry's week (in Ukrainian) and the coalition's month.
+    Caseworkers and supervisors get the daily digest of their reminders without subscribing."""
+    if role == Role.SUPERVISOR:
+        subscription_set(
+            actor=user,
+            topic=Topic.ORGANIZATION,
+            frequency=Frequency.WEEKLY,
+            language="en",
+            organization=organization,
+        )
+    elif role == Role.COORDINATOR:
+        subscription_set(
+            actor=user, topic=Topic.REGISTRY, frequency=Frequency.WEEKLY, language="uk"
+        )
+        subscription_set(
+            actor=user, topic=Topic.COALITION, frequency=Frequency.MONTHLY, language="en"
+        )
 
 
 def _key_works(secret: str, organization: Organization) -> bool:
@@ -104,6 +127,7 @@ class Command(BaseCommand):
                         organization, username, role, credentials.get(username, {})
                     )
                     credentials[username] = {"password": password}
+                    _subscribe(user, organization, role)
                     token, _created = Token.objects.get_or_create(user=user)
                     lines.append(
                         f"    {role.label!s:<22} {username:<24} password: {password}  "
@@ -122,5 +146,10 @@ class Command(BaseCommand):
             % {"name": organizations["partner"].name, "secret": secret},
             _("  try: %(command)s")
             % {"command": f'curl -H "Authorization: Api-Key {secret}" {base}/api/v1/cases/'},
+            _(
+                "  Supervisors and coordinators are subscribed to summary e-mails; to see them "
+                "on the console: %(command)s"
+            )
+            % {"command": "python manage.py issue_reports && python manage.py send_emails"},
         ]
         self.stdout.write("\n".join(lines))
