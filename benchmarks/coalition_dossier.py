@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import secrets
 import statistics
 import sys
 import time
@@ -32,19 +30,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.list_endpoint import _ensure_database, _percentile  # noqa: E402
+from benchmarks.common import (  # noqa: E402 - after the path is set
+    analyzed,
+    arguments,
+    ensure_database,
+    percentile,
+    registry_prepared,
+    setup_django,
+    synthetic_loaded,
+)
 
 COUNTRY = "RU"
-
-
-def _setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
-    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(48))
-    os.environ.pop("REDIS_URL", None)
-    import django
-
-    django.setup()
 
 
 def _coalition_records() -> None:
@@ -126,24 +122,17 @@ def _timed(client: Any, path: str, repeat: int, warmup: int) -> list[float]:
     return samples
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def _sizes_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", default="1000,100000", help="synthetic cases, ascending")
-    parser.add_argument("--repeat", type=int, default=100)
-    parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/registry_bench"),
-    )
-    args = parser.parse_args()
-    if not args.database_url.startswith(("postgres://", "postgresql://")):
-        parser.error("the benchmark runs on PostgreSQL: give a postgres:// DATABASE_URL")
+
+
+def main() -> None:
+    args = arguments(__doc__, repeat=100, warmup=10, extra=_sizes_option)
     sizes = sorted(int(size) for size in args.sizes.split(","))
 
-    _ensure_database(args.database_url)
-    _setup_django(args.database_url)
+    ensure_database(args.database_url)
+    setup_django(args.database_url)
 
-    from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count
     from django.test import Client
@@ -154,8 +143,7 @@ def main() -> None:
     from accounts.services import membership_set
     from cases.models import Case, Whereabouts
 
-    call_command("migrate", verbosity=0)
-    call_command("load_seeds", verbosity=0)
+    registry_prepared()
     _coalition_records()
 
     def client_for(username: str, role: str, organization: int) -> Any:
@@ -169,18 +157,12 @@ def main() -> None:
     rows: list[str] = []
     plan = ""
     for size in sizes:
-        have = Case.objects.filter(is_synthetic=True).count()
-        if have < size:
-            print(f"Loading {size - have} synthetic cases (have {have})...", flush=True)
-            started = time.perf_counter()
-            call_command("load_demo", synthetic=size - have)
-            print(f"  loaded in {time.perf_counter() - started:.1f} s", flush=True)
+        synthetic_loaded(size)
         placed = _place_every_child_in(COUNTRY)
         print(f"  {placed:,} children given an earlier stay in {COUNTRY}", flush=True)
         # Settled before measuring: statistics for the planner, and the visibility map that lets
         # the index on whereabouts by country answer alone (autovacuum would do it, later).
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+        analyzed(vacuum=True)
         # Loading leaves a large heap behind (the generator's name lists, the seeds) that a
         # server process never holds: moved out of the collector's sight, so the requests are
         # not charged for collections of it.
@@ -222,7 +204,7 @@ def main() -> None:
                 rows.append(
                     f"| {total:,} | {code} | {reader} ({children['scope']}) "
                     f"| {children['ever_total']:,} / {children['now_total']:,} "
-                    f"| {statistics.median(samples):.1f} | {_percentile(samples, 95):.1f} "
+                    f"| {statistics.median(samples):.1f} | {percentile(samples, 95):.1f} "
                     f"| {queries} |"
                 )
                 print(rows[-1], flush=True)

@@ -19,10 +19,8 @@ All data is synthetic.
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import os
-import secrets
 import socket
 import statistics
 import subprocess
@@ -35,36 +33,15 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def _setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
-    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(48))
-    os.environ.pop("REDIS_URL", None)
-    import django
-
-    django.setup()
-
-
-def _percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def _interleaved(fns: list[Callable[[], object]], repeat: int, warmup: int) -> list[list[float]]:
-    """Time each of ``fns`` ``repeat`` times, one call of each per round, after ``warmup``
-    rounds: milliseconds per call, per function."""
-    for _ in range(warmup):
-        for fn in fns:
-            fn()
-    samples: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeat):
-        for fn, times in zip(fns, samples, strict=True):
-            start = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - start) * 1000)
-    return samples
+from benchmarks.common import (  # noqa: E402 - after the path is set
+    arguments,
+    ensure_database,
+    interleaved,
+    percentile,
+    psycopg_url,
+    registry_loaded,
+    setup_django,
+)
 
 
 def _free_port() -> int:
@@ -74,22 +51,10 @@ def _free_port() -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=300)
-    parser.add_argument("--warmup", type=int, default=30)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/registry_bench"),
-    )
-    args = parser.parse_args()
-    if not args.database_url.startswith(("postgres://", "postgresql://")):
-        parser.error("the benchmark runs on PostgreSQL: give a postgres:// DATABASE_URL")
+    args = arguments(__doc__, cases=100_000, repeat=300, warmup=30)
+    ensure_database(args.database_url)
+    setup_django(args.database_url)
 
-    _ensure_database(args.database_url)
-    _setup_django(args.database_url)
-
-    from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count
     from django.test import Client
@@ -101,16 +66,7 @@ def main() -> None:
     from cases.models import Case, Child
     from cases.names import fold
 
-    call_command("migrate", verbosity=0)
-    call_command("load_seeds", verbosity=0)
-    have = Case.objects.filter(is_synthetic=True).count()
-    if have < args.cases:
-        print(f"Loading {args.cases - have} synthetic cases (have {have})...", flush=True)
-        started = time.perf_counter()
-        call_command("load_demo", synthetic=args.cases - have)
-        print(f"  loaded in {time.perf_counter() - started:.1f} s", flush=True)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    registry_loaded(args.cases, vacuum=False)
     total = Case.objects.count()
 
     # A caseworker of the organization owning the most cases: the list runs through the same
@@ -168,7 +124,7 @@ def main() -> None:
     import orjson
     import psycopg
 
-    pg = psycopg.connect(args.database_url.replace("postgres://", "postgresql://", 1))
+    pg = psycopg.connect(psycopg_url(args.database_url))
 
     def sql_floor() -> None:
         payload = []
@@ -227,7 +183,7 @@ def main() -> None:
         # Interleaved, one of each per round: the machine's speed drifts over a run, and every
         # measure then sees the same drift (measured one after another, the floors' medians
         # moved the ratio more than the list did).
-        floor_http, list_http, detail_http, floor_sql = _interleaved(
+        floor_http, list_http, detail_http, floor_sql = interleaved(
             [
                 getter(lambda i: "/bench/constant/"),
                 getter(lambda i: list_path),
@@ -244,7 +200,7 @@ def main() -> None:
 
     def row(name: str, samples: list[float], queries: str) -> str:
         return (
-            f"| {name} | {statistics.median(samples):.2f} | {_percentile(samples, 95):.2f} "
+            f"| {name} | {statistics.median(samples):.2f} | {percentile(samples, 95):.2f} "
             f"| {queries} |"
         )
 
@@ -276,19 +232,6 @@ def main() -> None:
 def _audit_write(sql: str) -> bool:
     """Whether ``sql`` writes to the audit trail (the read event of the request)."""
     return sql.lstrip().upper().startswith("INSERT") and "audit_auditevent" in sql
-
-
-def _ensure_database(database_url: str) -> None:
-    """Create the benchmark database if it does not exist yet."""
-    import psycopg
-
-    url = database_url.replace("postgres://", "postgresql://", 1)
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 if __name__ == "__main__":

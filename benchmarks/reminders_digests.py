@@ -42,8 +42,6 @@ import argparse
 import datetime as dt
 import gc
 import json
-import os
-import secrets
 import subprocess
 import sys
 import time
@@ -55,22 +53,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.list_endpoint import _ensure_database  # noqa: E402
+from benchmarks.common import (  # noqa: E402 - after the path is set
+    admin_url_and_name,
+    arguments,
+    ensure_database,
+    registry_prepared,
+    setup_django,
+)
 
 QUERIES_LOG_LIMIT = 1_000_000
 SUPERVISOR_EVERY = 10
 CLOSURE_EVERY = 5
 SHARE_EVERY = 4
-
-
-def _setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
-    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(48))
-    os.environ.pop("REDIS_URL", None)
-    import django
-
-    django.setup()
 
 
 def _log(message: str) -> None:
@@ -266,7 +260,7 @@ def _first_transaction(queries: list[str]) -> list[str]:
 
 
 def _worker(args: argparse.Namespace) -> None:
-    _setup_django(args.database_url)
+    setup_django(args.database_url)
 
     from django.conf import settings
     from django.core import mail
@@ -363,17 +357,10 @@ def _worker(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------------------------------------
 # The driver: the base database, a copy per size, the table
 # ---------------------------------------------------------------------------------------------
-def _admin(database_url: str) -> tuple[str, str]:
-    """The URL of the server's maintenance database and the benchmark database's name."""
-    url = database_url.replace("postgres://", "postgresql://", 1)
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    return url.rsplit("/", 1)[0] + "/postgres", name
-
-
 def _copy_database(database_url: str, copy: str, *, drop_only: bool = False) -> str:
     import psycopg
 
-    admin_url, name = _admin(database_url)
+    admin_url, name = admin_url_and_name(database_url)
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{copy}"')
         if not drop_only:
@@ -433,22 +420,20 @@ def _verdict(results: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--users", default="100,1000", help="caseworkers and supervisors, sizes")
     parser.add_argument("--users-per-organization", type=int, default=50)
     parser.add_argument("--cases-per-user", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep each size's database")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/registry_h4bench"
-        ),
+
+
+def main() -> None:
+    args = arguments(
+        __doc__,
+        database_url="postgres://postgres@127.0.0.1:5432/registry_h4bench",
+        extra=_options,
     )
-    args = parser.parse_args()
-    if not args.database_url.startswith(("postgres://", "postgresql://")):
-        parser.error("the benchmark runs on PostgreSQL: give a postgres:// DATABASE_URL")
     if args.worker:
         args.users = int(args.users)
         _worker(args)
@@ -457,15 +442,13 @@ def main() -> None:
 
     # The base database: migrated and the reference data loaded, then copied per size (a
     # database used as a template must have no connection open: this process closes its own).
-    _ensure_database(args.database_url)
-    _setup_django(args.database_url)
-    from django.core.management import call_command
+    ensure_database(args.database_url)
+    setup_django(args.database_url)
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
-    call_command("load_seeds", verbosity=0)
+    registry_prepared()
     connection.close()
-    _, name = _admin(args.database_url)
+    _, name = admin_url_and_name(args.database_url)
 
     results = []
     for size in sizes:

@@ -22,21 +22,21 @@ All data is synthetic.
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.list_endpoint import (  # noqa: E402 - after the path is set
-    _ensure_database,
-    _interleaved,
-    _percentile,
-    _setup_django,
+from benchmarks.common import (  # noqa: E402 - after the path is set
+    arguments,
+    ensure_database,
+    interleaved,
+    percentile,
+    psycopg_url,
+    registry_loaded,
+    setup_django,
 )
 
 FLOOR_SQL = [
@@ -53,22 +53,10 @@ FLOOR_SQL = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=21)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/registry_bench"),
-    )
-    args = parser.parse_args()
-    if not args.database_url.startswith(("postgres://", "postgresql://")):
-        parser.error("the benchmark runs on PostgreSQL: give a postgres:// DATABASE_URL")
+    args = arguments(__doc__, cases=1_000_000, repeat=21, warmup=3)
+    ensure_database(args.database_url)
+    setup_django(args.database_url)
 
-    _ensure_database(args.database_url)
-    _setup_django(args.database_url)
-
-    from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -76,16 +64,8 @@ def main() -> None:
     from reports.figures import report_figures
     from reports.periods import last_complete
 
-    call_command("migrate", verbosity=0)
-    call_command("load_seeds", verbosity=0)
-    have = Case.objects.filter(is_synthetic=True).count()
-    if have < args.cases:
-        print(f"Loading {args.cases - have} synthetic cases (have {have})...", flush=True)
-        started = time.perf_counter()
-        call_command("load_demo", synthetic=args.cases - have)
-        print(f"  loaded in {time.perf_counter() - started:.1f} s", flush=True)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")  # fresh rows: the visibility map, as autovacuum would
+    # VACUUM ANALYZE: fresh rows' visibility map, as autovacuum would set it.
+    registry_loaded(args.cases, vacuum=True)
     total = Case.objects.count()
     changes = StatusChange.objects.count()
 
@@ -104,7 +84,7 @@ def main() -> None:
 
     import psycopg
 
-    pg = psycopg.connect(args.database_url.replace("postgres://", "postgresql://", 1))
+    pg = psycopg.connect(psycopg_url(args.database_url))
     params = {"starts_at": period.starts_at, "start": period.start, "end": period.end}
 
     def floor() -> None:
@@ -113,7 +93,7 @@ def main() -> None:
                 cur.execute(sql, params if "%(" in sql else None)
                 cur.fetchall()
 
-    report_ms, floor_ms = _interleaved([report, floor], args.repeat, args.warmup)
+    report_ms, floor_ms = interleaved([report, floor], args.repeat, args.warmup)
     p50_report, p50_floor = statistics.median(report_ms), statistics.median(floor_ms)
     ratio = p50_report / p50_floor
     print()
@@ -124,11 +104,11 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     print(
         f"| `report_figures` (registry, {period.key}) | {p50_report:.1f} | "
-        f"{_percentile(report_ms, 95):.1f} | {queries} |"
+        f"{percentile(report_ms, 95):.1f} | {queries} |"
     )
     print(
         f"| Floor: the plain GROUP BYs alone (psycopg) | {p50_floor:.1f} | "
-        f"{_percentile(floor_ms, 95):.1f} | {len(FLOOR_SQL)} |"
+        f"{percentile(floor_ms, 95):.1f} | {len(FLOOR_SQL)} |"
     )
     print()
     verdict = "met" if ratio <= 1.5 and p50_report < 1000 else "NOT met"
