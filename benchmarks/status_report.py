@@ -9,7 +9,9 @@ interleaved rounds (one call of each per round, after warm-up rounds):
   section, through the ORM, the Python that arranges the grouped rows included;
 - the floor: the GROUP BYs a report cannot do without, hand-written and sent through psycopg
   with nothing else: cases by status, the moves since the period began by (from, to), open
-  cases by oblast and country, services by kind and status, follow-ups due in the period.
+  cases by oblast and country, services by kind and status, follow-ups due in the period, and
+  the median and 90th percentile of the days to return of the period's returns
+  (``percentile_cont``).
 
 Target: the report's p50 no more than 1.5x the floor's and under one second. Prints a
 Markdown table for ``docs/benchmarks.md``.
@@ -49,6 +51,11 @@ FLOOR_SQL = [
     "WHERE k.status <> 'closed' GROUP BY ch.origin_oblast_id, w.country",
     "SELECT kind, status, count(*) FROM cases_service GROUP BY kind, status",
     "SELECT count(*) FROM cases_followup WHERE due_on >= %(start)s AND due_on <= %(end)s",
+    "SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP "
+    "(ORDER BY k.returned_on - (k.created_at AT TIME ZONE %(zone)s)::date) "
+    "FROM cases_statuschange s JOIN cases_case k ON k.id = s.case_id "
+    "WHERE s.to_status = 'returned' AND s.changed_at >= %(starts_at)s "
+    "AND s.changed_at < %(ends_at)s",
 ]
 
 
@@ -57,6 +64,7 @@ def main() -> None:
     ensure_database(args.database_url)
     setup_django(args.database_url)
 
+    from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -85,7 +93,13 @@ def main() -> None:
     import psycopg
 
     pg = psycopg.connect(psycopg_url(args.database_url))
-    params = {"starts_at": period.starts_at, "start": period.start, "end": period.end}
+    params = {
+        "starts_at": period.starts_at,
+        "ends_at": period.ends_at,
+        "start": period.start,
+        "end": period.end,
+        "zone": settings.TIME_ZONE,
+    }
 
     def floor() -> None:
         with pg.cursor() as cur:
