@@ -160,6 +160,8 @@ def _message(
     link = unsubscribe_url(
         user_id=outbound.user_id, topic=outbound.topic, frequency=_frequency_of(outbound)
     )
+    # One line: a name with a line break (an organization's) must not start a new header.
+    subject = " ".join(subject.split())
     context = {**context, "unsubscribe_url": link, "subject": subject}
     text = render_to_string(f"reports/email/{template}.txt", context)
     html = css_inline.inline(render_to_string(f"reports/email/{template}.html", context))

@@ -121,3 +121,86 @@ def test_report_downloads_and_page_agree_with_the_api_on_hidden_cells(client):
     page = client.get(reverse("admin:reports_statusreport_change", args=[report.pk]))
     assert page.status_code == 200
     assert ">36<" not in page.content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# The outbox
+# ---------------------------------------------------------------------------------------------
+def test_outbox_send_skips_a_summary_whose_recipient_lost_the_right_since_queueing():
+    org = OrganizationFactory.create()
+    supervisor = make_member(Role.SUPERVISOR, org)
+    subscription_set(actor=supervisor, topic="organization", frequency="weekly", organization=org)
+    make_report(org)
+    assert summaries_queue(today=MONDAY) == 1
+    membership_end(membership=supervisor.memberships.get(), actor=None)
+    mail.outbox.clear()
+
+    outbox_send(now=MORNING)
+
+    assert mail.outbox == []
+    assert OutboundEmail.objects.get().status == OutboxStatus.SKIPPED
+
+
+def test_outbox_send_skips_a_digest_whose_recipient_lost_the_role_since_queueing():
+    org = OrganizationFactory.create()
+    caseworker = make_member(Role.CASEWORKER, org)
+    make_reminder(caseworker)
+    assert digests_queue(now=MORNING) == 1
+    membership_end(membership=caseworker.memberships.get(), actor=None)
+    mail.outbox.clear()
+
+    outbox_send(now=MORNING)
+
+    assert mail.outbox == []
+    assert OutboundEmail.objects.get().status == OutboxStatus.SKIPPED
+
+
+def test_outbox_send_keeps_line_breaks_of_an_organization_name_out_of_the_headers():
+    org = OrganizationFactory.create(name="Synthetic org\r\nBcc: intruder@example.org")
+    supervisor = make_member(Role.SUPERVISOR, org)
+    subscription_set(actor=supervisor, topic="organization", frequency="weekly", organization=org)
+    make_report(org)
+    summaries_queue(today=MONDAY)
+    mail.outbox.clear()
+
+    outbox_send(now=MORNING)  # no exception: the record does not block the outbox
+
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    assert "\n" not in sent.subject and "\r" not in sent.subject
+    assert sent.message()["Bcc"] is None and sent.bcc == []
+    assert OutboundEmail.objects.get().status == OutboxStatus.SENT
+
+
+def test_outbox_send_fails_a_broken_address_without_blocking_the_others():
+    org = OrganizationFactory.create()
+    broken = make_member(Role.CASEWORKER, org, email="a@example.org\nBcc: intruder@example.org")
+    fine = make_member(Role.CASEWORKER, org)
+    make_reminder(broken)
+    make_reminder(fine)
+    assert digests_queue(now=MORNING) == 2
+    mail.outbox.clear()
+
+    result = outbox_send(now=MORNING)  # no exception
+
+    assert [m.to for m in mail.outbox] == [[fine.email]]
+    assert result.sent == 1 and result.failed == 1
+    failed = OutboundEmail.objects.get(user=broken)
+    assert failed.status == OutboxStatus.FAILED
+    assert "intruder" not in failed.last_error
+
+
+def test_outbox_send_skips_a_summary_unsubscribed_since_queueing(client):
+    org = OrganizationFactory.create()
+    supervisor = make_member(Role.SUPERVISOR, org)
+    subscription_set(actor=supervisor, topic="organization", frequency="weekly", organization=org)
+    make_report(org)
+    summaries_queue(today=MONDAY)
+    token = unsubscribe_token(user_id=supervisor.pk, topic="organization", frequency="weekly")
+    assert client.post(f"/email/unsubscribe/{token}/").status_code == 200
+    mail.outbox.clear()
+
+    outbox_send(now=MORNING)
+
+    assert mail.outbox == []
+    assert OutboundEmail.objects.get().status == OutboxStatus.SKIPPED
