@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core import mail, signing
+from django.core.mail import EmailMultiAlternatives
 from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -537,7 +538,8 @@ def test_digest_leaves_out_cases_of_an_organization_the_user_left_since_the_refr
 
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
-    bodies = [sent.body, *(content for content, _type in sent.alternatives)]
+    assert isinstance(sent, EmailMultiAlternatives)
+    bodies = [sent.body, *(str(content) for content, _type in sent.alternatives)]
     assert all(current_case.number in body for body in bodies)
     assert not any(old_case.number in body for body in bodies)
     assert "1 open" in sent.subject
