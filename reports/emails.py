@@ -34,6 +34,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import actor_roles, actor_roles_forget
 from cases.workflow import ClosureReason, Phase, Status
 from coalition.models import EntryOutcome, PledgeStatus
 
@@ -160,6 +161,8 @@ def _message(
     link = unsubscribe_url(
         user_id=outbound.user_id, topic=outbound.topic, frequency=_frequency_of(outbound)
     )
+    # One line: a name with a line break (an organization's) must not start a new header.
+    subject = " ".join(subject.split())
     context = {**context, "unsubscribe_url": link, "subject": subject}
     text = render_to_string(f"reports/email/{template}.txt", context)
     html = css_inline.inline(render_to_string(f"reports/email/{template}.html", context))
@@ -341,7 +344,15 @@ def _reminder_lines(user: User) -> list[DigestLine]:
     """The user's open reminders, each as a line of the digest, in the active language (the
     same sentence the admin's "my work" list and the API show)."""
     reminders = open_reminders_for_users([user.pk]).get(user.pk, [])
-    return [DigestLine(rule=r.rule, text=reminder_text(r)) for r in reminders]
+    # A case's reminder of an organization the user has left since the last refresh names a
+    # case they may no longer read: left out until the refresh resolves it.
+    actor_roles_forget(user)
+    roles = actor_roles(user)
+    return [
+        DigestLine(rule=r.rule, text=reminder_text(r))
+        for r in reminders
+        if r.case_id is None or roles.is_superuser or r.organization_id in roles.roles
+    ]
 
 
 def digest_subject(day: dt.date, count: int) -> str:

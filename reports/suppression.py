@@ -8,7 +8,8 @@ else (a registry report is across organizations for every reader) sees them supp
 Primary suppression hides every count from 1 to N-1 (a zero identifies no one). Secondary
 suppression: in a group whose cells add up to a total the reader sees (cases by status, by
 phase...), a single hidden cell could be found again by subtraction, so the next smallest
-shown cell of the group is hidden too.
+shown cell of the group is hidden too. A phase's count is the sum of its statuses' counts:
+it is hidden whenever one of them is, or it would give that one back.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.conf import settings
 
 from accounts.roles import Capability, capabilities_of
 from accounts.selectors import actor_roles
+from cases.workflow import PHASE_OF_STATUS
 
 from .models import ReportScope, StatusReport
 
@@ -99,6 +101,19 @@ def suppress_partition(cells: MutableMapping[str, Any]) -> None:
             cells[shown[0][1]] = label
 
 
+def _hide_phases_of_hidden_statuses(seen: dict[str, Any]) -> None:
+    """Hide each phase one of whose statuses is hidden: shown, a phase's count less its shown
+    statuses' counts is the hidden one (and a one-status phase is that status's count)."""
+    by_status, by_phase = seen.get("by_status"), seen.get("by_phase")
+    if not isinstance(by_status, MutableMapping) or not isinstance(by_phase, MutableMapping):
+        return
+    label = hidden_label()
+    for status, value in by_status.items():
+        phase = PHASE_OF_STATUS.get(status)
+        if value == label and phase in by_phase:
+            by_phase[phase] = label
+
+
 def suppress(figures: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``figures`` with its small cells hidden."""
     seen = copy.deepcopy(figures)
@@ -118,6 +133,7 @@ def suppress(figures: dict[str, Any]) -> dict[str, Any]:
             for cells in groups.values():
                 if isinstance(cells, MutableMapping):
                     suppress_partition(cells)
+    _hide_phases_of_hidden_statuses(seen)
     returns = _at(seen, ("time_to_return_days",))
     if isinstance(returns, MutableMapping) and _is_small(returns.get("returns")):
         # A median of fewer than five returns says too much about each of them.

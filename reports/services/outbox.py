@@ -26,14 +26,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership, User
+from accounts.selectors import actor_roles, actor_roles_forget
 from audit import services as audit
 from core.errors import PermissionDenied
 
@@ -266,17 +269,57 @@ def _fail(record: OutboundEmail, reason: str) -> str:
     return "failed"
 
 
-def _deliver(record: OutboundEmail, connection: BaseEmailBackend, moment: dt.datetime) -> str:
-    """Send one record's message and set its new state; returns the outcome's name."""
+def _skip(record: OutboundEmail, reason: str) -> str:
+    record.status = OutboxStatus.SKIPPED
+    logger.info("email_skipped outbox_id=%s reason=%s", record.pk, reason)
+    return "skipped"
+
+
+def _still_wanted(record: OutboundEmail) -> str | None:
+    """Why the record is not to be sent any more, read when sending (the recipient may have
+    lost the right, or stopped the e-mail, since it was queued); ``None`` if it is."""
     if not record.user.is_active:
-        record.status = OutboxStatus.SKIPPED
-        return "skipped"
+        return "inactive"
+    subscription = record.subscription
+    if subscription is not None and subscription.unsubscribed_at is not None:
+        return "unsubscribed"
+    organization_id = (
+        record.report.organization_id
+        if record.topic == Topic.ORGANIZATION and record.report is not None
+        else None
+    )
+    actor_roles_forget(record.user)
+    if not may_receive(actor_roles(record.user), record.topic, organization_id):
+        return "no_right"
+    return None
+
+
+def _address_valid(address: str) -> bool:
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True
+
+
+def _deliver(record: OutboundEmail, connection: BaseEmailBackend, moment: dt.datetime) -> str:
+    """Send one record's message and set its new state; returns the outcome's name. A record
+    whose message cannot be written (an address that is not one, a summary without its
+    report) fails for good at once: tried again it would fail again, and block the outbox."""
+    reason = _still_wanted(record)
+    if reason is not None:
+        return _skip(record, reason)
     if not record.user.email:
         return _fail(record, "no_address")
-    message = outbound_message(record)
-    if message is None:
-        record.status = OutboxStatus.SKIPPED
-        return "skipped"
+    if not _address_valid(record.user.email):
+        return _fail(record, "invalid_address")
+    try:
+        message = outbound_message(record)
+        if message is None:
+            return _skip(record, "nothing_to_send")
+        message.message()  # headers checked (no line breaks) before the server is reached
+    except ValueError as exc:  # BadHeaderError included
+        return _fail(record, type(exc).__name__)
     try:
         connection.open()
         connection.send_messages([message])

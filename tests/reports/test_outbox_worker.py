@@ -17,11 +17,11 @@ import redis
 from celery import Celery
 from django.conf import settings
 from django.utils import timezone
-from reports.services.reports import report_issue
 
 from accounts.models import Role
 from reports.models import OutboundEmail, OutboxStatus, ReportPeriod, ReportScope, Topic
 from reports.periods import last_complete
+from reports.services.reports import report_issue
 from tests.celery_workers import VISIBILITY_TIMEOUT, kill, wait_for
 from tests.factories.accounts import make_member
 
