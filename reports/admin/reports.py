@@ -24,8 +24,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.authentication import request_actor
 from accounts.models import Organization, Role
 from accounts.selectors import actor_roles, organization_list
-from audit import services as audit
-from audit.models import Action
 from cases.models import ServiceKind, ServiceStatus
 from cases.selectors import reads_aggregates
 from cases.workflow import ClosureReason, Phase, Status
@@ -33,7 +31,6 @@ from coalition.models import EntryOutcome, PledgeStatus
 from core.charts import BarChart, counts_chart
 from core.errors import DomainError, NotFound
 
-from .. import exports
 from ..models import ReportPeriod, ReportScope, StatusReport
 from ..selectors.reports import report_get, report_visible_to
 from ..services import reports as services
@@ -329,24 +326,11 @@ class StatusReportAdmin(admin.ModelAdmin):
 
     def download_view(self, request: HttpRequest, object_id: str, extension: str) -> HttpResponse:
         report = self._report(request, object_id)
-        actor = request_actor(request)
-        figures = figures_as_seen(report, actor)
-        if extension == "csv":
-            body: str | bytes = exports.report_csv(figures)
-            media_type = exports.CSV_MEDIA_TYPE
-        else:
-            body = exports.report_xlsx(figures)
-            media_type = exports.XLSX_MEDIA_TYPE
-        audit.record(
-            Action.DOWNLOAD,
-            actor=actor,
-            instance=report,
-            metadata={"format": extension, "suppressed": bool(figures.get("suppressed"))},
-            organization=report.organization_id,
+        download = services.report_download(
+            actor=request_actor(request), report=report, extension=extension
         )
-        response = HttpResponse(body, content_type=media_type)
-        filename = exports.report_filename(report, extension)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response = HttpResponse(download.content, content_type=download.media_type)
+        response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
         return response
 
     def issue_view(self, request: HttpRequest) -> HttpResponse:

@@ -25,6 +25,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import Membership, Role, User
+from accounts.selectors import actor_roles
 from cases.models import Case, CaseShare, ClosureRequest, ClosureRequestStatus, FollowUp
 from cases.workflow import Status
 from coalition.models import ChildListEntry, EntryOutcome, Pledge
@@ -392,6 +393,13 @@ def reminders_for(
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return Reminder.objects.none()
     reminders = Reminder.objects.filter(user_id=actor.pk)
+    roles = actor_roles(actor)
+    if not roles.is_superuser:
+        # A case's reminder of an organization the user has left since the last refresh
+        # names a case they may no longer read: hidden until the refresh resolves it.
+        reminders = reminders.filter(
+            Q(case__isnull=True) | Q(organization_id__in=roles.organizations())
+        )
     if states is not None:
         reminders = reminders.filter(state__in=list(states))
     if rules is not None:

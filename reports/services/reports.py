@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -24,12 +25,15 @@ from accounts.models import Organization, Role, User
 from accounts.roles import Capability
 from accounts.selectors import actor_roles
 from audit import services as audit
+from audit.models import Action
 from cases.models import Case
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 
+from .. import exports
 from ..figures import report_figures
 from ..models import ReportPeriod, ReportScope, StatusReport
 from ..periods import Period, last_complete, month_of, week_of
+from ..suppression import figures_as_seen
 
 logger = logging.getLogger(__name__)
 
@@ -241,3 +245,35 @@ def reports_issue_due(*, today: dt.date | None = None, kinds: tuple[str, ...] = 
                 continue  # a second tick or worker issued it meanwhile
             issued += 1
     return issued
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    """A report's figures as a file: its bytes, media type and name."""
+
+    content: str | bytes
+    media_type: str
+    filename: str
+
+
+def report_download(*, actor: Actor, report: StatusReport, extension: str) -> ReportFile:
+    """The figures of ``report`` as ``actor`` may see them, as CSV or XLSX, recorded in the
+    audit trail as a download (with the format and whether small cells were hidden). The
+    caller has checked that ``actor`` reads the report (``report_visible_to``)."""
+    figures = figures_as_seen(report, actor)
+    if extension == "csv":
+        content: str | bytes = exports.report_csv(figures)
+        media_type = exports.CSV_MEDIA_TYPE
+    elif extension == "xlsx":
+        content = exports.report_xlsx(figures)
+        media_type = exports.XLSX_MEDIA_TYPE
+    else:
+        raise ValueError(f"no download of a report as {extension!r}")
+    audit.record(
+        Action.DOWNLOAD,
+        actor=actor,
+        instance=report,
+        metadata={"format": extension, "suppressed": bool(figures.get("suppressed"))},
+        organization=report.organization_id,
+    )
+    return ReportFile(content, media_type, exports.report_filename(report, extension))

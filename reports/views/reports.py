@@ -26,8 +26,6 @@ from rest_framework.serializers import BaseSerializer
 from accounts.authentication import request_actor
 from accounts.models import Organization
 from accounts.selectors import organization_list
-from audit import services as audit
-from audit.models import Action
 from core.api import (
     PAGE_SIZE_PARAMETER,
     CursorPagination,
@@ -49,7 +47,6 @@ from ..serializers.reports import (
     StatusReportSerializer,
 )
 from ..services import reports as services
-from ..suppression import figures_as_seen
 
 _ERROR_DESCRIPTIONS: dict[int, Any] = {
     400: _(
@@ -185,25 +182,11 @@ class StatusReportViewSet(
         return response
 
     def _download(self, request: Request, extension: str) -> HttpResponse:
-        report = self.get_object()
-        actor = request_actor(request)
-        figures = figures_as_seen(report, actor)
-        if extension == "csv":
-            body: str | bytes = exports.report_csv(figures)
-            media_type = exports.CSV_MEDIA_TYPE
-        else:
-            body = exports.report_xlsx(figures)
-            media_type = exports.XLSX_MEDIA_TYPE
-        audit.record(
-            Action.DOWNLOAD,
-            actor=actor,
-            instance=report,
-            metadata={"format": extension, "suppressed": bool(figures.get("suppressed"))},
-            organization=report.organization_id,
+        download = services.report_download(
+            actor=request_actor(request), report=self.get_object(), extension=extension
         )
-        response = HttpResponse(body, content_type=media_type)
-        filename = exports.report_filename(report, extension)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response = HttpResponse(download.content, content_type=download.media_type)
+        response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
         return response
 
     @extend_schema(

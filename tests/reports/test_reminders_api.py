@@ -219,9 +219,15 @@ def test_reminder_list_reads_in_a_constant_number_of_queries(
 ):
     case = make_case()
     for _index in range(size):
-        make_reminder(user, case=case, details={"case_number": case.number, "due_on": "2026-12-12"})
+        make_reminder(
+            user,
+            case=case,
+            organization=case.organization,
+            details={"case_number": case.number, "due_on": "2026-12-12"},
+        )
     api_client.get(LIST_URL)  # warm the compiled reads
-    # The token (with its user) and the page.
-    with django_assert_num_queries(2):
+    # The token (with its user), the user's memberships (a case's reminder is shown while its
+    # user belongs to the case's organization) and the page.
+    with django_assert_num_queries(3):
         response = api_client.get(LIST_URL, {"page_size": 100})
     assert len(response.json()["results"]) == size
