@@ -47,7 +47,7 @@ from .models import (
     StatusReport,
     Topic,
 )
-from .selectors.reminders import open_reminders_for_users, reminder_text
+from .selectors.reminders import open_reminders_for_users, reminder_admin_url, reminder_text
 from .suppression import figures_as_seen, hidden_label
 from .unsubscribe import unsubscribe_url
 
@@ -81,6 +81,7 @@ class Section:
 class DigestLine:
     rule: str
     text: str
+    url: str | None = None  # the admin page of what it is about
 
 
 def _shown(value: Any) -> str:
@@ -349,10 +350,14 @@ def _reminder_lines(user: User) -> list[DigestLine]:
     actor_roles_forget(user)
     roles = actor_roles(user)
     return [
-        DigestLine(rule=r.rule, text=reminder_text(r))
+        DigestLine(rule=r.rule, text=reminder_text(r), url=_absolute(reminder_admin_url(r)))
         for r in reminders
         if r.case_id is None or roles.is_superuser or r.organization_id in roles.roles
     ]
+
+
+def _absolute(path: str | None) -> str | None:
+    return settings.SITE_URL + path if path else None
 
 
 def digest_subject(day: dt.date, count: int) -> str:
@@ -380,7 +385,7 @@ def digest_message(outbound: OutboundEmail) -> EmailMultiAlternatives | None:
             template="digest",
             context={
                 "day": date_format(day, "j E Y"),
-                "lines": [line.text for line in lines],
+                "lines": lines,
                 "counts": counts,
                 "my_work_url": admin_url("admin:reports_reminder_changelist"),
                 "language": outbound.language,

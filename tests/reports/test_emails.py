@@ -204,7 +204,7 @@ def test_summary_links_to_its_report_in_the_admin(org, settings):
     assert url in html
 
 
-def test_digest_message_lists_open_reminders_by_case_number(org, child_case):
+def test_digest_message_lists_open_reminders_by_case_number(org, child_case, settings):
     caseworker = make_member("caseworker", org)
     make_reminder(caseworker, case=child_case)
     make_reminder(caseworker, case=child_case, rule="closure_waiting", due_on=None)
@@ -216,6 +216,10 @@ def test_digest_message_lists_open_reminders_by_case_number(org, child_case):
     assert message.subject == "Your reminders for 7 December 2026: 2 open"
     assert f"Follow-up for {child_case.number} due on 9 Dec 2026" in text
     assert child_case.number in html
+    # Each reminder links to the admin page of its case.
+    case_page = settings.SITE_URL + reverse("admin:cases_case_change", args=[child_case.pk])
+    assert case_page in text
+    assert f'href="{case_page}"' in html
     assert "Follow-up due or overdue: 1" in text
     assert "Closure request waiting for a decision: 1" in text
     assert "Share expiring" not in text
