@@ -816,6 +816,13 @@ class StatusChange(models.Model):
                 include=["from_status", "to_status", "closure_reason"],
                 name="statuschange_changed_at_idx",
             ),
+            # The returns of a period, with what ranks them (status reports: days to return).
+            models.Index(
+                fields=["changed_at"],
+                include=["case", "id"],
+                condition=Q(to_status="returned"),
+                name="statuschange_returns_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
