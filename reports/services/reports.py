@@ -181,6 +181,21 @@ def report_issue(
     _check(scope=scope, organization=organization, period=period, now=now)
     if not can_issue(actor, scope=scope, organization_id=organization_id):
         raise ReportIssueDenied()
+    if (
+        scope == ReportScope.REGISTRY
+        and period.kind == ReportPeriod.CUSTOM
+        and actor is not None
+        and not actor.is_superuser
+    ):
+        # Figures across organizations for chosen dates could be subtracted from one another
+        # (1-30 November less 2-30 November) to reveal a count small cells hide.
+        raise ValidationFailed.on(
+            "period",
+            _(
+                "The registry's report covers a week or a month; reports for chosen dates are "
+                "issued for one organization."
+            ),
+        )
     if _existing(scope=scope, organization=organization, period=period) is not None:
         raise ReportAlreadyIssued()
     as_of = min(period.ends_at, now)

@@ -237,3 +237,20 @@ def test_issue_due_task_and_command_call_the_schedule(db):
     call_command("issue_reports", "--period", "week", "--date", "2026-11-04", stdout=out)
     assert "Issued 2 report(s)." in out.getvalue()
     assert issue_due() == 0
+
+
+def test_report_issue_refuses_chosen_dates_across_the_registry_to_a_coordinator(db):
+    # Two registry reports a day apart would give one day's flows by subtraction, small
+    # counts included: across organizations, only weeks and months.
+    coordinator = make_member("coordinator", OrganizationFactory.create())
+    today = timezone.localdate()
+    with pytest.raises(ValidationFailed) as refused:
+        report_issue(
+            actor=coordinator,
+            scope="registry",
+            period=Period("custom", today - dt.timedelta(days=3), today),
+        )
+    assert set(refused.value.fields) == {"period"}
+    assert not StatusReport.objects.exists()
+    week = report_issue(actor=coordinator, scope="registry", period=last_week())
+    assert week.period == "week"
