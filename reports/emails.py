@@ -30,7 +30,7 @@ from django.core.mail import EmailMultiAlternatives, make_msgid
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils.formats import date_format, get_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -88,7 +88,8 @@ def _shown(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:g}"
+        # 210.5 in English, 210,5 in Ukrainian.
+        return f"{value:g}".replace(".", str(get_format("DECIMAL_SEPARATOR")))
     return str(value)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import factory.random
 import pytest
 from django.db import connection
+from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -41,6 +42,15 @@ def _synthetic_data_is_repeatable() -> None:
     random name that happens to match a search term cannot make it flaky)."""
     factory.random.reseed_random("child-return-registry")
     fake.seed_instance(20220224)
+
+
+@pytest.fixture(autouse=True)
+def _default_language_afterwards() -> Iterator[None]:
+    """Back to the default language after each test: a request with ``Accept-Language: uk``
+    leaves Ukrainian active in the thread (``LocaleMiddleware`` activates, nothing resets), and
+    the next test would read Ukrainian where it expects English."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(scope="session")

@@ -235,7 +235,7 @@ def test_issue_due_task_and_command_call_the_schedule(db):
     assert issue_due() == 4
     out = StringIO()
     call_command("issue_reports", "--period", "week", "--date", "2026-11-04", stdout=out)
-    assert "Issued 2 report(s)." in out.getvalue()
+    assert "Issued 2 reports." in out.getvalue()
     assert issue_due() == 0
 
 
