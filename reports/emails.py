@@ -192,7 +192,9 @@ def period_label(report: StatusReport) -> str:
     """The report's period in the active language: "30 November – 6 December 2026", or
     "November 2026" for a month."""
     if report.period == ReportPeriod.MONTH:
-        return date_format(report.period_start, "F Y")
+        month = date_format(report.period_start, "F Y")
+        # Ukrainian writes a month in lower case ("листопад 2026"); Django's names are capitalised.
+        return month[:1].lower() + month[1:] if translation.get_language() == "uk" else month
     return f"{date_format(report.period_start, 'j E')} – {date_format(report.period_end, 'j E Y')}"
 
 

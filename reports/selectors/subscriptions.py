@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from accounts.models import Membership, Role
@@ -67,3 +68,14 @@ def recipients_roles(users: Iterable[Any]) -> dict[int, ActorRoles]:
         user.pk: ActorRoles(roles=found.get(user.pk, {}), is_superuser=bool(user.is_superuser))
         for user in users
     }
+
+
+def subscription_language(*, user_id: int, topic: str, frequency: str) -> str:
+    """The language ``user_id`` chose for ``topic`` at ``frequency`` (the digest without a
+    subscription is in the deployment's language)."""
+    chosen = (
+        Subscription.objects.filter(user_id=user_id, topic=topic, frequency=frequency)
+        .values_list("language", flat=True)
+        .first()
+    )
+    return chosen or settings.LANGUAGE_CODE

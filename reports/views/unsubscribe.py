@@ -6,19 +6,22 @@ client's one-click request of RFC 8058 (body ``List-Unsubscribe=One-Click``), wh
 CSRF token, hence ``csrf_exempt``: the signed token is what proves the request came from the
 e-mail. A token that is not one the registry signed is a 400 page that says no more.
 
-The page names the topic and nothing else of the recipient.
+The page names the topic and nothing else of the recipient, in the language the e-mail was
+written in (the subscription's), whatever the browser's.
 """
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
 
 from ..models import Frequency, Topic
+from ..selectors.subscriptions import subscription_language
 from ..services.subscriptions import subscription_unsubscribe
 from ..unsubscribe import UnsubscribeRequest, unsubscribe_token_read
 
@@ -36,6 +39,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     user = User.objects.filter(pk=asked.user_id).first() if asked is not None else None
     if asked is None or user is None:
         return _invalid(request)
+    language = subscription_language(user_id=user.pk, topic=asked.topic, frequency=asked.frequency)
     context = {
         "topic": Topic(asked.topic).label,
         "frequency": Frequency(asked.frequency).label,
@@ -44,4 +48,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         subscription_unsubscribe(user=user, topic=asked.topic, frequency=asked.frequency)
         context["done"] = True
-    return render(request, TEMPLATE, context)
+    with translation.override(language):
+        response = render(request, TEMPLATE, context)
+    response.headers["Content-Language"] = language
+    return response
