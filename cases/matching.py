@@ -1,0 +1,574 @@
+"""Identity matching: is the child described here one the registry already holds?
+
+The pure core, without the database: a ``Description`` of a child as it arrives (one full name in
+any order and script, or its parts; a date of birth with its precision; sex; oblast of origin),
+the script-independent keys a candidate index is queried with (``name_keys``), and the scorer
+that compares two descriptions and says why (``score``).
+
+Every name word is brought to one *common form*: Cyrillic (Ukrainian or Russian) is written in a
+rough Latin, then the spellings that romanizations disagree on are merged (kh/h/g, ch/ts/c,
+shch/sh/s, zh/z, y/j/e/i, doubled letters). Its consonant skeleton is the index key. Russified
+forms (Олексій → Алексей, Сергійович → Сергеевич) come from names_translator's dictionaries, in
+both directions, so a Russian adoption listing meets the Ukrainian record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final, Literal
+
+from names_translator import Transliterator
+from names_translator.dicts import default_dicts
+from rapidfuzz import fuzz
+
+from cases.names import clean_name, fold, is_ukrainian_cyrillic, spellings_of
+
+# ---------------------------------------------------------------------------------------------
+# Thresholds
+# ---------------------------------------------------------------------------------------------
+LIKELY_THRESHOLD: Final = 0.85
+POSSIBLE_THRESHOLD: Final = 0.65
+# Common forms at least this similar (rapidfuzz ratio, 0..1) are the same name mistyped.
+SIMILAR_NAME_THRESHOLD: Final = 0.85
+# The same threshold on the rescaled agreement (0 at ratio 0.5, 1 at equal) the scorer sums.
+SIMILAR_NAME_THRESHOLD_SCALED: Final = (SIMILAR_NAME_THRESHOLD - 0.5) / 0.5
+# A date of birth must agree at least this well (a day/month swap) for a "likely" band.
+LIKELY_DATE_AGREEMENT: Final = 0.8
+# The score is divided by at least this much weight, so a name alone never scores high.
+MINIMUM_EVIDENCE_WEIGHT: Final = 0.6
+SEX_CONFLICT_FACTOR: Final = 0.8
+
+WEIGHTS: Final = {
+    "given": 0.30,
+    "family": 0.20,
+    "patronymic": 0.15,
+    "date_of_birth": 0.25,
+    "sex": 0.05,
+    "oblast": 0.05,
+}
+
+Band = Literal["likely", "possible"]
+Sex = Literal["M", "F"]
+Precision = Literal["year", "month", "day"]
+
+# ---------------------------------------------------------------------------------------------
+# Reasons: a fixed vocabulary in plain English (translated by the layer that shows them)
+# ---------------------------------------------------------------------------------------------
+GIVEN_NAME_EQUAL: Final = "given name equal"
+GIVEN_NAME_EQUAL_TRANSLITERATED: Final = "given name equal after transliteration"
+GIVEN_NAME_SIMILAR: Final = "given name similar"
+GIVEN_NAME_DIFFERS: Final = "given name differs"
+GIVEN_NAME_MISSING: Final = "given name missing"
+FAMILY_NAME_EQUAL: Final = "family name equal"
+FAMILY_NAME_EQUAL_TRANSLITERATED: Final = "family name equal after transliteration"
+FAMILY_NAME_SIMILAR: Final = "family name similar"
+FAMILY_NAME_DIFFERS: Final = "family name differs"
+FAMILY_NAME_MISSING: Final = "family name missing"
+PATRONYMIC_EQUAL: Final = "patronymic equal"
+PATRONYMIC_EQUAL_TRANSLITERATED: Final = "patronymic equal after transliteration"
+PATRONYMIC_SIMILAR: Final = "patronymic similar"
+PATRONYMIC_DIFFERS: Final = "patronymic differs"
+PATRONYMIC_MISSING: Final = "patronymic missing"
+DATE_OF_BIRTH_EQUAL: Final = "date of birth equal"
+DATE_OF_BIRTH_YEAR_ONLY: Final = "date of birth year only"
+DATE_OF_BIRTH_MONTH_ONLY: Final = "date of birth month only"
+DATE_OF_BIRTH_SWAPPED: Final = "date of birth day and month swapped"
+DATE_OF_BIRTH_DAY_DIFFERS: Final = "date of birth day differs"
+DATE_OF_BIRTH_MONTH_DIFFERS: Final = "date of birth month differs"
+DATE_OF_BIRTH_ONE_YEAR_APART: Final = "date of birth one year apart"
+DATE_OF_BIRTH_DIFFERS: Final = "date of birth differs"
+DATE_OF_BIRTH_MISSING: Final = "date of birth missing"
+SEX_EQUAL: Final = "sex equal"
+SEX_DIFFERS: Final = "sex differs"
+OBLAST_EQUAL: Final = "oblast of origin equal"
+OBLAST_DIFFERS: Final = "oblast of origin differs"
+
+_NAME_REASONS: Final = {
+    "given": (
+        GIVEN_NAME_EQUAL,
+        GIVEN_NAME_EQUAL_TRANSLITERATED,
+        GIVEN_NAME_SIMILAR,
+        GIVEN_NAME_DIFFERS,
+        GIVEN_NAME_MISSING,
+    ),
+    "family": (
+        FAMILY_NAME_EQUAL,
+        FAMILY_NAME_EQUAL_TRANSLITERATED,
+        FAMILY_NAME_SIMILAR,
+        FAMILY_NAME_DIFFERS,
+        FAMILY_NAME_MISSING,
+    ),
+    "patronymic": (
+        PATRONYMIC_EQUAL,
+        PATRONYMIC_EQUAL_TRANSLITERATED,
+        PATRONYMIC_SIMILAR,
+        PATRONYMIC_DIFFERS,
+        PATRONYMIC_MISSING,
+    ),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Descriptions
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DateOfBirth:
+    """A date of birth as precise as it is known: the year, perhaps the month, perhaps the day."""
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    @property
+    def precision(self) -> Precision:
+        if self.day is not None:
+            return "day"
+        return "month" if self.month is not None else "year"
+
+
+@dataclass(frozen=True)
+class Description:
+    """A child as described by a query, a list row or a registry record."""
+
+    given_name: str | None = None
+    family_name: str | None = None
+    patronymic: str | None = None
+    date_of_birth: DateOfBirth | None = None
+    sex: Sex | None = None
+    origin_oblast: str | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    """How well a candidate fits a query: a score in 0..1, its band, and why, in words."""
+
+    score: float
+    band: Band | None
+    reasons: tuple[str, ...]
+
+
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_OBLAST_RE = re.compile(r"^UA-\d{2}$")
+
+
+def parse_date_of_birth(value: str | dt.date) -> DateOfBirth:
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (or a date) as a ``DateOfBirth``."""
+    if isinstance(value, dt.date):
+        return DateOfBirth(value.year, value.month, value.day)
+    found = _DATE_RE.match(value.strip())
+    if found is None:
+        raise ValueError(f"date_of_birth: expected YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
+    year, month, day = (int(part) if part else None for part in found.groups())
+    assert year is not None  # the pattern requires it
+    try:
+        dt.date(year, month or 1, day or 1)
+    except ValueError as error:
+        raise ValueError(f"date_of_birth: {value!r} is not a date ({error})") from None
+    return DateOfBirth(year, month, day)
+
+
+def description_from(
+    *,
+    full_name: str | None = None,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    patronymic: str | None = None,
+    date_of_birth: str | dt.date | None = None,
+    sex: str | None = None,
+    origin_oblast: str | None = None,
+) -> Description:
+    """A ``Description`` from input as it arrives; a full name is split into its parts.
+
+    Parts given explicitly win over those found in ``full_name``. Raises ``ValueError`` naming the
+    field for a date, sex or oblast it cannot read.
+    """
+    if full_name and clean_name(full_name):
+        parsed_given, parsed_family, parsed_patronymic = split_full_name(full_name)
+        given_name = given_name or parsed_given
+        family_name = family_name or parsed_family
+        patronymic = patronymic or parsed_patronymic
+    sex_value: Sex | None = None
+    if sex is not None and sex.strip():
+        normalized = sex.strip().upper()
+        if normalized == "M":
+            sex_value = "M"
+        elif normalized == "F":
+            sex_value = "F"
+        else:
+            raise ValueError(f"sex: expected M or F, got {sex!r}")
+    oblast: str | None = None
+    if origin_oblast is not None and origin_oblast.strip():
+        oblast = origin_oblast.strip().upper()
+        if not _OBLAST_RE.match(oblast):
+            raise ValueError(
+                f"origin_oblast: expected an ISO 3166-2 code like UA-14, got {origin_oblast!r}"
+            )
+    dob = None
+    if isinstance(date_of_birth, dt.date) or (date_of_birth and date_of_birth.strip()):
+        dob = parse_date_of_birth(date_of_birth)
+    return Description(
+        given_name=_name_or_none(given_name),
+        family_name=_name_or_none(family_name),
+        patronymic=_name_or_none(patronymic),
+        date_of_birth=dob,
+        sex=sex_value,
+        origin_oblast=oblast,
+    )
+
+
+def _name_or_none(value: str | None) -> str | None:
+    return clean_name(value) or None if value else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Splitting a full name
+# ---------------------------------------------------------------------------------------------
+_PATRONYMIC_ENDINGS: Final = (
+    # Cyrillic, Ukrainian and Russian
+    "ович",
+    "евич",
+    "євич",
+    "ьич",
+    "ич",
+    "івна",
+    "ївна",
+    "овна",
+    "евна",
+    "ична",
+    "інічна",
+    # Latin: KMU 2010, Russian romanizations, ISO 9 with its diacritics folded
+    "ovych",
+    "evych",
+    "ovich",
+    "evich",
+    "ovic",
+    "evic",
+    "ovitch",
+    "ovytch",
+    "ivna",
+    "ovna",
+    "evna",
+    "ichna",
+    "ychna",
+)
+_NAME_WORD_RE = re.compile(r"[^\W\d_][\w'’ʼ-]*", re.UNICODE)
+
+
+def is_patronymic(word: str) -> bool:
+    """Whether a word ends like a Ukrainian or Russian patronymic, in either script."""
+    folded = fold(word)
+    return len(folded) > 4 and folded.endswith(_PATRONYMIC_ENDINGS)
+
+
+def is_known_given_name(word: str) -> bool:
+    """Whether a word is a given name names_translator knows, in Cyrillic or any Latin form."""
+    return common_form(word) in _known_given_forms()
+
+
+@lru_cache(maxsize=1)
+def _known_given_forms() -> frozenset[str]:
+    forms: set[str] = set()
+    for key, translations in default_dicts().as_dict("first").items():
+        forms.add(common_form(key))
+        forms.update(common_form(t) for t in translations)
+    return frozenset(forms)
+
+
+def split_full_name(full_name: str) -> tuple[str | None, str | None, str | None]:
+    """``(given, family, patronymic)`` from a full name in any order and script.
+
+    The patronymic is the word with a patronymic ending; a word in capitals among words that are
+    not is the family name (passport style); then a known given name is the given name. What is
+    still undecided follows the order the script's documents use: Cyrillic "family given
+    patronymic", Latin "given family".
+    """
+    words = _NAME_WORD_RE.findall(clean_name(full_name))
+    if not words:
+        return None, None, None
+    patronymic: str | None = None
+    candidates = [w for w in words if is_patronymic(w)]
+    if candidates and len(words) > 1:
+        patronymic = candidates[-1]
+        words = [w for w in words if w is not patronymic]
+    given: str | None = None
+    family: str | None = None
+    capitals = [w for w in words if w.isupper() and len(w) > 1]
+    if len(words) > 1 and len(capitals) == 1 and len(capitals) < len(words):
+        family = capitals[0]
+        words = [w for w in words if w is not family]
+    known = [w for w in words if is_known_given_name(w)]
+    if len(known) == 1 and (family is not None or len(words) > 1):
+        given = known[0]
+        words = [w for w in words if w is not given]
+    elif len(words) == 1 and family is None and patronymic is None and known:
+        return words[0], None, None
+    if words:
+        cyrillic = any(is_ukrainian_cyrillic(w) or _has_cyrillic(w) for w in words)
+        if given is None and family is None:
+            if cyrillic:
+                family, rest = words[0], words[1:]
+            else:
+                family, rest = words[-1], words[:-1]
+            given = " ".join(rest) or None
+        elif given is None:
+            given = " ".join(words)
+        elif family is None:
+            family = " ".join(words)
+        else:
+            family = " ".join([family, *words])
+    return given, family, patronymic
+
+
+def _has_cyrillic(value: str) -> bool:
+    return any("\u0400" <= char <= "\u04ff" for char in value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Common forms and keys
+# ---------------------------------------------------------------------------------------------
+_CYRILLIC_ROUGH: Final = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "е": "e", "є": "ie", "ё": "e",
+    "ж": "zh", "з": "z", "и": "y", "і": "i", "ї": "i", "й": "i", "к": "k", "л": "l", "м": "m",
+    "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh",
+    "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "iu",
+    "я": "ia",
+}  # fmt: skip
+# Longest first: the spellings romanizations disagree on, merged into one letter each.
+_LATIN_MERGES: Final = (
+    ("shtsch", "s"),
+    ("shch", "s"),
+    ("tsch", "c"),
+    ("sch", "s"),
+    ("tch", "c"),
+    ("ch", "c"),
+    ("sh", "s"),
+    ("zh", "z"),
+    ("kh", "h"),
+    ("ts", "c"),
+    ("tz", "c"),
+    ("cz", "c"),
+    ("ph", "f"),
+    ("ck", "k"),
+    ("x", "ks"),
+    ("h", "g"),
+    ("w", "v"),
+    ("q", "k"),
+    ("y", "i"),
+    ("j", "i"),
+    ("e", "i"),
+)
+_MERGE_RE = re.compile("|".join(re.escape(old) for old, _ in _LATIN_MERGES))
+_MERGE_TO: Final = dict(_LATIN_MERGES)
+_DOUBLED_RE = re.compile(r"(.)\1+")
+_VOWELS_RE = re.compile(r"[aeiouy]")
+
+
+@lru_cache(maxsize=65536)
+def common_form(word: str) -> str:
+    """One word in the form every script and romanization of it comes to (``oliksii`` and
+    ``aliksii`` stay apart; ``Natalia``, ``Natalya`` and ``Наталія`` do not)."""
+    folded = fold(word)
+    latin = "".join(_CYRILLIC_ROUGH.get(char, char) for char in folded)
+    latin = re.sub(r"[^a-z]", "", latin)
+    merged = _MERGE_RE.sub(lambda found: _MERGE_TO[found.group(0)], latin)
+    return _DOUBLED_RE.sub(r"\1", merged)
+
+
+def skeleton(form: str) -> str:
+    """The consonants of a common form, the index key; a name of vowels only keys as itself."""
+    consonants = _DOUBLED_RE.sub(r"\1", _VOWELS_RE.sub("", form))
+    return consonants or form
+
+
+_transliterator = Transliterator()
+_Kind = Literal["given", "family", "patronymic"]
+_POOLS: Final = {"given": "first", "patronymic": "patronymic"}
+_PREFIXES: Final = {"given": "g:", "family": "f:", "patronymic": "p:"}
+
+
+@lru_cache(maxsize=1)
+def _ukrainian_of_russified() -> dict[str, dict[str, tuple[str, ...]]]:
+    """Russified form → its Ukrainian forms, per pool: the way back from Алексей to Олексій."""
+    result: dict[str, dict[str, tuple[str, ...]]] = {}
+    for pool in _POOLS.values():
+        reverse: dict[str, set[str]] = {}
+        for ukrainian, translations in default_dicts().as_dict(pool).items():
+            for russian in translations:
+                reverse.setdefault(russian.lower(), set()).add(ukrainian)
+        result[pool] = {russian: tuple(sorted(forms)) for russian, forms in reverse.items()}
+    return result
+
+
+@lru_cache(maxsize=65536)
+def word_spellings(word: str, kind: _Kind) -> frozenset[str]:
+    """Every folded spelling of one name word in its role: Ukrainian, Russified, Latin forms."""
+    spellings = set(spellings_of(word))
+    pool = _POOLS.get(kind)
+    if pool is None or not _has_cyrillic(word):
+        return frozenset(spellings)
+    originals = {clean_name(word)}
+    originals.update(_ukrainian_of_russified()[pool].get(fold(word), ()))
+    for original in originals:
+        spellings |= spellings_of(original)
+        arguments = ("", original, "") if kind == "given" else ("", "", original)
+        spellings |= {
+            fold(s)
+            for s in _transliterator.transliterate(*arguments, use_heuristic_replacements=False)
+        }
+    return frozenset(s for s in spellings if s)
+
+
+@lru_cache(maxsize=65536)
+def _forms(word: str, kind: _Kind) -> frozenset[str]:
+    return frozenset(f for f in (common_form(s) for s in word_spellings(word, kind)) if f)
+
+
+def _words(value: str | None) -> list[str]:
+    return _NAME_WORD_RE.findall(clean_name(value or ""))
+
+
+def _parts(description: Description) -> Iterable[tuple[_Kind, str | None]]:
+    yield "given", description.given_name
+    yield "family", description.family_name
+    yield "patronymic", description.patronymic
+
+
+def name_keys(description: Description) -> frozenset[str]:
+    """The index keys of a description's names: ``g:``, ``f:`` or ``p:`` and a consonant
+    skeleton, one per spelling of each word. Two spellings of one name share at least one key."""
+    keys: set[str] = set()
+    for kind, value in _parts(description):
+        for word in _words(value):
+            keys.update(_PREFIXES[kind] + skeleton(form) for form in _forms(word, kind))
+    return frozenset(keys)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+# ---------------------------------------------------------------------------------------------
+_EQUAL, _TRANSLITERATED, _SIMILAR, _DIFFERS, _MISSING = range(5)
+
+
+def _word_similarity(query: str, candidate: str, kind: _Kind) -> tuple[float, int]:
+    if fold(query) == fold(candidate):
+        return 1.0, _EQUAL
+    query_forms, candidate_forms = _forms(query, kind), _forms(candidate, kind)
+    if query_forms & candidate_forms:
+        return 1.0, _TRANSLITERATED
+    ratio = max(
+        (fuzz.ratio(q, c) / 100 for q in query_forms for c in candidate_forms),
+        default=0.0,
+    )
+    return ratio, _SIMILAR if ratio >= SIMILAR_NAME_THRESHOLD else _DIFFERS
+
+
+def _name_agreement(
+    query: str | None, candidate: str | None, kind: _Kind
+) -> tuple[float | None, str]:
+    """Token-level: each query word against its best candidate word, averaged; the weakest
+    word's outcome is the reason."""
+    reasons = _NAME_REASONS[kind]
+    query_words, candidate_words = _words(query), _words(candidate)
+    if not query_words or not candidate_words:
+        return None, reasons[_MISSING]
+    values: list[float] = []
+    worst = _EQUAL
+    for word in query_words:
+        value, outcome = max(_word_similarity(word, other, kind) for other in candidate_words)
+        values.append(value)
+        worst = max(worst, outcome)
+    ratio = sum(values) / len(values)
+    # Rescaled so a name that merely shares letters contributes little.
+    return max(0.0, (ratio - 0.5) / 0.5), reasons[worst]
+
+
+def _date_agreement(
+    query: DateOfBirth | None, candidate: DateOfBirth | None
+) -> tuple[float | None, str]:
+    if query is None or candidate is None:
+        return None, DATE_OF_BIRTH_MISSING
+    if abs(query.year - candidate.year) == 1:
+        return 0.4, DATE_OF_BIRTH_ONE_YEAR_APART
+    if query.year != candidate.year:
+        return 0.0, DATE_OF_BIRTH_DIFFERS
+    if query.month is None or candidate.month is None:
+        return 0.9, DATE_OF_BIRTH_YEAR_ONLY
+    if query.day is not None and candidate.day is not None:
+        if (query.month, query.day) == (candidate.month, candidate.day):
+            return 1.0, DATE_OF_BIRTH_EQUAL
+        if (query.month, query.day) == (candidate.day, candidate.month):
+            return 0.8, DATE_OF_BIRTH_SWAPPED
+    if query.month != candidate.month:
+        return 0.3, DATE_OF_BIRTH_MONTH_DIFFERS
+    if query.day is None or candidate.day is None:
+        return 0.95, DATE_OF_BIRTH_MONTH_ONLY
+    return 0.5, DATE_OF_BIRTH_DAY_DIFFERS
+
+
+def score(query: Description, candidate: Description) -> Match:
+    """How well ``candidate`` fits ``query``, with the band and the reasons.
+
+    A weighted mean of the parts both sides know (names, date of birth, sex, oblast). "Likely"
+    needs the given name at least similar, the date of birth agreeing, no sex conflict and the
+    same family name: a changed surname (adoption) is for a person to confirm, so it stays
+    "possible" however well the rest agrees.
+    """
+    parts: dict[str, float | None] = {}
+    reasons: list[str] = []
+    for (kind, query_value), (_, candidate_value) in zip(
+        _parts(query), _parts(candidate), strict=True
+    ):
+        value, reason = _name_agreement(query_value, candidate_value, kind)
+        parts[kind] = value
+        reasons.append(reason)
+    dob_value, dob_reason = _date_agreement(query.date_of_birth, candidate.date_of_birth)
+    parts["date_of_birth"] = dob_value
+    reasons.append(dob_reason)
+    sex_conflict = False
+    if query.sex and candidate.sex:
+        sex_conflict = query.sex != candidate.sex
+        parts["sex"] = 0.0 if sex_conflict else 1.0
+        reasons.append(SEX_DIFFERS if sex_conflict else SEX_EQUAL)
+    if query.origin_oblast and candidate.origin_oblast:
+        same = query.origin_oblast == candidate.origin_oblast
+        parts["oblast"] = 1.0 if same else 0.0
+        reasons.append(OBLAST_EQUAL if same else OBLAST_DIFFERS)
+
+    known = {name: value for name, value in parts.items() if value is not None}
+    weight = sum(WEIGHTS[name] for name in known)
+    total = sum(WEIGHTS[name] * value for name, value in known.items())
+    value = total / max(weight, MINIMUM_EVIDENCE_WEIGHT)
+    if sex_conflict:
+        value *= SEX_CONFLICT_FACTOR
+    value = round(min(1.0, max(0.0, value)), 4)
+
+    similar = SIMILAR_NAME_THRESHOLD_SCALED
+    may_be_likely = (
+        (parts.get("given") or 0.0) >= similar
+        and (parts.get("family") is None or (parts.get("family") or 0.0) >= similar)
+        and (dob_value or 0.0) >= LIKELY_DATE_AGREEMENT
+        and not sex_conflict
+    )
+    band: Band | None = None
+    if value >= LIKELY_THRESHOLD and may_be_likely:
+        band = "likely"
+    elif value >= POSSIBLE_THRESHOLD:
+        band = "possible"
+    missing = {GIVEN_NAME_MISSING, FAMILY_NAME_MISSING, PATRONYMIC_MISSING, DATE_OF_BIRTH_MISSING}
+    shown = tuple(r for r in reasons if r not in missing or _side_has(query, r))
+    return Match(score=value, band=band, reasons=shown)
+
+
+def _side_has(query: Description, reason: str) -> bool:
+    """A part missing from the candidate is worth saying; one the query never gave is not."""
+    provided = {
+        GIVEN_NAME_MISSING: query.given_name,
+        FAMILY_NAME_MISSING: query.family_name,
+        PATRONYMIC_MISSING: query.patronymic,
+        DATE_OF_BIRTH_MISSING: query.date_of_birth,
+    }
+    return bool(provided[reason])
