@@ -447,6 +447,35 @@ def name_keys(description: Description) -> frozenset[str]:
     return frozenset(keys)
 
 
+# The longest key the index stores (``ChildNameKey.key``); a longer skeleton is cut, here and
+# in every query, so both sides agree.
+KEY_MAX_LENGTH: Final = 40
+
+
+def record_name_keys(
+    *, given_name: str, family_name: str, patronymic: str, alias_names: Iterable[str] = ()
+) -> frozenset[str]:
+    """The index keys of a registry record: its names, and each alias read as a full name (an
+    alias is one string, a Russified or Latin form of the whole name, in any order)."""
+    keys = set(
+        name_keys(
+            Description(
+                given_name=given_name or None,
+                family_name=family_name or None,
+                patronymic=patronymic or None,
+            )
+        )
+    )
+    for alias in alias_names:
+        keys |= name_keys(description_from(full_name=alias))
+    return frozenset(key[:KEY_MAX_LENGTH] for key in keys)
+
+
+def query_name_keys(description: Description) -> frozenset[str]:
+    """The index keys a query looks up, cut to the stored length."""
+    return frozenset(key[:KEY_MAX_LENGTH] for key in name_keys(description))
+
+
 # ---------------------------------------------------------------------------------------------
 # Scoring
 # ---------------------------------------------------------------------------------------------

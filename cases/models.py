@@ -250,6 +250,30 @@ class ChildAlias(models.Model):
         return f"{self.get_kind_display()} #{self.pk}"
 
 
+class ChildNameKey(models.Model):
+    """One script-independent key of a child's names or aliases (``cases.matching.name_keys``):
+    the index identity matching draws its candidates from. Derived, never typed: rewritten by
+    ``cases.services`` whenever a name or an alias changes, and not audited on its own (the
+    child's or the alias's own event records the change)."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="name_keys")
+    key = models.CharField(_("key"), max_length=40)
+
+    class Meta:
+        verbose_name = _("name key")
+        verbose_name_plural = _("name keys")
+        indexes = [
+            # Candidates are found by key; the child's id comes from the index alone.
+            models.Index(fields=["key", "child"], name="childnamekey_key_child_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "key"], name="childnamekey_unique_per_child"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class Priority(models.TextChoices):
     LOW = "low", _("Low")
     NORMAL = "normal", _("Normal")

@@ -3,7 +3,8 @@
 The services write one case at a time with every check, which is right for people and far too slow
 for a benchmark's hundred thousand rows. This module writes the same rows in bulk, batch by batch,
 and derives everything the services would: case numbers from ``case_numbers_allocate``, Latin forms
-with ``names.latin_kmu``, search keys as ``names.search_text`` builds them, the status history with
+with ``names.latin_kmu``, search keys as ``names.search_text`` builds them, the identity-matching
+keys (``ChildNameKey``) as ``matching.record_name_keys`` builds them, the status history with
 matching ``case_version``s, whereabouts with the child's current one, and dates that satisfy every
 database constraint (returned cases have a return date, closed ones a reason, nothing in the
 future, birth before deportation). Selectors and search treat the rows like any other.
@@ -44,12 +45,13 @@ from faker.providers.person.uk_UA import Provider as UkrainianNames
 from tqdm import tqdm
 
 from audit.services import record_bulk_creations
-from cases import names, services, workflow
+from cases import matching, names, services, workflow
 from cases.models import (
     AliasKind,
     Case,
     Child,
     ChildAlias,
+    ChildNameKey,
     DatePrecision,
     Facility,
     Oblast,
@@ -167,6 +169,20 @@ def _russified(word: str, category: str) -> str:
     return russified(word, category)
 
 
+@lru_cache(maxsize=65536)
+def _alias_name_keys(alias: str) -> frozenset[str]:
+    return matching.record_name_keys(
+        given_name="", family_name="", patronymic="", alias_names=[alias]
+    )
+
+
+def name_keys(given: str, family: str, patronymic: str, alias: str) -> frozenset[str]:
+    """The child's identity-matching keys, as ``services.child_refresh_name_keys`` writes
+    them; the words' spellings are cached in ``cases.matching``, an alias's keys here."""
+    keys = matching.record_name_keys(given_name=given, family_name=family, patronymic=patronymic)
+    return keys | _alias_name_keys(alias) if alias else keys
+
+
 def search_text(*child_names: str) -> str:
     keys: set[str] = set()
     for name in child_names:
@@ -185,6 +201,7 @@ class Draft:
     changes: list[tuple[str, str, dt.datetime, str]]
     stays: list[dict[str, Any]] = field(default_factory=list)
     alias: str = ""
+    name_keys: frozenset[str] = frozenset()
 
 
 class SyntheticGenerator:
@@ -360,7 +377,13 @@ class SyntheticGenerator:
             "created_at": created_at,
             "updated_at": times[-1],
         }
-        draft = Draft(child=child, case=case, changes=changes, alias=alias)
+        draft = Draft(
+            child=child,
+            case=case,
+            changes=changes,
+            alias=alias,
+            name_keys=name_keys(given, family, patronymic, alias),
+        )
         if random_() < WHEREABOUTS_SHARE.get(status, 0.9):
             self._stays(draft, code, origin, reported_on, returned_on)
         return draft
@@ -470,6 +493,15 @@ def _status_change_rows(case_id: int, draft: Draft) -> Iterator[dict[str, Any]]:
         }
 
 
+def _name_key_rows(child_id: int, draft: Draft) -> Iterator[dict[str, Any]]:
+    for key in sorted(draft.name_keys):
+        yield {"child_id": child_id, "key": key}
+
+
+# Rows of name keys per INSERT on SQLite (about fifteen a child), under its variable limit.
+NAME_KEY_BATCH_SIZE = 400
+
+
 def _alias_row(child_id: int, draft: Draft) -> dict[str, Any]:
     return {
         "child_id": child_id,
@@ -557,6 +589,13 @@ class _CopyWriter:
             self._copy(StatusChange, list(changes[0]), iter(changes))
         if aliases:
             self._copy(ChildAlias, list(aliases[0]), iter(aliases))
+        # Derived rows, not audited on their own (the child's create event covers them); their
+        # ids come from the column's default.
+        self._copy(
+            ChildNameKey,
+            ["child_id", "key"],
+            (row for d in drafts for row in _name_key_rows(d.child["id"], d)),
+        )
         if stays:
             self._copy(Whereabouts, ["id", *stays[0].keys() - {"id"}], iter(stays))
         _record_creations(
@@ -621,6 +660,15 @@ class _OrmWriter:
             [_alias_row(child.pk, d) for d, child in zip(drafts, children, strict=True) if d.alias],
         )
         stays = _inserted(Whereabouts, [s for d in drafts for s in d.stays])
+        # Derived rows, not audited on their own (the child's create event covers them).
+        ChildNameKey.objects.bulk_create(
+            [
+                ChildNameKey(**row)
+                for d, child in zip(drafts, children, strict=True)
+                for row in _name_key_rows(child.pk, d)
+            ],
+            batch_size=NAME_KEY_BATCH_SIZE,
+        )
         _record_creations(
             children=[child.pk for child in children],
             cases=[case.pk for case in cases],

@@ -14,6 +14,7 @@ from .children import (
     EARLIEST_BIRTH,
     child_alias_add,
     child_alias_remove,
+    child_refresh_name_keys,
     child_refresh_search_text,
     child_update,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "child_alias_add",
     "child_alias_remove",
     "child_current_whereabouts_refresh",
+    "child_refresh_name_keys",
     "child_refresh_search_text",
     "child_update",
     "closure_request_create",

@@ -30,6 +30,7 @@ from .children import (
     _check_birth_before_deportation,
     _child_alias_write,
     _child_prepare,
+    child_refresh_name_keys,
     child_update,
 )
 
@@ -157,6 +158,7 @@ def case_create(
         _child_prepare(child)
         _full_clean(child, exclude=["current_whereabouts"])
         child.save()
+        child_refresh_name_keys(child=child)
         audit.record_create(child, actor=actor)
         for alias in aliases:
             _child_alias_write(child=child, actor=actor, **alias)

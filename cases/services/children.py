@@ -15,7 +15,8 @@ from core.checks import raise_field_errors, reject_unknown_fields
 from core.errors import ValidationFailed
 
 from .. import names
-from ..models import Child, ChildAlias
+from ..matching import record_name_keys
+from ..models import Child, ChildAlias, ChildNameKey
 from .checks import (
     Actor,
     _assign,
@@ -102,6 +103,27 @@ def child_refresh_search_text(*, child: Child, save: bool = True) -> Child:
     return child
 
 
+def child_refresh_name_keys(*, child: Child) -> list[ChildNameKey]:
+    """Rewrite the child's identity-matching keys from the names and every alias.
+
+    Derived data, like the search keys: not audited on its own, since the child's or the
+    alias's own audit event records the change that caused it.
+    """
+    keys = record_name_keys(
+        given_name=child.given_name,
+        family_name=child.family_name,
+        patronymic=child.patronymic,
+        alias_names=child.aliases.values_list("name", flat=True),
+    )
+    ChildNameKey.objects.filter(child=child).delete()
+    return ChildNameKey.objects.bulk_create(
+        [ChildNameKey(child=child, key=key) for key in sorted(keys)]
+    )
+
+
+_NAME_FIELDS = frozenset({"given_name", "family_name", "patronymic"})
+
+
 def _check_birth_before_deportation(
     date_of_birth: dt.date | None, deported_on: dt.date | None, *, field: str
 ) -> None:
@@ -127,6 +149,8 @@ def child_update(*, child: Child, actor: Actor, data: Mapping[str, Any]) -> list
             )
     _full_clean(child, exclude=["current_whereabouts"])
     child.save()
+    if _NAME_FIELDS.intersection(changed):
+        child_refresh_name_keys(child=child)
     audit.record_update(child, before, actor=actor)
     return changed
 
@@ -149,6 +173,7 @@ def _child_alias_write(
     alias.save()
     audit.record_create(alias, actor=actor)
     child_refresh_search_text(child=child)
+    child_refresh_name_keys(child=child)
     return alias
 
 
@@ -159,4 +184,5 @@ def child_alias_remove(*, alias: ChildAlias, actor: Actor) -> None:
     audit.record_delete(alias, actor=actor)
     alias.delete()
     child_refresh_search_text(child=child)
+    child_refresh_name_keys(child=child)
     child_cases_touch(child_id=child.pk)

@@ -1,0 +1,220 @@
+"""Identity matching against the registry: the index of name keys (``ChildNameKey``) kept in
+step with names and aliases, and ``child_candidates`` drawing from it. All data is synthetic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from typing import Any
+
+import pytest
+from django.apps import apps
+
+from cases import services
+from cases.matching import description_from, record_name_keys
+from cases.models import Child, ChildNameKey
+from cases.selectors_matching import child_candidates
+from demo.synthetic import synthetic_cases_generate
+from tests.factories.cases import make_case
+
+pytestmark = pytest.mark.django_db
+
+OLEKSII = {
+    "given_name": "Олексій",
+    "family_name": "Коваленко",
+    "patronymic": "Сергійович",
+    "sex": "male",
+}
+
+
+def _keys(child: Child) -> set[str]:
+    return set(ChildNameKey.objects.filter(child=child).values_list("key", flat=True))
+
+
+def _expected(child: Child, *aliases: str) -> set[str]:
+    return set(
+        record_name_keys(
+            given_name=child.given_name,
+            family_name=child.family_name,
+            patronymic=child.patronymic,
+            alias_names=aliases,
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The index kept in step
+# ---------------------------------------------------------------------------------------------
+def test_child_refresh_name_keys_writes_keys_on_create() -> None:
+    child = make_case(child=OLEKSII).child
+    keys = _keys(child)
+    assert keys == _expected(child)
+    assert {key[:2] for key in keys} == {"g:", "f:", "p:"}
+    assert "f:kvlnk" in keys
+
+
+def test_child_refresh_name_keys_writes_alias_keys_given_on_create() -> None:
+    child = make_case(
+        child=OLEKSII, aliases=[{"name": "Коваленко Алексей Сергеевич", "kind": "russified"}]
+    ).child
+    assert _keys(child) == _expected(child, "Коваленко Алексей Сергеевич")
+
+
+def test_child_refresh_name_keys_rewrites_keys_on_name_update(user: Any) -> None:
+    child = make_case(actor=user, child=OLEKSII).child
+    services.child_update(child=child, actor=user, data={"family_name": "Шевченко"})
+    keys = _keys(child)
+    assert keys == _expected(child)
+    assert not any(key.startswith("f:kvlnk") for key in keys)
+
+
+def test_child_refresh_name_keys_follows_alias_add_and_remove(user: Any) -> None:
+    child = make_case(actor=user, child=OLEKSII).child
+    before = _keys(child)
+    alias = services.child_alias_add(
+        child=child, actor=user, name="Іваненко Олексій", kind="changed"
+    )
+    assert _keys(child) == _expected(child, "Іваненко Олексій")
+    assert _keys(child) > before
+    services.child_alias_remove(alias=alias, actor=user)
+    assert _keys(child) == before
+
+
+def test_synthetic_cases_generate_writes_name_keys() -> None:
+    synthetic_cases_generate(count=15, seed=3, progress=False, batch_size=10)
+    children = Child.objects.prefetch_related("aliases")
+    assert children.count() == 15
+    for child in children:
+        aliases = [alias.name for alias in child.aliases.all()]
+        assert _keys(child) == _expected(child, *aliases)
+
+
+def test_name_keys_backfill_indexes_existing_children(user: Any) -> None:
+    first = make_case(actor=user, child=OLEKSII).child
+    second = make_case(actor=user).child
+    services.child_alias_add(child=second, actor=user, name="Petrenko Maria", kind="spelling")
+    expected = {first.pk: _keys(first), second.pk: _keys(second)}
+    ChildNameKey.objects.all().delete()
+    migration = importlib.import_module("cases.migrations.0009_childnamekey")
+
+    migration.name_keys_backfill(apps, None, batch_size=1)
+
+    assert {first.pk: _keys(first), second.pk: _keys(second)} == expected
+    # Run again, it adds nothing.
+    count = ChildNameKey.objects.count()
+    migration.name_keys_backfill(apps, None, batch_size=1)
+    assert ChildNameKey.objects.count() == count
+
+
+# ---------------------------------------------------------------------------------------------
+# Candidates
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "full_name",
+    [
+        "Коваленко Олексій Сергійович",
+        "Коваленко Алексей Сергеевич",
+        "Oleksii Serhiiovych Kovalenko",
+        "Alexey Sergeevich Kovalenko",
+        "KOVALENKO Aleksei",
+    ],
+)
+def test_child_candidates_finds_child_across_scripts(full_name: str) -> None:
+    child = make_case(child=OLEKSII).child
+    make_case(child={"given_name": "Марія", "family_name": "Коваленко", "sex": "female"})
+
+    found = child_candidates(
+        description=description_from(full_name=full_name, date_of_birth="2012-05-17", sex="M")
+    )
+
+    assert [c.child_id for c in found][:1] == [child.pk]
+    assert found[0].band == "likely"
+    assert found[0].reasons
+
+
+def test_child_candidates_finds_adopted_child_by_patronymic() -> None:
+    child = make_case(child=OLEKSII).child
+
+    found = child_candidates(
+        description=description_from(
+            full_name="Иванов Алексей Сергеевич", date_of_birth="2012-05-17", sex="M"
+        )
+    )
+
+    assert [(c.child_id, c.band) for c in found] == [(child.pk, "possible")]
+    assert "family name differs" in found[0].reasons
+
+
+def test_child_candidates_finds_child_under_an_alias(user: Any) -> None:
+    child = make_case(actor=user, child=OLEKSII).child
+    services.child_alias_add(child=child, actor=user, name="Іваненко Олексій", kind="changed")
+
+    found = child_candidates(
+        description=description_from(full_name="Ivanenko Oleksii", date_of_birth="2012-05-17")
+    )
+
+    assert [(c.child_id, c.band) for c in found] == [(child.pk, "likely")]
+
+
+def test_child_candidates_without_given_name_uses_family_and_patronymic() -> None:
+    child = make_case(child=OLEKSII).child
+
+    found = child_candidates(
+        description=description_from(
+            family_name="Kovalenko", patronymic="Serhiiovych", date_of_birth="2012"
+        )
+    )
+
+    assert [c.child_id for c in found] == [child.pk]
+
+
+def test_child_candidates_gives_absent_child_no_likely_candidate() -> None:
+    synthetic_cases_generate(count=40, seed=11, progress=False, batch_size=20)
+
+    found = child_candidates(
+        description=description_from(
+            full_name="Шевчишин Ярослава Богданівна",
+            date_of_birth="2010-02-03",
+            sex="F",
+            origin_oblast="UA-46",
+        )
+    )
+
+    assert all(c.band != "likely" for c in found)
+
+
+def test_child_candidates_finds_nothing_without_keys() -> None:
+    make_case(child=OLEKSII)
+    assert child_candidates(description=description_from(date_of_birth="2012-05-17")) == []
+
+
+def test_child_candidates_returns_at_most_limit_best_first() -> None:
+    for day in range(1, 9):
+        make_case(child={**OLEKSII, "date_of_birth": dt.date(2012, 5, day)})
+
+    found = child_candidates(
+        description=description_from(
+            full_name="Коваленко Олексій Сергійович", date_of_birth="2012-05-03"
+        ),
+        limit=3,
+    )
+
+    assert len(found) == 3
+    assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
+    assert Child.objects.get(pk=found[0].child_id).date_of_birth.day == 3
+
+
+@pytest.mark.parametrize("count", [10, 100])
+def test_child_candidates_reads_in_constant_queries(
+    count: int, django_assert_num_queries: Any
+) -> None:
+    for index in range(count):
+        aliases = [{"name": f"Kovalenko Oleksii {index}", "kind": "spelling"}] if index % 3 else []
+        make_case(child={**OLEKSII, "date_of_birth": dt.date(2012, 5, 17)}, aliases=aliases)
+    description = description_from(full_name="Kovalenko Oleksii", date_of_birth="2012-05-17")
+
+    # The candidates' ids from the key index, the children, their aliases.
+    with django_assert_num_queries(3):
+        found = child_candidates(description=description)
+
+    assert len(found) == 5
