@@ -34,7 +34,7 @@ from django.utils.formats import date_format, get_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import actor_roles, actor_roles_forget
+from accounts.selectors import actor_roles_forget
 from cases.workflow import ClosureReason, Phase, Status
 from coalition.models import EntryOutcome, PledgeStatus
 
@@ -47,7 +47,7 @@ from .models import (
     StatusReport,
     Topic,
 )
-from .selectors.reminders import open_reminders_for_users, reminder_admin_url, reminder_text
+from .selectors.reminders import reminder_admin_url, reminder_text, reminders_for
 from .suppression import figures_as_seen, hidden_label
 from .unsubscribe import unsubscribe_url
 
@@ -346,16 +346,12 @@ def summary_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
 # ---------------------------------------------------------------------------------------------
 def _reminder_lines(user: User) -> list[DigestLine]:
     """The user's open reminders, each as a line of the digest, in the active language (the
-    same sentence the admin's "my work" list and the API show)."""
-    reminders = open_reminders_for_users([user.pk]).get(user.pk, [])
-    # A case's reminder of an organization the user has left since the last refresh names a
-    # case they may no longer read: left out until the refresh resolves it.
-    actor_roles_forget(user)
-    roles = actor_roles(user)
+    same reminders and sentences the admin's "my work" list and the API show)."""
+    actor_roles_forget(user)  # memberships as they are now, not as a cache last saw them
+    reminders = reminders_for(actor=user).order_by("due_on", "id")
     return [
         DigestLine(rule=r.rule, text=reminder_text(r), url=_absolute(reminder_admin_url(r)))
         for r in reminders
-        if r.case_id is None or roles.is_superuser or r.organization_id in roles.roles
     ]
 
 

@@ -23,7 +23,7 @@ from accounts.authentication import request_actor
 from core.errors import DomainError
 
 from ..models import Reminder
-from ..selectors.reminders import reminder_admin_url, reminder_text
+from ..selectors.reminders import reminder_admin_url, reminder_text, reminders_for
 from ..services import reminders as services
 
 SNOOZE_DAYS = 7
@@ -78,7 +78,11 @@ class ReminderAdmin(admin.ModelAdmin):
         reminders = super().get_queryset(request)
         if request.user.is_superuser:
             return reminders  # narrowed to their own by ``WhoseFilter`` unless asked
-        return reminders.filter(user_id=request.user.pk)
+        # The same reminders the API shows (``reminders_for``): one's own, none of an
+        # organization one has left.
+        return reminders.filter(
+            pk__in=reminders_for(actor=request_actor(request), states=None).values("pk")
+        )
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _signed_in(request)

@@ -7,7 +7,8 @@ once). Their ``details`` hold what the sentence is made of and nothing that name
 case number, a status, dates, counts, a pledge's member (a state or an organization).
 
 ``reminder_text`` and ``reminder_admin_url`` are how the admin, the API and the daily digest
-all write a reminder; ``open_reminders_for_users`` is what the digest reads.
+all write a reminder; ``reminders_for`` is which reminders each of them shows (one's own, none
+of an organization one has left); ``open_reminders_for_users`` reads many users' at once.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from core.errors import Conflict, NotFound, ValidationFailed
 
 from ..models import Reminder, ReminderState
 from ..rules import RULES, Rule
-from ..selectors.reminders import ReminderItem
+from ..selectors.reminders import ReminderItem, reminders_for
 
 logger = logging.getLogger(__name__)
 
@@ -226,10 +226,9 @@ def _own_locked(*, actor: Any, reminder_id: Any) -> Reminder:
         pk = int(reminder_id)
     except (TypeError, ValueError):
         pk = 0
+    # The reminders the actor is shown (``reminders_for``), so no door acts on one it hides.
     reminder = (
-        Reminder.objects.select_for_update()
-        .filter(pk=pk, user_id=getattr(actor, "pk", None))
-        .first()
+        reminders_for(actor=actor, states=None).select_for_update().filter(pk=pk).first()
         if pk > 0 and actor is not None
         else None
     )
