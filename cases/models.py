@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -160,6 +160,21 @@ class Child(models.Model):
         editable=False,
     )
     search_text = models.TextField(_("search keys"), blank=True, editable=False)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_children",
+        editable=False,
+        help_text=_(
+            "Set when a caseworker decided this record and another are the same child: its "
+            "cases, aliases, whereabouts and relatives moved there, and this record is kept "
+            "as a pointer."
+        ),
+    )
+    merged_at = models.DateTimeField(_("merged"), null=True, blank=True, editable=False)
 
     # Derived columns, rewritten whenever a name, an alias or a whereabouts changes: the audit
     # trail records the change that caused them instead.
@@ -272,6 +287,105 @@ class ChildNameKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ExternalReference(models.Model):
+    """An organization's own reference for a child (the ``ref`` column of its imports): how
+    a re-import finds the record it wrote before, and how match results name a child to the
+    organization that knows it by that reference. Unique per organization."""
+
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("organization"),
+        on_delete=models.PROTECT,
+        related_name="external_references",
+    )
+    child = models.ForeignKey(
+        Child,
+        verbose_name=_("child"),
+        on_delete=models.CASCADE,
+        related_name="external_references",
+    )
+    reference = models.CharField(_("reference"), max_length=100)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = AuditedManager()
+
+    class Meta:
+        verbose_name = _("external reference")
+        verbose_name_plural = _("external references")
+        indexes = [models.Index(fields=["child"], name="externalref_child_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "reference"], name="externalref_unique_per_organization"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class DuplicateDecision(models.TextChoices):
+    OPEN = "open", _("Awaiting a decision")
+    SAME = "same", _("The same child (merged)")
+    DIFFERENT = "different", _("Different children")
+
+
+class DuplicatePair(models.Model):
+    """Two registry children identity matching found alike, lower id first, and what a
+    caseworker decided: the same child (merged) or different (never proposed again)."""
+
+    first = models.ForeignKey(
+        Child, verbose_name=_("first child"), on_delete=models.CASCADE, related_name="+"
+    )
+    second = models.ForeignKey(
+        Child, verbose_name=_("second child"), on_delete=models.CASCADE, related_name="+"
+    )
+    score = models.FloatField(_("score"))
+    band = models.CharField(_("band"), max_length=10)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    decision = models.CharField(
+        _("decision"),
+        max_length=10,
+        choices=DuplicateDecision.choices,
+        default=DuplicateDecision.OPEN,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    found_at = models.DateTimeField(_("found"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = AuditedManager()
+
+    class Meta:
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        ordering = ["-score", "id"]
+        indexes = [
+            models.Index(fields=["decision", "-score"], name="duplicatepair_queue_idx"),
+            models.Index(fields=["second"], name="duplicatepair_second_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="duplicatepair_unique"),
+            models.CheckConstraint(
+                condition=Q(first__lt=F("second")), name="duplicatepair_lower_id_first"
+            ),
+            models.CheckConstraint(
+                condition=Q(decision__in=DuplicateDecision.values),
+                name="duplicatepair_decision_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ~ {self.second_id}"
 
 
 class Priority(models.TextChoices):

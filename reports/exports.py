@@ -2,37 +2,28 @@
 ``key``, ``subkey``, ``value``: one figure a row), written from the figures as a reader sees
 them (``reports.suppression.figures_as_seen``), never from what is stored.
 
-Cells are formula-safe: a text that a spreadsheet would run as a formula (starting with ``=``,
-``+``, ``-``, ``@``, a tab or a carriage return; a claimant's name is typed by a person) is
-written with a leading apostrophe, so it is shown as text. Numbers stay numbers.
+Cells are formula-safe (``core.spreadsheets``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
-from openpyxl import Workbook
+from core.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_text, formula_safe, xlsx_bytes
 
 from .models import StatusReport
 from .periods import Period
 
 COLUMNS = ("section", "key", "subkey", "value")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
+__all__ = [
+    "CSV_MEDIA_TYPE",
+    "XLSX_MEDIA_TYPE",
+    "formula_safe",
+    "report_csv",
+    "report_xlsx",
+]
 Row = tuple[str, str, str, Any]
-
-
-def formula_safe(value: Any) -> Any:
-    """``value`` as a cell: a text a spreadsheet would read as a formula gets a leading
-    apostrophe; numbers, ``None`` and other texts are left as they are."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def figure_rows(figures: dict[str, Any]) -> Iterator[Row]:
@@ -57,36 +48,14 @@ def figure_rows(figures: dict[str, Any]) -> Iterator[Row]:
             yield ("report", key, "", value)
 
 
-def _cells(row: Row) -> list[Any]:
-    return [formula_safe(cell) for cell in row]
-
-
 def report_csv(figures: dict[str, Any]) -> str:
     """The CSV text of ``figures`` (as seen by its reader): a header, then one row a figure."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in figure_rows(figures):
-        writer.writerow(["" if cell is None else cell for cell in _cells(row)])
-    return out.getvalue()
+    return csv_text(COLUMNS, figure_rows(figures))
 
 
 def report_xlsx(figures: dict[str, Any]) -> bytes:
     """The XLSX workbook of ``figures``: one sheet in the CSV's layout, numbers as numbers."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None  # a new workbook has its sheet
-    sheet.title = "figures"
-    sheet.append(list(COLUMNS))
-    for row in figure_rows(figures):
-        cells = _cells(row)
-        sheet.append(cells)
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # a text is never read as a formula
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return xlsx_bytes(COLUMNS, figure_rows(figures), title="figures")
 
 
 def report_filename(report: StatusReport, extension: str) -> str:

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "cases",
     "sources",
     "coalition",
+    "imports",
     "reports",
 ]
 
