@@ -2,15 +2,21 @@
 of name keys (``ChildNameKey``), never from scanning every child, each scored by
 ``cases.matching.score``.
 
-No visibility here: the callers decide what a reader may see of each candidate.
+``child_candidates`` knows no reader; ``candidates_as_seen`` then says what one reader may see
+of each candidate. Every door (the create flow, the match endpoint, match runs, imports) shows
+candidates through it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from django.db.models import Count, Prefetch, Q
+
+from accounts.roles import Capability
+from accounts.selectors import actor_roles
 
 from .matching import (
     Band,
@@ -22,8 +28,18 @@ from .matching import (
     query_name_keys,
     score,
 )
-from .models import Child, ChildAlias, ChildNameKey, DatePrecision
+from .models import (
+    Case,
+    Child,
+    ChildAlias,
+    ChildNameKey,
+    DatePrecision,
+    ExternalReference,
+    ShareScope,
+)
 from .models import Sex as ChildSex
+from .selectors import ACCESS, Viewer, case_is_full, case_visible_to
+from .workflow import Status
 
 # At most this many children are scored for one description: those sharing the most keys.
 CANDIDATE_POOL_SIZE: Final = 200
@@ -147,3 +163,153 @@ def child_candidates(*, description: Description, limit: int = 5) -> list[Candid
             candidates.append(Candidate(child.pk, best.score, best.band, best.reasons))
     candidates.sort(key=lambda c: (-c.score, c.child_id))
     return candidates[:limit]
+
+
+def child_candidates_many(
+    *, descriptions: Sequence[Description], limit: int = 5
+) -> list[list[Candidate]]:
+    """``child_candidates`` for each of many descriptions (a list, an import), in order."""
+    return [child_candidates(description=d, limit=limit) for d in descriptions]
+
+
+# ---------------------------------------------------------------------------------------------
+# Candidates as a reader may see them
+# ---------------------------------------------------------------------------------------------
+# Shown as a held match to a reader who may not see the child: only this band, so that nobody
+# can probe the registry name by name for children of other organizations.
+HELD_BAND: Final = "likely"
+
+
+@dataclass(frozen=True)
+class SeenCandidate:
+    """A candidate as one reader may see it.
+
+    Visible (the reader sees one of the child's cases): the case, its organization, the child's
+    names, date of birth (the year only through a limited share), sex and oblast, and the
+    external references the reader's organizations gave the child. Held by another
+    organization: only the band and the organization's name ("a likely match is held by
+    ORGANIZATION"), so the reader can ask for a share; no personal data, no case number.
+    """
+
+    child_id: int
+    score: float
+    band: Band
+    reasons: tuple[str, ...]
+    visible: bool
+    organization_id: int | None
+    organization_name: str
+    case_id: int | None = None
+    case_number: str = ""
+    case_status: str = ""
+    scope: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    patronymic: str = ""
+    date_of_birth: str = ""
+    sex: str = ""
+    origin_oblast: str = ""
+    external_references: tuple[str, ...] = ()
+
+
+def _date_text(child: Child, *, limited: bool) -> str:
+    """The child's date of birth as ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` by its precision;
+    the year only through a limited share."""
+    dob = child.date_of_birth
+    if dob is None:
+        return ""
+    if limited or child.date_of_birth_precision not in (DatePrecision.EXACT, DatePrecision.MONTH):
+        return f"{dob.year:04d}"
+    if child.date_of_birth_precision == DatePrecision.MONTH:
+        return f"{dob.year:04d}-{dob.month:02d}"
+    return dob.isoformat()
+
+
+def candidates_as_seen(*, actor: Viewer, candidates: Sequence[Candidate]) -> list[SeenCandidate]:
+    """``candidates`` as ``actor`` may see them, in the same order.
+
+    A child is visible when the actor sees one of its cases (``case_visible_to``): the open case
+    first, else the latest. A child the actor cannot see is shown as held by the organization
+    of its open (else latest) case, and only when its band is ``likely``; otherwise it is left
+    out. A constant number of queries whatever the number of candidates.
+    """
+    if not candidates:
+        return []
+    child_ids = [c.child_id for c in candidates]
+    order = ("child_id", "-still_open", "-created_at", "-id")
+    visible_cases: dict[int, Case] = {}
+    for row in (
+        case_visible_to(actor=actor)
+        .filter(child_id__in=child_ids)
+        .annotate(still_open=~Q(status=Status.CLOSED))
+        .select_related("child", "organization")
+        .order_by(*order)
+    ):
+        visible_cases.setdefault(row.child_id, row)
+    held: dict[int, tuple[int, str]] = {}
+    hidden_ids = [i for i in child_ids if i not in visible_cases]
+    if hidden_ids:
+        for child_id, organization_id, name in (
+            Case.objects.filter(child_id__in=hidden_ids)
+            .annotate(still_open=~Q(status=Status.CLOSED))
+            .order_by(*order)
+            .values_list("child_id", "organization_id", "organization__name")
+        ):
+            held.setdefault(child_id, (organization_id, name))
+    references: dict[int, list[str]] = {}
+    own = sorted(actor_roles(actor).organizations(Capability.CASE_READ))
+    if visible_cases and own:
+        for child_id, reference in (
+            ExternalReference.objects.filter(
+                child_id__in=list(visible_cases), organization_id__in=own
+            )
+            .order_by("child_id", "reference")
+            .values_list("child_id", "reference")
+        ):
+            references.setdefault(child_id, []).append(reference)
+    seen: list[SeenCandidate] = []
+    for candidate in candidates:
+        shown = visible_cases.get(candidate.child_id)
+        if shown is not None:
+            case, child = shown, shown.child
+            limited = not case_is_full(case)
+            seen.append(
+                SeenCandidate(
+                    child_id=candidate.child_id,
+                    score=candidate.score,
+                    band=candidate.band,
+                    reasons=candidate.reasons,
+                    visible=True,
+                    organization_id=case.organization_id,
+                    organization_name=case.organization.name if case.organization else "",
+                    case_id=case.pk,
+                    case_number=case.number,
+                    case_status=case.status,
+                    scope=getattr(case, ACCESS, ShareScope.FULL),
+                    given_name=child.given_name,
+                    family_name=child.family_name,
+                    patronymic=child.patronymic,
+                    date_of_birth=_date_text(child, limited=limited),
+                    sex=child.sex,
+                    origin_oblast=child.origin_oblast_id or "",
+                    external_references=tuple(references.get(candidate.child_id, ())),
+                )
+            )
+        elif candidate.band == HELD_BAND and candidate.child_id in held:
+            organization_id, name = held[candidate.child_id]
+            seen.append(
+                SeenCandidate(
+                    child_id=candidate.child_id,
+                    score=candidate.score,
+                    band=candidate.band,
+                    reasons=(),
+                    visible=False,
+                    organization_id=organization_id,
+                    organization_name=name,
+                )
+            )
+    return seen
+
+
+def seen_candidate_cases(seen: Sequence[SeenCandidate]) -> list[int]:
+    """The ids of the cases whose personal data ``seen`` shows (for the audited read)."""
+    return [c.case_id for c in seen if c.visible and c.case_id is not None]

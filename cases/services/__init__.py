@@ -19,6 +19,7 @@ from .children import (
     child_update,
 )
 from .closure import closure_request_create, closure_request_decide
+from .duplicates import duplicate_pairs_propose
 from .followups import (
     FOLLOW_UPS_TASK,
     case_follow_ups_schedule,
@@ -71,6 +72,7 @@ __all__ = [
     "child_update",
     "closure_request_create",
     "closure_request_decide",
+    "duplicate_pairs_propose",
     "facility_save",
     "follow_up_complete",
     "follow_up_create",
