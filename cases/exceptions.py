@@ -31,3 +31,34 @@ class ClosureNeedsApproval(PermissionDenied):
         "Closing or reopening a case takes a supervisor: request the closure "
         "(POST /cases/{id}/closure-requests/) for a supervisor to approve."
     )
+
+
+class DuplicatePairNotFound(NotFound):
+    code = "duplicate_pair_not_found"
+    default_detail = _("No such possible duplicate, or not one you may decide.")
+
+
+class DuplicatePairDecided(Conflict):
+    code = "duplicate_pair_decided"
+    default_detail = _("This possible duplicate was already decided.")
+
+
+class BothCasesOpen(Conflict):
+    code = "both_cases_open"
+    default_detail = _(
+        "Both children have an open case: close one as a duplicate first (closure reason "
+        "'duplicate'), then merge."
+    )
+
+
+class ChildAlreadyMerged(Conflict):
+    code = "child_already_merged"
+    default_detail = _("One of the two records was already merged into another.")
+
+
+class MergeDatesConflict(Conflict):
+    code = "merge_dates_conflict"
+    default_detail = _(
+        "A case of the record to merge says the child was taken before the kept record's date "
+        "of birth: correct the date of birth or the date taken first."
+    )

@@ -19,13 +19,22 @@ from .children import (
     child_update,
 )
 from .closure import closure_request_create, closure_request_decide
-from .duplicates import duplicate_pairs_propose
+from .duplicates import (
+    DUPLICATE_PAIRS_FIND_TASK,
+    SCAN_BATCH_SIZE,
+    ScanBatch,
+    child_duplicate_pairs_find,
+    duplicate_pairs_find_later,
+    duplicate_pairs_propose,
+    duplicate_pairs_scan_batch,
+)
 from .followups import (
     FOLLOW_UPS_TASK,
     case_follow_ups_schedule,
     follow_up_complete,
     follow_up_create,
 )
+from .merging import child_merge, duplicate_pair_decide
 from .reference import FACILITY_FIELDS, facility_save, oblast_upsert
 from .relatives import (
     RELATIVE_FIELD_ORDER,
@@ -48,15 +57,18 @@ from .whereabouts import (
 __all__ = [
     "CASE_FIELDS",
     "CHILD_FIELDS",
+    "DUPLICATE_PAIRS_FIND_TASK",
     "EARLIEST_BIRTH",
     "FACILITY_FIELDS",
     "FOLLOW_UPS_TASK",
     "RELATIVE_FIELDS",
     "RELATIVE_FIELD_ORDER",
+    "SCAN_BATCH_SIZE",
     "SERVICE_FIELDS",
     "WHEREABOUTS_FIELDS",
     "WORKFLOW_FIELDS",
     "Actor",
+    "ScanBatch",
     "case_create",
     "case_follow_ups_schedule",
     "case_numbers_allocate",
@@ -67,12 +79,17 @@ __all__ = [
     "child_alias_add",
     "child_alias_remove",
     "child_current_whereabouts_refresh",
+    "child_duplicate_pairs_find",
+    "child_merge",
     "child_refresh_name_keys",
     "child_refresh_search_text",
     "child_update",
     "closure_request_create",
     "closure_request_decide",
+    "duplicate_pair_decide",
+    "duplicate_pairs_find_later",
     "duplicate_pairs_propose",
+    "duplicate_pairs_scan_batch",
     "facility_save",
     "follow_up_complete",
     "follow_up_create",

@@ -33,6 +33,7 @@ from .children import (
     child_refresh_name_keys,
     child_update,
 )
+from .duplicates import duplicate_pairs_find_later
 
 _OPENING = ActingRefusals(
     no_role=_lazy("Your role does not allow opening cases."),
@@ -162,6 +163,7 @@ def case_create(
         audit.record_create(child, actor=actor)
         for alias in aliases:
             _child_alias_write(child=child, actor=actor, **alias)
+        duplicate_pairs_find_later(child=child)
     elif Case.objects.filter(child=child).open().exists():
         raise OpenCaseExists()
 

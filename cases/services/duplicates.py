@@ -1,14 +1,35 @@
 """Possible duplicates: two registry children identity matching found alike, kept for a
-caseworker to decide (the same child, merged; or different, never proposed again)."""
+caseworker to decide (the same child, merged; or different, never proposed again). Deciding
+is ``cases.services.merging``.
+
+Pairs are found after a child is created or renamed (``duplicate_pairs_find_later``, which
+runs ``child_duplicate_pairs_find`` once the write is committed) and by a nightly scan of every
+child in batches (``duplicate_pairs_scan_batch``): a child written by a path that skipped the
+first, or matching a child written since, is found by the second.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
 
+from celery import current_app
 from django.db import transaction
+from django.db.models import Q
 
 from ..models import Child, DuplicateDecision, DuplicatePair
+from ..selectors_duplicates import (
+    children_for_matching,
+    children_to_scan,
+    duplicate_candidates,
+    pair_match,
+)
 from ..selectors_matching import Candidate
+
+DUPLICATE_PAIRS_FIND_TASK = "cases.duplicate_pairs_find"
+# Children read and matched at a time by the nightly scan and the command.
+SCAN_BATCH_SIZE = 500
 
 
 @transaction.atomic
@@ -43,3 +64,84 @@ def duplicate_pairs_propose(
             pair.save(update_fields=["score", "band", "reasons", "updated_at"])
         written.append(pair)
     return written
+
+
+def _withdraw_stale(children: list[Child], kept: set[tuple[int, int]]) -> int:
+    """Delete the open pairs of ``children`` that were not just proposed and whose two
+    children no longer match at all (a name corrected since they were found). Open pairs are
+    derived, like the name keys: not audited."""
+    ids = [child.pk for child in children]
+    open_pairs = [
+        pair
+        for pair in DuplicatePair.objects.filter(
+            Q(first_id__in=ids) | Q(second_id__in=ids), decision=DuplicateDecision.OPEN
+        )
+        if (pair.first_id, pair.second_id) not in kept
+    ]
+    if not open_pairs:
+        return 0
+    loaded = {
+        child.pk: child
+        for child in children_for_matching(
+            {i for pair in open_pairs for i in (pair.first_id, pair.second_id)}
+        )
+    }
+    stale = [
+        pair.pk
+        for pair in open_pairs
+        if pair.first_id not in loaded
+        or pair.second_id not in loaded
+        or pair_match(loaded[pair.first_id], loaded[pair.second_id]).band is None
+    ]
+    DuplicatePair.objects.filter(pk__in=stale).delete()
+    return len(stale)
+
+
+def _find(children: list[Child]) -> list[DuplicatePair]:
+    found = duplicate_candidates(children=children)
+    written: list[DuplicatePair] = []
+    for child in children:
+        written.extend(duplicate_pairs_propose(child=child, candidates=found[child.pk]))
+    _withdraw_stale(children, {(pair.first_id, pair.second_id) for pair in written})
+    return written
+
+
+@transaction.atomic
+def child_duplicate_pairs_find(*, child_id: int) -> list[DuplicatePair]:
+    """Propose the possible duplicates of one child (after it was created or renamed), and
+    withdraw its open pairs that no longer match. A merged or missing child has none.
+    Returns the open pairs written."""
+    children = children_for_matching([child_id])
+    return _find(children) if children else []
+
+
+def duplicate_pairs_find_later(*, child: Child) -> None:
+    """Have the child's possible duplicates found once the current transaction commits (in
+    Celery: a write never waits for matching)."""
+    task = current_app.tasks[DUPLICATE_PAIRS_FIND_TASK]
+    transaction.on_commit(partial(task.delay, child.pk))
+
+
+@dataclass(frozen=True)
+class ScanBatch:
+    """What one batch of a full scan did; ``last_id`` is where the next batch starts
+    (``None``: the scan is done)."""
+
+    children: int
+    pairs: int
+    last_id: int | None
+
+
+@transaction.atomic
+def duplicate_pairs_scan_batch(
+    *, after_id: int = 0, batch_size: int = SCAN_BATCH_SIZE
+) -> ScanBatch:
+    """Match the next ``batch_size`` children after ``after_id`` (by id) against the registry
+    and propose their pairs: one step of the nightly scan, in its own transaction."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be 1 or more")
+    children = children_to_scan(after_id=after_id, batch_size=batch_size)
+    if not children:
+        return ScanBatch(children=0, pairs=0, last_id=None)
+    written = _find(children)
+    return ScanBatch(children=len(children), pairs=len(written), last_id=children[-1].pk)

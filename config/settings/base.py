@@ -208,6 +208,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Catch-up tick: follow-ups a lost task left unscheduled are written within the hour.
     "follow-ups-catch-up": {"task": "cases.follow_ups_catch_up", "schedule": 3600.0},
+    # Nightly: every child matched against the registry in batches; possible duplicates a
+    # create or rename did not propose (or that appeared since) join the review queue.
+    "duplicate-pairs-scan": {"task": "cases.duplicate_pairs_scan", "schedule": 24 * 3600.0},
 }
 
 # ---------------------------------------------------------------------------------------------
