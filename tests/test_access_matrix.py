@@ -69,6 +69,9 @@ SUBSCRIPTION = "subscription"
 # Status reports (``test_access_matrix_reports``): counts, no personal data; a download is
 # recorded as one.
 REPORT = "report"
+# The duplicate review (``test_access_matrix_duplicates``): pairs of children, seen and decided
+# only by whoever may change both.
+DUPLICATE = "duplicate"
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,9 @@ ENDPOINTS: dict[str, Endpoint] = {
             internals=True,
             personal=True,
         ),
+        Endpoint("duplicate-list", frozenset({"get"}), DUPLICATE, personal=True),
+        Endpoint("duplicate-detail", frozenset({"get"}), DUPLICATE, personal=True),
+        Endpoint("duplicate-decide", frozenset({"post"}), DUPLICATE, personal=True),
         Endpoint("facility-list", frozenset({"get"}), GLOBAL, personal=False),
         Endpoint("facility-detail", frozenset({"get"}), GLOBAL, personal=False),
         Endpoint("oblast-list", frozenset({"get"}), GLOBAL, personal=False),
@@ -650,6 +656,8 @@ def test_access_matrix(world: World, role: str, documented_statuses: Any):
             continue  # test_access_matrix_sources, _coalition, _subscriptions
         if endpoint.target in EVIDENCE_TARGETS or endpoint.target in (COALITION, REPORT):
             continue  # test_access_matrix_sources, _coalition, _reports
+        if endpoint.target == DUPLICATE:
+            continue  # test_access_matrix_duplicates
         for method in sorted(endpoint.methods):
             if endpoint.target == CASE:
                 for key in CASE_KEYS:

@@ -39,6 +39,7 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.models import Role
 from audit.models import AuditEvent
+from cases.models import DuplicatePair
 from cases import services as case_services
 from sources import figures as figure_services
 from sources import services as source_services
@@ -155,6 +156,20 @@ def _populate() -> Registry:
         },
     )
 
+    # Two records of one boy (one closed): a possible duplicate to read and decide.
+    boy = {
+        "given_name": "Олексій",
+        "family_name": "Коваленко",
+        "patronymic": "Сергійович",
+        "sex": "male",
+        "date_of_birth": dt.date(2012, 5, 17),
+    }
+    make_case(organization=home, actor=supervisor, child=boy)
+    move_case(make_case(organization=home, actor=supervisor, child=boy), "closed")
+    case_services.duplicate_pairs_scan_batch()
+    pair_ids = [{"id": pk} for pk in DuplicatePair.objects.values_list("id", flat=True)]
+    assert pair_ids
+
     cases = [open_case, limited_case, closed_case, returned_case]
     case_ids = [{"id": c.pk} for c in cases]
     relatives = [{"id": c.pk, "relative_id": r.pk} for c in cases for r in c.child.relatives.all()]
@@ -189,6 +204,8 @@ def _populate() -> Registry:
                 {"id": r.case_id, "request_id": r.pk} for r in open_case.closure_requests.all()
             ],
             f"{prefix}/facilities/{{id}}/": [{"id": facility.pk}],
+            f"{prefix}/duplicates/{{id}}/": pair_ids,
+            f"{prefix}/duplicates/{{id}}/decide/": pair_ids,
             f"{prefix}/oblasts/{{code}}/": [{"code": "UA-14"}, {"code": "UA-43"}],
             f"{prefix}/audit-events/{{id}}/": [
                 {"id": pk} for pk in AuditEvent.objects.values_list("id", flat=True)[:5]
