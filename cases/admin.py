@@ -45,7 +45,12 @@ from core.errors import DomainError, NotFound
 from core.errors import PermissionDenied as RoleDenied
 from core.forms import add_service_errors, service_error_fields
 
-from . import selectors, services, workflow
+from . import (
+    admin_duplicates,  # noqa: F401  (registers the duplicate review's pages)
+    selectors,
+    services,
+    workflow,
+)
 from .exceptions import TransitionNotAllowed
 from .forms import (
     CaseAdminForm,

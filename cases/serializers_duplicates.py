@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import OrganizationRefSerializer, UserRefSerializer
-from core.serializers import StrictInputMixin
+from core.serializers import DateTimeField, StrictInputMixin
 
 from .models import Child, DatePrecision, DuplicateDecision
 from .selectors_duplicates import PairSide
@@ -89,9 +89,9 @@ class DuplicatePairSerializer(serializers.Serializer[Any]):
         source="pair.decision", choices=DuplicateDecision.choices, read_only=True
     )
     decided_by = UserRefSerializer(source="pair.decided_by", read_only=True, allow_null=True)
-    decided_at = serializers.DateTimeField(source="pair.decided_at", read_only=True)
+    decided_at = DateTimeField(source="pair.decided_at", read_only=True, allow_null=True)
     note = serializers.CharField(source="pair.note", read_only=True)
-    found_at = serializers.DateTimeField(source="pair.found_at", read_only=True)
+    found_at = DateTimeField(source="pair.found_at", read_only=True)
     first = PairChildSerializer(read_only=True)
     second = PairChildSerializer(read_only=True)
 

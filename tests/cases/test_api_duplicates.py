@@ -49,7 +49,8 @@ def test_duplicates_list_shows_both_children_side_by_side(api_client, user):
     assert row["id"] == pair.pk
     assert row["decision"] == "open"
     assert row["band"] == "likely"
-    assert row["reasons"] and all(isinstance(r, str) for r in row["reasons"])
+    assert row["reasons"]
+    assert all(isinstance(r, str) for r in row["reasons"])
     assert row["first"]["id"] == pair.first_id
     assert row["second"]["family_name"] == "Коваленко"
     assert row["first"]["date_of_birth"] == "2010-01-03"
