@@ -49,11 +49,11 @@ def follow_ups_catch_up() -> int:
     retry_backoff=True,
     max_retries=5,
 )
-def duplicate_pairs_find(child_id: int) -> int:
-    """Propose the possible duplicates of a child just created or renamed."""
+def duplicate_pairs_find(child_ids: list[int]) -> int:
+    """Propose the possible duplicates of the children one transaction created or renamed."""
     with audit_context(channel=Channel.TASK):
-        written = services.child_duplicate_pairs_find(child_id=child_id)
-    logger.info("duplicate_pairs_found child_id=%s pairs=%s", child_id, len(written))
+        written = services.child_duplicate_pairs_find(child_ids=child_ids)
+    logger.info("duplicate_pairs_found children=%s pairs=%s", len(child_ids), len(written))
     return len(written)
 
 

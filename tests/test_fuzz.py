@@ -39,8 +39,8 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.models import Role
 from audit.models import AuditEvent
-from cases.models import DuplicatePair
 from cases import services as case_services
+from cases.models import DuplicatePair
 from sources import figures as figure_services
 from sources import services as source_services
 from tests.factories.accounts import OrganizationFactory, make_api_key, make_member

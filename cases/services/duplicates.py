@@ -3,16 +3,16 @@ caseworker to decide (the same child, merged; or different, never proposed again
 is ``cases.services.merging``.
 
 Pairs are found after a child is created or renamed (``duplicate_pairs_find_later``, which
-runs ``child_duplicate_pairs_find`` once the write is committed) and by a nightly scan of every
-child in batches (``duplicate_pairs_scan_batch``): a child written by a path that skipped the
-first, or matching a child written since, is found by the second.
+has ``child_duplicate_pairs_find`` run in Celery once the write is committed) and by a
+nightly scan of every child in batches (``duplicate_pairs_scan_batch``): a child written by a
+path that skipped the first, or matching a child written since, is found by the second.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 
 from celery import current_app
 from django.db import transaction
@@ -107,19 +107,43 @@ def _find(children: list[Child]) -> list[DuplicatePair]:
 
 
 @transaction.atomic
-def child_duplicate_pairs_find(*, child_id: int) -> list[DuplicatePair]:
-    """Propose the possible duplicates of one child (after it was created or renamed), and
-    withdraw its open pairs that no longer match. A merged or missing child has none.
-    Returns the open pairs written."""
-    children = children_for_matching([child_id])
-    return _find(children) if children else []
+def child_duplicate_pairs_find(*, child_ids: Iterable[int]) -> list[DuplicatePair]:
+    """Propose the possible duplicates of some children (created or renamed), and withdraw
+    their open pairs that no longer match. Merged or missing children have none. Matched in
+    batches of ``SCAN_BATCH_SIZE``; returns the open pairs written."""
+    ids = sorted(set(child_ids))
+    written: list[DuplicatePair] = []
+    for start in range(0, len(ids), SCAN_BATCH_SIZE):
+        children = children_for_matching(ids[start : start + SCAN_BATCH_SIZE])
+        if children:
+            written.extend(_find(children))
+    return written
+
+
+# The children whose pairs are to be found once their transaction commits, for this thread.
+# One task is sent per transaction whatever the number of children it wrote (an import of
+# thousands sends one); ids left by a rolled-back transaction go with the next one, and the
+# task skips what does not exist.
+_pending = threading.local()
+
+
+def _send_pending() -> None:
+    ids: set[int] = getattr(_pending, "ids", set())
+    if not ids:
+        return
+    _pending.ids = set()
+    current_app.tasks[DUPLICATE_PAIRS_FIND_TASK].delay(sorted(ids))
 
 
 def duplicate_pairs_find_later(*, child: Child) -> None:
     """Have the child's possible duplicates found once the current transaction commits (in
-    Celery: a write never waits for matching)."""
-    task = current_app.tasks[DUPLICATE_PAIRS_FIND_TASK]
-    transaction.on_commit(partial(task.delay, child.pk))
+    Celery, with every other child the transaction wrote: a write never waits for
+    matching)."""
+    pending: set[int] | None = getattr(_pending, "ids", None)
+    if pending is None:
+        pending = _pending.ids = set()
+    pending.add(child.pk)
+    transaction.on_commit(_send_pending)
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,7 @@ def test_duplicate_pair_decide_different_is_kept_and_never_proposed_again(
     event = AuditEvent.objects.get(object_type=object_type_of(DuplicatePair), object_id=pair.pk)
     assert event.changes["decision"] == ["open", "different"]
     services.duplicate_pairs_scan_batch()
-    services.child_duplicate_pairs_find(child_id=second.child_id)
+    services.child_duplicate_pairs_find(child_ids=[second.child_id])
     pair.refresh_from_db()
     assert pair.decision == DuplicateDecision.DIFFERENT
     assert not duplicate_pair_queue(actor=user).exists()
@@ -419,3 +419,18 @@ def test_child_merge_carries_a_different_decision_to_the_kept_child(
     assert not DuplicatePair.objects.filter(
         decision=DuplicateDecision.OPEN, first_id=merged.child_id
     ).exists()
+
+
+def test_duplicate_pairs_find_later_sends_one_task_per_transaction(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    from celery import current_app
+    from django.db import transaction
+
+    from cases.services import DUPLICATE_PAIRS_FIND_TASK
+
+    sent: list[list[int]] = []
+    monkeypatch.setattr(current_app.tasks[DUPLICATE_PAIRS_FIND_TASK], "delay", sent.append)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        cases = [make_case(child=OLEKSII) for _ in range(3)]
+    assert sent == [sorted(c.child_id for c in cases)]
