@@ -194,3 +194,22 @@ def test_duplicate_decide_refuses_bad_input_naming_the_field(api_client, user, b
 
 def test_duplicates_refuse_anonymous(anon_client):
     assert anon_client.get(DUPLICATES).status_code == 401
+
+
+def test_duplicates_side_counts_what_hangs_on_each_child(api_client, user):
+    from cases.models import ExternalReference
+    from tests.factories.cases import make_relative, make_whereabouts
+
+    pair = _pairs(1)[0]
+    first = Case.objects.get(child_id=pair.first_id)
+    for _ in range(3):
+        make_relative(first)
+    make_whereabouts(first)
+    make_whereabouts(first, from_date=dt.date(2023, 1, 1))
+    ExternalReference.objects.create(
+        organization=first.organization, child=first.child, reference="SYN-9"
+    )
+    row = api_client.get(f"{DUPLICATES}{pair.pk}/").json()
+    assert (row["first"]["relatives"], row["first"]["whereabouts"]) == (3, 2)
+    assert row["first"]["external_references"] == 1
+    assert (row["second"]["relatives"], row["second"]["whereabouts"]) == (0, 0)
