@@ -159,7 +159,9 @@ def child_merge(
         raise ValidationFailed.on("keep", _("A record cannot be merged into itself."))
     locked = {
         child.pk: child
-        for child in Child.objects.select_for_update().filter(pk__in=[kept_id, merged_id])
+        for child in Child.objects.select_for_update()
+        .filter(pk__in=[kept_id, merged_id])
+        .order_by("pk")
     }
     if len(locked) != 2:
         raise DuplicatePairNotFound(_("No such child."))
@@ -237,8 +239,20 @@ def duplicate_pair_decide(
     the pair's children; by default the older record, the pair's first), ``different`` keeps
     them apart for good. Only whoever may change both children decides (404 otherwise, as
     for a pair out of sight); a pair is decided once (409)."""
-    pair = duplicate_pairs_visible_to(actor=actor).select_for_update().filter(pk=pair_id).first()
-    if pair is None:
+    seen = duplicate_pairs_visible_to(actor=actor).filter(pk=pair_id).first()
+    if seen is None:
+        raise DuplicatePairNotFound()
+    # Children first, then the pair: the order every decision and merge locks in, so that two
+    # decisions sharing a child queue instead of deadlocking (a merge deletes or rewrites the
+    # merged child's other pairs, which a decision waiting on them would hold).
+    list(
+        Child.objects.select_for_update()
+        .filter(pk__in=[seen.first_id, seen.second_id])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    pair = DuplicatePair.objects.select_for_update().filter(pk=pair_id).first()
+    if pair is None:  # withdrawn, or dropped by a merge, while this decision waited
         raise DuplicatePairNotFound()
     if pair.decision != DuplicateDecision.OPEN:
         raise DuplicatePairDecided()
