@@ -27,6 +27,7 @@ from .duplicates import (
     duplicate_pairs_find_later,
     duplicate_pairs_propose,
     duplicate_pairs_scan_batch,
+    worth_review,
 )
 from .followups import (
     FOLLOW_UPS_TASK,
@@ -103,4 +104,5 @@ __all__ = [
     "whereabouts_delete",
     "whereabouts_record",
     "whereabouts_update",
+    "worth_review",
 ]

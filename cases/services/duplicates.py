@@ -13,11 +13,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final
 
 from celery import current_app
 from django.db import transaction
 from django.db.models import Q
 
+from ..matching import DATE_OF_BIRTH_EQUAL, DATE_OF_BIRTH_SWAPPED, Match
 from ..models import Child, DuplicateDecision, DuplicatePair
 from ..selectors_duplicates import (
     children_for_matching,
@@ -30,6 +32,19 @@ from ..selectors_matching import Candidate
 DUPLICATE_PAIRS_FIND_TASK = "cases.duplicate_pairs_find"
 # Children read and matched at a time by the nightly scan and the command.
 SCAN_BATCH_SIZE = 500
+# A pair is proposed for review when it is ``likely``, or ``possible`` with the same date of
+# birth (or its day and month swapped): the child adopted under a new surname, whose given
+# name, patronymic and birth date still agree. Other possible pairs are not: among 20,000
+# synthetic children (all different) the scan found 8 likely pairs, 2 possible ones with an
+# equal date of birth, and 1,496 other possible ones (namesakes a year apart, or with no date
+# to tell them apart), which would bury the queue. A possible match still shows wherever a
+# child is described (the create flow, the match endpoint, match runs).
+_BIRTH_AGREES: Final = frozenset({DATE_OF_BIRTH_EQUAL, DATE_OF_BIRTH_SWAPPED})
+
+
+def worth_review(band: str | None, reasons: Iterable[str]) -> bool:
+    """Whether a match between two registry children goes to the review queue."""
+    return band == "likely" or (band == "possible" and not _BIRTH_AGREES.isdisjoint(reasons))
 
 
 @transaction.atomic
@@ -68,7 +83,7 @@ def duplicate_pairs_propose(
 
 def _withdraw_stale(children: list[Child], kept: set[tuple[int, int]]) -> int:
     """Delete the open pairs of ``children`` that were not just proposed and whose two
-    children no longer match at all (a name corrected since they were found). Open pairs are
+    children no longer match well enough (a name corrected since they were found). Open pairs are
     derived, like the name keys: not audited."""
     ids = [child.pk for child in children]
     open_pairs = [
@@ -86,13 +101,12 @@ def _withdraw_stale(children: list[Child], kept: set[tuple[int, int]]) -> int:
             {i for pair in open_pairs for i in (pair.first_id, pair.second_id)}
         )
     }
-    stale = [
-        pair.pk
-        for pair in open_pairs
-        if pair.first_id not in loaded
-        or pair.second_id not in loaded
-        or pair_match(loaded[pair.first_id], loaded[pair.second_id]).band is None
-    ]
+    stale = []
+    for pair in open_pairs:
+        first, second = loaded.get(pair.first_id), loaded.get(pair.second_id)
+        match: Match | None = pair_match(first, second) if first and second else None
+        if match is None or not worth_review(match.band, match.reasons):
+            stale.append(pair.pk)
     DuplicatePair.objects.filter(pk__in=stale).delete()
     return len(stale)
 
@@ -101,7 +115,8 @@ def _find(children: list[Child]) -> list[DuplicatePair]:
     found = duplicate_candidates(children=children)
     written: list[DuplicatePair] = []
     for child in children:
-        written.extend(duplicate_pairs_propose(child=child, candidates=found[child.pk]))
+        proposed = [c for c in found[child.pk] if worth_review(c.band, c.reasons)]
+        written.extend(duplicate_pairs_propose(child=child, candidates=proposed))
     _withdraw_stale(children, {(pair.first_id, pair.second_id) for pair in written})
     return written
 

@@ -434,3 +434,18 @@ def test_duplicate_pairs_find_later_sends_one_task_per_transaction(
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         cases = [make_case(child=OLEKSII) for _ in range(3)]
     assert sent == [sorted(c.child_id for c in cases)]
+
+
+def test_only_likely_pairs_or_a_changed_surname_with_the_same_birth_date_are_proposed():
+    kept = make_case(child=OLEKSII).child
+    adopted = make_case(child=ALEKSEI).child  # surname changed, the same date of birth
+    # Namesakes a year apart: a possible match, not worth a caseworker's review.
+    make_case(child={**OLEKSII, "date_of_birth": dt.date(2013, 5, 17)})
+    services.duplicate_pairs_scan_batch()
+    assert set(DuplicatePair.objects.values_list("first_id", "second_id")) == {
+        (kept.pk, adopted.pk)
+    }
+    assert _pair(kept, adopted).band == "possible"
+    assert services.worth_review("likely", ())
+    assert not services.worth_review("possible", ("date of birth one year apart",))
+    assert not services.worth_review(None, ("date of birth equal",))
