@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from openpyxl import load_workbook
 
 from core.spreadsheets import csv_text, formula_safe, xlsx_bytes
@@ -38,3 +40,29 @@ def test_xlsx_bytes_keeps_numbers_and_neutralises_texts() -> None:
     assert [row[0] for row in cells] == ["'" + value for value in HOSTILE]
     assert all(row[1] == 7 for row in cells)
     assert not any(cell.data_type == "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_no_module_of_the_project_writes_csv_or_xlsx_but_through_core_spreadsheets() -> None:
+    """The rule holds for code written later too: a writer anywhere else fails here."""
+    writers = ("csv.writer(", "csv.DictWriter(", "Workbook(")
+    root = Path(settings.BASE_DIR)
+    offenders = []
+    for package in (
+        "accounts",
+        "audit",
+        "cases",
+        "coalition",
+        "config",
+        "core",
+        "demo",
+        "idempotency",
+        "imports",
+        "reports",
+        "sources",
+    ):
+        for path in (root / package).rglob("*.py"):
+            if path.relative_to(root).as_posix() == "core/spreadsheets.py":
+                continue
+            text = path.read_text(encoding="utf-8")
+            offenders += [f"{path.relative_to(root)}: {w}" for w in writers if w in text]
+    assert not offenders, offenders
