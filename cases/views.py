@@ -283,11 +283,9 @@ class CaseViewSet(
             **errors(400, 401, 403),
             409: OpenApiResponse(
                 LikelyCandidatesErrorSerializer,
-                description=str(
-                    _(
-                        "The registry may already hold the child (`likely_candidates`): "
-                        "`candidates` lists who it may be."
-                    )
+                description=_(
+                    "The registry may already hold the child (`likely_candidates`): "
+                    "`candidates` lists who it may be."
                 ),
             ),
         },
