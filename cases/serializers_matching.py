@@ -24,6 +24,8 @@ from .selectors_matching import SeenCandidate, reasons_in_words
 
 # At most this many candidates for one description.
 MATCH_LIMIT = 5
+# Sex as a description gives it (the registry's own values are ``cases.models.Sex``).
+DESCRIBED_SEX = [("M", "M"), ("F", "F")]
 
 _DATE_OF_BIRTH_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _OBLAST_RE = re.compile(r"^UA-\d{2}$")
@@ -35,7 +37,7 @@ _NAME_PARTS = ("given_name", "family_name", "patronymic")
 # ---------------------------------------------------------------------------------------------
 class MatchInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
     """One child as described in a document, a list or a conversation: the name as one string
-    in any order, script and romanization (``full_name``), or in its parts; what else is
+    in any order, script and romanization (`full_name`), or in its parts; what else is
     known. At least a given or a family name."""
 
     full_name = serializers.CharField(
@@ -56,7 +58,9 @@ class MatchInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
         help_text=_("YYYY, YYYY-MM or YYYY-MM-DD: as precise as it is known."),
         error_messages={"invalid": _("Expected YYYY, YYYY-MM or YYYY-MM-DD.")},
     )
-    sex = serializers.ChoiceField(choices=[("M", "M"), ("F", "F")], required=False)
+    sex = serializers.ChoiceField(
+        choices=DESCRIBED_SEX, required=False, help_text=_("M or F, if known.")
+    )
     origin_oblast = serializers.RegexField(
         _OBLAST_RE,
         max_length=5,
@@ -222,8 +226,8 @@ class MatchResultSerializer(serializers.Serializer[Any]):
 
 class LikelyCandidatesErrorSerializer(ErrorSerializer):
     """The refusal to open a case for a child the registry may already hold
-    (``likely_candidates``): the candidates as you may see them. Look at them; open the case
-    again with ``candidates_checked: true`` if the child is not one of them."""
+    (`likely_candidates`): the candidates as you may see them. Look at them; open the case
+    again with `candidates_checked: true` if the child is not one of them."""
 
     candidates = SeenCandidateSerializer(many=True, read_only=True)
 

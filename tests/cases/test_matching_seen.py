@@ -133,7 +133,8 @@ def test_candidates_as_seen_caseworker_sees_own_and_shared_and_others_held(
     _assert_full(seen["own"], registry.cases["own"], registry.a)
     _assert_full(seen["full"], registry.cases["full"], registry.b)
     limited = seen["limited"]
-    assert limited.visible and limited.scope == "limited"
+    assert limited.visible
+    assert limited.scope == "limited"
     assert limited.date_of_birth == str(BIRTH.year)  # the year only through a limited share
     assert limited.given_name == registry.cases["limited"].child.given_name
     _assert_held(seen["other"], registry.b)
@@ -178,9 +179,11 @@ def test_candidates_as_seen_partner_sees_what_it_submitted_and_what_was_shared(
 
     # Least privilege: the rest of its own organization's cases are held, not shown.
     _assert_held(by_key["own"], registry.a)
-    assert by_key["full"].visible and by_key["limited"].visible
+    assert by_key["full"].visible
+    assert by_key["limited"].visible
     _assert_held(by_key["other"], registry.b)
-    assert seen[-1].visible and seen[-1].case_id == submitted.pk
+    assert seen[-1].visible
+    assert seen[-1].case_id == submitted.pk
 
 
 def test_candidates_as_seen_coordinator_sees_every_likely_candidate_held(
@@ -234,7 +237,8 @@ def test_candidates_as_seen_inactive_account_and_anonymous_see_nothing_in_full(
 
     for actor in (inactive, None):
         seen = candidates_as_seen(actor=actor, candidates=_candidates(registry))
-        assert seen and not any(c.visible for c in seen)
+        assert seen
+        assert not any(c.visible for c in seen)
 
 
 def test_candidates_as_seen_shows_the_open_case_first(registry: Registry, oblasts: Any) -> None:
