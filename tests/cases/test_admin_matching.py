@@ -125,9 +125,7 @@ def test_case_add_shows_the_reasons_in_ukrainian(
     client.force_login(user)
     page = client.get(add_url(), HTTP_ACCEPT_LANGUAGE="uk")
 
-    refused = client.post(
-        add_url(), {**form_data(page), **NEW_CHILD}, HTTP_ACCEPT_LANGUAGE="uk"
-    )
+    refused = client.post(add_url(), {**form_data(page), **NEW_CHILD}, HTTP_ACCEPT_LANGUAGE="uk")
 
     text = refused.content.decode()
     assert "ім'я збігається" in text or "ім&#x27;я збігається" in text
