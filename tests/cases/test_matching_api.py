@@ -8,6 +8,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -376,3 +378,24 @@ def test_case_create_for_a_known_child_does_not_match(user: Any, own_case: Case)
     closed = move_case(own_case, "closed")
     again = services.case_create(actor=user, child=closed.child)
     assert again.child_id == own_case.child_id
+
+
+def test_child_match_reads_in_constant_queries(
+    api_client: APIClient, home: Organization, elsewhere: Organization, user: Any
+) -> None:
+    body = {"full_name": "Коваленко Олексій Сергійович", "date_of_birth": "2012-05-03"}
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api_client.post(MATCH, body, format="json").status_code == 200
+        return len(captured)
+
+    make_case(organization=home, child=OLEKSII)
+    make_case(organization=elsewhere, child=OLEKSII)
+    api_client.post(MATCH, body, format="json")  # the compiled reads are compiled once
+    few = queries()
+    for day in range(1, 9):
+        make_case(organization=home, child={**OLEKSII, "date_of_birth": dt.date(2012, 5, day)})
+        make_case(organization=elsewhere, child={**OLEKSII, "date_of_birth": dt.date(2012, 4, day)})
+
+    assert queries() == few
