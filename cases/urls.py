@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from .views import CaseCountsView, CaseRemovalViewSet, CaseViewSet, FacilityViewSet, OblastViewSet
+from .views_matching import ChildMatchView
 
 router = DefaultRouter()
 router.register("cases", CaseViewSet, basename="case")
@@ -11,5 +12,6 @@ router.register("oblasts", OblastViewSet, basename="oblast")
 
 urlpatterns = [
     path("case-counts/", CaseCountsView.as_view(), name="case-counts"),
+    path("children/match/", ChildMatchView.as_view(), name="child-match"),
     *router.urls,
 ]

@@ -451,6 +451,8 @@ SPECTACULAR_SETTINGS = {
         "AliasKindEnum": "cases.models.AliasKind",
         "FacilityKindEnum": "cases.models.FacilityKind",
         "ShareScopeEnum": "cases.models.ShareScope",
+        "SexEnum": "cases.models.Sex",
+        "DescribedSexEnum": "cases.serializers_matching.DESCRIBED_SEX",
         "RemovalReasonEnum": "cases.selectors.RemovalReason",
         "AuditActionEnum": "audit.models.Action",  # audit
         "AuditChannelEnum": "audit.models.Channel",  # audit
