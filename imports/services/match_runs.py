@@ -376,8 +376,7 @@ def match_run_start_file(*, actor: Viewer, file_name: str, content: bytes) -> Ma
     )
     run.save()
     audit.record_create(run, actor=actor)
-    _dispatch(run, rows)
-    return run
+    return _dispatch(run, rows)
 
 
 @transaction.atomic
@@ -400,18 +399,17 @@ def match_run_start_list(*, actor: Viewer, child_list: ChildList) -> MatchRun:
     run = MatchRun(created_by=actor, child_list=child_list, rows_total=len(rows))
     run.save()
     audit.record_create(run, actor=actor)
-    _dispatch(run, rows)
-    return run
+    return _dispatch(run, rows)
 
 
-def _dispatch(run: MatchRun, rows: list[ListRow]) -> None:
+def _dispatch(run: MatchRun, rows: list[ListRow]) -> MatchRun:
     """Match a small run now; queue a large one for Celery once the run is committed."""
     if len(rows) <= limit("SYNC_ROWS"):
         _start(run)
-        _finish(run, _match(run, rows, report_progress=False))
-        return
+        return _finish(run, _match(run, rows, report_progress=False))
     task = current_app.tasks[MATCH_RUN_TASK]
     transaction.on_commit(lambda: task.delay(run.pk))
+    return run
 
 
 # ---------------------------------------------------------------------------------------------
