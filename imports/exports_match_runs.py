@@ -41,9 +41,7 @@ _CANDIDATE_COLUMNS: Final = len(HEADER) - 5
 
 
 def _problems(row: RowAsSeen) -> str:
-    return "; ".join(
-        f"{column}: {PROBLEM_MESSAGES[code]}" for column, code in row.problems
-    )
+    return "; ".join(f"{column}: {PROBLEM_MESSAGES[code]}" for column, code in row.problems)
 
 
 def result_lines(rows: Sequence[RowAsSeen]) -> Iterator[list[Any]]:

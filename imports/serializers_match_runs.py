@@ -10,10 +10,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from accounts.serializers import OrganizationRefSerializer
 from cases.selectors_matching import SeenCandidate
-from core.serializers import StrictInputMixin
+from core.serializers import BlankAsNullMixin, StrictInputMixin
 
-from .models import FileFormat, MatchRun, MatchRunStatus
+from .models import MatchRun, MatchRunStatus
 from .selectors_match_runs import RowAsSeen
 from .services.match_runs import CANDIDATES_PER_ROW, PROBLEM_MESSAGES
 
@@ -66,25 +67,19 @@ class MatchRunConfirmInputSerializer(StrictInputMixin, serializers.Serializer[An
 # ---------------------------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------------------------
-class MatchRunSerializer(serializers.ModelSerializer[MatchRun]):
+class MatchRunSerializer(BlankAsNullMixin, serializers.ModelSerializer[MatchRun]):
     """A run: what was matched, its status and progress. No personal data."""
 
-    source = serializers.SerializerMethodField(
+    kind = serializers.SerializerMethodField(
         help_text=_("`file` (an uploaded list) or `child_list` (a coalition list).")
     )
-    progress = serializers.SerializerMethodField(
-        help_text=_("The share of rows matched, 0 to 1.")
-    )
-    status = serializers.ChoiceField(choices=MatchRunStatus.choices, read_only=True)
-    file_format = serializers.ChoiceField(
-        choices=FileFormat.choices, read_only=True, allow_blank=True
-    )
+    progress = serializers.SerializerMethodField(help_text=_("The share of rows matched, 0 to 1."))
 
     class Meta:
         model = MatchRun
         fields = [
             "id",
-            "source",
+            "kind",
             "status",
             "file_name",
             "file_format",
@@ -98,7 +93,7 @@ class MatchRunSerializer(serializers.ModelSerializer[MatchRun]):
         ]
         read_only_fields = fields
 
-    def get_source(self, run: MatchRun) -> str:
+    def get_kind(self, run: MatchRun) -> str:
         return "child_list" if run.child_list_id is not None else "file"
 
     def get_progress(self, run: MatchRun) -> float:
@@ -119,8 +114,9 @@ class CandidateChildSerializer(serializers.Serializer[Any]):
     family_name = serializers.CharField()
     patronymic = serializers.CharField()
     date_of_birth = serializers.CharField(
-        help_text=_("YYYY, YYYY-MM or YYYY-MM-DD by its precision; the year only through a "
-                    "limited share.")
+        help_text=_(
+            "YYYY, YYYY-MM or YYYY-MM-DD by its precision; the year only through a limited share."
+        )
     )
     sex = serializers.CharField()
     origin_oblast = serializers.CharField()
@@ -128,11 +124,6 @@ class CandidateChildSerializer(serializers.Serializer[Any]):
         child=serializers.CharField(),
         help_text=_("The references your organizations gave this child."),
     )
-
-
-class OrganizationRefSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField(allow_null=True)
-    name = serializers.CharField()
 
 
 class CandidateSerializer(serializers.Serializer[Any]):

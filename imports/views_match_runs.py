@@ -39,20 +39,20 @@ from core.api import (
 from core.errors import ValidationFailed
 from core.parsers import JSONParser, MultiPartParser
 from core.spreadsheets import CSV_MEDIA_TYPE
-from idempotency.views import IdempotentPostMixin
+from idempotency.views import IdempotentPostMixin, UploadFingerprintMixin
 
 from .exceptions import FileTooLarge, MatchRunNotDone
 from .exports_match_runs import results_csv
 from .models import MatchRun, MatchRunStatus
 from .selectors_match_runs import cases_shown, match_run_results, match_run_visible_to
 from .serializers_match_runs import (
+    MatchRowSerializer,
     MatchRunConfirmedSerializer,
     MatchRunConfirmInputSerializer,
     MatchRunListInputSerializer,
     MatchRunResultsSerializer,
     MatchRunSerializer,
     MatchRunUploadSchemaSerializer,
-    MatchRowSerializer,
 )
 from .services import match_runs as services
 from .tabular import limit as table_limit
@@ -123,6 +123,7 @@ class MatchRunPagination(CursorPagination):
 
 class MatchRunViewSet(
     IdempotentPostMixin,
+    UploadFingerprintMixin,
     StrictQueryParamsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -281,11 +282,7 @@ class MatchRunViewSet(
             **errors(400, 401, 404, 409),
         },
         extensions=response_headers(
-            **{
-                "Content-Disposition": response_header(
-                    _("`attachment`, named match-run-<id>.csv.")
-                )
-            }
+            **{"Content-Disposition": response_header(_("`attachment`, named match-run-<id>.csv."))}
         ),
     )
     @action(detail=True, methods=["get"], pagination_class=None)

@@ -69,6 +69,9 @@ SUBSCRIPTION = "subscription"
 # Status reports (``test_access_matrix_reports``): counts, no personal data; a download is
 # recorded as one.
 REPORT = "report"
+# Match runs (``test_access_matrix_match_runs``): each runner's own; results show candidates as
+# the reader may see them.
+MATCH_RUN = "match_run"
 
 
 @dataclass(frozen=True)
@@ -215,6 +218,11 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("report-detail", frozenset({"get"}), REPORT, personal=False),
         Endpoint("report-csv", frozenset({"get"}), REPORT, personal=False),
         Endpoint("report-xlsx", frozenset({"get"}), REPORT, personal=False),
+        Endpoint("match-run-list", frozenset({"get", "post"}), MATCH_RUN, personal=False),
+        Endpoint("match-run-detail", frozenset({"get"}), MATCH_RUN, personal=False),
+        Endpoint("match-run-results", frozenset({"get"}), MATCH_RUN, personal=True),
+        Endpoint("match-run-csv", frozenset({"get"}), MATCH_RUN, personal=True),
+        Endpoint("match-run-confirm", frozenset({"post"}), MATCH_RUN, personal=False),
     ]
 }
 
@@ -650,6 +658,8 @@ def test_access_matrix(world: World, role: str, documented_statuses: Any):
             continue  # test_access_matrix_sources, _coalition, _subscriptions
         if endpoint.target in EVIDENCE_TARGETS or endpoint.target in (COALITION, REPORT):
             continue  # test_access_matrix_sources, _coalition, _reports
+        if endpoint.target == MATCH_RUN:
+            continue  # test_access_matrix_match_runs
         for method in sorted(endpoint.methods):
             if endpoint.target == CASE:
                 for key in CASE_KEYS:

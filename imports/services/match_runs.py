@@ -36,13 +36,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from accounts.roles import Capability
 from accounts.selectors import actor_roles
 from audit import services as audit
 from audit.models import AuditEvent
 from cases.matching import Description, description_from, parse_date_of_birth
 from cases.models import Case
-from cases.selectors import Viewer, reads_all_cases
+from cases.selectors import reads_all_cases
 from cases.selectors_matching import Candidate, child_candidates_many
 from cases.workflow import Status
 from coalition.models import ChildList, ChildListEntry
@@ -55,6 +56,9 @@ from ..models import MatchRun, MatchRunStatus
 from ..tabular import Column, Table, TableError, read_table
 
 logger = logging.getLogger(__name__)
+
+# Who acts: a user (a person or an API key's service account), or ``None`` for the system.
+Actor = User | None
 
 MATCH_RUN_TASK: Final = "imports.match_run_execute"
 
@@ -100,9 +104,7 @@ PROBLEM_MESSAGES: Final[dict[str, Any]] = {
         "matched without it."
     ),
     "invalid_sex": _("Give M or F; the row was matched without it."),
-    "invalid_oblast": _(
-        "Give an ISO 3166-2 code such as UA-14; the row was matched without it."
-    ),
+    "invalid_oblast": _("Give an ISO 3166-2 code such as UA-14; the row was matched without it."),
 }
 
 # Sex as lists write it: English and Ukrainian letters and words.
@@ -128,7 +130,7 @@ _SEX_WORDS: Final = {
 # ---------------------------------------------------------------------------------------------
 # Who may run
 # ---------------------------------------------------------------------------------------------
-def may_run_matching(actor: Viewer) -> bool:
+def may_run_matching(actor: Actor) -> bool:
     """Whoever reads cases or coordinates the coalition, superusers, and the system."""
     if actor is None:
         return True
@@ -145,7 +147,7 @@ class MatchRunDenied(PermissionDenied):
     default_detail = _("Matching lists takes a role that reads cases or coordinates the coalition.")
 
 
-def require_runner(actor: Viewer) -> None:
+def require_runner(actor: Actor) -> None:
     if not may_run_matching(actor):
         raise MatchRunDenied()
 
@@ -251,9 +253,7 @@ def _read_oblast(value: str) -> str | None:
     return description_from(origin_oblast=value).origin_oblast
 
 
-def row_from_values(
-    number: int, values: Mapping[str, str], *, entry: int | None = None
-) -> ListRow:
+def row_from_values(number: int, values: Mapping[str, str], *, entry: int | None = None) -> ListRow:
     """A ``ListRow`` from a row's cells by column name. A date, sex or oblast that cannot be
     read is a problem of the row, which is still matched without it; a row without a name is
     a problem and is not matched."""
@@ -269,7 +269,7 @@ def row_from_values(
     oblast = _checked(
         values.get("origin_oblast", ""), "origin_oblast", "invalid_oblast", _read_oblast, problems
     )
-    description: Description | None = description_from(
+    description = description_from(
         full_name=values.get("full_name") or None,
         given_name=values.get("given_name") or None,
         family_name=values.get("family_name") or None,
@@ -281,7 +281,14 @@ def row_from_values(
     if not (description.given_name or description.family_name):
         column = next((c for c in NAME_COLUMNS if c in values), "full_name")
         problems.insert(0, (column, "no_name"))
-        description = None
+        return ListRow(
+            row=number,
+            description=None,
+            problems=tuple(problems),
+            ref=values.get("ref", ""),
+            id=values.get("id", ""),
+            entry=entry,
+        )
     return ListRow(
         row=number,
         description=description,
@@ -319,7 +326,7 @@ def rows_from_table(table: Table) -> list[ListRow]:
     return [row_from_values(number, values) for number, values in table.rows]
 
 
-def rows_from_list(*, actor: Viewer, child_list: ChildList) -> list[ListRow]:
+def rows_from_list(*, actor: Actor, child_list: ChildList) -> list[ListRow]:
     """The entries of a coalition list as ``actor`` sees them
     (``coalition.selectors.lists.entries_as_seen``): an entry whose name the actor does not
     see is left out; a date of birth the actor may not see is not used. The name and date as
@@ -358,7 +365,7 @@ def _file_name(value: str) -> str:
 
 
 @transaction.atomic
-def match_run_start_file(*, actor: Viewer, file_name: str, content: bytes) -> MatchRun:
+def match_run_start_file(*, actor: Actor, file_name: str, content: bytes) -> MatchRun:
     """Match the rows of an uploaded CSV or XLSX. The file is checked whole first (format,
     size, header, limits: ``FileRefused`` naming the row and the column, nothing written); a
     run of up to ``MATCH_RUN_SYNC_ROWS`` rows is matched before this returns, a larger one is
@@ -380,7 +387,7 @@ def match_run_start_file(*, actor: Viewer, file_name: str, content: bytes) -> Ma
 
 
 @transaction.atomic
-def match_run_start_list(*, actor: Viewer, child_list: ChildList) -> MatchRun:
+def match_run_start_list(*, actor: Actor, child_list: ChildList) -> MatchRun:
     """Match the entries of a coalition list of named children that ``actor`` sees the names
     of; refused when there are none."""
     require_runner(actor)
@@ -437,7 +444,9 @@ def _match(
             descriptions=[row.description for row in described if row.description is not None],
             limit=CANDIDATES_PER_ROW,
         )
-        by_position = {id(row): candidates for row, candidates in zip(described, found, strict=True)}
+        by_position = {
+            id(row): candidates for row, candidates in zip(described, found, strict=True)
+        }
         for row in batch:
             results.append(row.result(by_position.get(id(row), [])))
         if report_progress:
@@ -519,7 +528,7 @@ def match_run_execute(*, run_id: int) -> MatchRun | None:
 
 def match_run_file(
     *,
-    actor: Viewer,
+    actor: Actor,
     file_name: str,
     content: bytes,
     on_batch: Callable[[int], None] | None = None,
@@ -551,7 +560,7 @@ def match_run_file(
 # Reading results: the audited read
 # ---------------------------------------------------------------------------------------------
 def match_run_read_record(
-    *, actor: Viewer, run: MatchRun, case_ids: Sequence[int], download: str = ""
+    *, actor: Actor, run: MatchRun, case_ids: Sequence[int], download: str = ""
 ) -> AuditEvent:
     """Record one read of a run's results, naming the cases whose children it showed (none
     when every candidate was held elsewhere or there were none)."""
@@ -572,7 +581,7 @@ class Confirmed:
     case_id: int
 
 
-def _case_to_link(actor: Viewer, child_list: ChildList, child_id: int) -> int | None:
+def _case_to_link(actor: Actor, child_list: ChildList, child_id: int) -> int | None:
     """The child's case to link: the open one before closed ones, the latest first, among
     those the coalition lets ``actor`` link."""
     cases = (
@@ -586,7 +595,7 @@ def _case_to_link(actor: Viewer, child_list: ChildList, child_id: int) -> int | 
 
 @transaction.atomic
 def match_run_confirm(
-    *, actor: Viewer, run: MatchRun, row: int, rank: int, shown_ranks: Sequence[int]
+    *, actor: Actor, run: MatchRun, row: int, rank: int, shown_ranks: Sequence[int]
 ) -> Confirmed:
     """Confirm candidate ``rank`` of list entry ``row``: link the entry to the child's case
     with ``coalition.services.lists.entry_update`` (its rules decide who may link and which
@@ -616,4 +625,3 @@ def match_run_confirm(
         )
     entry = entry_update(actor=actor, entry=entry, data={"case": case_id})
     return Confirmed(entry=entry, case_id=case_id)
-
