@@ -515,10 +515,9 @@ def match_run_execute(*, run_id: int) -> MatchRun | None:
             return run
         _start(run)
     try:
+        # A list's entries may have changed since the run was asked for: the rows matched are
+        # those of now, and the finished run counts them.
         rows = _rows_of(run)
-        if len(rows) != run.rows_total:
-            # A list's entries may have changed since the run was asked for.
-            MatchRun.objects.filter(pk=run.pk).unaudited_update(_PROGRESS_REASON, rows_done=0)
         results = _match(run, rows, report_progress=True)
     except (DomainError, DatabaseError) as error:
         _fail(run.pk, str(getattr(error, "detail", "")) or gettext("The run failed."))
