@@ -278,20 +278,13 @@ def row_from_values(number: int, values: Mapping[str, str], *, entry: int | None
         sex=sex,
         origin_oblast=oblast,
     )
-    if not (description.given_name or description.family_name):
+    named = bool(description.given_name or description.family_name)
+    if not named:
         column = next((c for c in NAME_COLUMNS if c in values), "full_name")
         problems.insert(0, (column, "no_name"))
-        return ListRow(
-            row=number,
-            description=None,
-            problems=tuple(problems),
-            ref=values.get("ref", ""),
-            id=values.get("id", ""),
-            entry=entry,
-        )
     return ListRow(
         row=number,
-        description=description,
+        description=description if named else None,
         problems=tuple(problems),
         ref=values.get("ref", ""),
         id=values.get("id", ""),
@@ -576,13 +569,15 @@ def match_run_read_record(
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Confirmed:
+    """The entry as linked, and the case it now names."""
+
     entry: ChildListEntry
     case_id: int
 
 
 def _case_to_link(actor: Actor, child_list: ChildList, child_id: int) -> int | None:
-    """The child's case to link: the open one before closed ones, the latest first, among
-    those the coalition lets ``actor`` link."""
+    """The candidate child's case that the coalition lets ``actor`` link (should a child hold
+    several, the open one first, then the latest)."""
     cases = (
         Case.objects.filter(child_id=child_id)
         .annotate(still_open=~Q(status=Status.CLOSED))
