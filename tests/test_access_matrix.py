@@ -72,6 +72,9 @@ REPORT = "report"
 # Identity matching (``test_access_matrix_child_match``): a description in, candidates out, as
 # the reader may see them.
 MATCH = "match"
+# Match runs (``test_access_matrix_match_runs``): each runner's own; results show candidates as
+# the reader may see them.
+MATCH_RUN = "match_run"
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,11 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("report-detail", frozenset({"get"}), REPORT, personal=False),
         Endpoint("report-csv", frozenset({"get"}), REPORT, personal=False),
         Endpoint("report-xlsx", frozenset({"get"}), REPORT, personal=False),
+        Endpoint("match-run-list", frozenset({"get", "post"}), MATCH_RUN, personal=False),
+        Endpoint("match-run-detail", frozenset({"get"}), MATCH_RUN, personal=False),
+        Endpoint("match-run-results", frozenset({"get"}), MATCH_RUN, personal=True),
+        Endpoint("match-run-csv", frozenset({"get"}), MATCH_RUN, personal=True),
+        Endpoint("match-run-confirm", frozenset({"post"}), MATCH_RUN, personal=False),
     ]
 }
 
@@ -656,6 +664,8 @@ def test_access_matrix(world: World, role: str, documented_statuses: Any):
             continue  # test_access_matrix_sources, _coalition, _reports
         if endpoint.target == MATCH:
             continue  # test_access_matrix_child_match
+        if endpoint.target == MATCH_RUN:
+            continue  # test_access_matrix_match_runs
         for method in sorted(endpoint.methods):
             if endpoint.target == CASE:
                 for key in CASE_KEYS:

@@ -133,6 +133,11 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
     "/api/v1/reports/{id}/": {"get": "reports_retrieve"},
     "/api/v1/reports/{id}/csv/": {"get": "reports_csv"},
     "/api/v1/reports/{id}/xlsx/": {"get": "reports_xlsx"},
+    "/api/v1/match-runs/": {"get": "match_runs_list", "post": "match_runs_create"},
+    "/api/v1/match-runs/{id}/": {"get": "match_runs_retrieve"},
+    "/api/v1/match-runs/{id}/results/": {"get": "match_runs_results"},
+    "/api/v1/match-runs/{id}/csv/": {"get": "match_runs_csv"},
+    "/api/v1/match-runs/{id}/confirm/": {"post": "match_runs_confirm"},
     "/api/v1/coalition/lists/": {"get": "coalition_lists_list", "post": "coalition_lists_create"},
     "/api/v1/coalition/lists/{id}/": {
         "get": "coalition_lists_retrieve",

@@ -469,6 +469,7 @@ SPECTACULAR_SETTINGS = {
         "EntryOutcomeEnum": "coalition.models.EntryOutcome",  # coalition
         "ReportScopeEnum": "reports.models.ReportScope",  # reports
         "ReportPeriodEnum": "reports.models.ReportPeriod",  # reports
+        "MatchRunStatusEnum": "imports.models.MatchRunStatus",  # imports
         # A member joins on a day, in a month or in a year.
         "MemberDatePrecisionEnum": "coalition.services.members.MEMBER_PRECISION_CHOICES",
     },
