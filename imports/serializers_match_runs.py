@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from accounts.serializers import OrganizationRefSerializer
 from cases.selectors_matching import SeenCandidate
+from cases.serializers_matching import SeenCandidateSerializer
 from core.serializers import BlankAsNullMixin, StrictInputMixin
 
 from .models import MatchRun, MatchRunStatus
@@ -102,79 +101,26 @@ class MatchRunSerializer(BlankAsNullMixin, serializers.ModelSerializer[MatchRun]
         return round(run.rows_done / run.rows_total, 4) if run.rows_total else 0.0
 
 
-class CandidateCaseSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    number = serializers.CharField()
-    status = serializers.CharField()
-    access_scope = serializers.ChoiceField(choices=["full", "limited"])
-
-
-class CandidateChildSerializer(serializers.Serializer[Any]):
-    given_name = serializers.CharField()
-    family_name = serializers.CharField()
-    patronymic = serializers.CharField()
-    date_of_birth = serializers.CharField(
-        help_text=_(
-            "YYYY, YYYY-MM or YYYY-MM-DD by its precision; the year only through a limited share."
-        )
-    )
-    sex = serializers.CharField()
-    origin_oblast = serializers.CharField()
-    external_references = serializers.ListField(
-        child=serializers.CharField(),
-        help_text=_("The references your organizations gave this child."),
-    )
-
-
-class CandidateSerializer(serializers.Serializer[Any]):
-    """A candidate as you may see it. `visible`: its case and the child as your access
-    allows. Held by an organization you do not see (shown only when `likely`): the band and
-    that organization's name, nothing else, so you can ask it for a share."""
+class RankedCandidateSerializer(SeenCandidateSerializer):
+    """A candidate as you may see it (the shape of `POST /children/match/`), with its rank
+    among the row's candidates."""
 
     rank = serializers.IntegerField(help_text=_("Its rank among the row's candidates (1 = best)."))
-    band = serializers.ChoiceField(choices=["likely", "possible"])
-    visible = serializers.BooleanField()
-    organization = OrganizationRefSerializer()
-    score = serializers.FloatField(allow_null=True)
-    reasons = serializers.ListField(
-        child=serializers.CharField(), help_text=_("Why it fits, in words; none when held.")
-    )
-    case = CandidateCaseSerializer(allow_null=True)
-    child = CandidateChildSerializer(allow_null=True)
 
     def to_representation(self, instance: tuple[int, SeenCandidate]) -> dict[str, Any]:
         rank, seen = instance
-        shown: dict[str, Any] = {
-            "rank": rank,
-            "band": seen.band,
-            "visible": seen.visible,
-            "organization": {"id": seen.organization_id, "name": seen.organization_name},
-            "score": None,
-            "reasons": [],
-            "case": None,
-            "child": None,
-        }
-        if seen.visible:
-            shown.update(
-                score=round(seen.score, 4),
-                reasons=[gettext(reason) for reason in seen.reasons],
-                case={
-                    "id": seen.case_id,
-                    "number": seen.case_number,
-                    "status": seen.case_status,
-                    "access_scope": seen.scope,
-                },
-                child={
-                    "given_name": seen.given_name,
-                    "family_name": seen.family_name,
-                    "patronymic": seen.patronymic,
-                    "date_of_birth": seen.date_of_birth,
-                    "sex": seen.sex,
-                    "origin_oblast": seen.origin_oblast,
-                    "external_references": list(seen.external_references),
-                },
-            )
-        return shown
+        return super().to_representation(_Ranked(rank, seen))
+
+
+class _Ranked:
+    """A seen candidate with its rank, read as the candidate itself."""
+
+    def __init__(self, rank: int, seen: SeenCandidate) -> None:
+        self.rank = rank
+        self._seen = seen
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._seen, name)
 
 
 class RowProblemSerializer(serializers.Serializer[Any]):
@@ -193,7 +139,7 @@ class MatchRowSerializer(serializers.Serializer[Any]):
     id = serializers.CharField(help_text=_("The row's `id`, echoed back."))
     entry = serializers.IntegerField(allow_null=True, help_text=_("The list entry's id."))
     problems = RowProblemSerializer(many=True)
-    candidates = CandidateSerializer(many=True)
+    candidates = RankedCandidateSerializer(many=True)
 
     def to_representation(self, instance: RowAsSeen) -> dict[str, Any]:
         return {
@@ -206,7 +152,7 @@ class MatchRowSerializer(serializers.Serializer[Any]):
                 for column, code in instance.problems
             ],
             "candidates": [
-                CandidateSerializer(candidate).data for candidate in instance.candidates
+                RankedCandidateSerializer(candidate).data for candidate in instance.candidates
             ],
         }
 

@@ -69,7 +69,7 @@ def _shown_cases(body: dict[str, Any]) -> dict[str, int | None]:
     for row in body["rows"]:
         if row["candidates"]:
             best = row["candidates"][0]
-            shown[row["ref"]] = best["case"]["id"] if best["visible"] else None
+            shown[row["ref"]] = best["case"]["id"] if not best["held"] else None
     return shown
 
 

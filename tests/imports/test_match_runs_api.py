@@ -69,7 +69,7 @@ def test_get_results_shows_candidates_as_seen_and_records_the_read(match_world: 
     assert response.status_code == 200, response.content
     rows = {row["row"]: row for row in response.json()["rows"]}
     boy = rows[2]["candidates"][0]
-    assert boy["visible"]
+    assert not boy["held"]
     assert boy["rank"] == 1
     assert boy["band"] == "likely"
     assert boy["case"]["number"] == w.boy.number
@@ -78,13 +78,15 @@ def test_get_results_shows_candidates_as_seen_and_records_the_read(match_world: 
     girl = rows[3]["candidates"][0]
     assert girl == {
         "rank": 1,
+        "held": True,
         "band": "likely",
-        "visible": False,
-        "organization": {"id": w.d.pk, "name": w.d.name},
         "score": None,
         "reasons": [],
+        "summary": f"A likely match is held by {w.d.name}.",
+        "organization": {"id": w.d.pk, "name": w.d.name},
         "case": None,
         "child": None,
+        "external_references": [],
     }
     assert GIRL["family_name"] not in response.content.decode()
     assert rows[5]["problems"][0]["code"] == "no_name"
