@@ -1,5 +1,8 @@
 """Errors of the case registry, all ``DomainError`` subclasses mapped by ``core.errors``."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed
@@ -18,6 +21,27 @@ class TransitionNotAllowed(Conflict):
 class OpenCaseExists(Conflict):
     code = "open_case_exists"
     default_detail = _("The child already has an open case.")
+
+
+class LikelyCandidatesFound(Conflict):
+    """Opening a case for a new child who may already be in the registry: the likely
+    candidates must be looked at first, and the opening retried saying so.
+
+    ``candidates`` are the candidates as the actor may see them
+    (``cases.selectors_matching.SeenCandidate``, likely and possible); the layer that answers
+    renders them (the API puts them in the body, the admin lists them above the form).
+    """
+
+    code = "likely_candidates"
+    default_detail = _(
+        "The registry may already hold this child: a likely candidate was found. Check the "
+        "candidates, then open the case again confirming that you checked them."
+    )
+
+    def __init__(self, *, candidates: Sequence[Any], field: str = "candidates_checked") -> None:
+        self.candidates = tuple(candidates)
+        detail = str(self.default_detail)
+        super().__init__(detail, fields={field: [detail]})
 
 
 class StaleVersion(PreconditionFailed):

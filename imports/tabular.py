@@ -137,7 +137,8 @@ def _sniff_delimiter(text: str) -> str:
 def _csv_records(content: bytes) -> Iterator[list[str]]:
     text = decode_text(content)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
-    csv.field_size_limit(max(limit("MAX_CELL_CHARS") * 4, 131072))
+    # A cell may be as long as the file: the reader's own check then names its row and column.
+    csv.field_size_limit(max(limit("MAX_FILE_BYTES"), 131072))
     try:
         yield from reader
     except csv.Error as error:

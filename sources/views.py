@@ -9,14 +9,12 @@ through the download endpoint, which records a custody event for every download.
 from __future__ import annotations
 
 import base64
-import hashlib
 import mimetypes
 import os
 import unicodedata
 from typing import Any, cast
 
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, TemporaryFileUploadHandler
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, QueryDict
@@ -49,7 +47,7 @@ from core.api import (
 )
 from core.errors import NotFound, ValidationFailed
 from core.parsers import JSONParser, MultiPartParser
-from idempotency.views import IdempotentPostMixin, idempotency_key
+from idempotency.views import IdempotentPostMixin, UploadFingerprintMixin
 
 from . import figures, selectors, services
 from .detection import ALLOWED as ALLOWED_MEDIA_TYPES
@@ -158,42 +156,6 @@ class SourceUploadParser(MultiPartParser):
 
 
 FILE_FIELD = "file"
-
-
-class UploadFingerprintMixin:
-    """Let the idempotency key's fingerprint cover an uploaded file by its hash.
-
-    ``IdempotentPostMixin`` fingerprints ``request.data``; for a multipart body that holds the
-    uploaded file objects, which are not JSON. When the request carries an ``Idempotency-Key``,
-    each file is replaced there by its name, size and SHA-256 (the view reads the file from
-    ``request.FILES``). List this mixin after ``IdempotentPostMixin``: it runs once the request
-    is authenticated and checked, before the key is looked at.
-    """
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        if request.method != "POST" or not request.FILES:
-            return
-        if idempotency_key(request) is None:
-            return
-        data = cast(QueryDict, request.data)
-        described = QueryDict(mutable=True)
-        for name in data:
-            if name not in request.FILES:
-                described.setlist(name, data.getlist(name))
-        for name, upload in request.FILES.items():
-            described.setlist(name, [_describe_upload(upload)])
-        # What request.data answers from now on (DRF keeps the parsed body there).
-        setattr(request, "_full_data", described)  # noqa: B010
-
-
-def _describe_upload(upload: UploadedFile) -> str:
-    """What identifies an uploaded file in a fingerprint (which keeps only a hash of it)."""
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return f"sha256={digest.hexdigest()} size={upload.size} name={upload.name}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -217,6 +217,7 @@ def _populate() -> Registry:
             f"{prefix}/figures/{{id}}/": [{"id": figure.pk}],
             f"{prefix}/subscriptions/{{id}}/": _populate_subscriptions(caseworker, auditor),
             **_populate_reports(home, prefix),
+            **_populate_match_runs(caseworker, auditor, prefix),
             **_populate_coalition(home, open_case, limited_case, judged),
         },
     )
@@ -249,6 +250,24 @@ def _populate_reports(home: Any, prefix: str) -> PathIds:
         f"{prefix}/reports/{{id}}/": ids,
         f"{prefix}/reports/{{id}}/csv/": ids,
         f"{prefix}/reports/{{id}}/xlsx/": ids,
+    }
+
+
+def _populate_match_runs(caseworker: Any, auditor: Any, prefix: str) -> PathIds:
+    """A run of the caseworker's and one of the auditor's (each sees only its own), over a
+    list naming a child of the registry."""
+    from imports.services.match_runs import match_run_start_file
+
+    content = "full_name,date_of_birth\r\nСинтетичний Захар Остапович,2012\r\n".encode()
+    ids = [
+        {"id": match_run_start_file(actor=actor, file_name="list.csv", content=content).pk}
+        for actor in (caseworker, auditor)
+    ]
+    return {
+        f"{prefix}/match-runs/{{id}}/": ids,
+        f"{prefix}/match-runs/{{id}}/results/": ids,
+        f"{prefix}/match-runs/{{id}}/csv/": ids,
+        f"{prefix}/match-runs/{{id}}/confirm/": ids,
     }
 
 

@@ -454,6 +454,8 @@ SPECTACULAR_SETTINGS = {
         "AliasKindEnum": "cases.models.AliasKind",
         "FacilityKindEnum": "cases.models.FacilityKind",
         "ShareScopeEnum": "cases.models.ShareScope",
+        "SexEnum": "cases.models.Sex",
+        "DescribedSexEnum": "cases.serializers_matching.DESCRIBED_SEX",
         "RemovalReasonEnum": "cases.selectors.RemovalReason",
         "AuditActionEnum": "audit.models.Action",  # audit
         "AuditChannelEnum": "audit.models.Channel",  # audit
@@ -470,6 +472,7 @@ SPECTACULAR_SETTINGS = {
         "EntryOutcomeEnum": "coalition.models.EntryOutcome",  # coalition
         "ReportScopeEnum": "reports.models.ReportScope",  # reports
         "ReportPeriodEnum": "reports.models.ReportPeriod",  # reports
+        "MatchRunStatusEnum": "imports.models.MatchRunStatus",  # imports
         # A member joins on a day, in a month or in a year.
         "MemberDatePrecisionEnum": "coalition.services.members.MEMBER_PRECISION_CHOICES",
     },
