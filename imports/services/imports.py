@@ -413,7 +413,8 @@ def case_import_upload(
     background = len(table.rows) > sync_max_rows() if in_background is None else in_background
     if background:
         task = current_app.tasks[CHECK_TASK]
-        transaction.on_commit(partial(task.delay, case_import.pk))
+        actor_id = actor.pk if _person(actor) is not None else None
+        transaction.on_commit(partial(task.delay, case_import.pk, actor_id))
         return case_import
     return _check(case_import, table, actor=actor, progress=progress)
 
