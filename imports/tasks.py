@@ -20,7 +20,7 @@ from .services import imports as import_services
 logger = logging.getLogger(__name__)
 
 
-class CaseImportTask(Task):  # type: ignore[misc]
+class CaseImportTask(Task):
     """Marks the import failed once the task gives up (its first argument is the import's id)."""
 
     def on_failure(
@@ -67,7 +67,5 @@ def case_import_commit(case_import_id: int, actor_id: int | None = None) -> dict
     """Write a large import, as the person who asked for it; returns its status and counts."""
     actor = _actor(actor_id)
     with audit_context(channel=Channel.TASK, actor=actor):
-        case_import = import_services.case_import_commit(
-            case_import_id=case_import_id, actor=actor
-        )
+        case_import = import_services.case_import_commit(case_import_id=case_import_id, actor=actor)
     return {"status": case_import.status, "rows": case_import.rows_total}

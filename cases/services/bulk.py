@@ -200,7 +200,7 @@ def _build(record: NewCaseRecord, *, is_synthetic: bool) -> tuple[_Built, dict[s
             _merge(errors, _field_errors(exc, "relative."))
         _merge(errors, _clean_fields(relative, exclude=["child"], prefix="relative."))
         relatives.append(relative)
-    max_reference = ExternalReference._meta.get_field("reference").max_length
+    max_reference = ExternalReference._meta.get_field("reference").max_length or 0
     if len(record.reference) > max_reference:
         errors.setdefault("reference", []).append(
             _("At most %(limit)s characters.") % {"limit": max_reference}

@@ -230,7 +230,7 @@ def _update_of(row: ImportRow, reference: ExternalReference) -> _Update:
     known_aliases = {clean_name(a.name) for a in child.aliases.all()}
     update.aliases = [a for a in record.aliases if clean_name(a["name"]) not in known_aliases]
     places = {
-        (w.country.code if w.country else "", w.region, w.settlement, w.from_date)
+        (str(getattr(w.country, "code", w.country) or ""), w.region, w.settlement, w.from_date)
         for w in child.whereabouts.all()
     }
     update.whereabouts = [
@@ -461,7 +461,7 @@ def case_import_commit_queue(*, case_import_id: int, actor: Actor) -> CaseImport
 
 
 def _not_ready(case_import: CaseImport) -> CaseImportNotReady:
-    messages = {
+    messages: dict[str, str] = {
         ImportStatus.VALIDATING: _("The import is still being checked."),
         ImportStatus.INVALID: _("The import has problems: fix the file and upload it again."),
         ImportStatus.COMMITTING: _("The import is being written."),

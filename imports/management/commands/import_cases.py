@@ -36,8 +36,7 @@ def _organization(value: str) -> Organization:
     found = list(organization_list().filter(query)[:2])
     if len(found) != 1:
         raise CommandError(
-            _("No single organization has the id, short name or name %(value)r.")
-            % {"value": value}
+            _("No single organization has the id, short name or name %(value)r.") % {"value": value}
         )
     return found[0]
 
@@ -149,11 +148,16 @@ class Command(BaseCommand):
         for problem in report.get("problems", []):
             self.stdout.write(
                 _("row %(row)s, column %(column)s: %(message)s")
-                % {"row": problem["row"], "column": problem["column"], "message": problem["message"]}
+                % {
+                    "row": problem["row"],
+                    "column": problem["column"],
+                    "message": problem["message"],
+                }
             )
         for match in report.get("matches", []):
             found = ", ".join(
-                f"child #{c['child_id']} ({c['band']}, {c['score']:.2f})" for c in match["candidates"]
+                f"child #{c['child_id']} ({c['band']}, {c['score']:.2f})"
+                for c in match["candidates"]
             )
             self.stdout.write(
                 _("row %(row)s (ref %(ref)s) is like: %(found)s")

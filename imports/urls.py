@@ -1,0 +1,13 @@
+"""The imports app's API routes (under ``/api/v1/``)."""
+
+from rest_framework.routers import SimpleRouter
+
+from .views.case_imports import CaseImportViewSet
+
+# SimpleRouter: the API root view comes from cases.urls; a second one would shadow it.
+router = SimpleRouter()
+router.register("imports", CaseImportViewSet, basename="case-import")
+
+urlpatterns = [
+    *router.urls,
+]
