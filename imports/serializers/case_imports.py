@@ -19,7 +19,9 @@ from ..selectors.case_imports import case_import_rows_done
 
 
 class CaseImportUploadInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
+    # An empty file is the reader's to refuse, with its own code (``empty_file``).
     file = serializers.FileField(
+        allow_empty_file=True,
         help_text=_("The CSV (UTF-8, with or without BOM, or Windows-1251) or XLSX file.")
     )
     organization = serializers.IntegerField(
