@@ -69,6 +69,8 @@ SUBSCRIPTION = "subscription"
 # Status reports (``test_access_matrix_reports``): counts, no personal data; a download is
 # recorded as one.
 REPORT = "report"
+# Case imports (``test_access_matrix_imports``): seen by who imports for their organization.
+IMPORT = "import"
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,10 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("report-detail", frozenset({"get"}), REPORT, personal=False),
         Endpoint("report-csv", frozenset({"get"}), REPORT, personal=False),
         Endpoint("report-xlsx", frozenset({"get"}), REPORT, personal=False),
+        Endpoint("case-import-list", frozenset({"get", "post"}), IMPORT, personal=False),
+        Endpoint("case-import-detail", frozenset({"get"}), IMPORT, personal=True),
+        Endpoint("case-import-commit", frozenset({"post"}), IMPORT, personal=False),
+        Endpoint("case-import-discard", frozenset({"post"}), IMPORT, personal=False),
     ]
 }
 
@@ -650,6 +656,8 @@ def test_access_matrix(world: World, role: str, documented_statuses: Any):
             continue  # test_access_matrix_sources, _coalition, _subscriptions
         if endpoint.target in EVIDENCE_TARGETS or endpoint.target in (COALITION, REPORT):
             continue  # test_access_matrix_sources, _coalition, _reports
+        if endpoint.target == IMPORT:
+            continue  # test_access_matrix_imports
         for method in sorted(endpoint.methods):
             if endpoint.target == CASE:
                 for key in CASE_KEYS:
