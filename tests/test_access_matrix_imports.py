@@ -18,16 +18,16 @@ from audit.models import AuditEvent
 from imports import services
 from imports.models import CaseImport, ImportStatus
 from tests.imports.case_files import csv_bytes, row
-from tests.test_access_matrix import (  # noqa: F401 (fixtures)
+from tests.test_access_matrix import (
     CREATE_ROLES,
     READ_EVENT_ACTIONS,
     ROLES,
     World,
     _leaks,
     _undocumented,
-    documented_statuses,
-    world,
 )
+from tests.test_access_matrix import documented_statuses as documented_statuses
+from tests.test_access_matrix import world as world
 
 pytestmark = pytest.mark.django_db
 

@@ -132,6 +132,10 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
     "/api/v1/reports/{id}/": {"get": "reports_retrieve"},
     "/api/v1/reports/{id}/csv/": {"get": "reports_csv"},
     "/api/v1/reports/{id}/xlsx/": {"get": "reports_xlsx"},
+    "/api/v1/imports/": {"get": "case_imports_list", "post": "case_imports_create"},
+    "/api/v1/imports/{id}/": {"get": "case_imports_retrieve"},
+    "/api/v1/imports/{id}/commit/": {"post": "case_imports_commit"},
+    "/api/v1/imports/{id}/discard/": {"post": "case_imports_discard"},
     "/api/v1/coalition/lists/": {"get": "coalition_lists_list", "post": "coalition_lists_create"},
     "/api/v1/coalition/lists/{id}/": {
         "get": "coalition_lists_retrieve",

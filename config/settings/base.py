@@ -467,6 +467,8 @@ SPECTACULAR_SETTINGS = {
         "EntryOutcomeEnum": "coalition.models.EntryOutcome",  # coalition
         "ReportScopeEnum": "reports.models.ReportScope",  # reports
         "ReportPeriodEnum": "reports.models.ReportPeriod",  # reports
+        "CaseImportStatusEnum": "imports.models.ImportStatus",  # imports
+        "ImportFileFormatEnum": "imports.models.FileFormat",  # imports
         # A member joins on a day, in a month or in a year.
         "MemberDatePrecisionEnum": "coalition.services.members.MEMBER_PRECISION_CHOICES",
     },

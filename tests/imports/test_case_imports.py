@@ -27,8 +27,12 @@ from cases.models import (
 )
 from core.errors import PermissionDenied
 from imports import services
-from imports.exceptions import CaseImportNotFound, CaseImportNotReady, ImportFileTooLarge
-from imports.exceptions import TableRefused
+from imports.exceptions import (
+    CaseImportNotFound,
+    CaseImportNotReady,
+    ImportFileTooLarge,
+    TableRefused,
+)
 from imports.models import CaseImport, ImportStatus
 from tests.factories.accounts import OrganizationFactory, make_member
 from tests.factories.cases import home_organization, make_case
