@@ -20,7 +20,7 @@ from .children import (
     child_update,
 )
 from .closure import closure_request_create, closure_request_decide
-from .duplicates import duplicate_pairs_propose
+from .duplicates import duplicate_pairs_propose, duplicate_pairs_propose_many
 from .followups import (
     FOLLOW_UPS_TASK,
     case_follow_ups_schedule,
@@ -77,6 +77,7 @@ __all__ = [
     "closure_request_create",
     "closure_request_decide",
     "duplicate_pairs_propose",
+    "duplicate_pairs_propose_many",
     "facility_save",
     "follow_up_complete",
     "follow_up_create",

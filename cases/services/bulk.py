@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Final
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -25,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_countries import countries
 
 from accounts.models import Organization
 from core.checks import reject_unknown_fields
@@ -52,6 +54,11 @@ from .whereabouts import WHEREABOUTS_FIELDS, _whereabouts_prepare
 ALIAS_FIELDS: Final = frozenset({"name", "kind", "seen_in"})
 # Name keys per INSERT where COPY is not available (SQLite's variable limit).
 _NAME_KEY_BATCH: Final = 400
+
+
+@cache
+def _country_codes() -> frozenset[str]:
+    return frozenset(code for code, _name in countries)
 
 
 @dataclass
@@ -179,10 +186,15 @@ def _build(record: NewCaseRecord, *, is_synthetic: bool) -> tuple[_Built, dict[s
             _whereabouts_prepare(stay)
         except ValidationFailed as exc:
             _merge(errors, _field_errors(exc, "whereabouts."))
+        # The country by a set of codes: the field's own check walks every country's name.
+        if str(stay.country or "") not in _country_codes():
+            errors.setdefault("whereabouts.country", []).append(_("Not a country code."))
         _merge(
             errors,
             _clean_fields(
-                stay, exclude=["child", "facility", "recorded_by"], prefix="whereabouts."
+                stay,
+                exclude=["child", "facility", "recorded_by", "country"],
+                prefix="whereabouts.",
             ),
         )
         stays.append(stay)
@@ -208,16 +220,15 @@ def _build(record: NewCaseRecord, *, is_synthetic: bool) -> tuple[_Built, dict[s
     return _Built(child, case, aliases, stays, relatives), errors
 
 
-def case_records_check(
-    *, records: Sequence[NewCaseRecord], organization: Organization | None = None
-) -> dict[int, dict[str, list[str]]]:
-    """The problems of each record (by its index) that ``cases_create_many`` would refuse, found
-    without writing: every record's own rules, references given twice, and references the
-    organization already gave a child. Records without problems are left out."""
+def _check_all(
+    records: Sequence[NewCaseRecord], *, organization: Organization | None, is_synthetic: bool
+) -> tuple[list[_Built], dict[int, dict[str, list[str]]]]:
+    built: list[_Built] = []
     problems: dict[int, dict[str, list[str]]] = {}
     seen: dict[str, int] = {}
     for index, record in enumerate(records):
-        _built, errors = _build(record, is_synthetic=False)
+        rows, errors = _build(record, is_synthetic=is_synthetic)
+        built.append(rows)
         if record.reference:
             if record.reference in seen:
                 errors.setdefault("reference", []).append(
@@ -236,7 +247,17 @@ def case_records_check(
             problems.setdefault(seen[reference], {}).setdefault("reference", []).append(
                 _("The organization already gave this reference to a child.")
             )
-    return problems
+    return built, problems
+
+
+def case_records_check(
+    *, records: Sequence[NewCaseRecord], organization: Organization | None = None
+) -> dict[int, dict[str, list[str]]]:
+    """The problems of each record (by its index) that ``cases_create_many`` would refuse, found
+    without writing: every record's own rules, references given twice, and (``organization``
+    given) references the organization already gave a child. Records without problems are
+    left out."""
+    return _check_all(records, organization=organization, is_synthetic=False)[1]
 
 
 def _write_name_keys(built: Sequence[_Built]) -> None:
@@ -286,7 +307,7 @@ def cases_create_many(
     ``metadata`` (say, the import it came from).
     """
     organization = _creating_organization(actor, organization)
-    problems = case_records_check(records=records, organization=organization)
+    built, problems = _check_all(records, organization=organization, is_synthetic=is_synthetic)
     if problems:
         raise ValidationFailed(
             _("Some records are not valid."),
@@ -298,7 +319,6 @@ def cases_create_many(
         )
     if not records:
         return []
-    built = [_build(record, is_synthetic=is_synthetic)[0] for record in records]
     now = timezone.now()
     metadata = dict(metadata or {})
 

@@ -22,7 +22,7 @@ class CaseImportUploadInputSerializer(StrictInputMixin, serializers.Serializer[A
     # An empty file is the reader's to refuse, with its own code (``empty_file``).
     file = serializers.FileField(
         allow_empty_file=True,
-        help_text=_("The CSV (UTF-8, with or without BOM, or Windows-1251) or XLSX file.")
+        help_text=_("The CSV (UTF-8, with or without BOM, or Windows-1251) or XLSX file."),
     )
     organization = serializers.IntegerField(
         min_value=1,

@@ -262,15 +262,20 @@ def _plan(
     table: Table,
     actor: Actor,
     progress: Progress | None = None,
+    candidates: Mapping[int, list[Candidate]] | None = None,
+    check_rules: bool = True,
 ) -> _Plan:
     """Every row read and checked, sorted into new, changed and unchanged, and the new rows'
-    candidates in the registry. Reads only."""
+    candidates in the registry (found now, or ``candidates`` as found before, by row). Reads
+    only. Without ``check_rules`` the records' own rules are left to the services that write
+    them (which check them anyway, before writing anything)."""
     reader = RowReader.for_oblasts(oblast_list())
     plan = _Plan(rows=[reader.read(number, cells) for number, cells in table.rows])
     organization = case_import.organization
-    own_rules = case_services.case_records_check(records=[row.record for row in plan.rows])
-    for index, fields in own_rules.items():
-        _problems_from_fields(plan.rows[index], fields)
+    if check_rules:
+        own_rules = case_services.case_records_check(records=[row.record for row in plan.rows])
+        for index, fields in own_rules.items():
+            _problems_from_fields(plan.rows[index], fields)
     known = children_by_reference(
         organization=organization,
         references={row.reference for row in plan.rows if row.reference},
@@ -297,6 +302,11 @@ def _plan(
             )
         else:
             plan.updates.append(update)
+    if candidates is not None:
+        new_rows = {row.number for row in plan.new}
+        plan.candidates = {n: c for n, c in candidates.items() if n in new_rows}
+        _tell(case_import, progress, len(plan.rows))
+        return plan
     matchable = [row for row in plan.new if row.description is not None and not row.problems]
     done = len(plan.rows) - len(matchable)
     _tell(case_import, progress, done)
@@ -318,6 +328,7 @@ def _report(plan: _Plan, *, written: bool = False) -> dict[str, Any]:
     message), and each flagged row's candidates by child id."""
     problems = plan.problems
     rows_with_problems = {p.row for p in problems}
+    references = {row.number: row.reference for row in plan.rows}
     return {
         "counts": {
             "rows": len(plan.rows),
@@ -333,7 +344,7 @@ def _report(plan: _Plan, *, written: bool = False) -> dict[str, Any]:
         "matches": [
             {
                 "row": number,
-                "ref": next(r.reference for r in plan.rows if r.number == number),
+                "ref": references[number],
                 "candidates": [
                     {
                         "child_id": c.child_id,
@@ -500,10 +511,18 @@ def _apply_update(update: _Update, *, actor: Actor) -> None:
 def _write(
     case_import: CaseImport, *, actor: Actor, progress: Progress | None
 ) -> tuple[_Plan, list[Case]]:
-    """Check again (the registry may have changed since) and write every row, in the caller's
-    transaction; ``_RowsRefused`` when a row breaks a rule."""
+    """Check every row again (the registry may have changed since: a reference taken, a case
+    closed) and write them all, in the caller's transaction; ``_RowsRefused`` when a row breaks
+    a rule. The rows flagged by the check are proposed as possible duplicates."""
     table = _read(bytes(case_import.content or b""))
-    plan = _plan(case_import=case_import, table=table, actor=actor, progress=progress)
+    plan = _plan(
+        case_import=case_import,
+        table=table,
+        actor=actor,
+        progress=progress,
+        candidates=_candidates_found(case_import),
+        check_rules=False,
+    )
     if plan.problems:
         raise _RowsRefused(plan)
     rows_by_index = plan.new
@@ -529,11 +548,27 @@ def _write(
         if not plan.problems and plan.rows:
             plan.rows[0].problems.append(RowProblem(plan.rows[0].number, "ref", exc.detail))
         raise _RowsRefused(plan) from None
-    for row, case in zip(rows_by_index, cases, strict=True):
-        candidates = plan.candidates.get(row.number)
-        if candidates:
-            case_services.duplicate_pairs_propose(child=case.child, candidates=candidates)
+    case_services.duplicate_pairs_propose_many(
+        proposals=[
+            (case.child, plan.candidates[row.number])
+            for row, case in zip(rows_by_index, cases, strict=True)
+            if row.number in plan.candidates
+        ]
+    )
     return plan, cases
+
+
+def _candidates_found(case_import: CaseImport) -> dict[int, list[Candidate]]:
+    """The candidates the check found, by row: the rows flagged in the report are the rows
+    proposed as possible duplicates. (A child added to the registry since is found by the
+    periodic scan for duplicates, as any two alike children are.)"""
+    return {
+        match["row"]: [
+            Candidate(c["child_id"], c["score"], c["band"], tuple(c["reasons"]))
+            for c in match["candidates"]
+        ]
+        for match in (case_import.report or {}).get("matches", [])
+    }
 
 
 def case_import_commit(
