@@ -23,12 +23,14 @@ from typing import Any, Final
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Model, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries
 
 from accounts.models import Organization
+from audit import services as audit
+from audit.models import Action as AuditAction
 from core.checks import reject_unknown_fields
 from core.errors import ValidationFailed, django_validation_fields
 
@@ -289,6 +291,55 @@ def _write_name_keys(built: Sequence[_Built]) -> None:
     )
 
 
+def _inserted(
+    model: type[Model], rows: Sequence[Any], *, actor: Actor, metadata: Mapping[str, Any]
+) -> None:
+    """Insert ``rows`` of ``model`` with one ``create`` event each, as the audited
+    ``bulk_create`` records them. On PostgreSQL the ids are drawn from the table's sequence
+    first and the rows streamed with ``COPY`` (several times faster than an ``INSERT`` of
+    thousands of rows); elsewhere, ``bulk_create``."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.audit_as(  # type: ignore[attr-defined]
+            actor=actor, metadata=metadata
+        ).bulk_create(rows)
+        return
+    table = model._meta.db_table
+    fields = list(model._meta.concrete_fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        for instance, pk in zip(rows, ids, strict=True):
+            instance.pk = pk
+            instance._state.adding = False
+            instance._state.db = connection.alias
+        columns = ", ".join(str(f.column) for f in fields)
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for instance in rows:
+                copy.write_row(
+                    [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
+                )
+    now = timezone.now()
+    audit.write_events(
+        [
+            audit.build_instance_event(
+                AuditAction.CREATE,
+                instance,
+                actor=actor,
+                changes=audit.creation_changes(instance),
+                metadata=metadata,
+                at=now,
+            )
+            for instance in rows
+        ]
+    )
+
+
 @transaction.atomic
 def cases_create_many(
     *,
@@ -334,20 +385,21 @@ def cases_create_many(
                     *(a.name for a in b.aliases),
                 ]
             )
-    Child.objects.audit_as(actor=actor, metadata=metadata).bulk_create(children)
+    _inserted(Child, children, actor=actor, metadata=metadata)
     _write_name_keys(built)
 
     numbers = case_numbers_allocate(year=timezone.localdate(now).year, count=len(built))
     cases = []
     for b, number in zip(built, numbers, strict=True):
-        b.case.child = b.child
+        b.case.child = b.child  # again: the child has its id now
         b.case.organization = organization
         b.case.created_by = actor
         b.case.number = number
         b.case.status_changed_at = now
         cases.append(b.case)
-    Case.objects.audit_as(actor=actor, metadata=metadata).bulk_create(cases)
-    StatusChange.objects.audit_as(actor=actor, metadata=metadata).bulk_create(
+    _inserted(Case, cases, actor=actor, metadata=metadata)
+    _inserted(
+        StatusChange,
         [
             StatusChange(
                 case=case,
@@ -359,18 +411,24 @@ def cases_create_many(
                 case_version=case.version,
             )
             for case in cases
-        ]
+        ],
+        actor=actor,
+        metadata=metadata,
     )
+    for b in built:  # the sub-records point at the child, which has its id now
+        for alias in b.aliases:
+            alias.child = b.child
+        for stay in b.whereabouts:
+            stay.child = b.child
+        for relative in b.relatives:
+            relative.child = b.child
 
-    # Django fills each row's ``child_id`` from the child saved above.
-    aliases = [a for b in built for a in b.aliases]
-    if aliases:
-        ChildAlias.objects.audit_as(actor=actor, metadata=metadata).bulk_create(aliases)
+    _inserted(ChildAlias, [a for b in built for a in b.aliases], actor=actor, metadata=metadata)
     stays = [s for b in built for s in b.whereabouts]
     for stay in stays:
         stay.recorded_by = actor
     if stays:
-        Whereabouts.objects.audit_as(actor=actor, metadata=metadata).bulk_create(stays)
+        _inserted(Whereabouts, stays, actor=actor, metadata=metadata)
         # The current whereabouts: the latest stay by start date, as the services keep it.
         latest = (
             Whereabouts.objects.filter(child=OuterRef("pk"))
@@ -381,14 +439,11 @@ def cases_create_many(
             "derived pointer; the whereabouts' own event records the change",
             current_whereabouts=Subquery(latest),
         )
-    relatives = [r for b in built for r in b.relatives]
-    if relatives:
-        Relative.objects.audit_as(actor=actor, metadata=metadata).bulk_create(relatives)
+    _inserted(Relative, [r for b in built for r in b.relatives], actor=actor, metadata=metadata)
     references = [
         ExternalReference(organization=organization, child=b.child, reference=record.reference)
         for b, record in zip(built, records, strict=True)
         if record.reference
     ]
-    if references:
-        ExternalReference.objects.audit_as(actor=actor, metadata=metadata).bulk_create(references)
+    _inserted(ExternalReference, references, actor=actor, metadata=metadata)
     return cases

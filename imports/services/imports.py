@@ -315,9 +315,9 @@ def _plan(
         found = child_candidates_many(
             descriptions=[row.description for row in batch if row.description is not None]
         )
-        for row, candidates in zip(batch, found, strict=True):
-            if candidates:
-                plan.candidates[row.number] = candidates
+        for row, row_candidates in zip(batch, found, strict=True):
+            if row_candidates:
+                plan.candidates[row.number] = row_candidates
         done += len(batch)
         _tell(case_import, progress, done)
     return plan
