@@ -16,6 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from tqdm import tqdm
 
 from accounts.models import Organization
@@ -42,7 +43,7 @@ def _organization(value: str) -> Organization:
 
 
 class Command(BaseCommand):
-    help = _(
+    help = gettext_lazy(
         "Import an organization's cases from a CSV or XLSX file: check every row, then write "
         "them all (or, with --dry-run, only report)."
     )
