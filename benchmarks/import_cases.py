@@ -154,9 +154,8 @@ def main() -> None:
     from audit.context import audit_context
     from audit.models import AuditEvent, Channel
     from cases.models import Case, DuplicatePair
-    from imports.services import case_import_commit, case_import_upload
-
     from imports.models import CaseImport
+    from imports.services import case_import_commit, case_import_upload
 
     # A new file each run: the rows of an earlier run are in the registry now.
     content = _file(args.rows, args.seed + CaseImport.objects.count())
@@ -184,7 +183,10 @@ def main() -> None:
     events = AuditEvent.objects.count() - events_before
     pairs = DuplicatePair.objects.count() - pairs_before
     rows = args.rows
-    print(f"PostgreSQL {connection.pg_version}; registry of {args.cases} synthetic cases")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        (version,) = cursor.fetchone() or ("?",)
+    print(f"PostgreSQL {version}; registry of {args.cases} synthetic cases")
     print(f"rows: {rows}; cases written: {cases}; audit events: {events}; pairs proposed: {pairs}")
     print(f"flagged as like a registry child: {written.report['counts']['matching_existing']}")
     print()

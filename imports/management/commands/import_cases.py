@@ -16,7 +16,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from tqdm import tqdm
 
 from accounts.models import Organization
@@ -43,7 +42,7 @@ def _organization(value: str) -> Organization:
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    help = _(
         "Import an organization's cases from a CSV or XLSX file: check every row, then write "
         "them all (or, with --dry-run, only report)."
     )
