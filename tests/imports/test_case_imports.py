@@ -448,3 +448,23 @@ def test_import_cases_command_writes_and_refuses_a_file_with_problems(
 @override_settings(IMPORT_SYNC_MAX_ROWS=1)
 def test_case_import_sync_limit_is_a_setting(org: Organization):
     assert services.sync_max_rows() == 1
+
+
+def test_case_import_of_hundreds_of_rows_audits_every_row(org: Organization):
+    """Past a few hundred events the audit trail receives them in bulk (COPY on PostgreSQL):
+    still one event per row, with its values."""
+    rows = [
+        row(ref=f"BULK-{n:04d}", given_name="Марія", family_name=f"Тестова{'а' * (n % 7)}")
+        for n in range(250)
+    ]
+    case_import = _commit(_upload(org, csv_bytes(rows)))
+    assert case_import.status == ImportStatus.COMMITTED
+    children = set(Child.objects.values_list("pk", flat=True))
+    assert len(children) == 250
+    events = AuditEvent.objects.filter(object_type=object_type_of(Child), action=Action.CREATE)
+    assert {int(e.object_id) for e in events} == children
+    assert all(e.changes["given_name"] == [None, "Марія"] for e in events)
+    assert all(e.metadata == {"case_import": case_import.pk} for e in events)
+    assert Whereabouts.objects.count() == 250
+    assert Child.objects.filter(current_whereabouts__isnull=True).count() == 0
+    assert len(set(Case.objects.values_list("number", flat=True))) == 250
