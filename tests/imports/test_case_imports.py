@@ -468,3 +468,40 @@ def test_case_import_of_hundreds_of_rows_audits_every_row(org: Organization):
     assert Whereabouts.objects.count() == 250
     assert Child.objects.filter(current_whereabouts__isnull=True).count() == 0
     assert len(set(Case.objects.values_list("number", flat=True))) == 250
+
+
+@pytest.mark.parametrize(
+    ("fields", "column"),
+    [
+        ({"relative_email": "not an address"}, "relative_email"),
+        ({"relative_relationship": "neighbour"}, "relative_relationship"),
+        ({"relative_given_name": ""}, "relative_given_name"),
+        ({"whereabouts_country": "Atlantis"}, "whereabouts_country"),
+        ({"whereabouts_since": "2099-01-01"}, "whereabouts_since"),
+        ({"pathway": "by balloon"}, "pathway"),
+        ({"adopted_in_russia": "perhaps"}, "adopted_in_russia"),
+        ({"deported_on": "01/06/2022"}, "deported_on"),
+        ({"date_of_birth": "1990-01-01"}, "date_of_birth"),
+        ({"date_of_birth": "2099"}, "date_of_birth"),
+        ({"ref": "R" * 101}, "ref"),
+        ({"ref": ""}, "ref"),
+        ({"family_name": ""}, "family_name"),
+    ],
+)
+def test_case_import_names_the_column_of_each_rule_broken(
+    org: Organization, fields: dict[str, str], column: str
+):
+    header = (*HEADER, "pathway", "adopted_in_russia", "relative_email")
+    case_import = _upload(org, csv_bytes([row(**fields)], header=header))
+    assert case_import.status == ImportStatus.INVALID
+    assert {(p["row"], p["column"]) for p in case_import.report["problems"]} == {(2, column)}
+
+
+def test_case_import_writes_an_alias_that_matching_finds(org: Organization):
+    _commit(_upload(org, csv_bytes([row(alias="Алёна Тестова")], header=(*HEADER, "alias"))))
+    child = Child.objects.get()
+    (alias,) = child.aliases.all()
+    assert (alias.name, alias.kind) == ("Алёна Тестова", "spelling")
+    assert "алёна" in child.search_text.lower() or "alena" in child.search_text.lower()
+    again = _upload(org, csv_bytes([row(ref="OTHER", alias="")], header=(*HEADER, "alias")))
+    assert again.report["matches"][0]["candidates"][0]["child_id"] == child.pk
