@@ -16,13 +16,14 @@ children already in the registry and proposes them as possible duplicates
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from operator import attrgetter
 from typing import Any, Final
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Model, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -291,6 +292,36 @@ def _write_name_keys(built: Sequence[_Built]) -> None:
     )
 
 
+# Fields whose Python value psycopg writes as it is: no conversion, no stamp.
+_PLAIN_FIELDS: Final = (
+    models.AutoField,
+    models.BigAutoField,
+    models.BooleanField,
+    models.CharField,
+    models.DateField,
+    models.DecimalField,
+    models.ForeignKey,
+    models.IntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.TextField,
+)
+
+
+def _copy_value(field: Any) -> Callable[[Any], Any]:
+    """How ``COPY`` reads a field of an instance: its attribute for fields of the plain types
+    above (exactly those types: a subclass, such as a country field, may convert), else what
+    Django would save (``pre_save`` stamps ``auto_now`` fields)."""
+    stamped = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    if type(field) in _PLAIN_FIELDS and not stamped:
+        return attrgetter(field.attname)
+
+    def prepared(instance: Any) -> Any:
+        return field.get_db_prep_save(field.pre_save(instance, add=True), connection)
+
+    return prepared
+
+
 def _inserted(
     model: type[Model], rows: Sequence[Any], *, actor: Actor, metadata: Mapping[str, Any]
 ) -> None:
@@ -318,12 +349,11 @@ def _inserted(
             instance._state.adding = False
             instance._state.db = connection.alias
         columns = ", ".join(str(f.column) for f in fields)
+        values = [_copy_value(f) for f in fields]
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for instance in rows:
-                copy.write_row(
-                    [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
-                )
+                copy.write_row([value(instance) for value in values])
     now = timezone.now()
     audit.write_events(
         [
