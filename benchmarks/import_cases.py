@@ -194,7 +194,7 @@ def main() -> None:
     print("|---|---:|---:|")
     print(f"| check (read, rules, matching) | {check_seconds:.2f} | {rows / check_seconds:,.0f} |")
     print(
-        f"| write (check again, match, write, audit) | {write_seconds:.2f} | "
+        f"| write (check again, write, audit, propose duplicates) | {write_seconds:.2f} | "
         f"{rows / write_seconds:,.0f} |"
     )
     total = check_seconds + write_seconds
