@@ -469,6 +469,11 @@ def cases_create_many(
             "derived pointer; the whereabouts' own event records the change",
             current_whereabouts=Subquery(latest),
         )
+        for b in built:  # and on the instances returned, as the single services do
+            if b.whereabouts:
+                b.child.current_whereabouts = max(
+                    b.whereabouts, key=lambda stay: (stay.from_date, stay.pk)
+                )
     _inserted(Relative, [r for b in built for r in b.relatives], actor=actor, metadata=metadata)
     references = [
         ExternalReference(organization=organization, child=b.child, reference=record.reference)
