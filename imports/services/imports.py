@@ -80,7 +80,7 @@ _IMPORTING = ActingRefusals(
 
 def sync_max_rows() -> int:
     """Imports of more rows are checked and written by a Celery worker, not in the request."""
-    return int(getattr(settings, "IMPORT_SYNC_MAX_ROWS", 1_000))
+    return int(getattr(settings, "IMPORT_SYNC_MAX_ROWS", 200))
 
 
 def progress_key(import_id: int) -> str:
