@@ -457,7 +457,7 @@ def test_case_import_of_hundreds_of_rows_audits_every_row(org: Organization):
         row(ref=f"BULK-{n:04d}", given_name="Марія", family_name=f"Тестова{'а' * (n % 7)}")
         for n in range(250)
     ]
-    case_import = _commit(_upload(org, csv_bytes(rows)))
+    case_import = _commit(_upload(org, csv_bytes(rows), in_background=False))
     assert case_import.status == ImportStatus.COMMITTED
     children = set(Child.objects.values_list("pk", flat=True))
     assert len(children) == 250
