@@ -15,7 +15,6 @@ import unicodedata
 from typing import Any, cast
 
 from django.conf import settings
-from django.core.files.uploadhandler import FileUploadHandler, TemporaryFileUploadHandler
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, QueryDict
 from django.utils.translation import gettext
@@ -47,6 +46,7 @@ from core.api import (
 )
 from core.errors import NotFound, ValidationFailed
 from core.parsers import JSONParser, MultiPartParser
+from core.uploads import use_streaming_upload_handlers as streaming_upload_handlers
 from idempotency.views import IdempotentPostMixin, UploadFingerprintMixin
 
 from . import figures, selectors, services
@@ -109,46 +109,16 @@ FIGURE_ID = _id_parameter(_("The published figure's id."))
 # ---------------------------------------------------------------------------------------------
 # Receiving files: streamed to a temporary file, the size limit held while they stream
 # ---------------------------------------------------------------------------------------------
-# What a multipart body may carry besides the file itself: the boundaries, the part headers
-# and the metadata fields. A body announcing more than the limit plus this is refused unread.
-MULTIPART_ALLOWANCE = 256 * 1024
-
-
 def upload_limit() -> int:
     return int(settings.SOURCES_MAX_UPLOAD_BYTES)
 
 
-class UploadSizeLimitHandler(FileUploadHandler):
-    """The first upload handler: refuses (413) a body whose ``Content-Length`` announces more
-    than the limit before a byte of it is read, and a file that grows past the limit while it
-    streams (a client may announce less than it sends, or send chunks). It passes every chunk
-    on to the next handler, which writes it to a temporary file."""
-
-    def handle_raw_input(
-        self,
-        input_data: Any,
-        META: Any,
-        content_length: int,
-        boundary: Any,
-        encoding: str | None = None,
-    ) -> None:
-        if content_length > upload_limit() + MULTIPART_ALLOWANCE:
-            raise FileTooLarge(limit=upload_limit())
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
-        if start + len(raw_data) > upload_limit():
-            raise FileTooLarge(limit=upload_limit())
-        return raw_data
-
-    def file_complete(self, file_size: int) -> None:
-        return None  # the temporary-file handler after this one makes the file
-
-
 def use_streaming_upload_handlers(request: HttpRequest) -> None:
-    """Set the request's upload handlers before anything reads its body (the session
-    authentication's CSRF check reads a form body too): files always go to a temporary file,
-    never to memory, under the size limit."""
-    request.upload_handlers = [UploadSizeLimitHandler(request), TemporaryFileUploadHandler(request)]
+    """Files always go to a temporary file, never to memory, under the size limit
+    (``core.uploads``)."""
+    streaming_upload_handlers(
+        request, limit=upload_limit(), refuse=lambda: FileTooLarge(limit=upload_limit())
+    )
 
 
 class SourceUploadParser(MultiPartParser):

@@ -78,6 +78,8 @@ MATCH = "match"
 # Match runs (``test_access_matrix_match_runs``): each runner's own; results show candidates as
 # the reader may see them.
 MATCH_RUN = "match_run"
+# Case imports (``test_access_matrix_imports``): seen by who imports for their organization.
+IMPORT = "import"
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,10 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("match-run-results", frozenset({"get"}), MATCH_RUN, personal=True),
         Endpoint("match-run-csv", frozenset({"get"}), MATCH_RUN, personal=True),
         Endpoint("match-run-confirm", frozenset({"post"}), MATCH_RUN, personal=False),
+        Endpoint("case-import-list", frozenset({"get", "post"}), IMPORT, personal=False),
+        Endpoint("case-import-detail", frozenset({"get"}), IMPORT, personal=True),
+        Endpoint("case-import-commit", frozenset({"post"}), IMPORT, personal=False),
+        Endpoint("case-import-discard", frozenset({"post"}), IMPORT, personal=False),
     ]
 }
 
@@ -674,6 +680,8 @@ def test_access_matrix(world: World, role: str, documented_statuses: Any):
             continue  # test_access_matrix_child_match
         if endpoint.target == MATCH_RUN:
             continue  # test_access_matrix_match_runs
+        if endpoint.target == IMPORT:
+            continue  # test_access_matrix_imports
         for method in sorted(endpoint.methods):
             if endpoint.target == CASE:
                 for key in CASE_KEYS:

@@ -218,6 +218,7 @@ def _populate() -> Registry:
             f"{prefix}/subscriptions/{{id}}/": _populate_subscriptions(caseworker, auditor),
             **_populate_reports(home, prefix),
             **_populate_match_runs(caseworker, auditor, prefix),
+            **_populate_imports(home, prefix),
             **_populate_coalition(home, open_case, limited_case, judged),
         },
     )
@@ -268,6 +269,28 @@ def _populate_match_runs(caseworker: Any, auditor: Any, prefix: str) -> PathIds:
         f"{prefix}/match-runs/{{id}}/results/": ids,
         f"{prefix}/match-runs/{{id}}/csv/": ids,
         f"{prefix}/match-runs/{{id}}/confirm/": ids,
+    }
+
+
+def _populate_imports(home: Any, prefix: str) -> PathIds:
+    """Case imports of the home organization: one checked, one with problems, one written."""
+    from imports.services import case_import_commit, case_import_upload
+    from tests.imports.case_files import csv_bytes, row
+
+    def upload(content: bytes) -> Any:
+        return case_import_upload(
+            actor=None, file_name="cases.csv", content=content, organization=home
+        )
+
+    checked = upload(csv_bytes([row(ref="FUZZ-1", given_name="Ярина", family_name="Фазова")]))
+    invalid = upload(csv_bytes([row(ref="FUZZ-2", date_of_birth="2013-02-30")]))
+    written = upload(csv_bytes([row(ref="FUZZ-3", given_name="Олесь", family_name="Фазовий")]))
+    case_import_commit(case_import_id=written.pk, actor=None)
+    ids = [{"id": i.pk} for i in (checked, invalid, written)]
+    return {
+        f"{prefix}/imports/{{id}}/": ids,
+        f"{prefix}/imports/{{id}}/commit/": ids,
+        f"{prefix}/imports/{{id}}/discard/": ids,
     }
 
 

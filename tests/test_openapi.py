@@ -141,6 +141,10 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
     "/api/v1/match-runs/{id}/results/": {"get": "match_runs_results"},
     "/api/v1/match-runs/{id}/csv/": {"get": "match_runs_csv"},
     "/api/v1/match-runs/{id}/confirm/": {"post": "match_runs_confirm"},
+    "/api/v1/imports/": {"get": "case_imports_list", "post": "case_imports_create"},
+    "/api/v1/imports/{id}/": {"get": "case_imports_retrieve"},
+    "/api/v1/imports/{id}/commit/": {"post": "case_imports_commit"},
+    "/api/v1/imports/{id}/discard/": {"post": "case_imports_discard"},
     "/api/v1/coalition/lists/": {"get": "coalition_lists_list", "post": "coalition_lists_create"},
     "/api/v1/coalition/lists/{id}/": {
         "get": "coalition_lists_retrieve",

@@ -7,6 +7,7 @@ here, so callers import ``cases.services`` whichever module holds a service.
 
 from __future__ import annotations
 
+from .bulk import NewCaseRecord, case_records_check, cases_create_many
 from .cases import CASE_FIELDS, WORKFLOW_FIELDS, case_create, case_numbers_allocate, case_update
 from .checks import Actor, today
 from .children import (
@@ -26,6 +27,7 @@ from .duplicates import (
     child_duplicate_pairs_find,
     duplicate_pairs_find_later,
     duplicate_pairs_propose,
+    duplicate_pairs_propose_many,
     duplicate_pairs_scan_batch,
     worth_review,
 )
@@ -69,14 +71,17 @@ __all__ = [
     "WHEREABOUTS_FIELDS",
     "WORKFLOW_FIELDS",
     "Actor",
+    "NewCaseRecord",
     "ScanBatch",
     "case_create",
     "case_follow_ups_schedule",
     "case_numbers_allocate",
+    "case_records_check",
     "case_share_create",
     "case_share_revoke",
     "case_transition",
     "case_update",
+    "cases_create_many",
     "child_alias_add",
     "child_alias_remove",
     "child_current_whereabouts_refresh",
@@ -90,6 +95,7 @@ __all__ = [
     "duplicate_pair_decide",
     "duplicate_pairs_find_later",
     "duplicate_pairs_propose",
+    "duplicate_pairs_propose_many",
     "duplicate_pairs_scan_batch",
     "facility_save",
     "follow_up_complete",

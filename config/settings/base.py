@@ -473,6 +473,8 @@ SPECTACULAR_SETTINGS = {
         "ReportScopeEnum": "reports.models.ReportScope",  # reports
         "ReportPeriodEnum": "reports.models.ReportPeriod",  # reports
         "MatchRunStatusEnum": "imports.models.MatchRunStatus",  # imports
+        "CaseImportStatusEnum": "imports.models.ImportStatus",  # imports
+        "ImportFileFormatEnum": "imports.models.FileFormat",  # imports
         # A member joins on a day, in a month or in a year.
         "MemberDatePrecisionEnum": "coalition.services.members.MEMBER_PRECISION_CHOICES",
     },

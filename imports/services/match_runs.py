@@ -4,7 +4,7 @@ candidates a row.
 
 Who may run: whoever reads cases (caseworkers, supervisors, partners, auditors) or coordinates
 the coalition, and superusers; a run over a coalition list also needs to read the coalition.
-A run is seen by who ran it (and superusers): ``imports.selectors_match_runs``.
+A run is seen by who ran it (and superusers): ``imports.selectors.match_runs``.
 
 A run of a few rows is matched at once, in the request; a larger one is queued for Celery and
 reports its progress (``rows_done`` of ``rows_total``) as it goes. What is kept of a finished
@@ -51,9 +51,10 @@ from coalition.selectors.lists import entries_as_seen, list_entries
 from coalition.services.lists import entry_update, may_link_case, require_list_writer
 from core.errors import DomainError, PermissionDenied, ValidationFailed
 
-from ..exceptions import FileRefused, MatchRunNotDone
+from ..exceptions import MatchRunNotDone, TableRefused
 from ..models import MatchRun, MatchRunStatus
-from ..tabular import Column, Table, TableError, read_table
+from ..tabular import Column, Table, TableError
+from ..uploads import read_upload
 
 logger = logging.getLogger(__name__)
 
@@ -293,10 +294,10 @@ def row_from_values(number: int, values: Mapping[str, str], *, entry: int | None
 
 
 def rows_from_table(table: Table) -> list[ListRow]:
-    """The rows of an uploaded table; refused (``FileRefused``) when its header names no
+    """The rows of an uploaded table; refused (``TableRefused``) when its header names no
     column to read a name from, or it holds more rows than a run takes."""
     if not any(name in table.columns for name in NAME_COLUMNS):
-        raise FileRefused.of(
+        raise TableRefused(
             TableError(
                 "missing_columns",
                 gettext(
@@ -309,7 +310,7 @@ def rows_from_table(table: Table) -> list[ListRow]:
         )
     most = limit("MAX_ROWS")
     if len(table.rows) > most:
-        raise FileRefused.of(
+        raise TableRefused(
             TableError(
                 "too_many_rows",
                 gettext("A run takes at most %(limit)s rows; split the list.") % {"limit": most},
@@ -339,12 +340,9 @@ def rows_from_list(*, actor: Actor, child_list: ChildList) -> list[ListRow]:
 
 
 def read_list_file(content: bytes) -> Table:
-    """An uploaded list as a ``Table`` of ``MATCH_COLUMNS``; ``FileRefused`` when it cannot
-    be read."""
-    try:
-        return read_table(content, MATCH_COLUMNS)
-    except TableError as error:
-        raise FileRefused.of(error) from None
+    """An uploaded list as a ``Table`` of ``MATCH_COLUMNS``; ``FileTooLarge`` or
+    ``TableRefused`` when it cannot be read."""
+    return read_upload(content, MATCH_COLUMNS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,7 +358,7 @@ def _file_name(value: str) -> str:
 @transaction.atomic
 def match_run_start_file(*, actor: Actor, file_name: str, content: bytes) -> MatchRun:
     """Match the rows of an uploaded CSV or XLSX. The file is checked whole first (format,
-    size, header, limits: ``FileRefused`` naming the row and the column, nothing written); a
+    size, header, limits: ``TableRefused`` naming the row and the column, nothing written); a
     run of up to ``MATCH_RUN_SYNC_ROWS`` rows is matched before this returns, a larger one is
     queued."""
     require_runner(actor)

@@ -15,10 +15,10 @@ from audit.snapshots import object_type_of
 from cases.models import Case
 from coalition.services.common import CoalitionWriteDenied
 from core.errors import ValidationFailed
-from imports.exceptions import FileRefused, MatchRunNotDone
-from imports.exports_match_runs import HEADER, results_csv
+from imports.exceptions import MatchRunNotDone, TableRefused
+from imports.exports import HEADER, results_csv
 from imports.models import MatchRun, MatchRunStatus
-from imports.selectors_match_runs import cases_shown, match_run_results, match_run_visible_to
+from imports.selectors.match_runs import cases_shown, match_run_results, match_run_visible_to
 from imports.services import match_runs as services
 from imports.services.match_runs import date_of_birth_as_written, row_from_values
 from tests.factories.accounts import UserFactory, make_member
@@ -232,7 +232,7 @@ def test_results_csv_is_formula_safe_and_shows_held_candidates_by_organization(
 def test_match_run_start_file_refuses_an_unreadable_file_and_writes_nothing(
     match_world: MatchWorld, content: bytes, code: str
 ):
-    with pytest.raises(FileRefused) as refused:
+    with pytest.raises(TableRefused) as refused:
         services.match_run_start_file(
             actor=match_world.caseworker_a, file_name="l.csv", content=content
         )
@@ -244,7 +244,7 @@ def test_match_run_start_file_refuses_an_unreadable_file_and_writes_nothing(
 @override_settings(IMPORT_MAX_CELL_CHARS=100)
 def test_match_run_start_file_refuses_a_long_cell_naming_row_and_column(match_world: MatchWorld):
     content = csv_bytes("full_name,ref", "Коваленко Олексій," + "x" * 101)
-    with pytest.raises(FileRefused) as refused:
+    with pytest.raises(TableRefused) as refused:
         services.match_run_start_file(
             actor=match_world.caseworker_a, file_name="l.csv", content=content
         )
@@ -256,7 +256,7 @@ def test_match_run_start_file_refuses_a_long_cell_naming_row_and_column(match_wo
 
 @override_settings(MATCH_RUN_MAX_ROWS=2)
 def test_match_run_start_file_refuses_more_rows_than_a_run_takes(match_world: MatchWorld):
-    with pytest.raises(FileRefused) as refused:
+    with pytest.raises(TableRefused) as refused:
         services.match_run_start_file(
             actor=match_world.caseworker_a, file_name="l.csv", content=LIST_CSV
         )

@@ -23,8 +23,8 @@ from accounts.models import User
 from audit.context import audit_context
 from audit.models import Channel
 from core.errors import DomainError
-from imports.exports_match_runs import results_csv
-from imports.selectors_match_runs import cases_shown, match_run_results
+from imports.exports import results_csv
+from imports.selectors.match_runs import cases_shown, match_run_results
 from imports.services import match_runs
 from imports.tabular import limit
 

@@ -20,7 +20,7 @@ from accounts.selectors import actor_roles
 from cases.selectors import Viewer
 from cases.selectors_matching import Candidate, SeenCandidate, candidates_as_seen
 
-from .models import MatchRun
+from ..models import MatchRun
 
 
 def match_run_visible_to(*, actor: Viewer) -> QuerySet[MatchRun]:

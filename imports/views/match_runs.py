@@ -1,5 +1,5 @@
 """REST API of match runs (``/api/v1/match-runs/``): thin views over
-``imports.services.match_runs`` and ``imports.selectors_match_runs``.
+``imports.services.match_runs`` and ``imports.selectors.match_runs``.
 
 A run is started by uploading a list (``multipart/form-data``, field ``file``) or by naming a
 coalition list (JSON, ``child_list``); a small run answers done, a large one queued, and its
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.files.uploadhandler import FileUploadHandler, TemporaryFileUploadHandler
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext
@@ -39,13 +38,14 @@ from core.api import (
 from core.errors import ValidationFailed
 from core.parsers import JSONParser, MultiPartParser
 from core.spreadsheets import CSV_MEDIA_TYPE
+from core.uploads import use_streaming_upload_handlers
 from idempotency.views import IdempotentPostMixin, UploadFingerprintMixin
 
-from .exceptions import FileTooLarge, MatchRunNotDone
-from .exports_match_runs import results_csv
-from .models import MatchRun, MatchRunStatus
-from .selectors_match_runs import cases_shown, match_run_results, match_run_visible_to
-from .serializers_match_runs import (
+from ..exceptions import FileTooLarge, MatchRunNotDone
+from ..exports import results_csv
+from ..models import MatchRun, MatchRunStatus
+from ..selectors.match_runs import cases_shown, match_run_results, match_run_visible_to
+from ..serializers.match_runs import (
     MatchRowSerializer,
     MatchRunConfirmedSerializer,
     MatchRunConfirmInputSerializer,
@@ -54,8 +54,8 @@ from .serializers_match_runs import (
     MatchRunSerializer,
     MatchRunUploadSchemaSerializer,
 )
-from .services import match_runs as services
-from .tabular import limit as table_limit
+from ..services import match_runs as services
+from ..tabular import limit as table_limit
 
 _ERROR_DESCRIPTIONS: dict[int, Any] = {
     400: _(
@@ -86,34 +86,6 @@ RUN_ID = OpenApiParameter(
     "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("The run's id.")
 )
 
-# What a multipart body may carry besides the file: boundaries and part headers.
-MULTIPART_ALLOWANCE = 64 * 1024
-
-
-class ListSizeLimitHandler(FileUploadHandler):
-    """Refuses (413) a body announcing more than the table reader's size limit before a byte
-    of it is read, and a file growing past it while it streams; the next handler writes the
-    chunks to a temporary file."""
-
-    def handle_raw_input(
-        self,
-        input_data: Any,
-        META: Any,
-        content_length: int,
-        boundary: Any,
-        encoding: str | None = None,
-    ) -> None:
-        if content_length > table_limit("MAX_FILE_BYTES") + MULTIPART_ALLOWANCE:
-            raise FileTooLarge(limit=table_limit("MAX_FILE_BYTES"))
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
-        if start + len(raw_data) > table_limit("MAX_FILE_BYTES"):
-            raise FileTooLarge(limit=table_limit("MAX_FILE_BYTES"))
-        return raw_data
-
-    def file_complete(self, file_size: int) -> None:
-        return None
-
 
 class MatchRunPagination(CursorPagination):
     """The latest first."""
@@ -138,10 +110,9 @@ class MatchRunViewSet(
     def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
         # Before anything reads the body: the upload streams to a temporary file, under the
         # size limit.
-        request.upload_handlers = [
-            ListSizeLimitHandler(request),
-            TemporaryFileUploadHandler(request),
-        ]
+        use_streaming_upload_handlers(
+            request, limit=table_limit("MAX_FILE_BYTES"), refuse=FileTooLarge.over_limit
+        )
         return super().initialize_request(request, *args, **kwargs)
 
     def get_parsers(self) -> list[BaseParser]:

@@ -1,6 +1,6 @@
 """A run's results as a CSV: one line per candidate a reader may see (a row without any, one
 line with its problems), formula-safe through ``core.spreadsheets``. The same rows as the JSON
-results, so what a reader may see is decided once (``imports.selectors_match_runs``)."""
+results, so what a reader may see is decided once (``imports.selectors.match_runs``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 
 from core.spreadsheets import csv_text
 
-from .selectors_match_runs import RowAsSeen
+from .selectors.match_runs import RowAsSeen
 from .services.match_runs import PROBLEM_MESSAGES
 
 HEADER: Final = (

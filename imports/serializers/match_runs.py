@@ -13,9 +13,9 @@ from cases.selectors_matching import SeenCandidate
 from cases.serializers_matching import SeenCandidateSerializer
 from core.serializers import BlankAsNullMixin, StrictInputMixin
 
-from .models import MatchRun, MatchRunStatus
-from .selectors_match_runs import RowAsSeen
-from .services.match_runs import CANDIDATES_PER_ROW, PROBLEM_MESSAGES
+from ..models import MatchRun, MatchRunStatus
+from ..selectors.match_runs import RowAsSeen
+from ..services.match_runs import CANDIDATES_PER_ROW, PROBLEM_MESSAGES
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,6 +127,9 @@ class RowProblemSerializer(serializers.Serializer[Any]):
     column = serializers.CharField()
     code = serializers.ChoiceField(choices=sorted(PROBLEM_MESSAGES))
     message = serializers.CharField()
+
+    class Meta:
+        ref_name = "MatchRowProblem"
 
 
 class MatchRowSerializer(serializers.Serializer[Any]):
