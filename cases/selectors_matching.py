@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from django.db.models import Count, Prefetch, Q
+from django.db import connection
+from django.db.models import Prefetch, Q
 
 from accounts.roles import Capability
 from accounts.selectors import actor_roles
@@ -106,53 +107,67 @@ def _alias_descriptions(child: Child, record: Description) -> list[Description]:
     return result
 
 
-def _candidate_ids(description: Description, *, pool: int) -> list[int]:
-    """The children sharing the keys that make a candidate, most keys shared first.
+# Descriptions whose keys go to the database in one query: a bound on the statement's
+# parameters (SQLite allows 32,766) and on the database's aggregation at once.
+KEY_QUERY_BATCH: Final = 100
+
+
+def _candidate_ids_many(descriptions: Sequence[Description], *, pool: int) -> list[list[int]]:
+    """For each description, the children sharing the keys that make a candidate, most keys
+    shared first, at most ``pool``: one query for a batch of descriptions.
 
     A candidate shares a given-name key and a family-name or patronymic key (the patronymic
-    finds a child adopted under a new surname); without a given name, a family-name and a
-    patronymic key.
+    finds a child adopted under a new surname), or a family-name and a patronymic key (a given
+    name Russified past recognition). The database counts the keys each child shares with each
+    description and keeps the first ``pool`` of each (a window over the description), so only
+    those ids travel.
     """
-    keys = query_name_keys(description)
-    if not keys:
-        return []
-    rows = (
-        ChildNameKey.objects.filter(key__in=keys)
-        .values("child_id")
-        .annotate(
-            given=Count("pk", filter=Q(key__startswith="g:")),
-            family=Count("pk", filter=Q(key__startswith="f:")),
-            patronymic=Count("pk", filter=Q(key__startswith="p:")),
-            shared=Count("pk"),
-        )
-    )
-    if description.given_name:
-        rows = rows.filter(Q(given__gt=0) & (Q(family__gt=0) | Q(patronymic__gt=0)))
-    else:
-        rows = rows.filter(family__gt=0, patronymic__gt=0)
-    ordered = rows.order_by("-shared", "child_id").values_list("child_id", flat=True)
-    return list(ordered[:pool])
+    keys = [sorted(query_name_keys(d)) for d in descriptions]
+    pairs = [(index, key) for index, found in enumerate(keys) for key in found]
+    result: list[list[int]] = [[] for _ in descriptions]
+    if not pairs:
+        return result
+    table = connection.ops.quote_name(ChildNameKey._meta.db_table)
+    values = ", ".join(["(%s, %s)"] * len(pairs))
+    sql = f"""
+        WITH wanted(description, key) AS (VALUES {values})
+        SELECT description, child_id FROM (
+            SELECT wanted.description AS description, k.child_id AS child_id,
+                ROW_NUMBER() OVER (
+                    PARTITION BY wanted.description ORDER BY COUNT(*) DESC, k.child_id
+                ) AS place
+            FROM wanted JOIN {table} k ON k.key = wanted.key
+            GROUP BY wanted.description, k.child_id
+            HAVING (
+                SUM(CASE WHEN SUBSTR(k.key, 1, 2) = 'g:' THEN 1 ELSE 0 END) > 0
+                AND SUM(CASE WHEN SUBSTR(k.key, 1, 2) <> 'g:' THEN 1 ELSE 0 END) > 0
+            ) OR (
+                SUM(CASE WHEN SUBSTR(k.key, 1, 2) = 'f:' THEN 1 ELSE 0 END) > 0
+                AND SUM(CASE WHEN SUBSTR(k.key, 1, 2) = 'p:' THEN 1 ELSE 0 END) > 0
+            )
+        ) ranked
+        WHERE place <= %s
+        ORDER BY description, place
+    """  # noqa: S608 - the table name is the model's; every value is a parameter
+    params: list[object] = [value for pair in pairs for value in pair]
+    params.append(pool)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for index, child_id in cursor.fetchall():
+            result[index].append(child_id)
+    return result
 
 
-def child_candidates(*, description: Description, limit: int = 5) -> list[Candidate]:
-    """The registry children that may be the one described, best first, at most ``limit``.
-
-    Three queries whatever the registry's size: the candidates' ids from the key index, the
-    children, and their aliases. Each child is scored as recorded and under each alias; the
-    best counts. Children without a band are left out.
-    """
-    ids = _candidate_ids(description, pool=CANDIDATE_POOL_SIZE)
-    if not ids:
-        return []
-    children = (
-        Child.objects.filter(pk__in=ids)
-        .only(*_SCORED_FIELDS)
-        .prefetch_related(
-            Prefetch("aliases", queryset=ChildAlias.objects.only("child_id", "name").order_by())
-        )
-    )
+def _scored(
+    description: Description, ids: Sequence[int], children: dict[int, Child], limit: int
+) -> list[Candidate]:
+    """The children of ``ids`` with a band, best first: each scored as recorded and under each
+    alias, the best counting."""
     candidates = []
-    for child in children:
+    for child_id in ids:
+        child = children.get(child_id)
+        if child is None:
+            continue
         record = child_description(child)
         best: Match = score(description, record)
         for alias in _alias_descriptions(child, record):
@@ -165,11 +180,47 @@ def child_candidates(*, description: Description, limit: int = 5) -> list[Candid
     return candidates[:limit]
 
 
+def child_candidates(*, description: Description, limit: int = 5) -> list[Candidate]:
+    """The registry children that may be the one described, best first, at most ``limit``.
+
+    Three queries whatever the registry's size: the candidates' ids from the key index, the
+    children, and their aliases. Each child is scored as recorded and under each alias; the
+    best counts. Children without a band are left out, and so are children merged into
+    another (a pointer, not a child).
+    """
+    return child_candidates_many(descriptions=[description], limit=limit)[0]
+
+
 def child_candidates_many(
     *, descriptions: Sequence[Description], limit: int = 5
 ) -> list[list[Candidate]]:
-    """``child_candidates`` for each of many descriptions (a list, an import), in order."""
-    return [child_candidates(description=d, limit=limit) for d in descriptions]
+    """``child_candidates`` for each of many descriptions (a list, an import), in order.
+
+    Three queries for every ``KEY_QUERY_BATCH`` descriptions: the candidates' ids of the whole
+    batch from the key index in one query, then the children and their aliases.
+    """
+    result: list[list[Candidate]] = []
+    for start in range(0, len(descriptions), KEY_QUERY_BATCH):
+        batch = descriptions[start : start + KEY_QUERY_BATCH]
+        ids = _candidate_ids_many(batch, pool=CANDIDATE_POOL_SIZE)
+        wanted = sorted({child_id for found in ids for child_id in found})
+        children: dict[int, Child] = {}
+        if wanted:
+            children = {
+                child.pk: child
+                for child in Child.objects.filter(pk__in=wanted, merged_into__isnull=True)
+                .only(*_SCORED_FIELDS)
+                .prefetch_related(
+                    Prefetch(
+                        "aliases", queryset=ChildAlias.objects.only("child_id", "name").order_by()
+                    )
+                )
+            }
+        result += [
+            _scored(description, found, children, limit)
+            for description, found in zip(batch, ids, strict=True)
+        ]
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
