@@ -16,9 +16,9 @@ Names come from Faker's Ukrainian lists, weighted so the popular given names, pa
 family names are as common as they are among Ukrainian children (namesakes are the hard part of
 matching); Russified forms from ``names_translator``'s dictionaries; Latin forms from
 ``translitua`` (KMU 2010, from Ukrainian) and ``iuliia`` (ISO 9, GOST 7.79, BGN/PCGN, the Russian
-passport system and ALA-LC, from the Russified form, as Russian documents write a child). The
-generator imports neither Django nor the matcher, so it cannot be tuned to it. All data is
-synthetic.
+passport system and ALA-LC, from the Russified form, as Russian documents write a child). One
+query in ten, whatever its form, has a typing slip in one name word. The generator imports
+neither Django nor the matcher, so it cannot be tuned to it. All data is synthetic.
 """
 
 from __future__ import annotations
@@ -79,12 +79,12 @@ RUSSIAN_SCHEMAS = {
 # ---------------------------------------------------------------------------------------------
 # The most common given names of Ukrainian children born 2005-2022, heaviest first; Faker's other
 # names follow with a small weight.
-POPULAR_MALE = (
+POPULAR_MALE = (  # noqa: SIM905 - a list of names reads better as text
     "Олександр Максим Артем Дмитро Андрій Іван Назар Богдан Владислав Данило Денис Михайло "
     "Кирило Микола Сергій Олексій Ярослав Матвій Тимофій Марк Роман Віталій Євген Юрій Ілля "
     "Вадим Віктор Павло Тарас Олег Захар Давид Єгор Степан Василь Ростислав Святослав Остап"
 ).split()
-POPULAR_FEMALE = (
+POPULAR_FEMALE = (  # noqa: SIM905 - a list of names reads better as text
     "Анастасія Софія Марія Анна Дарина Вікторія Катерина Аліна Юлія Олена Діана Поліна "
     "Ангеліна Єлизавета Валерія Ірина Христина Вероніка Наталія Яна Злата Мілана Соломія "
     "Олександра Тетяна Ольга Уляна Ксенія Євгенія Оксана Віра Надія Кіра Василина Мирослава"
@@ -131,13 +131,13 @@ FATHERS = (
     ("Семен", "Семенович", "Семенівна", 1),
     ("Людвиг", "Людвигович", "Людвигівна", 1),
 )
-POPULAR_FAMILY = (
+POPULAR_FAMILY = (  # noqa: SIM905 - a list of names reads better as text
     "Мельник Шевченко Бойко Коваленко Бондаренко Ткаченко Ковальчук Кравченко Олійник Шевчук "
     "Коваль Поліщук Бондар Ткачук Савченко Марченко Руденко Мороз Лисенко Петренко Клименко "
     "Павленко Кравчук Кузьменко Пономаренко Савчук Василенко Левченко Харченко Карпенко"
 ).split()
 # Family names a child is given on adoption in Russia.
-RUSSIAN_FAMILY = (
+RUSSIAN_FAMILY = (  # noqa: SIM905 - a list of names reads better as text
     "Иванов Смирнов Кузнецов Попов Васильев Петров Соколов Михайлов Новиков Федоров Морозов "
     "Волков Алексеев Лебедев Семенов Егоров Павлов Козлов Степанов Николаев Орлов Андреев "
     "Макаров Никитин Захаров Зайцев Соловьев Борисов Яковлев Григорьев"
@@ -170,9 +170,10 @@ def pools() -> Pools:
         fathers=([(m, f) for _, m, f, _w in FATHERS], [float(w) for *_, w in FATHERS]),
         family=(
             list(dict.fromkeys([*POPULAR_FAMILY, *UkrainianNames.last_names_common])),
-            [5.0 if n in POPULAR_FAMILY else 1.0 for n in dict.fromkeys(
-                [*POPULAR_FAMILY, *UkrainianNames.last_names_common]
-            )],
+            [
+                5.0 if n in POPULAR_FAMILY else 1.0
+                for n in dict.fromkeys([*POPULAR_FAMILY, *UkrainianNames.last_names_common])
+            ],
         ),
         oblasts=(
             [row["oblast"] for row in settlements],
@@ -254,10 +255,8 @@ def registry(rng: random.Random, p: Pools, size: int) -> list[Child]:
         first = _birth(rng)
         taken: set[str] = set()
         for n in range(count):
-            if n and rng.random() < 0.15:
-                birth = first  # twins
-            else:
-                birth = first if n == 0 else _birth(rng)
+            # The first child's date, or a twin's; else a brother's or sister's own.
+            birth = first if n == 0 or rng.random() < 0.15 else _birth(rng)
             child = _child(
                 rng, p, len(children) + 1, family=family, father=father, oblast=oblast,
                 birth=birth, taken=taken,
@@ -332,6 +331,7 @@ def _full_name(
 ) -> str:
     """A full name in an order documents of its script use; the patronymic left out now and
     then unless ``whole``."""
+    orders: list[tuple[str, ...]]
     if latin:
         orders = [
             (given, patronymic, family),
@@ -358,6 +358,29 @@ def _approximate(rng: random.Random, birth: dt.date) -> str:
         return f"{year:04d}-{birth.month:02d}-{day:02d}"
     shifted = birth + dt.timedelta(days=rng.choice([-1, 1]) * rng.randint(1, 20))
     return shifted.isoformat()
+
+
+TYPO_SHARE = 0.1
+_CYRILLIC_ALPHABET = "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя"
+_LATIN_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+
+
+def typo(rng: random.Random, word: str) -> str:
+    """``word`` with one slip of the keyboard past its first letter: a letter replaced, dropped,
+    doubled, or two swapped. A word of three letters or fewer is left alone."""
+    if len(word) < 4:
+        return word
+    at = rng.randrange(1, len(word) - 1)
+    cyrillic = any("\u0400" <= char <= "\u04ff" for char in word)
+    kind = rng.choice(("replace", "drop", "double", "swap"))
+    if kind == "replace":
+        letter = rng.choice(_CYRILLIC_ALPHABET if cyrillic else _LATIN_ALPHABET)
+        return word[:at] + letter + word[at + 1 :]
+    if kind == "drop":
+        return word[:at] + word[at + 1 :]
+    if kind == "double":
+        return word[: at + 1] + word[at:]
+    return word[:at] + word[at + 1] + word[at] + word[at + 2 :]
 
 
 def query(
@@ -387,6 +410,11 @@ def query(
         date_of_birth = swapped
     elif form == "date_year_only":
         date_of_birth = f"{child.birth.year:04d}"
+    if rng.random() < TYPO_SHARE:  # a list typed by hand
+        parts = [given, family, patronymic]
+        typed = rng.choice([i for i, part in enumerate(parts) if part])
+        parts[typed] = typo(rng, parts[typed])
+        given, family, patronymic = parts
     row = dict.fromkeys(QUERY_FIELDS, "")
     row.update(id=f"Q{number:05d}", form=form, expected=expected, date_of_birth=date_of_birth)
     latin = name_form not in ("cyrillic", "russified")

@@ -91,7 +91,7 @@ def children_loaded(database_url: str, size: int) -> None:
                 c.write_row(
                     (
                         first_id + offset, child.given_name, child.family_name, child.patronymic,
-                        "", "", "", dt.date(parts[0], *(parts[1:] + [1, 1])[:2]),
+                        "", "", "", dt.date(*[*parts, 1, 1][:3]),
                         precisions[len(parts)], sexes[child.sex], child.origin_oblast, "",
                         "unknown", "", "", True, now, now,
                     )

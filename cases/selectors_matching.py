@@ -9,7 +9,8 @@ candidates through it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -112,50 +113,95 @@ def _alias_descriptions(child: Child, record: Description) -> list[Description]:
 KEY_QUERY_BATCH: Final = 100
 
 
-def _candidate_ids_many(descriptions: Sequence[Description], *, pool: int) -> list[list[int]]:
+_RANKED_SQL: Final = """
+    WITH wanted({columns}) AS (VALUES {values})
+    SELECT description, child_id FROM (
+        SELECT wanted.description AS description, k.child_id AS child_id,
+            ROW_NUMBER() OVER (
+                PARTITION BY wanted.description ORDER BY COUNT(*) DESC, k.child_id
+            ) AS place
+        FROM wanted JOIN {keys} k ON k.key = wanted.key {join}
+        GROUP BY wanted.description, k.child_id
+        {having}
+    ) ranked
+    WHERE place <= %s
+    ORDER BY description, place
+"""
+# A candidate shares keys of two roles: a given name and a family name or patronymic (the
+# patronymic finds a child adopted under a new surname), or a family name and a patronymic
+# (a given name Russified past recognition).
+_TWO_ROLES: Final = """
+    HAVING (
+        SUM(CASE WHEN SUBSTR(k.key, 1, 2) = 'g:' THEN 1 ELSE 0 END) > 0
+        AND SUM(CASE WHEN SUBSTR(k.key, 1, 2) <> 'g:' THEN 1 ELSE 0 END) > 0
+    ) OR (
+        SUM(CASE WHEN SUBSTR(k.key, 1, 2) = 'f:' THEN 1 ELSE 0 END) > 0
+        AND SUM(CASE WHEN SUBSTR(k.key, 1, 2) = 'p:' THEN 1 ELSE 0 END) > 0
+    )
+"""
+
+
+def _candidate_ids_many(
+    descriptions: Sequence[Description], *, pool: int, same_year: bool = False
+) -> list[list[int]]:
     """For each description, the children sharing the keys that make a candidate, most keys
     shared first, at most ``pool``: one query for a batch of descriptions.
 
-    A candidate shares a given-name key and a family-name or patronymic key (the patronymic
-    finds a child adopted under a new surname), or a family-name and a patronymic key (a given
-    name Russified past recognition). The database counts the keys each child shares with each
-    description and keeps the first ``pool`` of each (a window over the description), so only
-    those ids travel.
+    A candidate shares keys of two roles (``_TWO_ROLES``); with ``same_year``, one key is
+    enough for a child born in the year the description gives (a typing slip in one word of a
+    name of two). The database counts the keys each child shares with each description and
+    keeps the first ``pool`` of each (a window over the description), so only those ids
+    travel.
     """
-    keys = [sorted(query_name_keys(d)) for d in descriptions]
-    pairs = [(index, key) for index, found in enumerate(keys) for key in found]
     result: list[list[int]] = [[] for _ in descriptions]
-    if not pairs:
+    rows: list[tuple[int | str | dt.date, ...]] = []
+    for index, description in enumerate(descriptions):
+        born = description.date_of_birth
+        if same_year and born is None:
+            continue
+        for key in sorted(query_name_keys(description)):
+            if same_year and born is not None:
+                rows.append((index, key, dt.date(born.year, 1, 1), dt.date(born.year, 12, 31)))
+            else:
+                rows.append((index, key))
+    if not rows:
         return result
-    table = connection.ops.quote_name(ChildNameKey._meta.db_table)
-    values = ", ".join(["(%s, %s)"] * len(pairs))
-    sql = f"""
-        WITH wanted(description, key) AS (VALUES {values})
-        SELECT description, child_id FROM (
-            SELECT wanted.description AS description, k.child_id AS child_id,
-                ROW_NUMBER() OVER (
-                    PARTITION BY wanted.description ORDER BY COUNT(*) DESC, k.child_id
-                ) AS place
-            FROM wanted JOIN {table} k ON k.key = wanted.key
-            GROUP BY wanted.description, k.child_id
-            HAVING (
-                SUM(CASE WHEN SUBSTR(k.key, 1, 2) = 'g:' THEN 1 ELSE 0 END) > 0
-                AND SUM(CASE WHEN SUBSTR(k.key, 1, 2) <> 'g:' THEN 1 ELSE 0 END) > 0
-            ) OR (
-                SUM(CASE WHEN SUBSTR(k.key, 1, 2) = 'f:' THEN 1 ELSE 0 END) > 0
-                AND SUM(CASE WHEN SUBSTR(k.key, 1, 2) = 'p:' THEN 1 ELSE 0 END) > 0
-            )
-        ) ranked
-        WHERE place <= %s
-        ORDER BY description, place
-    """  # noqa: S608 - the table name is the model's; every value is a parameter
-    params: list[object] = [value for pair in pairs for value in pair]
+    child_table = connection.ops.quote_name(Child._meta.db_table)
+    sql = _RANKED_SQL.format(
+        columns="description, key, born_from, born_to" if same_year else "description, key",
+        values=", ".join([f"({', '.join(['%s'] * len(rows[0]))})"] * len(rows)),
+        keys=connection.ops.quote_name(ChildNameKey._meta.db_table),
+        join=(
+            f"JOIN {child_table} c ON c.id = k.child_id "
+            "AND c.date_of_birth BETWEEN wanted.born_from AND wanted.born_to"
+            if same_year
+            else ""
+        ),
+        having="" if same_year else _TWO_ROLES,
+    )
+    params: list[int | str | dt.date] = [value for row in rows for value in row]
     params.append(pool)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for index, child_id in cursor.fetchall():
             result[index].append(child_id)
     return result
+
+
+def _children(ids: Iterable[int]) -> dict[int, Child]:
+    """The children of ``ids`` that are not merged into another, with their aliases: two
+    queries."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return {
+        child.pk: child
+        for child in Child.objects.filter(pk__in=wanted, merged_into__isnull=True)
+        .only(*_SCORED_FIELDS)
+        .prefetch_related(
+            Prefetch("aliases", queryset=ChildAlias.objects.only("child_id", "name").order_by())
+        )
+    }
 
 
 def _scored(
@@ -183,10 +229,11 @@ def _scored(
 def child_candidates(*, description: Description, limit: int = 5) -> list[Candidate]:
     """The registry children that may be the one described, best first, at most ``limit``.
 
-    Three queries whatever the registry's size: the candidates' ids from the key index, the
-    children, and their aliases. Each child is scored as recorded and under each alias; the
-    best counts. Children without a band are left out, and so are children merged into
-    another (a pointer, not a child).
+    Three queries whatever the registry's size (the candidates' ids from the key index, the
+    children, their aliases), three more when none of them fits and the description gives a
+    date of birth (see ``child_candidates_many``). Each child is scored as recorded and under
+    each alias; the best counts. Children without a band are left out, and so are children
+    merged into another (a pointer, not a child).
     """
     return child_candidates_many(descriptions=[description], limit=limit)[0]
 
@@ -196,30 +243,32 @@ def child_candidates_many(
 ) -> list[list[Candidate]]:
     """``child_candidates`` for each of many descriptions (a list, an import), in order.
 
-    Three queries for every ``KEY_QUERY_BATCH`` descriptions: the candidates' ids of the whole
-    batch from the key index in one query, then the children and their aliases.
+    For every ``KEY_QUERY_BATCH`` descriptions: the candidates' ids of the whole batch from
+    the key index in one query, then the children and their aliases. The descriptions left
+    without a candidate that give a date of birth are asked again, in one query, for children
+    born that year sharing a single key: a slip in one word of a two-word name leaves only one
+    role's keys in common, and the year keeps the net narrow.
     """
     result: list[list[Candidate]] = []
     for start in range(0, len(descriptions), KEY_QUERY_BATCH):
         batch = descriptions[start : start + KEY_QUERY_BATCH]
         ids = _candidate_ids_many(batch, pool=CANDIDATE_POOL_SIZE)
-        wanted = sorted({child_id for found in ids for child_id in found})
-        children: dict[int, Child] = {}
-        if wanted:
-            children = {
-                child.pk: child
-                for child in Child.objects.filter(pk__in=wanted, merged_into__isnull=True)
-                .only(*_SCORED_FIELDS)
-                .prefetch_related(
-                    Prefetch(
-                        "aliases", queryset=ChildAlias.objects.only("child_id", "name").order_by()
-                    )
-                )
-            }
-        result += [
-            _scored(description, found, children, limit)
-            for description, found in zip(batch, ids, strict=True)
+        children = _children(child_id for found in ids for child_id in found)
+        found = [
+            _scored(description, pool, children, limit)
+            for description, pool in zip(batch, ids, strict=True)
         ]
+        missing = [i for i, candidates in enumerate(found) if not candidates]
+        if missing:
+            again = _candidate_ids_many(
+                [batch[i] for i in missing], pool=CANDIDATE_POOL_SIZE, same_year=True
+            )
+            children |= _children(
+                child_id for pool in again for child_id in pool if child_id not in children
+            )
+            for i, pool in zip(missing, again, strict=True):
+                found[i] = _scored(batch[i], pool, children, limit)
+        result += found
     return result
 
 

@@ -143,7 +143,7 @@ def test_child_candidates_many_asks_the_index_once_for_a_batch(
     descriptions = [
         description_from(full_name="Prokopovych Olesia Andriivna", date_of_birth="2016-03-02"),
         description_from(full_name="Мельник Тарас Иванович", date_of_birth="2012-10-05"),
-        description_from(full_name="Nobody Atall", date_of_birth="2001"),
+        description_from(full_name="Nobody Atall"),
     ]
     # The key index once, the children, their aliases: whatever the number of descriptions.
     with django_assert_num_queries(3):
@@ -151,6 +151,27 @@ def test_child_candidates_many_asks_the_index_once_for_a_batch(
     assert [c.child_id for c in found[0]][:1] == [olesia.pk]
     assert [c.child_id for c in found[1]][:1] == [taras.pk]
     assert found[2] == []
+
+
+@pytest.mark.django_db
+def test_child_candidates_many_asks_again_by_year_for_those_left_without(
+    django_assert_num_queries: Any,
+) -> None:
+    taras = make_case(child=TARAS).child
+    make_case(child={**TARAS, "date_of_birth": dt.date(2009, 4, 1)})
+    descriptions = [
+        # A slip in the family name: only the given name's keys are shared.
+        description_from(full_name="Тарас Мкльник", date_of_birth="2012-10-05"),
+        description_from(full_name="Nobody Atall", date_of_birth="2001"),
+        description_from(full_name="Мельник Тарас Іванович", date_of_birth="2012-10-05"),
+    ]
+    # The index, the children, their aliases; then the index by year for the two left without
+    # candidates (the children it names were read already, so not again).
+    with django_assert_num_queries(4):
+        found = child_candidates_many(descriptions=descriptions)
+    assert [c.child_id for c in found[0]] == [taras.pk]  # not the namesake born in 2009
+    assert found[1] == []
+    assert [c.child_id for c in found[2]][:1] == [taras.pk]
 
 
 @pytest.mark.django_db
@@ -177,4 +198,3 @@ def test_child_candidates_leaves_out_a_merged_child() -> None:
         given_name="Олеся", family_name="Прокопович", date_of_birth="2016-03-02"
     )
     assert [c.child_id for c in child_candidates(description=description)] == [kept.pk]
-
