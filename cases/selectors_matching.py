@@ -114,72 +114,84 @@ KEY_QUERY_BATCH: Final = 100
 
 
 _RANKED_SQL: Final = """
-    WITH wanted({columns}) AS (VALUES {values})
-    SELECT description, child_id FROM (
-        SELECT wanted.description AS description, k.child_id AS child_id,
-            ROW_NUMBER() OVER (
-                PARTITION BY wanted.description ORDER BY COUNT(*) DESC, k.child_id
-            ) AS place
-        FROM wanted JOIN {keys} k ON k.key = wanted.key {join}
+    WITH wanted(description, key, role) AS (VALUES {keys_wanted}),
+    born(description, born_from, born_to) AS (VALUES {years}),
+    shared AS (
+        SELECT wanted.description AS description, k.child_id AS child_id, COUNT(*) AS keys
+        FROM wanted JOIN {keys} k ON k.key = wanted.key
         GROUP BY wanted.description, k.child_id
         {having}
+    )
+    SELECT description, child_id FROM (
+        SELECT shared.description AS description, shared.child_id AS child_id,
+            ROW_NUMBER() OVER (
+                PARTITION BY shared.description
+                ORDER BY shared.keys DESC,
+                    CASE WHEN c.date_of_birth BETWEEN born.born_from AND born.born_to
+                        THEN 0 ELSE 1 END,
+                    shared.child_id
+            ) AS place
+        FROM shared
+            JOIN born ON born.description = shared.description
+            JOIN {children} c ON c.id = shared.child_id
+        WHERE c.merged_into_id IS NULL {same_year}
     ) ranked
     WHERE place <= %s
     ORDER BY description, place
 """
-# A candidate shares keys of two roles: a given name and a family name or patronymic (the
-# patronymic finds a child adopted under a new surname), or a family name and a patronymic
-# (a given name Russified past recognition).
-_TWO_ROLES: Final = """
-    HAVING (
-        SUM(CASE WHEN SUBSTR(k.key, 1, 2) = 'g:' THEN 1 ELSE 0 END) > 0
-        AND SUM(CASE WHEN SUBSTR(k.key, 1, 2) <> 'g:' THEN 1 ELSE 0 END) > 0
-    ) OR (
-        SUM(CASE WHEN SUBSTR(k.key, 1, 2) = 'f:' THEN 1 ELSE 0 END) > 0
-        AND SUM(CASE WHEN SUBSTR(k.key, 1, 2) = 'p:' THEN 1 ELSE 0 END) > 0
-    )
-"""
+# A key's role, as a number: a candidate shares keys of at least two roles (its keys' largest
+# role is not its smallest). That is a given name and a family name or patronymic (the
+# patronymic finds a child adopted under a new surname), or a family name and a patronymic (a
+# given name Russified past recognition).
+_ROLES: Final = {"g:": 1, "f:": 2, "p:": 3}
+_TWO_ROLES: Final = "HAVING MAX(wanted.role) > MIN(wanted.role)"
+# The year range of a description without a date of birth: no child is born in it.
+_NO_YEAR: Final = (dt.date(1, 1, 1), dt.date(1, 1, 1))
 
 
 def _candidate_ids_many(
     descriptions: Sequence[Description], *, pool: int, same_year: bool = False
 ) -> list[list[int]]:
-    """For each description, the children sharing the keys that make a candidate, most keys
-    shared first, at most ``pool``: one query for a batch of descriptions.
+    """For each description, the children sharing the keys that make a candidate, at most
+    ``pool``: one query for a batch of descriptions.
 
     A candidate shares keys of two roles (``_TWO_ROLES``); with ``same_year``, one key is
     enough for a child born in the year the description gives (a typing slip in one word of a
     name of two). The database counts the keys each child shares with each description and
-    keeps the first ``pool`` of each (a window over the description), so only those ids
-    travel.
+    keeps the first ``pool`` of each (a window over the description): most keys shared first,
+    then those born in the description's year (namesakes of a common name can outnumber the
+    pool), so only those ids travel. Children merged into another are not candidates.
     """
     result: list[list[int]] = [[] for _ in descriptions]
-    rows: list[tuple[int | str | dt.date, ...]] = []
+    keys: list[tuple[int, str, int]] = []
+    years: list[tuple[int, dt.date, dt.date]] = []
     for index, description in enumerate(descriptions):
         born = description.date_of_birth
         if same_year and born is None:
             continue
-        for key in sorted(query_name_keys(description)):
-            if same_year and born is not None:
-                rows.append((index, key, dt.date(born.year, 1, 1), dt.date(born.year, 12, 31)))
-            else:
-                rows.append((index, key))
-    if not rows:
+        found = sorted(query_name_keys(description))
+        if not found:
+            continue
+        keys += [(index, key, _ROLES[key[:2]]) for key in found]
+        years.append(
+            (index, *_NO_YEAR)
+            if born is None
+            else (index, dt.date(born.year, 1, 1), dt.date(born.year, 12, 31))
+        )
+    if not keys:
         return result
-    child_table = connection.ops.quote_name(Child._meta.db_table)
     sql = _RANKED_SQL.format(
-        columns="description, key, born_from, born_to" if same_year else "description, key",
-        values=", ".join([f"({', '.join(['%s'] * len(rows[0]))})"] * len(rows)),
+        keys_wanted=", ".join(["(%s, %s, %s)"] * len(keys)),
+        years=", ".join(["(%s, %s, %s)"] * len(years)),
         keys=connection.ops.quote_name(ChildNameKey._meta.db_table),
-        join=(
-            f"JOIN {child_table} c ON c.id = k.child_id "
-            "AND c.date_of_birth BETWEEN wanted.born_from AND wanted.born_to"
-            if same_year
-            else ""
-        ),
+        children=connection.ops.quote_name(Child._meta.db_table),
         having="" if same_year else _TWO_ROLES,
+        same_year="AND c.date_of_birth BETWEEN born.born_from AND born.born_to"
+        if same_year
+        else "",
     )
-    params: list[int | str | dt.date] = [value for row in rows for value in row]
+    params: list[int | str | dt.date] = [value for row in keys for value in row]
+    params += [value for row in years for value in row]
     params.append(pool)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
