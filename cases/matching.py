@@ -613,9 +613,10 @@ def _score(query: Description, candidate: Description) -> Match:
     """How well ``candidate`` fits ``query`` as its parts are read.
 
     A weighted mean of the parts both sides know (names, date of birth, sex, oblast). "Likely"
-    needs the given name at least similar, the date of birth agreeing, no sex conflict and the
-    same family name: a changed surname (adoption) is for a person to confirm, so it stays
-    "possible" however well the rest agrees.
+    needs the given name at least similar, the date of birth agreeing, no sex conflict, the
+    same family name and, when both sides give one, the same patronymic: a changed surname
+    (adoption) is for a person to confirm, so it stays "possible" however well the rest agrees;
+    a different patronymic is a different father, most likely a namesake.
     """
     parts: dict[str, float | None] = {}
     reasons: list[str] = []
@@ -650,6 +651,7 @@ def _score(query: Description, candidate: Description) -> Match:
     may_be_likely = (
         (parts.get("given") or 0.0) >= similar
         and (parts.get("family") is None or (parts.get("family") or 0.0) >= similar)
+        and (parts.get("patronymic") is None or (parts.get("patronymic") or 0.0) >= similar)
         and (dob_value or 0.0) >= LIKELY_DATE_AGREEMENT
         and not sex_conflict
     )

@@ -198,3 +198,21 @@ def test_child_candidates_leaves_out_a_merged_child() -> None:
         given_name="Олеся", family_name="Прокопович", date_of_birth="2016-03-02"
     )
     assert [c.child_id for c in child_candidates(description=description)] == [kept.pk]
+
+
+def test_score_keeps_a_different_patronymic_possible() -> None:
+    """Same given and family name, a year of birth that agrees: a different father's
+    patronymic makes a namesake, for a person to look at, not a likely match."""
+    record = description_from(
+        given_name="Єлизавета", family_name="Бездітко", patronymic="Павлівна",
+        date_of_birth="2008", sex="F",
+    )  # fmt: skip
+    namesake = description_from(
+        full_name="Elizaveta Bezdetko Petrovna", date_of_birth="2008-06-04", sex="F"
+    )
+    same = description_from(
+        full_name="Elizaveta Bezdetko Pavlovna", date_of_birth="2008-06-04", sex="F"
+    )
+    assert score(namesake, record).band == "possible"
+    assert "patronymic differs" in score(namesake, record).reasons
+    assert score(same, record).band == "likely"
