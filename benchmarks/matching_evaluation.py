@@ -248,6 +248,11 @@ def main() -> int:
 
     def extra(parser: Any) -> None:
         parser.add_argument("--misses", action="store_true", help="list the queries missed")
+        parser.add_argument(
+            "--brute", type=int, default=0, metavar="N",
+            help="also score every registry child for N queries drawn at random and count "
+            "those whose first candidate is the same both ways",
+        )  # fmt: skip
 
     args = arguments(
         __doc__, database_url="postgres://postgres@127.0.0.1:5432/registry_matching_eval",
@@ -273,7 +278,30 @@ def main() -> int:
     if args.misses:
         for query_id, what in figures.misses:
             print(f"  {query_id}: {what}")
+    if args.brute:
+        print(same_top_candidate(read_rows("queries.csv"), args.brute))
     return 0 if figures.meets_targets() else 1
+
+
+def same_top_candidate(queries: list[dict[str, str]], count: int) -> str:
+    """The first candidate through the index against scoring every registry child, for
+    ``count`` queries drawn at random (seeded)."""
+    import random
+
+    from benchmarks.matching_list import brute_force
+    from cases.selectors_matching import child_candidates_many
+
+    sample = random.Random(count).sample(queries, count)
+    descriptions = [description_of(row) for row in sample]
+    indexed = [
+        c[0].child_id if c else None for c in child_candidates_many(descriptions=descriptions)
+    ]
+    brute, seconds = brute_force(descriptions)
+    same = sum(1 for a, b in zip(indexed, brute, strict=True) if a == b)
+    return (
+        f"same top candidate as brute force: {same}/{count} queries "
+        f"({seconds / count:.2f} s a query scoring every child)"
+    )
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import iuliia
 from faker.providers.person.uk_UA import Provider as UkrainianNames
@@ -198,7 +199,7 @@ class Child:
     birth: dt.date = dt.date(2000, 1, 1)  # the true date, whatever the record's precision
 
 
-def _pick(rng: random.Random, pool: tuple[list, list[float]]):  # type: ignore[no-untyped-def]
+def _pick(rng: random.Random, pool: tuple[list[Any], list[float]]) -> Any:
     return rng.choices(pool[0], weights=pool[1])[0]
 
 

@@ -17,10 +17,10 @@ ten.
   scoring of each row's pool, the bands), after one warm-up row.
 - **brute force**: ``matching.score`` of every child for each of ``--brute-rows`` rows drawn at
   random from the list (every child read once from the database, as the scorer reads a
-  record, and scored against each sampled row), the best child with a band kept, ties broken
-  by id as the index's path breaks them. Its time per row, times the number of rows, is the
-  brute force's time for the list; scoring a million children per row for all 1,000 rows would
-  take most of a day.
+  record, and scored against each sampled row, as recorded and under each alias), the best
+  child with a band kept, ties broken by id as the index's path breaks them. Its time per
+  row, times the number of rows, is the brute force's time for the list; scoring a million
+  children per row for all 1,000 rows would take most of a day.
 - **ratio**: brute force for the list / indexed; **same top candidate**: the sampled rows
   whose first candidate (or the absence of one) is the same both ways.
 
@@ -143,29 +143,36 @@ def list_rows(count: int) -> list[tuple[Any, int | None]]:
 
 
 def brute_force(descriptions: list[Any]) -> tuple[list[int | None], float]:
-    """The best child with a band for each description, scoring every child; and the seconds
-    it took for all of them."""
-    from django.db import connection
+    """The best child with a band for each description, scoring every child as recorded and
+    under each alias, as ``child_candidates`` scores its pool; and the seconds it took."""
+    from django.db.models import Prefetch
 
     from cases.matching import score
-    from cases.models import Child
-    from cases.selectors_matching import child_description
+    from cases.models import Child, ChildAlias
+    from cases.selectors_matching import _alias_descriptions, child_description
 
     best: list[tuple[float, int] | None] = [None] * len(descriptions)
     started = time.perf_counter()
     fields = ("given_name", "family_name", "patronymic", "date_of_birth",
               "date_of_birth_precision", "sex", "origin_oblast")  # fmt: skip
-    with connection.cursor():
-        children = Child.objects.filter(merged_into__isnull=True).only(*fields).order_by("pk")
-        for child in children.iterator(chunk_size=20_000):
-            record = child_description(child)
-            for index, description in enumerate(descriptions):
-                match = score(description, record)
-                if match.band is None:
-                    continue
-                current = best[index]
-                if current is None or (-match.score, child.pk) < (-current[0], current[1]):
-                    best[index] = (match.score, child.pk)
+    children = (
+        Child.objects.filter(merged_into__isnull=True)
+        .only(*fields)
+        .prefetch_related(
+            Prefetch("aliases", queryset=ChildAlias.objects.only("child_id", "name").order_by())
+        )
+        .order_by("pk")
+    )
+    for child in children.iterator(chunk_size=20_000):
+        record = child_description(child)
+        records = [record, *_alias_descriptions(child, record)]
+        for index, description in enumerate(descriptions):
+            match = max((score(description, r) for r in records), key=lambda m: m.score)
+            if match.band is None:
+                continue
+            current = best[index]
+            if current is None or (-match.score, child.pk) < (-current[0], current[1]):
+                best[index] = (match.score, child.pk)
     return [b[1] if b else None for b in best], time.perf_counter() - started
 
 
