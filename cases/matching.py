@@ -38,6 +38,10 @@ POSSIBLE_THRESHOLD: Final = 0.65
 SIMILAR_NAME_THRESHOLD: Final = 0.85
 # The same threshold on the rescaled agreement (0 at ratio 0.5, 1 at equal) the scorer sums.
 SIMILAR_NAME_THRESHOLD_SCALED: Final = (SIMILAR_NAME_THRESHOLD - 0.5) / 0.5
+# A band needs two name parts (of given name, family name, patronymic) agreeing at least this
+# well on the rescaled agreement: a common form's ratio of 0.75, one slip in a name of four
+# letters or more; two different names of one pattern (Титаренко, Терещенко) stay under it.
+NAME_AGREES_SCALED: Final = 0.5
 # A date of birth must agree at least this well (a day/month swap) for a "likely" band.
 LIKELY_DATE_AGREEMENT: Final = 0.8
 # The score is divided by at least this much weight, so a name alone never scores high.
@@ -612,7 +616,8 @@ def score(query: Description, candidate: Description) -> Match:
 def _score(query: Description, candidate: Description) -> Match:
     """How well ``candidate`` fits ``query`` as its parts are read.
 
-    A weighted mean of the parts both sides know (names, date of birth, sex, oblast). "Likely"
+    A weighted mean of the parts both sides know (names, date of birth, sex, oblast). A band
+    needs two name parts that agree (``NAME_AGREES_SCALED``). "Likely"
     needs the given name at least similar, the date of birth agreeing, no sex conflict, the
     same family name and, when both sides give one, the same patronymic: a changed surname
     (adoption) is for a person to confirm, so it stays "possible" however well the rest agrees;
@@ -655,8 +660,11 @@ def _score(query: Description, candidate: Description) -> Match:
         and (dob_value or 0.0) >= LIKELY_DATE_AGREEMENT
         and not sex_conflict
     )
+    agreeing = sum(1 for kind in _KINDS if (parts.get(kind) or 0.0) >= NAME_AGREES_SCALED)
     band: Band | None = None
-    if value >= LIKELY_THRESHOLD and may_be_likely:
+    if agreeing < 2:
+        pass  # one name and a date are too many children's: no band, however high the score
+    elif value >= LIKELY_THRESHOLD and may_be_likely:
         band = "likely"
     elif value >= POSSIBLE_THRESHOLD:
         band = "possible"

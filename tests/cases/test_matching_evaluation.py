@@ -216,3 +216,19 @@ def test_score_keeps_a_different_patronymic_possible() -> None:
     assert score(namesake, record).band == "possible"
     assert "patronymic differs" in score(namesake, record).reasons
     assert score(same, record).band == "likely"
+
+
+def test_score_gives_no_band_on_one_name_and_a_date() -> None:
+    """One name that agrees and a date: too many children's. A second name that merely shares
+    the pattern (Титаренко, Терещенко) is no second agreement."""
+    record = description_from(
+        given_name="Діана", family_name="Терещенко", patronymic="Антонівна",
+        date_of_birth="2009-02-17", sex="F",
+    )  # fmt: skip
+    assert score(description_from(full_name="Диана Титаренко", date_of_birth="2009-02-17"),
+                 record).band is None  # fmt: skip
+    assert score(description_from(full_name="Диана Терещенко", date_of_birth="2009-02-17"),
+                 record).band == "likely"  # fmt: skip
+    # One slip in the family name still agrees.
+    assert score(description_from(full_name="Діана Терещнко", date_of_birth="2009-02-17"),
+                 record).band is not None  # fmt: skip
