@@ -39,9 +39,10 @@ SIMILAR_NAME_THRESHOLD: Final = 0.85
 # The same threshold on the rescaled agreement (0 at ratio 0.5, 1 at equal) the scorer sums.
 SIMILAR_NAME_THRESHOLD_SCALED: Final = (SIMILAR_NAME_THRESHOLD - 0.5) / 0.5
 # A band needs two name parts (of given name, family name, patronymic) agreeing at least this
-# well on the rescaled agreement: a common form's ratio of 0.75, one slip in a name of four
-# letters or more; two different names of one pattern (Титаренко, Терещенко) stay under it.
-NAME_AGREES_SCALED: Final = 0.5
+# well on the rescaled agreement: common forms with a ratio of 0.8, one slip in a name of five
+# letters or more (Злпта, Злата); two names of one pattern (Титаренко, Терещенко: 0.78) stay
+# under it.
+NAME_AGREES_SCALED: Final = 0.6
 # A date of birth must agree at least this well (a day/month swap) for a "likely" band.
 LIKELY_DATE_AGREEMENT: Final = 0.8
 # The score is divided by at least this much weight, so a name alone never scores high.
