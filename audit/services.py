@@ -200,9 +200,37 @@ def build_instance_event(
     )
 
 
+# From this many events written together, PostgreSQL receives them by COPY.
+COPY_EVENTS_FROM = 200
+
+
 def write_events(events: list[AuditEvent]) -> list[AuditEvent]:
-    """Insert ``events`` in one statement (the queryset guard writes one per row)."""
-    return AuditEvent.objects.bulk_create(events) if events else []
+    """Insert ``events`` in one statement (the queryset guard writes one per row).
+
+    On PostgreSQL, a batch of ``COPY_EVENTS_FROM`` events or more (a bulk write's thousands:
+    an import) is streamed with ``COPY``, several times faster than an ``INSERT`` of as many
+    rows; those events come back without their ids, which no caller reads.
+    """
+    if not events:
+        return []
+    if connection.vendor != "postgresql" or len(events) < COPY_EVENTS_FROM:
+        return AuditEvent.objects.bulk_create(events)
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(str(f.column) for f in fields)
+    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(f"COPY {AuditEvent._meta.db_table} ({columns}) FROM STDIN") as copy:
+            for event in events:
+                copy.write_row(
+                    [
+                        json.dumps(getattr(event, f.attname))
+                        if f.attname in json_fields
+                        else getattr(event, f.attname)
+                        for f in fields
+                    ]
+                )
+    return events
 
 
 def creation_changes(instance: models.Model, fields: Iterable[str] | None = None) -> Changes:

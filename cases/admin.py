@@ -40,12 +40,18 @@ from accounts.roles import Capability
 from accounts.selectors import ActorRoles, actor_roles, organization_list
 from audit.admin import render_object_history
 from audit.admin_reads import READ_RECORDS, AuditedReadsAdmin
+from audit.services import record_read
 from core.admin import ServiceBackedAdmin, ServiceBackedInline
 from core.errors import DomainError, NotFound
 from core.errors import PermissionDenied as RoleDenied
 from core.forms import add_service_errors, service_error_fields
 
-from . import selectors, services, workflow
+from . import (
+    admin_duplicates,  # noqa: F401  (registers the duplicate review's pages)
+    selectors,
+    services,
+    workflow,
+)
 from .exceptions import TransitionNotAllowed
 from .forms import (
     CaseAdminForm,
@@ -76,6 +82,12 @@ from .models import (
     Whereabouts,
 )
 from .selectors import TimelineEntry
+from .selectors_matching import (
+    SeenCandidate,
+    new_child_candidates,
+    reasons_in_words,
+    seen_candidate_cases,
+)
 from .workflow import Phase, Status, Transition
 
 
@@ -501,6 +513,20 @@ class ActionButton:
     default: bool = True
 
 
+_BAND_LABELS: dict[str, Any] = {"likely": _("likely"), "possible": _("possible")}
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    """A registry child the new case's child may be, as the add page lists it."""
+
+    candidate: SeenCandidate
+    band: str
+    reasons: list[str]
+    url: str | None
+    held: str
+
+
 @admin.register(Case)
 class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
     form = CaseAdminForm
@@ -599,6 +625,7 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
                     },
                 ),
                 *_TAKING_FIELDSETS,
+                (_("Is the child already in the registry?"), {"fields": ["candidates_checked"]}),
             ]
         head: list[Any] = [
             ("number", "status", "phase_display"),
@@ -665,6 +692,16 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
                 field.widget = forms.HiddenInput()
                 field.initial = only[0].pk
             form.base_fields["organization"] = field
+        if obj is None:
+            reader = request.user
+
+            def find_candidates(child: Child) -> list[SeenCandidate]:
+                return new_child_candidates(actor=reader, child=child)
+
+            # The class is made for this request (``modelform_factory``): set, not shared.
+            form.find_candidates = staticmethod(find_candidates)
+        elif "candidates_checked" in form.base_fields:
+            del form.base_fields["candidates_checked"]
         return form
 
     # --- reads -------------------------------------------------------------------------------
@@ -790,6 +827,7 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
                 child_data=form.child_data(changed_only=False),
                 data=form.case_data(changed_only=False),
                 organization=form.owning_organization(),
+                candidates_checked=bool(form.cleaned_data.get("candidates_checked")),
             )
         return services.case_update(
             case=obj,
@@ -812,6 +850,8 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
         form_url: str = "",
         obj: Case | None = None,
     ) -> HttpResponse:
+        if add:
+            self._candidates_context(request, context)
         if obj is not None and obj.pk is not None:
             capabilities = selectors.case_capabilities(request.user, obj)
             context["transitions"] = self._transition_links(
@@ -831,6 +871,34 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
                 context["case_history"] = render_object_history(obj)
                 context["child_history"] = render_object_history(obj.child)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _candidates_context(self, request: HttpRequest, context: dict[str, Any]) -> None:
+        """The registry's candidates for the child of a new case, listed above the form; the
+        cases they show are a read of personal data, recorded as one."""
+        form = getattr(context.get("adminform"), "form", None)
+        seen: list[SeenCandidate] = list(getattr(form, "candidates", None) or [])
+        if not seen:
+            return
+        context["match_candidates"] = [
+            CandidateRow(
+                candidate=candidate,
+                band=str(_BAND_LABELS[candidate.band]),
+                reasons=reasons_in_words(candidate.reasons) if candidate.visible else [],
+                url=self._url("change", candidate.case_id) if candidate.case_id else None,
+                held=gettext("A likely match is held by %(organization)s.")
+                % {"organization": candidate.organization_name},
+            )
+            for candidate in seen
+        ]
+        record_read(
+            actor=request.user,
+            records={Case: seen_candidate_cases(seen)},
+            metadata={
+                "kind": "identity_match",
+                "candidates": len(seen),
+                "held": sum(1 for c in seen if not c.visible),
+            },
+        )
 
     def _url(self, name: str, *args: Any) -> str:
         return reverse(f"{self.admin_site.name}:cases_case_{name}", args=args)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, TypeVar, cast
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_filters import rest_framework as filters
@@ -18,7 +18,15 @@ from django_filters import rest_framework as filters
 from core.api import ID_SCHEMA, DateTimeFilter, FilterSet, IdFilter, documented, range_filters
 
 from . import selectors
-from .models import Case, CaseQuerySet, Facility, FacilityKind, Priority
+from .models import (
+    Case,
+    CaseQuerySet,
+    DuplicateDecision,
+    DuplicatePair,
+    Facility,
+    FacilityKind,
+    Priority,
+)
 from .workflow import Phase, Status
 
 _F = TypeVar("_F", bound=filters.Filter)
@@ -154,3 +162,27 @@ class FacilityFilterSet(FilterSet):
         self, queryset: QuerySet[Facility], name: str, value: str
     ) -> QuerySet[Facility]:
         return selectors.facility_search(queryset, value)
+
+
+class DuplicatePairFilterSet(FilterSet):
+    decision = filters.ChoiceFilter(
+        choices=DuplicateDecision.choices,
+        help_text=_("`open` for the pairs waiting for a decision (the review queue)."),
+    )
+    band = filters.ChoiceFilter(
+        choices=[("likely", _("Likely")), ("possible", _("Possible"))],
+        help_text=_("How alike identity matching found the two children."),
+    )
+    child = documented(
+        IdFilter(method="filter_child", help_text=_("The pairs one child (by id) belongs to.")),
+        ID_SCHEMA,
+    )
+
+    class Meta:
+        model = DuplicatePair
+        fields: list[str] = []
+
+    def filter_child(
+        self, queryset: QuerySet[DuplicatePair], name: str, value: Any
+    ) -> QuerySet[DuplicatePair]:
+        return queryset.filter(Q(first_id=value) | Q(second_id=value))

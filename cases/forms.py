@@ -7,7 +7,8 @@ they name through ``core.forms``.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib.admin import widgets as admin_widgets
@@ -21,6 +22,7 @@ from core.forms import ServiceBackedModelForm
 
 from . import workflow
 from .models import Case, Child, ChildAlias, Facility, FollowUp, ShareScope
+from .selectors_matching import SeenCandidate
 from .services import CASE_FIELDS, CHILD_FIELDS, FACILITY_FIELDS
 from .workflow import ClosureReason, Status, Transition
 
@@ -68,12 +70,29 @@ class CaseAdminForm(ServiceBackedModelForm):
         help_text=_("Others see the case only through a share."),
     )
 
+    # A new case: ticked once the caseworker has looked at the registry's candidates for the
+    # child (the page lists them) and found the child is none of them.
+    candidates_checked = forms.BooleanField(
+        required=False,
+        label=_("I have looked at the candidates: this child is none of them"),
+        help_text=_(
+            "The registry is searched for the child before the case opens; any likely or "
+            "possible match is listed above the form."
+        ),
+    )
+
+    # Set by the admin on a new case's form: the registry's candidates for an unsaved child,
+    # as the user may see them (``cases.selectors_matching.new_child_candidates``).
+    find_candidates: ClassVar[Callable[[Child], Sequence[SeenCandidate]] | None] = None
+
     class Meta:
         model = Case
         fields = sorted(CASE_FIELDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The candidates found for the child on this submission, listed above the form.
+        self.candidates: list[SeenCandidate] = []
         case: Case = self.instance
         if case.pk is not None:
             for name, value in model_to_dict(case.child, fields=list(CHILD_FIELDS)).items():
@@ -86,7 +105,30 @@ class CaseAdminForm(ServiceBackedModelForm):
             self.add_error(
                 None, _("The form does not say which version of the case it edits; open it again.")
             )
+        if self.instance.pk is None:
+            self._check_candidates(cleaned)
         return cleaned
+
+    def _check_candidates(self, cleaned: dict[str, Any]) -> None:
+        """A new child's likely and possible candidates are shown before the case opens, and
+        the page saves only once the tick says they were looked at. (Likely ones stop
+        ``case_create`` itself too, whatever door the opening comes through.)"""
+        names = ("given_name", "family_name")
+        find_candidates = type(self).find_candidates
+        if find_candidates is None or cleaned.get("candidates_checked"):
+            return
+        if self.errors or not any(cleaned.get(name) for name in names):
+            return  # the child's fields come first; the search runs on a valid record
+        child = Child(**self.child_data(changed_only=False))
+        self.candidates = list(find_candidates(child))
+        if self.candidates:
+            self.add_error(
+                "candidates_checked",
+                _(
+                    "The registry may already hold this child: look at the candidates listed "
+                    "above, then tick this box if the child is none of them."
+                ),
+            )
 
     def case_data(self, *, changed_only: bool) -> dict[str, Any]:
         return self.service_data(CASE_FIELDS, changed_only=changed_only)

@@ -23,6 +23,7 @@ from functools import lru_cache
 from itertools import permutations
 from typing import Final, Literal
 
+from django.utils.translation import gettext_noop
 from names_translator import Transliterator
 from names_translator.dicts import default_dicts
 from rapidfuzz import fuzz
@@ -63,36 +64,37 @@ Sex = Literal["M", "F"]
 Precision = Literal["year", "month", "day"]
 
 # ---------------------------------------------------------------------------------------------
-# Reasons: a fixed vocabulary in plain English (translated by the layer that shows them)
+# Reasons: a fixed vocabulary in plain English, marked for translation (``gettext_noop``) and
+# translated by the layer that shows them, in the reader's language; stored and compared as is.
 # ---------------------------------------------------------------------------------------------
-GIVEN_NAME_EQUAL: Final = "given name equal"
-GIVEN_NAME_EQUAL_TRANSLITERATED: Final = "given name equal after transliteration"
-GIVEN_NAME_SIMILAR: Final = "given name similar"
-GIVEN_NAME_DIFFERS: Final = "given name differs"
-GIVEN_NAME_MISSING: Final = "given name missing"
-FAMILY_NAME_EQUAL: Final = "family name equal"
-FAMILY_NAME_EQUAL_TRANSLITERATED: Final = "family name equal after transliteration"
-FAMILY_NAME_SIMILAR: Final = "family name similar"
-FAMILY_NAME_DIFFERS: Final = "family name differs"
-FAMILY_NAME_MISSING: Final = "family name missing"
-PATRONYMIC_EQUAL: Final = "patronymic equal"
-PATRONYMIC_EQUAL_TRANSLITERATED: Final = "patronymic equal after transliteration"
-PATRONYMIC_SIMILAR: Final = "patronymic similar"
-PATRONYMIC_DIFFERS: Final = "patronymic differs"
-PATRONYMIC_MISSING: Final = "patronymic missing"
-DATE_OF_BIRTH_EQUAL: Final = "date of birth equal"
-DATE_OF_BIRTH_YEAR_ONLY: Final = "date of birth year only"
-DATE_OF_BIRTH_MONTH_ONLY: Final = "date of birth month only"
-DATE_OF_BIRTH_SWAPPED: Final = "date of birth day and month swapped"
-DATE_OF_BIRTH_DAY_DIFFERS: Final = "date of birth day differs"
-DATE_OF_BIRTH_MONTH_DIFFERS: Final = "date of birth month differs"
-DATE_OF_BIRTH_ONE_YEAR_APART: Final = "date of birth one year apart"
-DATE_OF_BIRTH_DIFFERS: Final = "date of birth differs"
-DATE_OF_BIRTH_MISSING: Final = "date of birth missing"
-SEX_EQUAL: Final = "sex equal"
-SEX_DIFFERS: Final = "sex differs"
-OBLAST_EQUAL: Final = "oblast of origin equal"
-OBLAST_DIFFERS: Final = "oblast of origin differs"
+GIVEN_NAME_EQUAL: Final = gettext_noop("given name equal")
+GIVEN_NAME_EQUAL_TRANSLITERATED: Final = gettext_noop("given name equal after transliteration")
+GIVEN_NAME_SIMILAR: Final = gettext_noop("given name similar")
+GIVEN_NAME_DIFFERS: Final = gettext_noop("given name differs")
+GIVEN_NAME_MISSING: Final = gettext_noop("given name missing")
+FAMILY_NAME_EQUAL: Final = gettext_noop("family name equal")
+FAMILY_NAME_EQUAL_TRANSLITERATED: Final = gettext_noop("family name equal after transliteration")
+FAMILY_NAME_SIMILAR: Final = gettext_noop("family name similar")
+FAMILY_NAME_DIFFERS: Final = gettext_noop("family name differs")
+FAMILY_NAME_MISSING: Final = gettext_noop("family name missing")
+PATRONYMIC_EQUAL: Final = gettext_noop("patronymic equal")
+PATRONYMIC_EQUAL_TRANSLITERATED: Final = gettext_noop("patronymic equal after transliteration")
+PATRONYMIC_SIMILAR: Final = gettext_noop("patronymic similar")
+PATRONYMIC_DIFFERS: Final = gettext_noop("patronymic differs")
+PATRONYMIC_MISSING: Final = gettext_noop("patronymic missing")
+DATE_OF_BIRTH_EQUAL: Final = gettext_noop("date of birth equal")
+DATE_OF_BIRTH_YEAR_ONLY: Final = gettext_noop("date of birth year only")
+DATE_OF_BIRTH_MONTH_ONLY: Final = gettext_noop("date of birth month only")
+DATE_OF_BIRTH_SWAPPED: Final = gettext_noop("date of birth day and month swapped")
+DATE_OF_BIRTH_DAY_DIFFERS: Final = gettext_noop("date of birth day differs")
+DATE_OF_BIRTH_MONTH_DIFFERS: Final = gettext_noop("date of birth month differs")
+DATE_OF_BIRTH_ONE_YEAR_APART: Final = gettext_noop("date of birth one year apart")
+DATE_OF_BIRTH_DIFFERS: Final = gettext_noop("date of birth differs")
+DATE_OF_BIRTH_MISSING: Final = gettext_noop("date of birth missing")
+SEX_EQUAL: Final = gettext_noop("sex equal")
+SEX_DIFFERS: Final = gettext_noop("sex differs")
+OBLAST_EQUAL: Final = gettext_noop("oblast of origin equal")
+OBLAST_DIFFERS: Final = gettext_noop("oblast of origin differs")
 
 _NAME_REASONS: Final = {
     "given": (

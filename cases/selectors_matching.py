@@ -16,6 +16,7 @@ from typing import Final
 
 from django.db import connection
 from django.db.models import Prefetch, Q
+from django.utils.translation import gettext
 
 from accounts.roles import Capability
 from accounts.selectors import actor_roles
@@ -40,7 +41,7 @@ from .models import (
     ShareScope,
 )
 from .models import Sex as ChildSex
-from .selectors import ACCESS, Viewer, case_is_full, case_visible_to
+from .selectors import ACCESS, Viewer, case_is_full, case_visible_to, reads_cases
 from .workflow import Status
 
 # At most this many children are scored for one description: those sharing the most keys.
@@ -90,22 +91,22 @@ def child_description(child: Child) -> Description:
     )
 
 
+def _alias_description(name: str, record: Description) -> Description:
+    """An alias read as a full name, with the record's date of birth, sex and oblast."""
+    names = description_from(full_name=name)
+    return Description(
+        given_name=names.given_name,
+        family_name=names.family_name,
+        patronymic=names.patronymic,
+        date_of_birth=record.date_of_birth,
+        sex=record.sex,
+        origin_oblast=record.origin_oblast,
+    )
+
+
 def _alias_descriptions(child: Child, record: Description) -> list[Description]:
     """Each alias read as a full name, with the record's date of birth, sex and oblast."""
-    result = []
-    for alias in child.aliases.all():
-        names = description_from(full_name=alias.name)
-        result.append(
-            Description(
-                given_name=names.given_name,
-                family_name=names.family_name,
-                patronymic=names.patronymic,
-                date_of_birth=record.date_of_birth,
-                sex=record.sex,
-                origin_oblast=record.origin_oblast,
-            )
-        )
-    return result
+    return [_alias_description(alias.name, record) for alias in child.aliases.all()]
 
 
 # Descriptions whose keys go to the database in one query: a bound on the statement's
@@ -287,6 +288,18 @@ def child_candidates_many(
 # ---------------------------------------------------------------------------------------------
 # Candidates as a reader may see them
 # ---------------------------------------------------------------------------------------------
+def may_match(actor: Viewer) -> bool:
+    """Whether ``actor`` may ask who in the registry a description may be: whoever reads
+    cases, opens them, or coordinates the coalition (which matches lists of named children).
+    What each sees of the candidates is ``candidates_as_seen``'s to say."""
+    roles = actor_roles(actor)
+    return (
+        reads_cases(actor)
+        or roles.can(Capability.CASE_CREATE)
+        or roles.can(Capability.WRITE_COALITION)
+    )
+
+
 # Shown as a held match to a reader who may not see the child: only this band, so that nobody
 # can probe the registry name by name for children of other organizations.
 HELD_BAND: Final = "likely"
@@ -425,3 +438,39 @@ def candidates_as_seen(*, actor: Viewer, candidates: Sequence[Candidate]) -> lis
 def seen_candidate_cases(seen: Sequence[SeenCandidate]) -> list[int]:
     """The ids of the cases whose personal data ``seen`` shows (for the audited read)."""
     return [c.case_id for c in seen if c.visible and c.case_id is not None]
+
+
+def reasons_in_words(reasons: Iterable[str]) -> list[str]:
+    """A candidate's reasons in the reader's language (the scorer gives them in English)."""
+    return [gettext(reason) for reason in reasons]
+
+
+# ---------------------------------------------------------------------------------------------
+# Before opening a case for a new child
+# ---------------------------------------------------------------------------------------------
+def new_child_candidates(
+    *, actor: Viewer, child: Child, alias_names: Iterable[str] = (), limit: int = 5
+) -> list[SeenCandidate]:
+    """The registry children that may be the new ``child`` (unsaved: its fields as entered),
+    as ``actor`` may see them, best first: the likely and possible candidates to look at
+    before opening a case for it.
+
+    The child's record and each alias given with it are matched; a candidate found both ways
+    counts once, at its best.
+    """
+    record = child_description(child)
+    descriptions = [record]
+    descriptions.extend(_alias_description(name, record) for name in alias_names if name.strip())
+    best: dict[int, Candidate] = {}
+    for found in child_candidates_many(descriptions=descriptions, limit=limit):
+        for candidate in found:
+            kept = best.get(candidate.child_id)
+            if candidate.child_id != child.pk and (kept is None or candidate.score > kept.score):
+                best[candidate.child_id] = candidate
+    ranked = sorted(best.values(), key=lambda c: (-c.score, c.child_id))[:limit]
+    return candidates_as_seen(actor=actor, candidates=ranked)
+
+
+def likely_among(seen: Iterable[SeenCandidate]) -> bool:
+    """Whether any of ``seen`` is a likely match (what stops a case opening unconfirmed)."""
+    return any(candidate.band == "likely" for candidate in seen)

@@ -102,9 +102,18 @@ class CaseCreateInputSerializer(StrictInputMixin, serializers.ModelSerializer[Ca
         ),
     )
 
+    candidates_checked = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Say true after looking at the candidates a first attempt answered with (409, "
+            "likely_candidates): the case is then opened whatever the registry holds."
+        ),
+    )
+
     class Meta:
         model = Case
-        fields = ["child", "organization", *sorted(services.CASE_FIELDS)]
+        fields = ["child", "organization", *sorted(services.CASE_FIELDS), "candidates_checked"]
 
 
 class CaseUpdateInputSerializer(StrictInputMixin, serializers.ModelSerializer[Case]):

@@ -40,3 +40,43 @@ def follow_ups_catch_up() -> int:
             services.case_follow_ups_schedule(case_id=case_id)
     logger.info("follow_ups_catch_up cases=%s", len(case_ids))
     return len(case_ids)
+
+
+@shared_task(
+    name=services.DUPLICATE_PAIRS_FIND_TASK,
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def duplicate_pairs_find(child_ids: list[int]) -> int:
+    """Propose the possible duplicates of the children one transaction created or renamed."""
+    with audit_context(channel=Channel.TASK):
+        written = services.child_duplicate_pairs_find(child_ids=child_ids)
+    logger.info("duplicate_pairs_found children=%s pairs=%s", len(child_ids), len(written))
+    return len(written)
+
+
+@shared_task(
+    name="cases.duplicate_pairs_scan",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def duplicate_pairs_scan(batch_size: int = services.SCAN_BATCH_SIZE) -> int:
+    """Nightly: match every child against the registry in batches, each batch in its own
+    transaction, and propose the pairs found. Idempotent: a pair already proposed is updated,
+    a decided one left alone. Returns the children scanned."""
+    scanned = pairs = 0
+    after_id = 0
+    with audit_context(channel=Channel.TASK):
+        while True:
+            batch = services.duplicate_pairs_scan_batch(after_id=after_id, batch_size=batch_size)
+            if batch.last_id is None:
+                break
+            scanned += batch.children
+            pairs += batch.pairs
+            after_id = batch.last_id
+    logger.info("duplicate_pairs_scanned children=%s pairs=%s", scanned, pairs)
+    return scanned

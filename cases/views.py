@@ -42,9 +42,11 @@ from core.errors import PermissionDenied, ValidationFailed
 from idempotency.views import IdempotentPostMixin
 
 from . import selectors, services
-from .exceptions import StaleVersion
+from .exceptions import LikelyCandidatesFound, StaleVersion
 from .filters import CaseFilterSet, CaseRemovalFilterSet, FacilityFilterSet
+from .matching import Description
 from .models import Case, CaseShare, ClosureRequest, Facility, Oblast, Relative, Whereabouts
+from .selectors_matching import SeenCandidate, seen_candidate_cases
 from .serializers import (
     CaseCountsSerializer,
     CaseCreateInputSerializer,
@@ -68,6 +70,7 @@ from .serializers import (
     WhereaboutsSerializer,
     case_rows,
 )
+from .serializers_matching import LikelyCandidatesErrorSerializer, SeenCandidateSerializer
 
 _ERROR_DESCRIPTIONS: dict[int, Any] = {
     400: _(
@@ -149,6 +152,32 @@ def _record_read(request: Request, case: Case, records: Mapping[Any, Iterable[An
     """Record the read of ``case``'s personal data that answering ``request`` makes."""
     audit.record_read(
         actor=_actor(request), of=case, records=records, metadata={"scope": case_scope(case)}
+    )
+
+
+def record_candidates_read(
+    request: Request, seen: list[SeenCandidate], *, description: Description | None = None
+) -> None:
+    """Record the read that showing ``seen`` makes: the cases whose child it shows (none for a
+    held candidate), and the names matched as keyed digests (never the names)."""
+    words = (
+        " ".join(
+            part
+            for part in (description.given_name, description.family_name, description.patronymic)
+            if part
+        )
+        if description is not None
+        else ""
+    )
+    audit.record_read(
+        actor=_actor(request),
+        records={Case: seen_candidate_cases(seen)},
+        search=selectors.case_search_recorded(words),
+        metadata={
+            "kind": "identity_match",
+            "candidates": len(seen),
+            "held": sum(1 for c in seen if not c.visible),
+        },
     )
 
 
@@ -242,8 +271,24 @@ class CaseViewSet(
     @extend_schema(
         operation_id="cases_create",
         summary=_("Open a case for a new child"),
+        description=_(
+            "The child is first matched against the registry. When a likely candidate turns "
+            "up, the case is not opened: the answer is 409 (`likely_candidates`) with the "
+            "candidates as you may see them (likely and possible). Look at them; if the child "
+            "is none of them, send the request again with `candidates_checked: true`."
+        ),
         request=CaseCreateInputSerializer,
-        responses={201: CaseDetailSerializer, **errors(400, 401, 403)},
+        responses={
+            201: CaseDetailSerializer,
+            **errors(400, 401, 403),
+            409: OpenApiResponse(
+                LikelyCandidatesErrorSerializer,
+                description=_(
+                    "The registry may already hold the child (`likely_candidates`): "
+                    "`candidates` lists who it may be."
+                ),
+            ),
+        },
         extensions=response_headers(
             ETag=ETAG_HEADER,
             Location=response_header(_("The new case's URL."), {"type": "string", "format": "uri"}),
@@ -255,15 +300,24 @@ class CaseViewSet(
         data = dict(serializer.validated_data)
         child_data = dict(data.pop("child"))
         organization = data.pop("organization", None)
+        candidates_checked = data.pop("candidates_checked", False)
         aliases = [dict(alias) for alias in child_data.pop("aliases", [])]
-        with _nested_fields("child", services.CHILD_FIELDS):
-            case = services.case_create(
-                actor=_actor(request),
-                child_data=child_data,
-                data=data,
-                aliases=aliases,
-                organization=organization,
-            )
+        try:
+            with _nested_fields("child", services.CHILD_FIELDS):
+                case = services.case_create(
+                    actor=_actor(request),
+                    child_data=child_data,
+                    data=data,
+                    aliases=aliases,
+                    organization=organization,
+                    candidates_checked=candidates_checked,
+                )
+        except LikelyCandidatesFound as refused:
+            # The refusal shows the candidates: a read of the cases it names, like any other.
+            seen: list[SeenCandidate] = list(refused.candidates)
+            record_candidates_read(request, seen)
+            refused.extra = {"candidates": SeenCandidateSerializer(seen, many=True).data}
+            raise
         response = self._case_response(case.pk, status_code=status.HTTP_201_CREATED)
         response["Location"] = reverse("case-detail", args=[case.pk], request=request)
         return response

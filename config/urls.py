@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("sources.urls")),
     path("api/v1/coalition/", include("coalition.urls")),
     path("api/v1/", include("reports.urls")),
+    path("api/v1/", include("imports.urls")),
     # Reached from e-mails without signing in: outside the API and the admin.
     path("email/unsubscribe/<str:token>/", unsubscribe, name="email-unsubscribe"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -573,7 +573,9 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
         exc = unreadable_request_error(exc)
 
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status_code)
+        return Response(
+            error_body(exc.code, exc.detail, exc.fields, exc.extra), status=exc.status_code
+        )
 
     if isinstance(exc, DjangoValidationError):
         fields = django_validation_fields(exc)

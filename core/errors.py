@@ -55,6 +55,9 @@ class DomainError(Exception):
         self.fields: dict[str, list[str]] = {
             k: [str(m) for m in v] for k, v in (fields or {}).items()
         }
+        # What an error's answer carries besides code, detail and fields (e.g. the candidates a
+        # refused case opening found), as JSON-ready values; set by the layer that renders it.
+        self.extra: dict[str, Any] = {}
         super().__init__(self.detail)
 
 
@@ -135,10 +138,17 @@ def unreadable_request_error(exc: Exception) -> DomainError:
     return MalformedRequest()
 
 
-def error_body(code: str, detail: str, fields: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def error_body(
+    code: str,
+    detail: str,
+    fields: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "detail": detail}
     if fields:
         body["fields"] = fields
+    # Never over the shape every error shares.
+    body.update({k: v for k, v in (extra or {}).items() if k not in ("code", "detail", "fields")})
     return body
 
 
@@ -163,7 +173,7 @@ def api_page_not_found(request: HttpRequest, exception: Exception) -> HttpRespon
 def error_response(error: DomainError) -> JsonResponse:
     """The JSON answer of a refusal made outside an API view's own error handling."""
     return JsonResponse(
-        error_body(error.code, error.detail, error.fields), status=error.status_code
+        error_body(error.code, error.detail, error.fields, error.extra), status=error.status_code
     )
 
 

@@ -462,6 +462,8 @@ class _DemoBuilder:
             aliases=aliases,
             organization=self.owner(index),
             is_synthetic=True,
+            # Made up, and alike on purpose at times: no second look is wanted.
+            candidates_checked=True,
         )
 
     def owner(self, index: int) -> Organization:

@@ -137,7 +137,9 @@ def _sniff_delimiter(text: str) -> str:
 def _csv_records(content: bytes) -> Iterator[list[str]]:
     text = decode_text(content)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
-    csv.field_size_limit(max(limit("MAX_CELL_CHARS") * 4, 131072))
+    # The file's own limit bounds a cell: a cell over ``MAX_CELL_CHARS`` is then refused by
+    # ``read_table``, naming its row and column (the csv module's error names neither).
+    csv.field_size_limit(max(limit("MAX_FILE_BYTES"), 131072))
     try:
         yield from reader
     except csv.Error as error:

@@ -9,15 +9,12 @@ through the download endpoint, which records a custody event for every download.
 from __future__ import annotations
 
 import base64
-import hashlib
 import mimetypes
 import os
 import unicodedata
 from typing import Any, cast
 
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler, TemporaryFileUploadHandler
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, QueryDict
 from django.utils.translation import gettext
@@ -49,7 +46,8 @@ from core.api import (
 )
 from core.errors import NotFound, ValidationFailed
 from core.parsers import JSONParser, MultiPartParser
-from idempotency.views import IdempotentPostMixin, idempotency_key
+from core.uploads import use_streaming_upload_handlers as streaming_upload_handlers
+from idempotency.views import IdempotentPostMixin, UploadFingerprintMixin
 
 from . import figures, selectors, services
 from .detection import ALLOWED as ALLOWED_MEDIA_TYPES
@@ -111,46 +109,16 @@ FIGURE_ID = _id_parameter(_("The published figure's id."))
 # ---------------------------------------------------------------------------------------------
 # Receiving files: streamed to a temporary file, the size limit held while they stream
 # ---------------------------------------------------------------------------------------------
-# What a multipart body may carry besides the file itself: the boundaries, the part headers
-# and the metadata fields. A body announcing more than the limit plus this is refused unread.
-MULTIPART_ALLOWANCE = 256 * 1024
-
-
 def upload_limit() -> int:
     return int(settings.SOURCES_MAX_UPLOAD_BYTES)
 
 
-class UploadSizeLimitHandler(FileUploadHandler):
-    """The first upload handler: refuses (413) a body whose ``Content-Length`` announces more
-    than the limit before a byte of it is read, and a file that grows past the limit while it
-    streams (a client may announce less than it sends, or send chunks). It passes every chunk
-    on to the next handler, which writes it to a temporary file."""
-
-    def handle_raw_input(
-        self,
-        input_data: Any,
-        META: Any,
-        content_length: int,
-        boundary: Any,
-        encoding: str | None = None,
-    ) -> None:
-        if content_length > upload_limit() + MULTIPART_ALLOWANCE:
-            raise FileTooLarge(limit=upload_limit())
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
-        if start + len(raw_data) > upload_limit():
-            raise FileTooLarge(limit=upload_limit())
-        return raw_data
-
-    def file_complete(self, file_size: int) -> None:
-        return None  # the temporary-file handler after this one makes the file
-
-
 def use_streaming_upload_handlers(request: HttpRequest) -> None:
-    """Set the request's upload handlers before anything reads its body (the session
-    authentication's CSRF check reads a form body too): files always go to a temporary file,
-    never to memory, under the size limit."""
-    request.upload_handlers = [UploadSizeLimitHandler(request), TemporaryFileUploadHandler(request)]
+    """Files always go to a temporary file, never to memory, under the size limit
+    (``core.uploads``)."""
+    streaming_upload_handlers(
+        request, limit=upload_limit(), refuse=lambda: FileTooLarge(limit=upload_limit())
+    )
 
 
 class SourceUploadParser(MultiPartParser):
@@ -158,42 +126,6 @@ class SourceUploadParser(MultiPartParser):
 
 
 FILE_FIELD = "file"
-
-
-class UploadFingerprintMixin:
-    """Let the idempotency key's fingerprint cover an uploaded file by its hash.
-
-    ``IdempotentPostMixin`` fingerprints ``request.data``; for a multipart body that holds the
-    uploaded file objects, which are not JSON. When the request carries an ``Idempotency-Key``,
-    each file is replaced there by its name, size and SHA-256 (the view reads the file from
-    ``request.FILES``). List this mixin after ``IdempotentPostMixin``: it runs once the request
-    is authenticated and checked, before the key is looked at.
-    """
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        if request.method != "POST" or not request.FILES:
-            return
-        if idempotency_key(request) is None:
-            return
-        data = cast(QueryDict, request.data)
-        described = QueryDict(mutable=True)
-        for name in data:
-            if name not in request.FILES:
-                described.setlist(name, data.getlist(name))
-        for name, upload in request.FILES.items():
-            described.setlist(name, [_describe_upload(upload)])
-        # What request.data answers from now on (DRF keeps the parsed body there).
-        setattr(request, "_full_data", described)  # noqa: B010
-
-
-def _describe_upload(upload: UploadedFile) -> str:
-    """What identifies an uploaded file in a fingerprint (which keeps only a hash of it)."""
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return f"sha256={digest.hexdigest()} size={upload.size} name={upload.name}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -69,6 +69,17 @@ SUBSCRIPTION = "subscription"
 # Status reports (``test_access_matrix_reports``): counts, no personal data; a download is
 # recorded as one.
 REPORT = "report"
+# The duplicate review (``test_access_matrix_duplicates``): pairs of children, seen and decided
+# only by whoever may change both.
+DUPLICATE = "duplicate"
+# Identity matching (``test_access_matrix_child_match``): a description in, candidates out, as
+# the reader may see them.
+MATCH = "match"
+# Match runs (``test_access_matrix_match_runs``): each runner's own; results show candidates as
+# the reader may see them.
+MATCH_RUN = "match_run"
+# Case imports (``test_access_matrix_imports``): seen by who imports for their organization.
+IMPORT = "import"
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     for e in [
         Endpoint("api-root", frozenset({"get"}), GLOBAL, personal=False),
         Endpoint("case-counts", frozenset({"get"}), GLOBAL, personal=False),
+        Endpoint("child-match", frozenset({"post"}), MATCH, personal=True),
         Endpoint("case-removal-list", frozenset({"get"}), GLOBAL, personal=False),
         Endpoint("case-list", frozenset({"get", "post"}), LIST, personal=True),
         Endpoint(
@@ -148,6 +160,9 @@ ENDPOINTS: dict[str, Endpoint] = {
             internals=True,
             personal=True,
         ),
+        Endpoint("duplicate-list", frozenset({"get"}), DUPLICATE, personal=True),
+        Endpoint("duplicate-detail", frozenset({"get"}), DUPLICATE, personal=True),
+        Endpoint("duplicate-decide", frozenset({"post"}), DUPLICATE, personal=True),
         Endpoint("facility-list", frozenset({"get"}), GLOBAL, personal=False),
         Endpoint("facility-detail", frozenset({"get"}), GLOBAL, personal=False),
         Endpoint("oblast-list", frozenset({"get"}), GLOBAL, personal=False),
@@ -215,6 +230,15 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("report-detail", frozenset({"get"}), REPORT, personal=False),
         Endpoint("report-csv", frozenset({"get"}), REPORT, personal=False),
         Endpoint("report-xlsx", frozenset({"get"}), REPORT, personal=False),
+        Endpoint("match-run-list", frozenset({"get", "post"}), MATCH_RUN, personal=False),
+        Endpoint("match-run-detail", frozenset({"get"}), MATCH_RUN, personal=False),
+        Endpoint("match-run-results", frozenset({"get"}), MATCH_RUN, personal=True),
+        Endpoint("match-run-csv", frozenset({"get"}), MATCH_RUN, personal=True),
+        Endpoint("match-run-confirm", frozenset({"post"}), MATCH_RUN, personal=False),
+        Endpoint("case-import-list", frozenset({"get", "post"}), IMPORT, personal=False),
+        Endpoint("case-import-detail", frozenset({"get"}), IMPORT, personal=True),
+        Endpoint("case-import-commit", frozenset({"post"}), IMPORT, personal=False),
+        Endpoint("case-import-discard", frozenset({"post"}), IMPORT, personal=False),
     ]
 }
 
@@ -650,6 +674,14 @@ def test_access_matrix(world: World, role: str, documented_statuses: Any):
             continue  # test_access_matrix_sources, _coalition, _subscriptions
         if endpoint.target in EVIDENCE_TARGETS or endpoint.target in (COALITION, REPORT):
             continue  # test_access_matrix_sources, _coalition, _reports
+        if endpoint.target == DUPLICATE:
+            continue  # test_access_matrix_duplicates
+        if endpoint.target == MATCH:
+            continue  # test_access_matrix_child_match
+        if endpoint.target == MATCH_RUN:
+            continue  # test_access_matrix_match_runs
+        if endpoint.target == IMPORT:
+            continue  # test_access_matrix_imports
         for method in sorted(endpoint.methods):
             if endpoint.target == CASE:
                 for key in CASE_KEYS:
@@ -723,6 +755,56 @@ def test_access_matrix(world: World, role: str, documented_statuses: Any):
                 else:
                     check(what, response, {200})
 
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix_child_match(world: World, role: str, documented_statuses: Any):
+    """Each case's child described as a client would: a child whose case the role sees comes
+    back with its case (the year of birth only through a limited share); any other only as
+    held by its organization, with no personal data; one read event names the cases shown."""
+    client = world.clients[role]
+    problems: list[str] = []
+    for key in CASE_KEYS:
+        child = world.cases[key].child
+        body = {
+            "given_name": child.given_name,
+            "family_name": child.family_name,
+            "patronymic": child.patronymic,
+            "date_of_birth": child.date_of_birth.isoformat() if child.date_of_birth else "2012",
+        }
+        response = client.post(reverse("child-match"), body, format="json")
+        what = f"{role} POST child-match [{key}]"
+        if (undocumented := _undocumented(documented_statuses, response)) is not None:
+            problems.append(f"{what}: {undocumented}")
+        events = AuditEvent.objects.filter(
+            request_id=response["X-Request-ID"], action__in=READ_EVENT_ACTIONS
+        )
+        if role == "anonymous":
+            if response.status_code != 401 or events.exists():
+                problems.append(f"{what}: {response.status_code}, {events.count()} read events")
+            continue
+        if response.status_code != 200:
+            problems.append(f"{what}: {response.status_code}: {response.content[:200]!r}")
+            continue
+        for leak in _leaks(role, response.content):
+            problems.append(f"{what}: leaks {leak}")
+        candidates = response.json()["candidates"]
+        mine = [c for c in candidates if c["case"] and c["case"]["id"] == world.cases[key].pk]
+        held = [c for c in candidates if c["held"]]
+        if key in visible_cases(role):
+            scope = "full" if sees_in_full(role, key) else "limited"
+            if len(mine) != 1 or mine[0]["case"]["access_scope"] != scope:
+                problems.append(f"{what}: not shown with its case in {scope}: {candidates}")
+        elif not any(c["organization"]["id"] == world.cases[key].organization_id for c in held):
+            problems.append(f"{what}: not shown as held by its organization: {candidates}")
+        for candidate in held:
+            if candidate["child"] is not None or candidate["case"] is not None:
+                problems.append(f"{what}: a held candidate shows personal data")
+        shown = sorted(c["case"]["id"] for c in candidates if c["case"])
+        recorded = [sorted(e.metadata["records"].get("cases.case", [])) for e in events]
+        if recorded != [shown]:
+            problems.append(f"{what}: read events name {recorded}, expected [{shown}]")
     assert not problems, "\n".join(problems)
 
 

@@ -40,6 +40,7 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import Role
 from audit.models import AuditEvent
 from cases import services as case_services
+from cases.models import DuplicatePair
 from sources import figures as figure_services
 from sources import services as source_services
 from tests.factories.accounts import OrganizationFactory, make_api_key, make_member
@@ -155,6 +156,20 @@ def _populate() -> Registry:
         },
     )
 
+    # Two records of one boy (one closed): a possible duplicate to read and decide.
+    boy = {
+        "given_name": "Олексій",
+        "family_name": "Коваленко",
+        "patronymic": "Сергійович",
+        "sex": "male",
+        "date_of_birth": dt.date(2012, 5, 17),
+    }
+    make_case(organization=home, actor=supervisor, child=boy)
+    move_case(make_case(organization=home, actor=supervisor, child=boy), "closed")
+    case_services.duplicate_pairs_scan_batch()
+    pair_ids = [{"id": pk} for pk in DuplicatePair.objects.values_list("id", flat=True)]
+    assert pair_ids
+
     cases = [open_case, limited_case, closed_case, returned_case]
     case_ids = [{"id": c.pk} for c in cases]
     relatives = [{"id": c.pk, "relative_id": r.pk} for c in cases for r in c.child.relatives.all()]
@@ -189,6 +204,8 @@ def _populate() -> Registry:
                 {"id": r.case_id, "request_id": r.pk} for r in open_case.closure_requests.all()
             ],
             f"{prefix}/facilities/{{id}}/": [{"id": facility.pk}],
+            f"{prefix}/duplicates/{{id}}/": pair_ids,
+            f"{prefix}/duplicates/{{id}}/decide/": pair_ids,
             f"{prefix}/oblasts/{{code}}/": [{"code": "UA-14"}, {"code": "UA-43"}],
             f"{prefix}/audit-events/{{id}}/": [
                 {"id": pk} for pk in AuditEvent.objects.values_list("id", flat=True)[:5]
@@ -200,6 +217,8 @@ def _populate() -> Registry:
             f"{prefix}/figures/{{id}}/": [{"id": figure.pk}],
             f"{prefix}/subscriptions/{{id}}/": _populate_subscriptions(caseworker, auditor),
             **_populate_reports(home, prefix),
+            **_populate_match_runs(caseworker, auditor, prefix),
+            **_populate_imports(home, prefix),
             **_populate_coalition(home, open_case, limited_case, judged),
         },
     )
@@ -232,6 +251,46 @@ def _populate_reports(home: Any, prefix: str) -> PathIds:
         f"{prefix}/reports/{{id}}/": ids,
         f"{prefix}/reports/{{id}}/csv/": ids,
         f"{prefix}/reports/{{id}}/xlsx/": ids,
+    }
+
+
+def _populate_match_runs(caseworker: Any, auditor: Any, prefix: str) -> PathIds:
+    """A run of the caseworker's and one of the auditor's (each sees only its own), over a
+    list naming a child of the registry."""
+    from imports.services.match_runs import match_run_start_file
+
+    content = "full_name,date_of_birth\r\nСинтетичний Захар Остапович,2012\r\n".encode()
+    ids = [
+        {"id": match_run_start_file(actor=actor, file_name="list.csv", content=content).pk}
+        for actor in (caseworker, auditor)
+    ]
+    return {
+        f"{prefix}/match-runs/{{id}}/": ids,
+        f"{prefix}/match-runs/{{id}}/results/": ids,
+        f"{prefix}/match-runs/{{id}}/csv/": ids,
+        f"{prefix}/match-runs/{{id}}/confirm/": ids,
+    }
+
+
+def _populate_imports(home: Any, prefix: str) -> PathIds:
+    """Case imports of the home organization: one checked, one with problems, one written."""
+    from imports.services import case_import_commit, case_import_upload
+    from tests.imports.case_files import csv_bytes, row
+
+    def upload(content: bytes) -> Any:
+        return case_import_upload(
+            actor=None, file_name="cases.csv", content=content, organization=home
+        )
+
+    checked = upload(csv_bytes([row(ref="FUZZ-1", given_name="Ярина", family_name="Фазова")]))
+    invalid = upload(csv_bytes([row(ref="FUZZ-2", date_of_birth="2013-02-30")]))
+    written = upload(csv_bytes([row(ref="FUZZ-3", given_name="Олесь", family_name="Фазовий")]))
+    case_import_commit(case_import_id=written.pk, actor=None)
+    ids = [{"id": i.pk} for i in (checked, invalid, written)]
+    return {
+        f"{prefix}/imports/{{id}}/": ids,
+        f"{prefix}/imports/{{id}}/commit/": ids,
+        f"{prefix}/imports/{{id}}/discard/": ids,
     }
 
 

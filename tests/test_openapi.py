@@ -43,7 +43,11 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
         "post": "cases_closure_requests_reject"
     },
     "/api/v1/case-counts/": {"get": "case_counts"},
+    "/api/v1/children/match/": {"post": "children_match"},
     "/api/v1/case-removals/": {"get": "case_removals_list"},
+    "/api/v1/duplicates/": {"get": "duplicates_list"},
+    "/api/v1/duplicates/{id}/": {"get": "duplicates_retrieve"},
+    "/api/v1/duplicates/{id}/decide/": {"post": "duplicates_decide"},
     "/api/v1/facilities/": {"get": "facilities_list"},
     "/api/v1/facilities/{id}/": {"get": "facilities_retrieve"},
     "/api/v1/oblasts/": {"get": "oblasts_list"},
@@ -132,6 +136,15 @@ EXPECTED_OPERATIONS: dict[str, dict[str, str]] = {
     "/api/v1/reports/{id}/": {"get": "reports_retrieve"},
     "/api/v1/reports/{id}/csv/": {"get": "reports_csv"},
     "/api/v1/reports/{id}/xlsx/": {"get": "reports_xlsx"},
+    "/api/v1/match-runs/": {"get": "match_runs_list", "post": "match_runs_create"},
+    "/api/v1/match-runs/{id}/": {"get": "match_runs_retrieve"},
+    "/api/v1/match-runs/{id}/results/": {"get": "match_runs_results"},
+    "/api/v1/match-runs/{id}/csv/": {"get": "match_runs_csv"},
+    "/api/v1/match-runs/{id}/confirm/": {"post": "match_runs_confirm"},
+    "/api/v1/imports/": {"get": "case_imports_list", "post": "case_imports_create"},
+    "/api/v1/imports/{id}/": {"get": "case_imports_retrieve"},
+    "/api/v1/imports/{id}/commit/": {"post": "case_imports_commit"},
+    "/api/v1/imports/{id}/discard/": {"post": "case_imports_discard"},
     "/api/v1/coalition/lists/": {"get": "coalition_lists_list", "post": "coalition_lists_create"},
     "/api/v1/coalition/lists/{id}/": {
         "get": "coalition_lists_retrieve",
@@ -221,7 +234,29 @@ def test_openapi_every_operation_documents_its_errors(document):
         for status, response in responses.items():
             if status.startswith(("4", "5")):
                 schema = response["content"]["application/json"]["schema"]
+                if (path, method, status) in EXTENDED_ERRORS:
+                    # An error body with more to say: the shared shape and its own fields.
+                    extended = document["components"]["schemas"][schema["$ref"].rsplit("/")[-1]]
+                    error = document["components"]["schemas"]["Error"]
+                    assert set(error["properties"]) <= set(extended["properties"])
+                    assert set(error["required"]) <= set(extended["required"])
+                    continue
                 assert schema == {"$ref": ERROR_REF}, (path, method, status)
+
+
+# Errors whose body carries more than the shared shape: opening a case for a child the registry
+# may hold answers with the candidates.
+EXTENDED_ERRORS = {("/api/v1/cases/", "post", "409")}
+
+
+def test_openapi_case_create_documents_its_likely_candidates_conflict(document):
+    operation = document["paths"]["/api/v1/cases/"]["post"]
+    ref = operation["responses"]["409"]["content"]["application/json"]["schema"]["$ref"]
+    body = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert {"code", "detail", "candidates"} <= set(body["properties"])
+    request = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    fields = document["components"]["schemas"][request.rsplit("/", 1)[1]]["properties"]
+    assert fields["candidates_checked"]["type"] == "boolean"
 
 
 def test_openapi_transition_documents_409_and_its_body(document):

@@ -7,6 +7,7 @@ here, so callers import ``cases.services`` whichever module holds a service.
 
 from __future__ import annotations
 
+from .bulk import NewCaseRecord, case_records_check, cases_create_many
 from .cases import CASE_FIELDS, WORKFLOW_FIELDS, case_create, case_numbers_allocate, case_update
 from .checks import Actor, today
 from .children import (
@@ -19,13 +20,24 @@ from .children import (
     child_update,
 )
 from .closure import closure_request_create, closure_request_decide
-from .duplicates import duplicate_pairs_propose
+from .duplicates import (
+    DUPLICATE_PAIRS_FIND_TASK,
+    SCAN_BATCH_SIZE,
+    ScanBatch,
+    child_duplicate_pairs_find,
+    duplicate_pairs_find_later,
+    duplicate_pairs_propose,
+    duplicate_pairs_propose_many,
+    duplicate_pairs_scan_batch,
+    worth_review,
+)
 from .followups import (
     FOLLOW_UPS_TASK,
     case_follow_ups_schedule,
     follow_up_complete,
     follow_up_create,
 )
+from .merging import child_merge, duplicate_pair_decide
 from .reference import FACILITY_FIELDS, facility_save, oblast_upsert
 from .relatives import (
     RELATIVE_FIELD_ORDER,
@@ -48,31 +60,43 @@ from .whereabouts import (
 __all__ = [
     "CASE_FIELDS",
     "CHILD_FIELDS",
+    "DUPLICATE_PAIRS_FIND_TASK",
     "EARLIEST_BIRTH",
     "FACILITY_FIELDS",
     "FOLLOW_UPS_TASK",
     "RELATIVE_FIELDS",
     "RELATIVE_FIELD_ORDER",
+    "SCAN_BATCH_SIZE",
     "SERVICE_FIELDS",
     "WHEREABOUTS_FIELDS",
     "WORKFLOW_FIELDS",
     "Actor",
+    "NewCaseRecord",
+    "ScanBatch",
     "case_create",
     "case_follow_ups_schedule",
     "case_numbers_allocate",
+    "case_records_check",
     "case_share_create",
     "case_share_revoke",
     "case_transition",
     "case_update",
+    "cases_create_many",
     "child_alias_add",
     "child_alias_remove",
     "child_current_whereabouts_refresh",
+    "child_duplicate_pairs_find",
+    "child_merge",
     "child_refresh_name_keys",
     "child_refresh_search_text",
     "child_update",
     "closure_request_create",
     "closure_request_decide",
+    "duplicate_pair_decide",
+    "duplicate_pairs_find_later",
     "duplicate_pairs_propose",
+    "duplicate_pairs_propose_many",
+    "duplicate_pairs_scan_batch",
     "facility_save",
     "follow_up_complete",
     "follow_up_create",
@@ -86,4 +110,5 @@ __all__ = [
     "whereabouts_delete",
     "whereabouts_record",
     "whereabouts_update",
+    "worth_review",
 ]

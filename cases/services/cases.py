@@ -21,8 +21,9 @@ from core.checks import raise_field_errors, reject_unknown_fields
 from core.errors import PermissionDenied, ValidationFailed
 
 from .. import selectors
-from ..exceptions import OpenCaseExists, StaleVersion
+from ..exceptions import LikelyCandidatesFound, OpenCaseExists, StaleVersion
 from ..models import Case, CaseNumberSequence, Child, StatusChange
+from ..selectors_matching import likely_among, new_child_candidates
 from ..workflow import Status
 from .checks import Actor, _assign, _full_clean, _lock_case, _not_in_future, _require
 from .children import (
@@ -33,6 +34,7 @@ from .children import (
     child_refresh_name_keys,
     child_update,
 )
+from .duplicates import duplicate_pairs_find_later
 
 _OPENING = ActingRefusals(
     no_role=_lazy("Your role does not allow opening cases."),
@@ -129,13 +131,22 @@ def case_create(
     aliases: Iterable[Mapping[str, str]] = (),
     organization: Organization | None = None,
     is_synthetic: bool = False,
+    candidates_checked: bool = False,
 ) -> Case:
     """Open a case: for a new child (``child_data``) or a known one without an open case.
 
     The case belongs to ``organization``, or to the actor's only organization where their
     role opens cases. Assigning it at once takes a role that assigns (a supervisor's).
+
+    A new child is first matched against the registry (its names and the aliases given with
+    it): when a likely candidate turns up, the opening is refused with
+    ``LikelyCandidatesFound``, carrying the candidates as the actor may see them, so that
+    nobody opens a second record of a child the registry holds without looking. The caller
+    says it looked with ``candidates_checked=True`` (the API's retry, the admin's tick; test
+    factories and demo loaders pass it for the look-alike children they make on purpose).
     """
     data = dict(data or {})
+    aliases = [dict(alias) for alias in aliases]
     reject_unknown_fields(data, CASE_FIELDS)
     organization = _creating_organization(actor, organization)
     if (
@@ -157,11 +168,20 @@ def case_create(
         child = Child(**child_data, is_synthetic=is_synthetic)
         _child_prepare(child)
         _full_clean(child, exclude=["current_whereabouts"])
+        if not candidates_checked:
+            seen = new_child_candidates(
+                actor=actor,
+                child=child,
+                alias_names=[str(alias.get("name", "")) for alias in aliases],
+            )
+            if likely_among(seen):
+                raise LikelyCandidatesFound(candidates=seen)
         child.save()
         child_refresh_name_keys(child=child)
         audit.record_create(child, actor=actor)
         for alias in aliases:
             _child_alias_write(child=child, actor=actor, **alias)
+        duplicate_pairs_find_later(child=child)
     elif Case.objects.filter(child=child).open().exists():
         raise OpenCaseExists()
 

@@ -25,6 +25,7 @@ from .checks import (
     _not_in_future,
     _require_on_child,
 )
+from .duplicates import duplicate_pairs_find_later
 from .versions import child_cases_touch
 
 # The earliest date of birth a child in the registry can have. The registry follows children
@@ -151,6 +152,7 @@ def child_update(*, child: Child, actor: Actor, data: Mapping[str, Any]) -> list
     child.save()
     if _NAME_FIELDS.intersection(changed):
         child_refresh_name_keys(child=child)
+        duplicate_pairs_find_later(child=child)
     audit.record_update(child, before, actor=actor)
     return changed
 
@@ -162,6 +164,7 @@ def child_alias_add(
     _require_on_child(actor, Capability.CASE_WRITE, child)
     alias = _child_alias_write(child=child, actor=actor, name=name, kind=kind, seen_in=seen_in)
     child_cases_touch(child_id=child.pk)
+    duplicate_pairs_find_later(child=child)
     return alias
 
 

@@ -208,6 +208,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Catch-up tick: follow-ups a lost task left unscheduled are written within the hour.
     "follow-ups-catch-up": {"task": "cases.follow_ups_catch_up", "schedule": 3600.0},
+    # Nightly: every child matched against the registry in batches; possible duplicates a
+    # create or rename did not propose (or that appeared since) join the review queue.
+    "duplicate-pairs-scan": {"task": "cases.duplicate_pairs_scan", "schedule": 24 * 3600.0},
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -451,6 +454,8 @@ SPECTACULAR_SETTINGS = {
         "AliasKindEnum": "cases.models.AliasKind",
         "FacilityKindEnum": "cases.models.FacilityKind",
         "ShareScopeEnum": "cases.models.ShareScope",
+        "SexEnum": "cases.models.Sex",
+        "DescribedSexEnum": "cases.serializers_matching.DESCRIBED_SEX",
         "RemovalReasonEnum": "cases.selectors.RemovalReason",
         "AuditActionEnum": "audit.models.Action",  # audit
         "AuditChannelEnum": "audit.models.Channel",  # audit
@@ -467,6 +472,9 @@ SPECTACULAR_SETTINGS = {
         "EntryOutcomeEnum": "coalition.models.EntryOutcome",  # coalition
         "ReportScopeEnum": "reports.models.ReportScope",  # reports
         "ReportPeriodEnum": "reports.models.ReportPeriod",  # reports
+        "MatchRunStatusEnum": "imports.models.MatchRunStatus",  # imports
+        "CaseImportStatusEnum": "imports.models.ImportStatus",  # imports
+        "ImportFileFormatEnum": "imports.models.FileFormat",  # imports
         # A member joins on a day, in a month or in a year.
         "MemberDatePrecisionEnum": "coalition.services.members.MEMBER_PRECISION_CHOICES",
     },

@@ -161,3 +161,39 @@ def test_case_numbers_allocate_race_on_a_new_year():
     results = race(lambda _: services.case_numbers_allocate(year=2099)[0])
     assert all(isinstance(r, str) for r in results), results
     assert sorted(results) == [f"UA-2099-{n:06d}" for n in range(1, WORKERS + 1)]
+
+
+def test_duplicate_pair_decide_race_merges_each_record_once(monkeypatch):
+    """Three records of one boy, every pair decided 'same' at once: no deadlock, no record
+    merged twice, and every case ends on a record of its own."""
+    from celery import current_app
+
+    from cases.exceptions import ChildAlreadyMerged, DuplicatePairDecided, DuplicatePairNotFound
+    from cases.models import DuplicatePair
+
+    # The pair finding a merge sends is not under test here; run eagerly in several threads at
+    # once, Celery would leave its process-wide "inside a task" flag set for later tests.
+    finding = current_app.tasks[services.DUPLICATE_PAIRS_FIND_TASK]
+    monkeypatch.setattr(finding, "delay", lambda child_ids: None)
+
+    boy = child_data(sex="male", given_name="Олексій", family_name="Коваленко")
+    cases = [make_case(child=boy)] + [move_case(make_case(child=boy), "closed") for _ in range(2)]
+    services.duplicate_pairs_scan_batch()
+    pairs = list(DuplicatePair.objects.order_by("id"))
+    assert len(pairs) == 3
+    results = race(
+        lambda i: services.duplicate_pair_decide(
+            pair_id=pairs[i % 3].pk, actor=None, decision="same"
+        ),
+        workers=6,
+    )
+    allowed = (DuplicatePair, ChildAlreadyMerged, DuplicatePairDecided, DuplicatePairNotFound)
+    assert all(isinstance(r, allowed) for r in results), results
+    assert any(isinstance(r, DuplicatePair) for r in results)
+    records = Child.objects.filter(pk__in=[c.child_id for c in cases])
+    kept = {c.pk for c in records if c.merged_into_id is None}
+    assert all(c.merged_into_id in kept for c in records if c.merged_into_id is not None)
+    assert (
+        set(Case.objects.filter(pk__in=[c.pk for c in cases]).values_list("child_id", flat=True))
+        <= kept
+    )

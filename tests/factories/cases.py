@@ -54,10 +54,15 @@ def make_case(
     child: dict[str, Any] | None = None,
     aliases: list[dict[str, str]] | None = None,
     organization: Organization | None = None,
+    candidates_checked: bool = True,
     **case_fields: Any,
 ) -> Case:
     """Open a case for a new synthetic child through the service, owned by ``organization``
-    (the home organization by default)."""
+    (the home organization by default).
+
+    Tests make look-alike children on purpose (the same names, the same date of birth), so the
+    opening confirms by default that the registry's candidates were checked; a test of that
+    check passes ``candidates_checked=False``."""
     fields = child_data(**(child or {}))
     if oblast is not None:
         fields.setdefault("origin_oblast", oblast)
@@ -71,6 +76,7 @@ def make_case(
         aliases=aliases or (),
         organization=organization,
         is_synthetic=True,
+        candidates_checked=candidates_checked,
     )
 
 

@@ -25,6 +25,9 @@ def case_body(**case_fields: Any) -> dict[str, Any]:
         "priority": "high",
         "pathway": "from_institution",
         "deported_on": "2022-09-01",
+        # The same child posted again is a likely match of the first: these tests are about
+        # replays, so every post says its candidates were looked at.
+        "candidates_checked": True,
     }
     body.update(case_fields)
     return body

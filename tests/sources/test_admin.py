@@ -16,9 +16,9 @@ from django.urls import reverse
 
 from accounts.models import User
 from cases import services as case_services
+from core.uploads import MULTIPART_ALLOWANCE
 from sources import figures
 from sources.models import CustodyAction, CustodyEvent, Evidence, PublishedFigure, Source
-from sources.views import MULTIPART_ALLOWANCE
 from tests.cases.admin_pages import messages_of
 from tests.factories.accounts import OrganizationFactory, UserFactory, make_member
 from tests.factories.cases import make_case, move_case

@@ -20,9 +20,10 @@ from accounts.models import User
 from audit.models import AuditEvent
 from cases import services as case_services
 from cases.models import Case
+from core.uploads import MULTIPART_ALLOWANCE, UploadSizeLimitHandler
 from sources.exceptions import FileTooLarge
 from sources.models import CustodyAction, CustodyEvent, Evidence, PublishedFigure, Source
-from sources.views import MULTIPART_ALLOWANCE, UploadSizeLimitHandler, download_filename
+from sources.views import download_filename, upload_limit
 from tests.api_errors import assert_error
 from tests.factories.accounts import OrganizationFactory, make_api_key, make_member
 from tests.factories.cases import make_case
@@ -192,7 +193,11 @@ def test_upload_size_handler_refuses_an_announced_length_without_reading(setting
         def read(self, *args: Any) -> bytes:
             raise AssertionError("the body was read")
 
-    handler = UploadSizeLimitHandler()
+    handler = UploadSizeLimitHandler(
+        None,  # type: ignore[arg-type]  # the handler never reads its request
+        limit=upload_limit(),
+        refuse=lambda: FileTooLarge(limit=upload_limit()),
+    )
     with pytest.raises(FileTooLarge):
         handler.handle_raw_input(Unreadable(), {}, 1000 + MULTIPART_ALLOWANCE + 1, b"x")
     handler.handle_raw_input(Unreadable(), {}, 1000, b"x")  # within the limit: passes

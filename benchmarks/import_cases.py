@@ -1,0 +1,205 @@
+"""Benchmark of a case import on PostgreSQL: 10,000 rows checked, matched and written, audited.
+
+Loads synthetic cases into the registry (20,000 by default) unless they are there, makes a
+file of synthetic rows (10,000 by default; one in twenty describes a child already in the
+registry, so matching finds candidates and the write proposes possible duplicates), and runs
+the import as the API and the command do, through ``imports.services``:
+
+- the check (``case_import_upload``): every row read, checked and matched;
+- the write (``case_import_commit``): every row checked and matched again (the registry may
+  have changed since), then written (child, name keys, case, first status change, whereabouts,
+  relative, external reference) with one audit event per row written, and the look-alikes
+  proposed as possible duplicates.
+
+Each run imports for a new organization (references are unique per organization), so runs do
+not update each other's rows. Prints rows per second for the write, and for the check and the
+write together (the command without ``--dry-run``). Target: at least 2,000 rows per second.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry_bench \\
+        .venv/bin/python benchmarks/import_cases.py --rows 10000 --cases 20000
+
+All data is synthetic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import (  # noqa: E402 - after the path is set
+    arguments,
+    ensure_database,
+    registry_loaded,
+    setup_django,
+)
+
+# One row in this many describes a child already in the registry.
+LOOK_ALIKE_EVERY = 20
+
+
+def _options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rows", type=int, default=10_000, help="rows in the file")
+    parser.add_argument("--seed", type=int, default=13)
+
+
+def _file(rows: int, seed: int) -> bytes:
+    """A CSV of ``rows`` synthetic children, every ``LOOK_ALIKE_EVERY``-th like a registry
+    child (its names and date of birth)."""
+    import csv
+    import io
+
+    from faker import Faker
+
+    from cases.models import Child
+
+    fake = Faker("uk_UA")
+    fake.seed_instance(seed)
+    rng = random.Random(seed)
+    known = list(
+        Child.objects.filter(is_synthetic=True)
+        .order_by("?")
+        .values("given_name", "family_name", "patronymic", "date_of_birth", "sex")[
+            : rows // LOOK_ALIKE_EVERY + 1
+        ]
+    )
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "ref",
+            "given_name",
+            "family_name",
+            "patronymic",
+            "sex",
+            "date_of_birth",
+            "origin_oblast",
+            "deported_on",
+            "deported_from",
+            "whereabouts_country",
+            "whereabouts_settlement",
+            "whereabouts_since",
+            "relative_relationship",
+            "relative_given_name",
+            "relative_family_name",
+            "relative_phone",
+        ]
+    )
+    for index in range(rows):
+        male = rng.random() < 0.5
+        if index % LOOK_ALIKE_EVERY == 0 and known:
+            child: dict[str, Any] = known.pop()
+            given, family, patronymic = (
+                child["given_name"],
+                child["family_name"],
+                child["patronymic"],
+            )
+            born = child["date_of_birth"]
+            male = child["sex"] == "male"
+        else:
+            given = fake.first_name_male() if male else fake.first_name_female()
+            family = fake.last_name_male() if male else fake.last_name_female()
+            patronymic = fake.middle_name_male() if male else fake.middle_name_female()
+            born = fake.date_between_dates(
+                date_start=dt.date(2006, 1, 1), date_end=dt.date(2021, 12, 31)
+            )
+        precision = rng.random()
+        if born is None:
+            dob = ""
+        elif precision < 0.7:
+            dob = born.isoformat()
+        elif precision < 0.85:
+            dob = f"{born.year:04d}-{born.month:02d}"
+        else:
+            dob = f"{born.year:04d}"
+        writer.writerow(
+            [
+                f"BENCH-{index:06d}",
+                given,
+                family,
+                patronymic,
+                "M" if male else "F",
+                dob,
+                rng.choice(["UA-14", "UA-09", "UA-23", "UA-65", "UA-43"]),
+                "2022-06-01" if born is None or born.year < 2022 else "",
+                "Маріуполь",
+                "RU",
+                fake.city(),
+                "2022-07-01",
+                "mother",
+                fake.first_name_female(),
+                family,
+                f"+380 00 {index:07d}",
+            ]
+        )
+    return out.getvalue().encode("utf-8")
+
+
+def main() -> None:
+    args = arguments(__doc__ or "", cases=20_000, extra=_options)
+    ensure_database(args.database_url)
+    setup_django(args.database_url)
+    registry_loaded(args.cases, vacuum=False)
+
+    from django.db import connection
+
+    from accounts.models import Organization
+    from audit.context import audit_context
+    from audit.models import AuditEvent, Channel
+    from cases.models import Case, DuplicatePair
+    from imports.models import CaseImport
+    from imports.services import case_import_commit, case_import_upload
+
+    # A new file each run: the rows of an earlier run are in the registry now.
+    content = _file(args.rows, args.seed + CaseImport.objects.count())
+    organization = Organization.objects.create(
+        name=f"Benchmark import {time.time_ns()}", kind="ngo"
+    )
+    events_before = AuditEvent.objects.count()
+    pairs_before = DuplicatePair.objects.count()
+    with audit_context(channel=Channel.COMMAND):
+        started = time.perf_counter()
+        checked = case_import_upload(
+            actor=None,
+            file_name="benchmark.csv",
+            content=content,
+            organization=organization,
+            in_background=False,
+        )
+        check_seconds = time.perf_counter() - started
+        assert checked.status == "validated", checked.report.get("problems", [])[:5]
+        started = time.perf_counter()
+        written = case_import_commit(case_import_id=checked.pk, actor=None)
+        write_seconds = time.perf_counter() - started
+    assert written.status == "committed", written.report.get("problems", [])[:5]
+    cases = Case.objects.filter(organization=organization).count()
+    events = AuditEvent.objects.count() - events_before
+    pairs = DuplicatePair.objects.count() - pairs_before
+    rows = args.rows
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        (version,) = cursor.fetchone() or ("?",)
+    print(f"PostgreSQL {version}; registry of {args.cases} synthetic cases")
+    print(f"rows: {rows}; cases written: {cases}; audit events: {events}; pairs proposed: {pairs}")
+    print(f"flagged as like a registry child: {written.report['counts']['matching_existing']}")
+    print()
+    print("| step | seconds | rows/s |")
+    print("|---|---:|---:|")
+    print(f"| check (read, rules, matching) | {check_seconds:.2f} | {rows / check_seconds:,.0f} |")
+    print(
+        f"| write (check again, write, audit, propose duplicates) | {write_seconds:.2f} | "
+        f"{rows / write_seconds:,.0f} |"
+    )
+    total = check_seconds + write_seconds
+    print(f"| check and write (the command) | {total:.2f} | {rows / total:,.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Reads of the imports app, one module a job."""

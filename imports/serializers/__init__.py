@@ -1,0 +1,1 @@
+"""Output and input serializers of the imports API, one module a job."""

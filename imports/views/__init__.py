@@ -1,0 +1,1 @@
+"""The imports API, one module a job."""
