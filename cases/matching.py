@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import permutations
 from typing import Final, Literal
 
 from django.utils.translation import gettext_noop
@@ -37,6 +39,11 @@ POSSIBLE_THRESHOLD: Final = 0.65
 SIMILAR_NAME_THRESHOLD: Final = 0.85
 # The same threshold on the rescaled agreement (0 at ratio 0.5, 1 at equal) the scorer sums.
 SIMILAR_NAME_THRESHOLD_SCALED: Final = (SIMILAR_NAME_THRESHOLD - 0.5) / 0.5
+# A band needs two name parts (of given name, family name, patronymic) agreeing at least this
+# well on the rescaled agreement: common forms with a ratio of 0.8, one slip in a name of five
+# letters or more (Злпта, Злата); two names of one pattern (Титаренко, Терещенко: 0.78) stay
+# under it.
+NAME_AGREES_SCALED: Final = 0.6
 # A date of birth must agree at least this well (a day/month swap) for a "likely" band.
 LIKELY_DATE_AGREEMENT: Final = 0.8
 # The score is divided by at least this much weight, so a name alone never scores high.
@@ -134,7 +141,11 @@ class DateOfBirth:
 
 @dataclass(frozen=True)
 class Description:
-    """A child as described by a query, a list row or a registry record."""
+    """A child as described by a query, a list row or a registry record.
+
+    ``full_name`` keeps the name as one string when it arrived so: its parts were guessed
+    (``split_full_name``), and the scorer and the keys also try the other readings of its words.
+    """
 
     given_name: str | None = None
     family_name: str | None = None
@@ -142,6 +153,7 @@ class Description:
     date_of_birth: DateOfBirth | None = None
     sex: Sex | None = None
     origin_oblast: str | None = None
+    full_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -188,8 +200,13 @@ def description_from(
     Parts given explicitly win over those found in ``full_name``. Raises ``ValueError`` naming the
     field for a date, sex or oblast it cannot read.
     """
+    guessed: str | None = None
     if full_name and clean_name(full_name):
         parsed_given, parsed_family, parsed_patronymic = split_full_name(full_name)
+        # Parts given explicitly are not guessed: the other readings are only tried when the
+        # whole name came as one string.
+        if not (given_name or family_name or patronymic):
+            guessed = clean_name(full_name)
         given_name = given_name or parsed_given
         family_name = family_name or parsed_family
         patronymic = patronymic or parsed_patronymic
@@ -219,6 +236,7 @@ def description_from(
         date_of_birth=dob,
         sex=sex_value,
         origin_oblast=oblast,
+        full_name=guessed,
     )
 
 
@@ -258,6 +276,16 @@ _PATRONYMIC_ENDINGS: Final = (
     "ychna",
 )
 _NAME_WORD_RE = re.compile(r"[^\W\d_][\w'’ʼ-]*", re.UNICODE)
+# A combining mark on a Latin letter (ALA-LC's tie in "I͡ulii͡a", ISO 9's breve in "ĭ"): dropped
+# before a name is cut into words, or the tie would cut the word in two.
+_LATIN_MARK_RE = re.compile(r"(?<=[A-Za-z])[\u0300-\u036f]+")
+
+
+def name_words(value: str | None) -> list[str]:
+    """The words of a name, Latin diacritics and ties dropped, Cyrillic letters kept."""
+    decomposed = unicodedata.normalize("NFD", clean_name(value or ""))
+    plain = unicodedata.normalize("NFC", _LATIN_MARK_RE.sub("", decomposed))
+    return _NAME_WORD_RE.findall(plain)
 
 
 def is_patronymic(word: str) -> bool:
@@ -288,7 +316,7 @@ def split_full_name(full_name: str) -> tuple[str | None, str | None, str | None]
     still undecided follows the order the script's documents use: Cyrillic "family given
     patronymic", Latin "given family".
     """
-    words = _NAME_WORD_RE.findall(clean_name(full_name))
+    words = name_words(full_name)
     if not words:
         return None, None, None
     patronymic: str | None = None
@@ -429,8 +457,7 @@ def _forms(word: str, kind: _Kind) -> frozenset[str]:
     return frozenset(f for f in (common_form(s) for s in word_spellings(word, kind)) if f)
 
 
-def _words(value: str | None) -> list[str]:
-    return _NAME_WORD_RE.findall(clean_name(value or ""))
+_words = name_words
 
 
 def _parts(description: Description) -> Iterable[tuple[_Kind, str | None]]:
@@ -439,13 +466,42 @@ def _parts(description: Description) -> Iterable[tuple[_Kind, str | None]]:
     yield "patronymic", description.patronymic
 
 
+_KINDS: Final[tuple[_Kind, ...]] = ("given", "family", "patronymic")
+
+
+@lru_cache(maxsize=65536)
+def name_readings(full_name: str) -> tuple[tuple[str | None, str | None, str | None], ...]:
+    """The readings of a full name as ``(given, family, patronymic)``: ``split_full_name``'s
+    first, then every other way its words can take the three roles, one word a role.
+
+    A name of one to three words has at most six readings; a longer one (a double family name)
+    only the split's. Which word is the family name cannot always be told from the words alone
+    (Прокопович is a family name and looks like a patronymic; Лесик is a family name and a
+    given name), so the scorer tries each reading and keeps the best.
+    """
+    readings = [split_full_name(full_name)]
+    words = name_words(full_name)
+    if len(words) <= 3:
+        for roles in permutations(_KINDS, len(words)):
+            parts = dict(zip(roles, words, strict=True))
+            reading = (parts.get("given"), parts.get("family"), parts.get("patronymic"))
+            if reading not in readings:
+                readings.append(reading)
+    return tuple(readings)
+
+
 def name_keys(description: Description) -> frozenset[str]:
     """The index keys of a description's names: ``g:``, ``f:`` or ``p:`` and a consonant
-    skeleton, one per spelling of each word. Two spellings of one name share at least one key."""
+    skeleton, one per spelling of each word. Two spellings of one name share at least one key.
+    The words of a full name are keyed in every role (see ``name_readings``)."""
     keys: set[str] = set()
     for kind, value in _parts(description):
         for word in _words(value):
             keys.update(_PREFIXES[kind] + skeleton(form) for form in _forms(word, kind))
+    if description.full_name:
+        for word in _words(description.full_name):
+            for kind in _KINDS:
+                keys.update(_PREFIXES[kind] + skeleton(form) for form in _forms(word, kind))
     return frozenset(keys)
 
 
@@ -469,7 +525,8 @@ def record_name_keys(
         )
     )
     for alias in alias_names:
-        keys |= name_keys(description_from(full_name=alias))
+        # An alias is keyed as split, not in every reading: the query's side tries those.
+        keys |= name_keys(replace(description_from(full_name=alias), full_name=None))
     return frozenset(key[:KEY_MAX_LENGTH] for key in keys)
 
 
@@ -497,6 +554,7 @@ def _word_similarity(query: str, candidate: str, kind: _Kind) -> tuple[float, in
     return ratio, _SIMILAR if ratio >= SIMILAR_NAME_THRESHOLD else _DIFFERS
 
 
+@lru_cache(maxsize=262144)
 def _name_agreement(
     query: str | None, candidate: str | None, kind: _Kind
 ) -> tuple[float | None, str]:
@@ -543,10 +601,30 @@ def _date_agreement(
 def score(query: Description, candidate: Description) -> Match:
     """How well ``candidate`` fits ``query``, with the band and the reasons.
 
-    A weighted mean of the parts both sides know (names, date of birth, sex, oblast). "Likely"
-    needs the given name at least similar, the date of birth agreeing, no sex conflict and the
-    same family name: a changed surname (adoption) is for a person to confirm, so it stays
-    "possible" however well the rest agrees.
+    A query whose name came as one string is scored in each of its readings
+    (``name_readings``); the best counts. See ``_score`` for one reading.
+    """
+    if not query.full_name:
+        return _score(query, candidate)
+    best: Match | None = None
+    for given, family, patronymic in name_readings(query.full_name):
+        reading = replace(query, given_name=given, family_name=family, patronymic=patronymic)
+        match = _score(reading, candidate)
+        if best is None or match.score > best.score:
+            best = match
+    assert best is not None  # a full name has at least one reading
+    return best
+
+
+def _score(query: Description, candidate: Description) -> Match:
+    """How well ``candidate`` fits ``query`` as its parts are read.
+
+    A weighted mean of the parts both sides know (names, date of birth, sex, oblast). A band
+    needs two name parts that agree (``NAME_AGREES_SCALED``). "Likely"
+    needs the given name at least similar, the date of birth agreeing, no sex conflict, the
+    same family name and, when both sides give one, the same patronymic: a changed surname
+    (adoption) is for a person to confirm, so it stays "possible" however well the rest agrees;
+    a different patronymic is a different father, most likely a namesake.
     """
     parts: dict[str, float | None] = {}
     reasons: list[str] = []
@@ -581,11 +659,15 @@ def score(query: Description, candidate: Description) -> Match:
     may_be_likely = (
         (parts.get("given") or 0.0) >= similar
         and (parts.get("family") is None or (parts.get("family") or 0.0) >= similar)
+        and (parts.get("patronymic") is None or (parts.get("patronymic") or 0.0) >= similar)
         and (dob_value or 0.0) >= LIKELY_DATE_AGREEMENT
         and not sex_conflict
     )
+    agreeing = sum(1 for kind in _KINDS if (parts.get(kind) or 0.0) >= NAME_AGREES_SCALED)
     band: Band | None = None
-    if value >= LIKELY_THRESHOLD and may_be_likely:
+    if agreeing < 2:
+        pass  # one name and a date are too many children's: no band, however high the score
+    elif value >= LIKELY_THRESHOLD and may_be_likely:
         band = "likely"
     elif value >= POSSIBLE_THRESHOLD:
         band = "possible"

@@ -9,11 +9,13 @@ candidates through it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from django.db.models import Count, Prefetch, Q
+from django.db import connection
+from django.db.models import Prefetch, Q
 from django.utils.translation import gettext
 
 from accounts.roles import Capability
@@ -107,53 +109,124 @@ def _alias_descriptions(child: Child, record: Description) -> list[Description]:
     return [_alias_description(alias.name, record) for alias in child.aliases.all()]
 
 
-def _candidate_ids(description: Description, *, pool: int) -> list[int]:
-    """The children sharing the keys that make a candidate, most keys shared first.
+# Descriptions whose keys go to the database in one query: a bound on the statement's
+# parameters (SQLite allows 32,766) and on the database's aggregation at once.
+KEY_QUERY_BATCH: Final = 100
 
-    A candidate shares a given-name key and a family-name or patronymic key (the patronymic
-    finds a child adopted under a new surname); without a given name, a family-name and a
-    patronymic key.
-    """
-    keys = query_name_keys(description)
-    if not keys:
-        return []
-    rows = (
-        ChildNameKey.objects.filter(key__in=keys)
-        .values("child_id")
-        .annotate(
-            given=Count("pk", filter=Q(key__startswith="g:")),
-            family=Count("pk", filter=Q(key__startswith="f:")),
-            patronymic=Count("pk", filter=Q(key__startswith="p:")),
-            shared=Count("pk"),
-        )
+
+_RANKED_SQL: Final = """
+    WITH wanted(description, key, role) AS (VALUES {keys_wanted}),
+    born(description, born_from, born_to) AS (VALUES {years}),
+    shared AS (
+        SELECT wanted.description AS description, k.child_id AS child_id, COUNT(*) AS keys
+        FROM wanted JOIN {keys} k ON k.key = wanted.key
+        GROUP BY wanted.description, k.child_id
+        {having}
     )
-    if description.given_name:
-        rows = rows.filter(Q(given__gt=0) & (Q(family__gt=0) | Q(patronymic__gt=0)))
-    else:
-        rows = rows.filter(family__gt=0, patronymic__gt=0)
-    ordered = rows.order_by("-shared", "child_id").values_list("child_id", flat=True)
-    return list(ordered[:pool])
+    SELECT description, child_id FROM (
+        SELECT shared.description AS description, shared.child_id AS child_id,
+            ROW_NUMBER() OVER (
+                PARTITION BY shared.description
+                ORDER BY shared.keys DESC,
+                    CASE WHEN c.date_of_birth BETWEEN born.born_from AND born.born_to
+                        THEN 0 ELSE 1 END,
+                    shared.child_id
+            ) AS place
+        FROM shared
+            JOIN born ON born.description = shared.description
+            JOIN {children} c ON c.id = shared.child_id
+        WHERE c.merged_into_id IS NULL {same_year}
+    ) ranked
+    WHERE place <= %s
+    ORDER BY description, place
+"""
+# A key's role, as a number: a candidate shares keys of at least two roles (its keys' largest
+# role is not its smallest). That is a given name and a family name or patronymic (the
+# patronymic finds a child adopted under a new surname), or a family name and a patronymic (a
+# given name Russified past recognition).
+_ROLES: Final = {"g:": 1, "f:": 2, "p:": 3}
+_TWO_ROLES: Final = "HAVING MAX(wanted.role) > MIN(wanted.role)"
+# The year range of a description without a date of birth: no child is born in it.
+_NO_YEAR: Final = (dt.date(1, 1, 1), dt.date(1, 1, 1))
 
 
-def child_candidates(*, description: Description, limit: int = 5) -> list[Candidate]:
-    """The registry children that may be the one described, best first, at most ``limit``.
+def _candidate_ids_many(
+    descriptions: Sequence[Description], *, pool: int, same_year: bool = False
+) -> list[list[int]]:
+    """For each description, the children sharing the keys that make a candidate, at most
+    ``pool``: one query for a batch of descriptions.
 
-    Three queries whatever the registry's size: the candidates' ids from the key index, the
-    children, and their aliases. Each child is scored as recorded and under each alias; the
-    best counts. Children without a band are left out.
+    A candidate shares keys of two roles (``_TWO_ROLES``); with ``same_year``, one key is
+    enough for a child born in the year the description gives (a typing slip in one word of a
+    name of two). The database counts the keys each child shares with each description and
+    keeps the first ``pool`` of each (a window over the description): most keys shared first,
+    then those born in the description's year (namesakes of a common name can outnumber the
+    pool), so only those ids travel. Children merged into another are not candidates.
     """
-    ids = _candidate_ids(description, pool=CANDIDATE_POOL_SIZE)
-    if not ids:
-        return []
-    children = (
-        Child.objects.filter(pk__in=ids)
+    result: list[list[int]] = [[] for _ in descriptions]
+    keys: list[tuple[int, str, int]] = []
+    years: list[tuple[int, dt.date, dt.date]] = []
+    for index, description in enumerate(descriptions):
+        born = description.date_of_birth
+        if same_year and born is None:
+            continue
+        found = sorted(query_name_keys(description))
+        if not found:
+            continue
+        keys += [(index, key, _ROLES[key[:2]]) for key in found]
+        years.append(
+            (index, *_NO_YEAR)
+            if born is None
+            else (index, dt.date(born.year, 1, 1), dt.date(born.year, 12, 31))
+        )
+    if not keys:
+        return result
+    sql = _RANKED_SQL.format(
+        keys_wanted=", ".join(["(%s, %s, %s)"] * len(keys)),
+        years=", ".join(["(%s, %s, %s)"] * len(years)),
+        keys=connection.ops.quote_name(ChildNameKey._meta.db_table),
+        children=connection.ops.quote_name(Child._meta.db_table),
+        having="" if same_year else _TWO_ROLES,
+        same_year="AND c.date_of_birth BETWEEN born.born_from AND born.born_to"
+        if same_year
+        else "",
+    )
+    params: list[int | str | dt.date] = [value for row in keys for value in row]
+    params += [value for row in years for value in row]
+    params.append(pool)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for index, child_id in cursor.fetchall():
+            result[index].append(child_id)
+    return result
+
+
+def _children(ids: Iterable[int]) -> dict[int, Child]:
+    """The children of ``ids`` that are not merged into another, with their aliases: two
+    queries."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return {
+        child.pk: child
+        for child in Child.objects.filter(pk__in=wanted, merged_into__isnull=True)
         .only(*_SCORED_FIELDS)
         .prefetch_related(
             Prefetch("aliases", queryset=ChildAlias.objects.only("child_id", "name").order_by())
         )
-    )
+    }
+
+
+def _scored(
+    description: Description, ids: Sequence[int], children: dict[int, Child], limit: int
+) -> list[Candidate]:
+    """The children of ``ids`` with a band, best first: each scored as recorded and under each
+    alias, the best counting."""
     candidates = []
-    for child in children:
+    for child_id in ids:
+        child = children.get(child_id)
+        if child is None:
+            continue
         record = child_description(child)
         best: Match = score(description, record)
         for alias in _alias_descriptions(child, record):
@@ -166,11 +239,50 @@ def child_candidates(*, description: Description, limit: int = 5) -> list[Candid
     return candidates[:limit]
 
 
+def child_candidates(*, description: Description, limit: int = 5) -> list[Candidate]:
+    """The registry children that may be the one described, best first, at most ``limit``.
+
+    Three queries whatever the registry's size (the candidates' ids from the key index, the
+    children, their aliases), three more when none of them fits and the description gives a
+    date of birth (see ``child_candidates_many``). Each child is scored as recorded and under
+    each alias; the best counts. Children without a band are left out, and so are children
+    merged into another (a pointer, not a child).
+    """
+    return child_candidates_many(descriptions=[description], limit=limit)[0]
+
+
 def child_candidates_many(
     *, descriptions: Sequence[Description], limit: int = 5
 ) -> list[list[Candidate]]:
-    """``child_candidates`` for each of many descriptions (a list, an import), in order."""
-    return [child_candidates(description=d, limit=limit) for d in descriptions]
+    """``child_candidates`` for each of many descriptions (a list, an import), in order.
+
+    For every ``KEY_QUERY_BATCH`` descriptions: the candidates' ids of the whole batch from
+    the key index in one query, then the children and their aliases. The descriptions left
+    without a candidate that give a date of birth are asked again, in one query, for children
+    born that year sharing a single key: a slip in one word of a two-word name leaves only one
+    role's keys in common, and the year keeps the net narrow.
+    """
+    result: list[list[Candidate]] = []
+    for start in range(0, len(descriptions), KEY_QUERY_BATCH):
+        batch = descriptions[start : start + KEY_QUERY_BATCH]
+        ids = _candidate_ids_many(batch, pool=CANDIDATE_POOL_SIZE)
+        children = _children(child_id for found in ids for child_id in found)
+        found = [
+            _scored(description, pool, children, limit)
+            for description, pool in zip(batch, ids, strict=True)
+        ]
+        missing = [i for i, candidates in enumerate(found) if not candidates]
+        if missing:
+            again = _candidate_ids_many(
+                [batch[i] for i in missing], pool=CANDIDATE_POOL_SIZE, same_year=True
+            )
+            children |= _children(
+                child_id for pool in again for child_id in pool if child_id not in children
+            )
+            for i, pool in zip(missing, again, strict=True):
+                found[i] = _scored(batch[i], pool, children, limit)
+        result += found
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
