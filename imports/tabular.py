@@ -165,6 +165,21 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+# What openpyxl raises on a workbook whose XML or cells are not what they claim: ``ParseError``
+# is a ``SyntaxError``; a bad number, date or reference a ``ValueError``; a missing shared string
+# an ``IndexError``; a missing part a ``KeyError``.
+_UNREADABLE_SHEET: Final = (
+    ValueError,
+    TypeError,
+    IndexError,
+    KeyError,
+    OverflowError,
+    SyntaxError,
+    OSError,
+    zipfile.BadZipFile,
+)
+
+
 def _xlsx_records(content: bytes) -> Iterator[list[str]]:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
@@ -177,16 +192,28 @@ def _xlsx_records(content: bytes) -> Iterator[list[str]]:
         raise TableError("file_too_large", _("The workbook unpacks to more than the limit."))
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except (InvalidFileException, zipfile.BadZipFile, *_UNREADABLE_SHEET):
         raise TableError(
             "unsupported_format", _("The file looks like XLSX but cannot be opened.")
         ) from None
+    read = 0
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
             raise TableError("empty_file", _("The workbook has no sheet."))
         for values in sheet.iter_rows(values_only=True):
+            read += 1
             yield [_cell_text(value) for value in values]
+    except _UNREADABLE_SHEET:
+        # openpyxl parses the sheet as the rows are read: a cell that is not what its type
+        # says (letters in a number, a shared string that does not exist, a broken reference)
+        # or malformed XML surfaces here, after the workbook opened.
+        raise TableError(
+            "unsupported_format",
+            _("Row %(row)s of the workbook cannot be read: save it again as XLSX.")
+            % {"row": read + 1},
+            row=read + 1,
+        ) from None
     finally:
         workbook.close()
 
