@@ -61,6 +61,11 @@ _FILLED_WHEN_BLANK: dict[str, Any] = {
     "parental_care": ParentalCare.UNKNOWN,
     "distinguishing_notes": "",
 }
+# Fields filled together, when the kept record has no value in the first of them.
+_FILLED_TOGETHER: tuple[tuple[str, ...], ...] = (
+    ("date_of_birth", "date_of_birth_precision"),
+    ("origin_latitude", "origin_longitude"),
+)
 _ALIAS_MAX = ChildAlias._meta.get_field("name").max_length or 300
 
 
@@ -173,16 +178,22 @@ def child_merge(
     cases = list(Case.objects.select_for_update().filter(child=merged).order_by("id"))
     if any(case.is_open for case in cases) and Case.objects.filter(child=kept).open().exists():
         raise BothCasesOpen()
-    if kept.date_of_birth is not None and any(
-        case.deported_on is not None and case.deported_on < kept.date_of_birth for case in cases
-    ):
-        raise MergeDatesConflict()
-
     filled = {
         field: getattr(merged, field)
         for field, blank in _FILLED_WHEN_BLANK.items()
         if getattr(kept, field) == blank and getattr(merged, field) != blank
     }
+    # Fields that only mean something together: filled together, when the kept record has
+    # none of them (a date of birth with its precision; the place of origin's coordinates).
+    for group in _FILLED_TOGETHER:
+        if getattr(kept, group[0]) is None and getattr(merged, group[0]) is not None:
+            filled.update({f: getattr(merged, f) for f in group})
+    birth = filled.get("date_of_birth", kept.date_of_birth)
+    taken = [case.deported_on for case in cases]
+    if "date_of_birth" in filled:
+        taken += Case.objects.filter(child=kept).values_list("deported_on", flat=True)
+    if birth is not None and any(day is not None and day < birth for day in taken):
+        raise MergeDatesConflict()
     if filled:
         child_update(child=kept, actor=actor, data=filled)
     merged_before = audit.snapshot(merged)
