@@ -184,12 +184,13 @@ class DuplicatePairAdmin(AuditedReadsAdmin, admin.ModelAdmin):
                     )
                     return HttpResponseRedirect(changelist)
         [view] = duplicate_pair_views(actor=actor, pairs=[pair])
-        if request.method == "GET":
-            record_read(
-                actor=actor,
-                of=pair,
-                records={DuplicatePair: [pair.pk], Case: pair_view_cases([view])},
-            )
+        # Whatever the method: a POST that decides nothing (no button, a pair decided already,
+        # a refused merge) shows both children again.
+        record_read(
+            actor=actor,
+            of=pair,
+            records={DuplicatePair: [pair.pk], Case: pair_view_cases([view])},
+        )
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Possible duplicate"),
