@@ -72,8 +72,21 @@ def case_import_commit(case_import_id: int, actor_id: int | None = None) -> dict
     return {"status": case_import.status, "rows": case_import.rows_total}
 
 
+class MatchRunTask(Task):
+    """Marks the run failed once the task gives up (its first argument is the run's id)."""
+
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
+        run_id = args[0] if args else kwargs.get("run_id")
+        logger.warning("match_run_task_failed id=%s error=%s", run_id, type(exc).__name__)
+        if run_id is not None:
+            match_runs.match_run_fail(run_id=run_id, error=type(exc).__name__)
+
+
 @shared_task(
     name=match_runs.MATCH_RUN_TASK,
+    base=MatchRunTask,
     acks_late=True,
     # A database briefly unreachable is worth another try: a run still queued is taken again,
     # one already running or done is left alone.

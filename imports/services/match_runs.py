@@ -477,8 +477,13 @@ def _finish(run: MatchRun, results: list[dict[str, Any]]) -> MatchRun:
 
 
 @transaction.atomic
-def _fail(run_id: int, error: str) -> None:
-    run = MatchRun.objects.select_for_update().get(pk=run_id)
+def match_run_fail(*, run_id: int, error: str) -> None:
+    """Mark a run that has not finished as failed, with why, and drop its uploaded list (the
+    task's failure hook: no run waits in ``running`` for ever holding children's names). A
+    run done, failed or gone is left alone."""
+    run = MatchRun.objects.select_for_update().filter(pk=run_id).first()
+    if run is None or run.status in (MatchRunStatus.DONE, MatchRunStatus.FAILED):
+        return
     before = audit.snapshot(run, fields=["status", "finished_at", "error"])
     run.status = MatchRunStatus.FAILED
     run.error = error
@@ -511,7 +516,9 @@ def match_run_execute(*, run_id: int) -> MatchRun | None:
         rows = _rows_of(run)
         results = _match(run, rows, report_progress=True)
     except (DomainError, DatabaseError) as error:
-        _fail(run.pk, str(getattr(error, "detail", "")) or gettext("The run failed."))
+        match_run_fail(
+            run_id=run.pk, error=str(getattr(error, "detail", "")) or gettext("The run failed.")
+        )
         return MatchRun.objects.get(pk=run.pk)
     return _finish(run, results)
 

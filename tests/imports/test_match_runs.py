@@ -21,6 +21,7 @@ from imports.models import MatchRun, MatchRunStatus
 from imports.selectors.match_runs import cases_shown, match_run_results, match_run_visible_to
 from imports.services import match_runs as services
 from imports.services.match_runs import date_of_birth_as_written, row_from_values
+from imports.tasks import MatchRunTask
 from tests.factories.accounts import UserFactory, make_member
 from tests.imports.match_world import GIRL, LIST_CSV, MatchWorld, csv_bytes, match_world
 
@@ -360,6 +361,31 @@ def test_match_run_execute_fails_a_run_whose_file_cannot_be_read(match_world: Ma
     assert done.status == MatchRunStatus.FAILED
     assert done.error
     assert done.content is None
+
+
+def test_match_run_task_failure_fails_a_running_run_and_drops_its_list(match_world: MatchWorld):
+    """A task that dies on an unexpected error (a worker's bug, not a refusal) leaves no run
+    ``running`` for ever with the children's names in it."""
+    run = MatchRun.objects.create(
+        created_by=match_world.caseworker_a,
+        file_name="l.csv",
+        content=LIST_CSV,
+        rows_total=3,
+        status=MatchRunStatus.RUNNING,
+    )
+    MatchRunTask().on_failure(RuntimeError("boom"), "task-id", (run.pk,), {}, None)
+    run.refresh_from_db()
+    assert (run.status, run.error, run.content) == (MatchRunStatus.FAILED, "RuntimeError", None)
+    assert run.finished_at is not None
+
+
+def test_match_run_task_failure_leaves_a_finished_run_alone(match_world: MatchWorld):
+    run = services.match_run_start_file(
+        actor=match_world.caseworker_a, file_name="l.csv", content=LIST_CSV
+    )
+    MatchRunTask().on_failure(RuntimeError("late"), "task-id", (run.pk,), {}, None)
+    run.refresh_from_db()
+    assert (run.status, run.error) == (MatchRunStatus.DONE, "")
 
 
 def test_match_run_file_reports_each_batch(match_world: MatchWorld):
