@@ -252,15 +252,17 @@ def child_candidates(*, description: Description, limit: int = 5) -> list[Candid
 
 
 def child_candidates_many(
-    *, descriptions: Sequence[Description], limit: int = 5
+    *, descriptions: Sequence[Description], limit: int = 5, second_look: bool = True
 ) -> list[list[Candidate]]:
     """``child_candidates`` for each of many descriptions (a list, an import), in order.
 
     For every ``KEY_QUERY_BATCH`` descriptions: the candidates' ids of the whole batch from
     the key index in one query, then the children and their aliases. The descriptions left
-    without a candidate that give a date of birth are asked again, in one query, for children
-    born that year sharing a single key: a slip in one word of a two-word name leaves only one
-    role's keys in common, and the year keeps the net narrow.
+    without a candidate that give a date of birth are asked again (``second_look``), in one
+    query, for children born that year sharing a single key: a slip in one word of a two-word
+    name leaves only one role's keys in common, and the year keeps the net narrow. An import,
+    whose rows are mostly children the registry does not hold, leaves the second look to the
+    nightly duplicate scan, which takes it.
     """
     result: list[list[Candidate]] = []
     for start in range(0, len(descriptions), KEY_QUERY_BATCH):
@@ -272,7 +274,7 @@ def child_candidates_many(
             for description, pool in zip(batch, ids, strict=True)
         ]
         missing = [i for i, candidates in enumerate(found) if not candidates]
-        if missing:
+        if missing and second_look:
             again = _candidate_ids_many(
                 [batch[i] for i in missing], pool=CANDIDATE_POOL_SIZE, same_year=True
             )

@@ -303,8 +303,11 @@ def _plan(
     _tell(case_import, progress, done)
     for start in range(0, len(matchable), MATCH_BATCH):
         batch = matchable[start : start + MATCH_BATCH]
+        # The second, year-bound look is the nightly duplicate scan's: most rows are
+        # children the registry does not hold, and each would take it.
         found = child_candidates_many(
-            descriptions=[row.description for row in batch if row.description is not None]
+            descriptions=[row.description for row in batch if row.description is not None],
+            second_look=False,
         )
         for row, row_candidates in zip(batch, found, strict=True):
             if row_candidates:

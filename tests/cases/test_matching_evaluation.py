@@ -175,6 +175,23 @@ def test_child_candidates_many_asks_again_by_year_for_those_left_without(
 
 
 @pytest.mark.django_db
+def test_child_candidates_many_without_the_second_look_asks_the_index_once(
+    django_assert_num_queries: Any,
+) -> None:
+    """What an import asks: the slip the second look would catch is left to the nightly
+    duplicate scan."""
+    taras = make_case(child=TARAS).child
+    descriptions = [
+        description_from(full_name="Тарас Мкльник", date_of_birth="2012-10-05"),
+        description_from(full_name="Мельник Тарас Іванович", date_of_birth="2012-10-05"),
+    ]
+    with django_assert_num_queries(3):
+        found = child_candidates_many(descriptions=descriptions, second_look=False)
+    assert found[0] == []
+    assert [c.child_id for c in found[1]][:1] == [taras.pk]
+
+
+@pytest.mark.django_db
 def test_child_candidates_many_gives_what_child_candidates_gives() -> None:
     make_case(child=OLESIA)
     make_case(child={**OLESIA, "given_name": "Оксана", "date_of_birth": dt.date(2014, 1, 9)})
