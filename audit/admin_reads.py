@@ -38,6 +38,11 @@ class AuditedReadsAdmin:
         how its searches match, a child's names, says so)."""
         return search_words_recorded(term)
 
+    def list_read_records(self, request: HttpRequest, rows: list[Any]) -> dict[Any, list[Any]]:
+        """Records the list's rows show besides themselves, to name in its read event (the
+        cases of the children a row names); one query at most, whatever the page's size."""
+        return {}
+
     def read_details(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
         """Anything else the read event of a record's page keeps (the scope it is seen with)."""
         return {}
@@ -50,9 +55,13 @@ class AuditedReadsAdmin:
         if request.method == "GET" and changelist is not None:
             # The page's rows, read once: the template renders the same evaluated rows.
             term = changelist.query.strip()
+            rows = list(changelist.result_list)
+            records: dict[Any, list[Any]] = {self.model: [row.pk for row in rows]}
+            for kind, ids in self.list_read_records(request, rows).items():
+                records.setdefault(kind, []).extend(ids)
             record_read(
                 actor=request.user,
-                records={self.model: [row.pk for row in changelist.result_list]},
+                records=records,
                 query=request.GET,
                 search_param="q",
                 search=self.read_search(request, term) if term else None,

@@ -32,6 +32,7 @@ from .models import Case, DuplicateDecision, DuplicatePair
 from .selectors_duplicates import (
     PairView,
     duplicate_pair_views,
+    duplicate_pairs_cases,
     duplicate_pairs_visible_to,
     pair_view_cases,
 )
@@ -118,6 +119,10 @@ class DuplicatePairAdmin(AuditedReadsAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[DuplicatePair]:
         return duplicate_pairs_visible_to(actor=request_actor(request))
+
+    def list_read_records(self, request: HttpRequest, rows: list[Any]) -> dict[Any, list[Any]]:
+        # The list shows both children's names: its read names their cases, as the API's does.
+        return {Case: duplicate_pairs_cases(rows)}
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _may_review(request)

@@ -255,6 +255,17 @@ def duplicate_pair_views(*, actor: Viewer, pairs: Sequence[DuplicatePair]) -> li
     return [PairView(pair, side(pair.first_id), side(pair.second_id)) for pair in pairs]
 
 
+def duplicate_pairs_cases(pairs: Iterable[DuplicatePair]) -> list[int]:
+    """The ids of the cases of the children ``pairs`` name (for the audited read of a list
+    that shows their names), in one query."""
+    child_ids = sorted({i for pair in pairs for i in (pair.first_id, pair.second_id)})
+    if not child_ids:
+        return []
+    return list(
+        Case.objects.filter(child_id__in=child_ids).order_by("pk").values_list("pk", flat=True)
+    )
+
+
 def pair_view_cases(views: Iterable[PairView]) -> list[int]:
     """The ids of the cases ``views`` show (for the audited read)."""
     return [case.pk for view in views for side in (view.first, view.second) for case in side.cases]

@@ -52,6 +52,18 @@ def test_duplicate_queue_lists_the_pairs_the_user_may_decide(client, user):
     assert client.get(_page(pair)).status_code == 302  # not found: back to the list
 
 
+def test_duplicate_queue_read_names_the_cases_of_the_children_it_shows(client, user):
+    pair = _pair()
+    client.force_login(user)
+    assert client.get(reverse(CHANGELIST)).status_code == 200
+    event = AuditEvent.objects.filter(action="list").latest("id")
+    expected = sorted(
+        Case.objects.filter(child__in=[pair.first_id, pair.second_id]).values_list("pk", flat=True)
+    )
+    assert event.metadata["records"][object_type_of(DuplicatePair)] == [pair.pk]
+    assert sorted(event.metadata["records"][object_type_of(Case)]) == expected
+
+
 def test_duplicate_queue_is_closed_to_roles_that_change_no_case(client, home):
     _pair()
     for role in ("auditor", "coordinator", "partner"):
