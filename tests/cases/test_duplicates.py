@@ -355,6 +355,23 @@ def test_child_merge_refuses_when_both_children_have_an_open_case(
     assert Child.objects.get(pk=second.child_id).merged_into_id == first.child_id
 
 
+def test_merge_meets_a_case_opened_meanwhile_with_the_same_refusal(
+    django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+):
+    """A case opened for the kept child after the merge looked (its row is not locked by the
+    merge) is met by the database's one-open-case rule: a 409, nothing moved, never a 500."""
+    first, second = _look_alikes(django_capture_on_commit_callbacks)
+    pair = _pair(first.child, second.child)
+    # The merge's own look sees no open case: as if the kept child's case was opened after it.
+    monkeypatch.setattr(Case, "is_open", property(lambda case: False))
+    with pytest.raises(BothCasesOpen):
+        services.duplicate_pair_decide(pair_id=pair.pk, actor=None, decision="same")
+    pair.refresh_from_db()
+    assert pair.decision == DuplicateDecision.OPEN
+    assert Case.objects.get(pk=second.pk).child_id == second.child_id
+    assert Child.objects.get(pk=second.child_id).merged_into_id is None
+
+
 def test_child_merge_refuses_a_case_taken_before_the_kept_birth(
     django_capture_on_commit_callbacks,
 ):
