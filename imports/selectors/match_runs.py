@@ -25,7 +25,8 @@ from ..models import MatchRun
 
 def match_run_visible_to(*, actor: Viewer) -> QuerySet[MatchRun]:
     """The runs ``actor`` sees: those they ran; superusers every run; nobody else any."""
-    runs = MatchRun.objects.select_related("child_list")
+    # The uploaded list (up to the size limit) is read only by the run itself.
+    runs = MatchRun.objects.select_related("child_list").defer("content")
     if actor is None or actor_roles(actor).is_superuser:
         return runs
     if not getattr(actor, "is_authenticated", False):
