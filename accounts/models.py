@@ -30,6 +30,14 @@ class User(AbstractUser):
         default=False,
         help_text=_("Acts for an API key of a partner system; cannot sign in with a password."),
     )
+    # A display preference, changed by its owner from the admin header (``user_language_set``).
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("The language of the interface; empty: the language the browser asks for."),
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -126,6 +134,31 @@ class OrganizationAPIKey(AbstractAPIKey):
     """A partner system's key. Only its prefix and a hash are stored; the key itself is shown
     once, when it is made. It acts as its own service account, which holds the key's role in
     the organization, so every rule that applies to people applies to systems too."""
+
+    # The library's own fields, declared again only for labels in the registry's languages.
+    id = models.CharField(_("id"), max_length=150, unique=True, primary_key=True, editable=False)
+    prefix = models.CharField(_("prefix"), max_length=8, unique=True, editable=False)
+    hashed_key = models.CharField(_("hashed key"), max_length=150, editable=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    name = models.CharField(
+        _("name"),
+        max_length=50,
+        blank=False,
+        default=None,
+        help_text=_("A free-form name for the key; need not be unique; 50 characters at most."),
+    )
+    revoked = models.BooleanField(
+        _("revoked"),
+        blank=True,
+        default=False,
+        help_text=_("A revoked key is refused from then on; revoking cannot be undone."),
+    )
+    expiry_date = models.DateTimeField(
+        _("expires"),
+        blank=True,
+        null=True,
+        help_text=_("After this time the key is refused."),
+    )
 
     organization = models.ForeignKey(
         Organization,

@@ -14,6 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -389,3 +390,27 @@ def api_key_authenticate(*, key: str, request: Any = None) -> OrganizationAPIKey
         if written:
             api_key.last_used_at = now
     return api_key
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> User:
+    """Remember the interface language ``user`` chose ("" to follow the browser's).
+
+    A preference, yet recorded like the user's other changes: one event per switch, which is
+    rare, and the trail stays the one answer to "who changed what" without exceptions.
+    """
+    known = {code for code, _name in settings.LANGUAGES}
+    if language and language not in known:
+        raise ValidationFailed.on(
+            "language",
+            _("Unknown language; choose one of: %(known)s.") % {"known": ", ".join(sorted(known))},
+        )
+    current = User.objects.select_for_update().get(pk=user.pk)
+    if current.language == language:
+        return current
+    before = audit.snapshot(current, fields=["language"])
+    current.language = language
+    current.save(update_fields=["language"])
+    audit.record_update(current, before, actor=current)
+    user.language = language
+    return current

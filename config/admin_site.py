@@ -39,6 +39,7 @@ from accounts.two_factor import (
     totp_secret_text,
     two_factor_required,
 )
+from accounts.views import language_switch
 from audit.admin_reads import AuditedAutocompleteJsonView
 
 # The session key of an enrolment in progress: who proved their password, with which device.
@@ -153,7 +154,9 @@ class RegistryAdminSite(AdminSite):
             self.two_factor_enrol_view,
             name="two_factor_enrol",
         )
-        return [enrol, *super().get_urls()]
+        # Open to anyone: the login page switches language too (accounts.views).
+        language = path("language/", language_switch, name="language")
+        return [enrol, language, *super().get_urls()]
 
     @method_decorator(never_cache)
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:

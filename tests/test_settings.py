@@ -223,12 +223,12 @@ def test_settings_cache_key_prefix_is_configurable(project):
     assert values["CACHES"]["default"]["KEY_PREFIX"] == "staging"
 
 
-def test_settings_store_utc_and_show_kyiv_time_by_default(project):
+def test_settings_store_utc_and_show_kyiv_time_in_ukrainian_by_default(project):
     values = load_settings(project, DJANGO_DEBUG="1")
 
     assert values["USE_TZ"] is True
     assert values["TIME_ZONE"] == "Europe/Kyiv"
-    assert values["LANGUAGE_CODE"] == "en"
+    assert values["LANGUAGE_CODE"] == "uk"
 
 
 def test_settings_read_every_documented_override(project, tmp_path):
@@ -238,7 +238,7 @@ def test_settings_read_every_documented_override(project, tmp_path):
         DJANGO_SECRET_KEY="y" * 50,
         DJANGO_ALLOWED_HOSTS="registry.example.org,.partners.example.org",
         DJANGO_CSRF_TRUSTED_ORIGINS="https://registry.example.org",
-        DJANGO_LANGUAGE_CODE="uk",
+        DJANGO_LANGUAGE_CODE="en",
         DJANGO_TIME_ZONE="UTC",
         DJANGO_STATIC_ROOT=str(static_root),
         API_PAGE_SIZE="25",
@@ -247,7 +247,7 @@ def test_settings_read_every_documented_override(project, tmp_path):
 
     assert values["ALLOWED_HOSTS"] == ["registry.example.org", ".partners.example.org"]
     assert values["CSRF_TRUSTED_ORIGINS"] == ["https://registry.example.org"]
-    assert values["LANGUAGE_CODE"] == "uk"
+    assert values["LANGUAGE_CODE"] == "en"
     assert values["TIME_ZONE"] == "UTC"
     assert values["STATIC_ROOT"] == str(static_root)
     assert values["API_PAGE_SIZE"] == 25

@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.languages.UserLanguageMiddleware",  # a signed-in user's own language
     "audit.middleware.AuditContextMiddleware",  # audit: channel, request id, client address
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -258,10 +259,12 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "admin:login"
 
 # ---------------------------------------------------------------------------------------------
-# Internationalisation: times stored in UTC, shown in Kyiv time; strings ready for Ukrainian
+# Internationalisation: times stored in UTC, shown in Kyiv time; Ukrainian first, English kept
 # ---------------------------------------------------------------------------------------------
-LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="en")
-LANGUAGES = [("en", _("English")), ("uk", _("Ukrainian"))]
+# The language of a visitor who has not chosen one and whose browser asks for neither; a signed-in
+# user's own choice (accounts.User.language) wins over the browser's Accept-Language.
+LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="uk")
+LANGUAGES = [("uk", _("Ukrainian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="Europe/Kyiv")
 USE_I18N = True

@@ -15,6 +15,11 @@ from .base import INSTALLED_APPS, REDIS_URL, STORAGES
 # The demo app's commands and generator are tested with the rest (production does not install it).
 INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 
+# A deployment speaks Ukrainian by default; the suite pins English so its assertions read the
+# project's own English strings. Tests of the Ukrainian interface ask for it (Accept-Language,
+# a user's language), as a browser or a user's preference does.
+LANGUAGE_CODE = "en"
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The suite runs without DEBUG, as production does, but its client speaks plain HTTP and logs in
 # with force_login: no HTTPS redirect, and two-factor login is switched on by the tests of it.
