@@ -240,7 +240,9 @@ class AliasKind(models.TextChoices):
 class ChildAlias(models.Model):
     """Another name the child is known or recorded under, with where it was seen."""
 
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="aliases")
+    child = models.ForeignKey(
+        Child, verbose_name=_("child"), on_delete=models.CASCADE, related_name="aliases"
+    )
     name = models.CharField(_("name"), max_length=300)
     kind = models.CharField(_("kind"), max_length=12, choices=AliasKind.choices)
     seen_in = models.CharField(
@@ -271,7 +273,9 @@ class ChildNameKey(models.Model):
     ``cases.services`` whenever a name or an alias changes, and not audited on its own (the
     child's or the alias's own event records the change)."""
 
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="name_keys")
+    child = models.ForeignKey(
+        Child, verbose_name=_("child"), on_delete=models.CASCADE, related_name="name_keys"
+    )
     key = models.CharField(_("key"), max_length=40)
 
     class Meta:
@@ -552,11 +556,12 @@ class Case(models.Model):
 class CaseNumberSequence(models.Model):
     """The last case number issued in a year; locked while a number is taken."""
 
-    year = models.PositiveSmallIntegerField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
+    year = models.PositiveSmallIntegerField(_("year"), primary_key=True)
+    last = models.PositiveIntegerField(_("last number issued"), default=0)
 
     class Meta:
         verbose_name = _("case number sequence")
+        verbose_name_plural = _("case number sequences")
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
@@ -752,7 +757,9 @@ class Relationship(models.TextChoices):
 class Relative(models.Model):
     """A family member or guardian of the child. Contacts are sensitive personal data."""
 
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="relatives")
+    child = models.ForeignKey(
+        Child, verbose_name=_("child"), on_delete=models.CASCADE, related_name="relatives"
+    )
     relationship = models.CharField(_("relationship"), max_length=20, choices=Relationship.choices)
     given_name = models.CharField(_("given name"), max_length=100)
     family_name = models.CharField(_("family name"), max_length=100)
@@ -840,7 +847,9 @@ class Whereabouts(models.Model):
     """Where the child was at a time, and the source that says so. The latest by start date is
     the child's current location."""
 
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="whereabouts")
+    child = models.ForeignKey(
+        Child, verbose_name=_("child"), on_delete=models.CASCADE, related_name="whereabouts"
+    )
     facility = models.ForeignKey(
         Facility,
         verbose_name=_("facility"),
@@ -917,7 +926,11 @@ class StatusChange(models.Model):
 
     # Covered by the (case, changed_at) and (case, case_version) indexes.
     case = models.ForeignKey(
-        Case, on_delete=models.PROTECT, related_name="status_changes", db_index=False
+        Case,
+        verbose_name=_("case"),
+        on_delete=models.PROTECT,
+        related_name="status_changes",
+        db_index=False,
     )
     from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
@@ -993,7 +1006,9 @@ class ServiceStatus(models.TextChoices):
 class Service(models.Model):
     """Rehabilitation or integration support given to the child after return."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="services")
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="services"
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=ServiceKind.choices)
     status = models.CharField(
         _("status"), max_length=10, choices=ServiceStatus.choices, default=ServiceStatus.PLANNED
@@ -1034,7 +1049,9 @@ class FollowUpOutcome(models.TextChoices):
 class FollowUp(models.Model):
     """A dated check on the child, e.g. 30, 90 and 180 days after return, with its outcome."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="follow_ups")
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="follow_ups"
+    )
     due_on = models.DateField(_("due"))
     days_after_return = models.PositiveIntegerField(_("days after return"), null=True, blank=True)
     completed_on = models.DateField(_("completed"), null=True, blank=True)

@@ -232,7 +232,9 @@ class Member(CoalitionRecord):
 class MemberArea(models.Model):
     """An area a member acts in, and whether it leads it."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="areas")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="areas"
+    )
     area = models.ForeignKey(
         ProjectArea, verbose_name=_("area"), on_delete=models.PROTECT, related_name="members"
     )
@@ -409,7 +411,9 @@ class Pledge(CoalitionRecord):
 class PledgeStatusChange(models.Model):
     """One move of a pledge's status, with when and by whom. Append-only."""
 
-    pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="status_changes")
+    pledge = models.ForeignKey(
+        Pledge, verbose_name=_("pledge"), on_delete=models.PROTECT, related_name="status_changes"
+    )
     from_status = models.CharField(
         _("from"), max_length=12, choices=PledgeStatus.choices, blank=True
     )
@@ -780,7 +784,9 @@ class Resolution(CoalitionRecord):
 class ResolutionVote(models.Model):
     """How one state voted on a resolution."""
 
-    resolution = models.ForeignKey(Resolution, on_delete=models.CASCADE, related_name="votes")
+    resolution = models.ForeignKey(
+        Resolution, verbose_name=_("resolution"), on_delete=models.CASCADE, related_name="votes"
+    )
     party = models.ForeignKey(
         Party, verbose_name=_("state"), on_delete=models.PROTECT, related_name="votes"
     )

@@ -8,6 +8,7 @@ modules. The site lives in its own module: this one is imported before the model
 
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistryAdminConfig(AdminConfig):
@@ -19,4 +20,4 @@ class RegistryConfig(AppConfig):
 
     name = "config"
     label = "registry_config"
-    verbose_name = "Registry configuration"
+    verbose_name = _("Registry configuration")

@@ -3,8 +3,9 @@ services, the bulk generator of synthetic cases, demo accounts. Installed by the
 test and benchmark settings only, never by production's (``config.settings.base``)."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DemoConfig(AppConfig):
     name = "demo"
-    verbose_name = "Demo and benchmark data"
+    verbose_name = _("Demo and benchmark data")

@@ -279,7 +279,11 @@ class Evidence(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_fact_display()}: source #{self.source_id} → case #{self.case_id}"
+        return _("%(fact)s: source #%(source)s → case #%(case)s") % {
+            "fact": self.get_fact_display(),
+            "source": self.source_id,
+            "case": self.case_id,
+        }
 
     def audit_label(self) -> str:
         return f"evidence #{self.pk}"
@@ -343,7 +347,10 @@ class CustodyEvent(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()}: source #{self.source_id}"
+        return _("%(action)s: source #%(source)s") % {
+            "action": self.get_action_display(),
+            "source": self.source_id,
+        }
 
     def audit_label(self) -> str:
         return f"custody event #{self.pk}"
