@@ -145,4 +145,5 @@ class AuditEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         what = self.object_repr or self.object_type or "-"
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label or '-'} {self.action} {what}"
+        action = self.get_action_display()
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label or '-'} {action} {what}"

@@ -61,7 +61,9 @@ class CaseAdminForm(ServiceBackedModelForm):
     parental_care = _admin_formfield(Child, "parental_care")
     distinguishing_notes = _admin_formfield(Child, "distinguishing_notes")
     # The version the caseworker saw; a save over a newer one is refused (optimistic locking).
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    expected_version = forms.IntegerField(
+        label=_("Expected version"), widget=forms.HiddenInput, required=False, min_value=1
+    )
     # Which organization owns a new case: ``CaseAdmin.get_form`` narrows the choices to those
     # the user opens cases for, and hides the field when there is only one; the service decides.
     organization = forms.ModelChoiceField(
@@ -183,7 +185,9 @@ class FollowUpInlineForm(forms.ModelForm):
 class CaseTransitionForm(forms.Form):
     """The facts one move of the workflow needs, as the workflow table lists them."""
 
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    expected_version = forms.IntegerField(
+        label=_("Expected version"), widget=forms.HiddenInput, min_value=1
+    )
 
     def __init__(self, *args: Any, transition: Transition, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

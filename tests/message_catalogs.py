@@ -11,6 +11,19 @@ import gettext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
+# The tests that need the whole catalog in Ukrainian: they run, and fail until the translation of
+# the catalog's entries older than the tests is merged; strict, so once they pass the marker has
+# to go.
+UNTIL_THE_CATALOG_IS_TRANSLATED = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Not every entry of the Ukrainian catalog is translated yet: remove this marker once "
+        "`make messages` leaves no entry untranslated."
+    ),
+)
+
 # gettext's key of a message with a context: the context, EOT, the message.
 CONTEXT_SEPARATOR = "\x04"
 
