@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='user',
             name='language',
-            field=models.CharField(blank=True, choices=[('uk', 'Ukrainian'), ('en', 'English')], help_text='The language of the interface; empty: the language the browser asks for.', max_length=8, verbose_name='language'),
+            field=models.CharField(blank=True, choices=[('en', 'English'), ('uk', 'Ukrainian')], help_text='The language of the interface; empty: the language the browser asks for.', max_length=8, verbose_name='language'),
         ),
         migrations.AlterField(
             model_name='organizationapikey',

@@ -264,7 +264,7 @@ LOGIN_URL = "admin:login"
 # The language of a visitor who has not chosen one and whose browser asks for neither; a signed-in
 # user's own choice (accounts.User.language) wins over the browser's Accept-Language.
 LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="uk")
-LANGUAGES = [("uk", _("Ukrainian")), ("en", _("English"))]
+LANGUAGES = [("en", _("English")), ("uk", _("Ukrainian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="Europe/Kyiv")
 USE_I18N = True

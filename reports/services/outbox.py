@@ -197,7 +197,8 @@ def digests_queue(*, today: dt.date | None = None, now: dt.datetime | None = Non
     """Queue today's digest for every active caseworker and supervisor with at least one open
     reminder, once the local hour has reached ``REPORTS_DIGEST_HOUR``; returns how many were
     queued. Those who stopped the digest are left out; each gets it in the language of their
-    digest subscription, if they have one, else in ``LANGUAGE_CODE``.
+    digest subscription, if they have one, else in the interface language they chose, else in
+    ``LANGUAGE_CODE``.
 
     A fixed number of queries, however many users.
     """
@@ -227,7 +228,7 @@ def digests_queue(*, today: dt.date | None = None, now: dt.datetime | None = Non
             digest_language=Subquery(digest.values("language")[:1]),
         )
         .order_by("pk")
-        .values_list("pk", "digest_id", "digest_language")
+        .values_list("pk", "digest_id", "digest_language", "language")
     )
     candidates = [
         OutboundEmail(
@@ -235,10 +236,10 @@ def digests_queue(*, today: dt.date | None = None, now: dt.datetime | None = Non
             topic=Topic.DIGEST,
             period=day,
             subscription_id=subscription_id,
-            language=language or settings.LANGUAGE_CODE,
+            language=digest_language or interface_language or settings.LANGUAGE_CODE,
             next_attempt_at=now,
         )
-        for user_id, subscription_id, language in recipients
+        for user_id, subscription_id, digest_language, interface_language in recipients
     ]
     queued = _queue(candidates, topics=[Topic.DIGEST], periods=[day])
     logger.info("digests_queued count=%s", queued)

@@ -128,6 +128,23 @@ def test_digests_queue_respects_unsubscribing_roles_and_language(org):
     assert row.subscription is not None
 
 
+def test_digest_without_a_subscription_is_in_the_users_interface_language(org):
+    chose_ukrainian = make_member("caseworker", org, language="uk")
+    chose_nothing = make_member("caseworker", org)
+    subscribed_english = make_member("caseworker", org, language="uk")
+    for user in (chose_ukrainian, chose_nothing, subscribed_english):
+        make_reminder(user)
+    subscription_set(actor=subscribed_english, topic="digest", frequency="daily", language="en")
+
+    assert digests_queue(now=MORNING) == 3
+
+    assert dict(OutboundEmail.objects.values_list("user_id", "language")) == {
+        chose_ukrainian.pk: "uk",
+        chose_nothing.pk: "en",  # LANGUAGE_CODE of the test settings
+        subscribed_english.pk: "en",
+    }
+
+
 @pytest.mark.parametrize("users", [3, 30])
 def test_digests_queue_in_constant_queries(org, users, django_assert_num_queries):
     for _ in range(users):
