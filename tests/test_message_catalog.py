@@ -1,79 +1,141 @@
-"""The Ukrainian catalog: the committed .mo is its .po compiled, and every string of the project
-has a Ukrainian translation.
+"""The Ukrainian catalog: the committed .mo is its .po compiled, every translation keeps its
+message's placeholders, and every string of the project has a Ukrainian translation.
 
-``make messages`` (GNU gettext) extracts the strings and compiles the catalog; these tests read
-the catalogs with Python alone (``tests.message_catalogs``), so a checkout without gettext runs
-the site, and the first test, as CI does. The second extracts the strings again, into a copy of
-the catalog, so it needs xgettext (``.ci/run`` installs gettext where it is missing).
+``make messages`` (GNU gettext) extracts the strings and compiles the catalog; most of these
+tests read the catalogs with Babel alone, so a checkout without gettext runs the site and them.
+The last extracts the strings again, into a copy of the catalog, so it needs xgettext
+(``.ci/run`` installs gettext where it is missing).
 """
 
 from __future__ import annotations
 
+import gettext
+import re
 import shutil
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
+from babel.messages.mofile import read_mo
 from django.conf import settings
 from django.core.management import call_command
 
 from tests.message_catalogs import (
+    CATALOG,
     UNTIL_THE_CATALOG_IS_TRANSLATED,
-    Entry,
-    compiled_content,
-    read_mo,
-    read_po,
+    describe,
+    is_translated,
+    read_catalog,
 )
 
-CATALOG = Path(settings.BASE_DIR) / "locale" / "uk" / "LC_MESSAGES"
-PO = CATALOG / "django.po"
-MO = CATALOG / "django.mo"
 # As the Makefile's ``messages`` target: what is not the project's own source.
 MAKEMESSAGES_IGNORE = [".venv/*", "var/*", "build/*"]
 
 
-def test_compiled_catalog_is_the_po_compiled():
+def _po() -> Any:
+    return read_catalog(CATALOG / "django.po")
+
+
+def _translated(catalog: Any) -> dict[Any, Any]:
+    """msgid -> msgstr of the messages with a translation (plural ones by their pair of ids,
+    with the tuple of forms)."""
+    found = {}
+    for message in catalog:
+        if not message.id:
+            continue  # the header
+        msgid = tuple(message.id) if isinstance(message.id, list | tuple) else message.id
+        if isinstance(message.string, list | tuple):
+            if any(message.string):
+                found[msgid] = tuple(message.string)
+        elif message.string:
+            found[msgid] = message.string
+    return found
+
+
+def test_compiled_catalog_matches_the_po():
     """A .po edited without ``make messages`` leaves the site showing the old .mo: the two must
-    hold the same messages (compared by content: file times are not kept by git)."""
-    expected = compiled_content(read_po(PO))
-    compiled = read_mo(MO)
+    hold the same messages (compared by content: git keeps no file times)."""
+    po = _po()
+    with open(CATALOG / "django.mo", "rb") as mo:
+        compiled = read_mo(mo)
+    # A fuzzy translation is left out of the compiled catalog: nobody would ever read it.
+    assert [m.id for m in po if m.id and m.fuzzy] == []
+    expected = _translated(po)
+    assert len(expected) > 100
+    assert _translated(compiled) == expected, "django.mo is not django.po compiled: make messages"
 
-    missing = sorted(str(key) for key in expected.keys() - compiled.keys())
-    stale = sorted(str(key) for key in compiled.keys() - expected.keys())
-    different = sorted(
-        str(key) for key in expected.keys() & compiled.keys() if expected[key] != compiled[key]
+
+def test_compiled_catalog_header_has_the_ukrainian_plural_forms():
+    with open(CATALOG / "django.mo", "rb") as mo:
+        compiled = gettext.GNUTranslations(mo)
+    info = compiled.info()
+    assert info["language"] == "uk"
+    assert info["plural-forms"] == (
+        "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && "
+        "(n%100<10 || n%100>=20) ? 1 : 2);"
     )
-    assert (missing, stale, different) == ([], [], []), (
-        "locale/uk/LC_MESSAGES/django.mo is not django.po compiled: run `make messages`."
-    )
+    singular, plural = "Issued %(count)s report.", "Issued %(count)s reports."
+    forms = [compiled.ngettext(singular, plural, n) for n in (1, 2, 5, 11, 21, 22, 25)]
+    assert [f.split()[-1] for f in forms] == [
+        "звіт.",
+        "звіти.",
+        "звітів.",
+        "звітів.",
+        "звіт.",
+        "звіти.",
+        "звітів.",
+    ]
 
 
-def test_catalog_reader_tells_translated_from_fuzzy_and_untranslated(tmp_path):
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|%[sdif]|\{\w*\}")
+
+
+def _placeholders(text: str) -> Counter[str]:
+    return Counter(match.group(0) for match in PLACEHOLDER.finditer(text))
+
+
+def test_every_translation_keeps_the_placeholders_of_its_message():
+    wrong = {}
+    for msgid, msgstr in _translated(_po()).items():
+        if isinstance(msgid, tuple):
+            singular, plural = msgid
+            for form in msgstr:
+                # Each form keeps the plural's placeholders (the count among them).
+                if _placeholders(form) != _placeholders(plural) | _placeholders(singular):
+                    wrong[msgid] = form
+        elif _placeholders(msgstr) != _placeholders(msgid):
+            wrong[msgid] = msgstr
+    assert wrong == {}
+
+
+def test_a_message_is_translated_only_with_every_form_and_no_fuzzy_flag(tmp_path):
     po = tmp_path / "django.po"
     po.write_text(
         'msgid ""\nmsgstr ""\n"Language: uk\\n"\n\n'
-        '#: a.py:1\nmsgid "case"\nmsgstr "справа"\n\n'
-        '#: a.py:2\n#, fuzzy\n#| msgid "cases"\nmsgid "case file"\nmsgstr "справи"\n\n'
-        '#: a.py:3\nmsgid ""\n"two "\n"lines"\nmsgstr ""\n\n'
-        '#: a.py:4\nmsgctxt "month"\nmsgid "May"\nmsgstr "травень"\n\n'
-        '#: a.py:5\nmsgid "%(n)d case"\nmsgid_plural "%(n)d cases"\n'
-        'msgstr[0] "%(n)d справа"\nmsgstr[1] "%(n)d справи"\nmsgstr[2] ""\n\n'
-        '#~ msgid "gone"\n#~ msgstr "зникло"\n',
+        'msgid "case"\nmsgstr "справа"\n\n'
+        '#, fuzzy\nmsgid "case file"\nmsgstr "справи"\n\n'
+        'msgid "status"\nmsgstr ""\n\n'
+        'msgctxt "month"\nmsgid "May"\nmsgstr "травень"\n\n'
+        'msgid "%(n)d case"\nmsgid_plural "%(n)d cases"\n'
+        'msgstr[0] "%(n)d справа"\nmsgstr[1] "%(n)d справи"\nmsgstr[2] ""\n',
         encoding="utf-8",
     )
 
-    entries = {entry.msgid: entry for entry in read_po(po)}
+    catalog = read_catalog(po)
 
-    translated = [msgid for msgid, entry in entries.items() if msgid and entry.translated]
-    assert translated == ["case", "May"]
-    assert entries["case file"].fuzzy
-    assert entries["two lines"].msgstr == ""
-    assert entries["May"].key == "month\x04May"
-    assert entries["%(n)d case"].msgstr_plural == {0: "%(n)d справа", 1: "%(n)d справи", 2: ""}
-    assert entries["gone"].obsolete
-    assert compiled_content(list(entries.values())) == {"case": "справа", "month\x04May": "травень"}
+    assert [describe(m) for m in catalog if m.id and not is_translated(m)] == [
+        "'case file'",
+        "'status'",
+        "'%(n)d case'",
+    ]
+    assert [describe(m) for m in catalog if m.id and is_translated(m)] == [
+        "'case'",
+        "'May' (context 'month')",
+    ]
 
 
-def _extracted_catalog(tmp_path: Path) -> list[Entry]:
+def _extracted_catalog(tmp_path: Path) -> Any:
     """The project's strings as ``make messages`` extracts them, merged into a copy of the
     catalog (the working tree's catalog is left as it is)."""
     if shutil.which("xgettext") is None or shutil.which("msgmerge") is None:
@@ -86,15 +148,15 @@ def _extracted_catalog(tmp_path: Path) -> list[Entry]:
         call_command(
             "makemessages", locale=["uk"], ignore_patterns=MAKEMESSAGES_IGNORE, verbosity=0
         )
-    return read_po(locale / "uk" / "LC_MESSAGES" / "django.po")
+    return read_catalog(locale / "uk" / "LC_MESSAGES" / "django.po")
 
 
 @UNTIL_THE_CATALOG_IS_TRANSLATED
 def test_every_project_string_has_a_ukrainian_translation(tmp_path):
     untranslated = [
-        entry.describe()
-        for entry in _extracted_catalog(tmp_path)
-        if entry.msgid and not entry.obsolete and not entry.translated
+        describe(message)
+        for message in _extracted_catalog(tmp_path)
+        if message.id and not is_translated(message)
     ]
 
     assert untranslated == [], (

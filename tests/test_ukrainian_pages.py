@@ -32,11 +32,16 @@ from accounts.services import membership_set
 from tests.factories.accounts import UserFactory, make_api_key
 from tests.factories.cases import make_case, make_relative, make_whereabouts
 from tests.factories.sources import make_evidence, make_source
-from tests.message_catalogs import UNTIL_THE_CATALOG_IS_TRANSLATED, read_po
+from tests.message_catalogs import (
+    CATALOG,
+    UNTIL_THE_CATALOG_IS_TRANSLATED,
+    english_texts,
+    read_catalog,
+    translations,
+)
 
 pytestmark = pytest.mark.django_db
 
-PO = Path(settings.BASE_DIR) / "locale" / "uk" / "LC_MESSAGES" / "django.po"
 
 # Latin words a Ukrainian page may show: names of standards, formats and products, and units.
 TECHNICAL_WORDS = frozenset(
@@ -91,10 +96,8 @@ def _english_of_the_project() -> tuple[set[str], set[str]]:
     technical names (``TECHNICAL_WORDS``) are not English."""
     msgids: set[str] = set()
     words: set[str] = set()
-    for entry in read_po(PO):
-        for text in (entry.msgid, entry.msgid_plural or ""):
-            if not text or entry.obsolete:
-                continue
+    for message in read_catalog(CATALOG / "django.po"):
+        for text in english_texts(message):
             prose = _NOT_PROSE.sub(" ", text)
             found = {word.lower() for word in _WORD.findall(prose) if len(word) > 2}
             if found - TECHNICAL_WORDS:
@@ -112,13 +115,10 @@ def _djangos_own_texts() -> re.Pattern[str]:
     texts: set[str] = set()
     root = Path(django.__file__).parent
     for po in root.glob("**/locale/uk/LC_MESSAGES/django.po"):
-        for entry in read_po(po):
+        for message in read_catalog(po):
             texts.update(
-                " ".join(text.split())
-                for text in (entry.msgid, entry.msgid_plural, entry.msgstr)
-                if text
+                " ".join(text.split()) for text in english_texts(message) + translations(message)
             )
-            texts.update(" ".join(text.split()) for text in entry.msgstr_plural.values())
     return _any_of(text for text in texts if _WORD.search(text))
 
 

@@ -7,17 +7,11 @@ keeps the placeholders of its message. All data is synthetic."""
 from __future__ import annotations
 
 import datetime as dt
-import gettext
 import re
-from collections import Counter
 from io import StringIO
-from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.mofile import read_mo
-from babel.messages.pofile import read_po
-from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
@@ -38,7 +32,6 @@ from tests.factories.cases import make_case
 from tests.reports.email_world import MONDAY, local, make_reminder, make_report
 
 MORNING = local(MONDAY, 8)
-CATALOG = Path(settings.BASE_DIR) / "locale" / "uk" / "LC_MESSAGES"
 ORGANIZATION_NAME = "Synthetic e-mail organization"
 
 # The English the e-mails are written in: none of it may be left in a Ukrainian e-mail.
@@ -458,84 +451,6 @@ def test_send_emails_output_in_ukrainian():
     assert "Поставлено в чергу: зведень — 0, дайджестів — 0." in output
     assert "Надіслано: 0; повторна спроба: 0; не вдалося: 0; нічого надсилати: 0." in output
     assert _latin_words(output) == set()
-
-
-# ---------------------------------------------------------------------------------------------
-# The catalog
-# ---------------------------------------------------------------------------------------------
-def _po() -> Any:
-    with open(CATALOG / "django.po", "rb") as po:
-        return read_po(po, locale="uk")
-
-
-def _translated(catalog: Any) -> dict[Any, Any]:
-    """msgid -> msgstr of the messages with a translation (plural ones by their pair of ids,
-    with the tuple of forms)."""
-    found = {}
-    for message in catalog:
-        if not message.id:
-            continue  # the header
-        msgid = tuple(message.id) if isinstance(message.id, list | tuple) else message.id
-        if isinstance(message.string, list | tuple):
-            if any(message.string):
-                found[msgid] = tuple(message.string)
-        elif message.string:
-            found[msgid] = message.string
-    return found
-
-
-def test_compiled_catalog_matches_the_po():
-    po = _po()
-    with open(CATALOG / "django.mo", "rb") as mo:
-        compiled = read_mo(mo)
-    # A fuzzy translation is left out of the compiled catalog: nobody would ever read it.
-    assert [m.id for m in po if m.id and m.fuzzy] == []
-    expected = _translated(po)
-    assert len(expected) > 100
-    assert _translated(compiled) == expected
-
-
-def test_compiled_catalog_header_has_the_ukrainian_plural_forms():
-    with open(CATALOG / "django.mo", "rb") as mo:
-        compiled = gettext.GNUTranslations(mo)
-    info = compiled.info()
-    assert info["language"] == "uk"
-    assert info["plural-forms"] == (
-        "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && "
-        "(n%100<10 || n%100>=20) ? 1 : 2);"
-    )
-    singular, plural = "Issued %(count)s report.", "Issued %(count)s reports."
-    forms = [compiled.ngettext(singular, plural, n) for n in (1, 2, 5, 11, 21, 22, 25)]
-    assert [f.split()[-1] for f in forms] == [
-        "звіт.",
-        "звіти.",
-        "звітів.",
-        "звітів.",
-        "звіт.",
-        "звіти.",
-        "звітів.",
-    ]
-
-
-PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|%[sdif]|\{\w*\}")
-
-
-def _placeholders(text: str) -> Counter[str]:
-    return Counter(match.group(0) for match in PLACEHOLDER.finditer(text))
-
-
-def test_every_translation_keeps_the_placeholders_of_its_message():
-    wrong = {}
-    for msgid, msgstr in _translated(_po()).items():
-        if isinstance(msgid, tuple):
-            singular, plural = msgid
-            for form in msgstr:
-                # Each form keeps the plural's placeholders (the count among them).
-                if _placeholders(form) != _placeholders(plural) | _placeholders(singular):
-                    wrong[msgid] = form
-        elif _placeholders(msgstr) != _placeholders(msgid):
-            wrong[msgid] = msgstr
-    assert wrong == {}
 
 
 @pytest.mark.django_db
