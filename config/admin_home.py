@@ -119,12 +119,12 @@ def caseworker_part(request: HttpRequest) -> CaseworkerPart:
     overdue, due = WorkListCondition.FOLLOW_UP_OVERDUE, WorkListCondition.FOLLOW_UP_DUE
     follow_ups = [
         Figure(
-            _("overdue"),
+            _("Overdue"),
             mine.follow_ups_overdue,
             _cases_url(assignee__id__exact=me, follow_up=overdue),
         ),
         Figure(
-            _("due soon"), mine.follow_ups_due, _cases_url(assignee__id__exact=me, follow_up=due)
+            _("Due soon"), mine.follow_ups_due, _cases_url(assignee__id__exact=me, follow_up=due)
         ),
     ]
     reminders = [
@@ -147,7 +147,7 @@ def caseworker_part(request: HttpRequest) -> CaseworkerPart:
     return CaseworkerPart(
         by_status=by_status,
         total=Figure(
-            _("all my cases"), sum(mine.by_status.values()), _cases_url(assignee__id__exact=me)
+            _("All my cases"), sum(mine.by_status.values()), _cases_url(assignee__id__exact=me)
         ),
         follow_ups=follow_ups,
         reminders=reminders,
@@ -216,7 +216,7 @@ def supervisor_part(request: HttpRequest) -> SupervisorPart:
                 ],
                 attention=[
                     Figure(
-                        _("unassigned open cases"),
+                        _("Unassigned open cases"),
                         load.unassigned,
                         _cases_url(
                             organization__id__exact=org,
@@ -225,14 +225,14 @@ def supervisor_part(request: HttpRequest) -> SupervisorPart:
                         ),
                     ),
                     Figure(
-                        _("closure requests waiting for a decision"),
+                        _("Closure requests waiting for a decision"),
                         load.closures_pending,
                         _cases_url(
                             organization__id__exact=org, closure=WorkListCondition.CLOSURE_PENDING
                         ),
                     ),
                     Figure(
-                        _("shares ending soon"),
+                        _("Shares ending soon"),
                         load.shares_expiring,
                         _cases_url(
                             organization__id__exact=org, share=WorkListCondition.SHARE_EXPIRING
@@ -295,7 +295,7 @@ def coordinator_part(request: HttpRequest) -> CoordinatorPart:
     items = coalition_open_items(actor=request_actor(request))
     coalition = [
         Figure(
-            _("pledges overdue"),
+            _("Pledges overdue"),
             items.pledges_overdue,
             _list_url("coalition_pledge", overdue="yes"),
         ),
@@ -321,7 +321,7 @@ def coordinator_part(request: HttpRequest) -> CoordinatorPart:
             Figure(Phase(phase).label, count, _cases_url(phase=phase) if linked else None)
             for phase, count in phases.items()
         ],
-        total=Figure(_("all cases"), sum(phases.values()), _cases_url() if linked else None),
+        total=Figure(_("All cases"), sum(phases.values()), _cases_url() if linked else None),
         published=published,
         coalition=coalition,
     )

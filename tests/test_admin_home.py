@@ -141,10 +141,10 @@ def test_home_caseworker_counts_own_cases_and_links_to_them(client, worker, case
     }
     assert _listed(client, by_status["Searching"].url) == {caseload["searching"].number}
     follow_ups = _figures(part.follow_ups)
-    assert follow_ups["overdue"].count == 1
-    assert _listed(client, follow_ups["overdue"].url) == {caseload["reported"].number}
-    assert follow_ups["due soon"].count == 1
-    assert _listed(client, follow_ups["due soon"].url) == {caseload["searching"].number}
+    assert follow_ups["Overdue"].count == 1
+    assert _listed(client, follow_ups["Overdue"].url) == {caseload["reported"].number}
+    assert follow_ups["Due soon"].count == 1
+    assert _listed(client, follow_ups["Due soon"].url) == {caseload["searching"].number}
     reminders = _figures(part.reminders)
     assert {label: f.count for label, f in reminders.items()} == {
         str(ReminderRule.FOLLOW_UP_DUE.label): 1,
@@ -207,14 +207,14 @@ def test_home_supervisor_counts_the_organization_only(
     }
     attention = _figures(org.attention)
     for label, key in (
-        ("unassigned open cases", "unassigned"),
-        ("closure requests waiting for a decision", "unassigned"),
-        ("shares ending soon", "unassigned"),
+        ("Unassigned open cases", "unassigned"),
+        ("Closure requests waiting for a decision", "unassigned"),
+        ("Shares ending soon", "unassigned"),
     ):
         assert attention[label].count == 1
         assert _listed(client, attention[label].url) == {caseload[key].number}
     assert caseload["foreign"].number not in _listed(
-        client, attention["closure requests waiting for a decision"].url
+        client, attention["Closure requests waiting for a decision"].url
     )
     assert [row.request_id for row in part.queue] == [caseload["closure"].pk]
     assert part.queue_total == 1
@@ -306,9 +306,9 @@ def test_home_coordinator_counts_figures_and_open_items(client, coordinator, cas
     assert returned.claim.endswith("400")
     assert _params(returned.url) == {"metric__exact": "returned"}
     coalition = _figures(part.coalition)
-    assert coalition["pledges overdue"].count == 1
+    assert coalition["Pledges overdue"].count == 1
     assert coalition["Pledged"].count == 2
-    overdue = client.get(coalition["pledges overdue"].url)
+    overdue = client.get(coalition["Pledges overdue"].url)
     assert overdue.status_code == 200
     assert len(overdue.context["cl"].result_list) == 1
     assert coalition["Listed"].count == 1

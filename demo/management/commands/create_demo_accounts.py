@@ -27,6 +27,9 @@ from accounts.models import Organization, Role, User
 from accounts.services import api_key_authenticate, api_key_create, membership_set
 from audit.context import audit_context
 from audit.models import Channel
+from cases.models import Case
+from cases.services import case_update, closure_request_create
+from cases.workflow import ClosureReason, Status
 from demo.seeding import demo_organizations_load
 from reports.models import Frequency, Topic
 from reports.services.subscriptions import subscription_set
@@ -116,6 +119,31 @@ def _who_for_what(base: str, credentials: dict[str, Any], secret: str) -> list[s
     ]
 
 
+# How many of an organization's open demo cases its demo caseworker is given.
+CASES_GIVEN = 6
+
+
+def _give_work(organization: Organization, caseworker: User) -> None:
+    """Something on the demo people's home pages (once): a few of the organization's open,
+    unassigned cases assigned to its caseworker, who asks for the closure of one of them."""
+    if Case.objects.filter(assignee=caseworker).exists():
+        return
+    cases = list(
+        Case.objects.filter(organization=organization, assignee__isnull=True)
+        .exclude(status=Status.CLOSED)
+        .order_by("id")[:CASES_GIVEN]
+    )
+    for case in cases:
+        case_update(case=case, actor=None, data={"assignee": caseworker})
+    if cases:
+        closure_request_create(
+            case_id=cases[0].pk,
+            actor=caseworker,
+            closure_reason=ClosureReason.DUPLICATE,
+            reason="Synthetic demo: found to be a duplicate of another case.",
+        )
+
+
 def _key_works(secret: str, organization: Organization) -> bool:
     """Whether ``secret`` is a usable key of ``organization`` in this database: a key kept for
     another database, or revoked or expired since, is not printed but replaced."""
@@ -162,6 +190,8 @@ class Command(BaseCommand):
                     )
                     credentials[username] = {"password": password}
                     _subscribe(user, organization, role)
+                    if role == Role.CASEWORKER:
+                        _give_work(organization, user)
                     token, _created = Token.objects.get_or_create(user=user)
                     lines.append(
                         f"    {role.label!s:<22} {username:<24} password: {password}  "
