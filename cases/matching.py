@@ -15,6 +15,7 @@ both directions, so a Russian adoption listing meets the Ukrainian record.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -514,7 +515,8 @@ def record_name_keys(
     *, given_name: str, family_name: str, patronymic: str, alias_names: Iterable[str] = ()
 ) -> frozenset[str]:
     """The index keys of a registry record: its names, and each alias read as a full name (an
-    alias is one string, a Russified or Latin form of the whole name, in any order)."""
+    alias is one string, a Russified or Latin form of the whole name, in any order), then the
+    pair keys of all of them (``pair_keys``)."""
     keys = set(
         name_keys(
             Description(
@@ -527,12 +529,51 @@ def record_name_keys(
     for alias in alias_names:
         # An alias is keyed as split, not in every reading: the query's side tries those.
         keys |= name_keys(replace(description_from(full_name=alias), full_name=None))
-    return frozenset(key[:KEY_MAX_LENGTH] for key in keys)
+    words = frozenset(key[:KEY_MAX_LENGTH] for key in keys)
+    return words | pair_keys(words)
 
 
 def query_name_keys(description: Description) -> frozenset[str]:
-    """The index keys a query looks up, cut to the stored length."""
+    """The word keys a query looks up, cut to the stored length."""
     return frozenset(key[:KEY_MAX_LENGTH] for key in name_keys(description))
+
+
+# The roles a candidate must share keys of, two at a time, and the prefix of their pair keys.
+_PAIRS: Final = (("g:", "f:", "gf:"), ("g:", "p:", "gp:"), ("f:", "p:", "fp:"))
+
+
+def _pair_key(prefix: str, first: str, second: str) -> str:
+    # A digest keeps a pair of long skeletons within the stored length.
+    digest = hashlib.blake2b(f"{first}|{second}".encode(), digest_size=8).hexdigest()
+    return prefix + digest
+
+
+def pair_keys(keys: Iterable[str]) -> frozenset[str]:
+    """The pair keys of a set of word keys: one for each key of one role with each key of
+    another (given name with family name, given name with patronymic, family name with
+    patronymic), prefixed ``gf:``, ``gp:`` or ``fp:``.
+
+    A record and a description share a pair key exactly when they share word keys of two
+    roles, the rule that makes a candidate; a pair key is shared by far fewer children than a
+    word key of a common name, so the index finds candidates without counting every child who
+    shares one common word.
+    """
+    by_role: dict[str, list[str]] = {"g:": [], "f:": [], "p:": []}
+    for key in keys:
+        role = by_role.get(key[:2])
+        if role is not None:
+            role.append(key)
+    return frozenset(
+        _pair_key(prefix, first, second)
+        for one, other, prefix in _PAIRS
+        for first in by_role[one]
+        for second in by_role[other]
+    )
+
+
+def query_pair_keys(description: Description) -> frozenset[str]:
+    """The pair keys a query looks up (``pair_keys`` of ``query_name_keys``)."""
+    return pair_keys(query_name_keys(description))
 
 
 # ---------------------------------------------------------------------------------------------

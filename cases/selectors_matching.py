@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from django.db import connection
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils.translation import gettext
 
 from accounts.roles import Capability
@@ -29,6 +29,7 @@ from .matching import (
     Sex,
     description_from,
     query_name_keys,
+    query_pair_keys,
     score,
 )
 from .models import (
@@ -71,21 +72,11 @@ class Candidate:
 
 def child_description(child: Child) -> Description:
     """A registry child as the scorer reads it. An estimated date counts as its year only."""
-    date_of_birth: DateOfBirth | None = None
-    dob = child.date_of_birth
-    if dob is not None:
-        precision = child.date_of_birth_precision
-        if precision == DatePrecision.EXACT:
-            date_of_birth = DateOfBirth(dob.year, dob.month, dob.day)
-        elif precision == DatePrecision.MONTH:
-            date_of_birth = DateOfBirth(dob.year, dob.month)
-        else:
-            date_of_birth = DateOfBirth(dob.year)
     return Description(
         given_name=child.given_name or None,
         family_name=child.family_name or None,
         patronymic=child.patronymic or None,
-        date_of_birth=date_of_birth,
+        date_of_birth=_date_of_birth(child.date_of_birth, child.date_of_birth_precision),
         sex=_SEX.get(child.sex),
         origin_oblast=child.origin_oblast_id,
     )
@@ -115,13 +106,12 @@ KEY_QUERY_BATCH: Final = 100
 
 
 _RANKED_SQL: Final = """
-    WITH wanted(description, key, role) AS (VALUES {keys_wanted}),
+    WITH wanted(description, key) AS (VALUES {keys_wanted}),
     born(description, born_from, born_to) AS (VALUES {years}),
     shared AS (
         SELECT wanted.description AS description, k.child_id AS child_id, COUNT(*) AS keys
         FROM wanted JOIN {keys} k ON k.key = wanted.key
         GROUP BY wanted.description, k.child_id
-        {having}
     )
     SELECT description, child_id FROM (
         SELECT shared.description AS description, shared.child_id AS child_id,
@@ -140,12 +130,6 @@ _RANKED_SQL: Final = """
     WHERE place <= %s
     ORDER BY description, place
 """
-# A key's role, as a number: a candidate shares keys of at least two roles (its keys' largest
-# role is not its smallest). That is a given name and a family name or patronymic (the
-# patronymic finds a child adopted under a new surname), or a family name and a patronymic (a
-# given name Russified past recognition).
-_ROLES: Final = {"g:": 1, "f:": 2, "p:": 3}
-_TWO_ROLES: Final = "HAVING MAX(wanted.role) > MIN(wanted.role)"
 # The year range of a description without a date of birth: no child is born in it.
 _NO_YEAR: Final = (dt.date(1, 1, 1), dt.date(1, 1, 1))
 
@@ -156,24 +140,28 @@ def _candidate_ids_many(
     """For each description, the children sharing the keys that make a candidate, at most
     ``pool``: one query for a batch of descriptions.
 
-    A candidate shares keys of two roles (``_TWO_ROLES``); with ``same_year``, one key is
-    enough for a child born in the year the description gives (a typing slip in one word of a
-    name of two). The database counts the keys each child shares with each description and
-    keeps the first ``pool`` of each (a window over the description): most keys shared first,
-    then those born in the description's year (namesakes of a common name can outnumber the
-    pool), so only those ids travel. Children merged into another are not candidates.
+    A candidate shares word keys of two roles: a given name and a family name or patronymic
+    (the patronymic finds a child adopted under a new surname), or a family name and a
+    patronymic (a given name Russified past recognition). The index holds that as pair keys
+    (``matching.pair_keys``), so a common given name does not bring every child who has it.
+    With ``same_year``, one word key is enough for a child born in the year the description
+    gives (a typing slip in one word of a name of two). The database counts the keys each
+    child shares with each description and keeps the first ``pool`` of each (a window over the
+    description): most keys shared first, then those born in the description's year
+    (namesakes of a common name can outnumber the pool), so only those ids travel. Children
+    merged into another are not candidates.
     """
     result: list[list[int]] = [[] for _ in descriptions]
-    keys: list[tuple[int, str, int]] = []
+    keys: list[tuple[int, str]] = []
     years: list[tuple[int, dt.date, dt.date]] = []
     for index, description in enumerate(descriptions):
         born = description.date_of_birth
         if same_year and born is None:
             continue
-        found = sorted(query_name_keys(description))
+        found = sorted(query_name_keys(description) if same_year else query_pair_keys(description))
         if not found:
             continue
-        keys += [(index, key, _ROLES[key[:2]]) for key in found]
+        keys += [(index, key) for key in found]
         years.append(
             (index, *_NO_YEAR)
             if born is None
@@ -182,11 +170,10 @@ def _candidate_ids_many(
     if not keys:
         return result
     sql = _RANKED_SQL.format(
-        keys_wanted=", ".join(["(%s, %s, %s)"] * len(keys)),
+        keys_wanted=", ".join(["(%s, %s)"] * len(keys)),
         years=", ".join(["(%s, %s, %s)"] * len(years)),
         keys=connection.ops.quote_name(ChildNameKey._meta.db_table),
         children=connection.ops.quote_name(Child._meta.db_table),
-        having="" if same_year else _TWO_ROLES,
         same_year="AND c.date_of_birth BETWEEN born.born_from AND born.born_to"
         if same_year
         else "",
@@ -201,40 +188,70 @@ def _candidate_ids_many(
     return result
 
 
-def _children(ids: Iterable[int]) -> dict[int, Child]:
-    """The children of ``ids`` that are not merged into another, with their aliases: two
-    queries."""
+def _date_of_birth(dob: dt.date | None, precision: str) -> DateOfBirth | None:
+    """A recorded date of birth as the scorer reads it: an estimated date counts as its year."""
+    if dob is None:
+        return None
+    if precision == DatePrecision.EXACT:
+        return DateOfBirth(dob.year, dob.month, dob.day)
+    if precision == DatePrecision.MONTH:
+        return DateOfBirth(dob.year, dob.month)
+    return DateOfBirth(dob.year)
+
+
+# A child as the scorer reads it: as recorded, then under each alias.
+_Readings = tuple[Description, ...]
+
+
+def _children(ids: Iterable[int]) -> dict[int, _Readings]:
+    """The children of ``ids`` that are not merged into another, each read as recorded and
+    under each alias: two queries of plain values (no model instances: an import reads
+    thousands)."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    return {
-        child.pk: child
-        for child in Child.objects.filter(pk__in=wanted, merged_into__isnull=True)
-        .only(*_SCORED_FIELDS)
-        .prefetch_related(
-            Prefetch("aliases", queryset=ChildAlias.objects.only("child_id", "name").order_by())
+    records = {
+        child_id: Description(
+            given_name=given or None,
+            family_name=family or None,
+            patronymic=patronymic or None,
+            date_of_birth=_date_of_birth(dob, precision),
+            sex=_SEX.get(sex),
+            origin_oblast=oblast,
+        )
+        for child_id, given, family, patronymic, dob, precision, sex, oblast in (
+            Child.objects.filter(pk__in=wanted, merged_into__isnull=True).values_list(
+                "pk", *_SCORED_FIELDS
+            )
         )
     }
+    aliases: dict[int, list[Description]] = {}
+    for child_id, name in (
+        ChildAlias.objects.filter(child_id__in=list(records))
+        .order_by()
+        .values_list("child_id", "name")
+    ):
+        aliases.setdefault(child_id, []).append(_alias_description(name, records[child_id]))
+    return {child_id: (record, *aliases.get(child_id, ())) for child_id, record in records.items()}
 
 
 def _scored(
-    description: Description, ids: Sequence[int], children: dict[int, Child], limit: int
+    description: Description, ids: Sequence[int], children: dict[int, _Readings], limit: int
 ) -> list[Candidate]:
     """The children of ``ids`` with a band, best first: each scored as recorded and under each
     alias, the best counting."""
     candidates = []
     for child_id in ids:
-        child = children.get(child_id)
-        if child is None:
+        readings = children.get(child_id)
+        if readings is None:
             continue
-        record = child_description(child)
-        best: Match = score(description, record)
-        for alias in _alias_descriptions(child, record):
-            match = score(description, alias)
-            if match.score > best.score:
+        best: Match | None = None
+        for reading in readings:
+            match = score(description, reading)
+            if best is None or match.score > best.score:
                 best = match
-        if best.band is not None:
-            candidates.append(Candidate(child.pk, best.score, best.band, best.reasons))
+        if best is not None and best.band is not None:
+            candidates.append(Candidate(child_id, best.score, best.band, best.reasons))
     candidates.sort(key=lambda c: (-c.score, c.child_id))
     return candidates[:limit]
 
