@@ -498,12 +498,17 @@ def name_keys(description: Description) -> frozenset[str]:
     keys: set[str] = set()
     for kind, value in _parts(description):
         for word in _words(value):
-            keys.update(_PREFIXES[kind] + skeleton(form) for form in _forms(word, kind))
+            keys |= _word_keys(word, kind)
     if description.full_name:
         for word in _words(description.full_name):
             for kind in _KINDS:
-                keys.update(_PREFIXES[kind] + skeleton(form) for form in _forms(word, kind))
+                keys |= _word_keys(word, kind)
     return frozenset(keys)
+
+
+@lru_cache(maxsize=65536)
+def _word_keys(word: str, kind: _Kind) -> frozenset[str]:
+    return frozenset(_PREFIXES[kind] + skeleton(form) for form in _forms(word, kind))
 
 
 # The longest key the index stores (``ChildNameKey.key``); a longer skeleton is cut, here and
@@ -542,6 +547,7 @@ def query_name_keys(description: Description) -> frozenset[str]:
 _PAIRS: Final = (("g:", "f:", "gf:"), ("g:", "p:", "gp:"), ("f:", "p:", "fp:"))
 
 
+@lru_cache(maxsize=262144)
 def _pair_key(prefix: str, first: str, second: str) -> str:
     # A digest keeps a pair of long skeletons within the stored length.
     digest = hashlib.blake2b(f"{first}|{second}".encode(), digest_size=8).hexdigest()
@@ -667,30 +673,36 @@ def _score(query: Description, candidate: Description) -> Match:
     (adoption) is for a person to confirm, so it stays "possible" however well the rest agrees;
     a different patronymic is a different father, most likely a namesake.
     """
-    parts: dict[str, float | None] = {}
-    reasons: list[str] = []
-    for (kind, query_value), (_, candidate_value) in zip(
-        _parts(query), _parts(candidate), strict=True
-    ):
-        value, reason = _name_agreement(query_value, candidate_value, kind)
-        parts[kind] = value
-        reasons.append(reason)
+    given, given_reason = _name_agreement(query.given_name, candidate.given_name, "given")
+    family, family_reason = _name_agreement(query.family_name, candidate.family_name, "family")
+    patronymic, patronymic_reason = _name_agreement(
+        query.patronymic, candidate.patronymic, "patronymic"
+    )
     dob_value, dob_reason = _date_agreement(query.date_of_birth, candidate.date_of_birth)
-    parts["date_of_birth"] = dob_value
-    reasons.append(dob_reason)
+    reasons = [given_reason, family_reason, patronymic_reason, dob_reason]
+    # The parts both sides know, in a fixed order (the sums below add in it).
+    known: list[tuple[float, float]] = [
+        (WEIGHTS[name], value)
+        for name, value in (
+            ("given", given),
+            ("family", family),
+            ("patronymic", patronymic),
+            ("date_of_birth", dob_value),
+        )
+        if value is not None
+    ]
     sex_conflict = False
     if query.sex and candidate.sex:
         sex_conflict = query.sex != candidate.sex
-        parts["sex"] = 0.0 if sex_conflict else 1.0
+        known.append((WEIGHTS["sex"], 0.0 if sex_conflict else 1.0))
         reasons.append(SEX_DIFFERS if sex_conflict else SEX_EQUAL)
     if query.origin_oblast and candidate.origin_oblast:
         same = query.origin_oblast == candidate.origin_oblast
-        parts["oblast"] = 1.0 if same else 0.0
+        known.append((WEIGHTS["oblast"], 1.0 if same else 0.0))
         reasons.append(OBLAST_EQUAL if same else OBLAST_DIFFERS)
 
-    known = {name: value for name, value in parts.items() if value is not None}
-    weight = sum(WEIGHTS[name] for name in known)
-    total = sum(WEIGHTS[name] * value for name, value in known.items())
+    weight = sum(w for w, _value in known)
+    total = sum(w * v for w, v in known)
     value = total / max(weight, MINIMUM_EVIDENCE_WEIGHT)
     if sex_conflict:
         value *= SEX_CONFLICT_FACTOR
@@ -698,13 +710,17 @@ def _score(query: Description, candidate: Description) -> Match:
 
     similar = SIMILAR_NAME_THRESHOLD_SCALED
     may_be_likely = (
-        (parts.get("given") or 0.0) >= similar
-        and (parts.get("family") is None or (parts.get("family") or 0.0) >= similar)
-        and (parts.get("patronymic") is None or (parts.get("patronymic") or 0.0) >= similar)
+        (given or 0.0) >= similar
+        and (family is None or family >= similar)
+        and (patronymic is None or patronymic >= similar)
         and (dob_value or 0.0) >= LIKELY_DATE_AGREEMENT
         and not sex_conflict
     )
-    agreeing = sum(1 for kind in _KINDS if (parts.get(kind) or 0.0) >= NAME_AGREES_SCALED)
+    agreeing = (
+        ((given or 0.0) >= NAME_AGREES_SCALED)
+        + ((family or 0.0) >= NAME_AGREES_SCALED)
+        + ((patronymic or 0.0) >= NAME_AGREES_SCALED)
+    )
     band: Band | None = None
     if agreeing < 2:
         pass  # one name and a date are too many children's: no band, however high the score
@@ -712,9 +728,13 @@ def _score(query: Description, candidate: Description) -> Match:
         band = "likely"
     elif value >= POSSIBLE_THRESHOLD:
         band = "possible"
-    missing = {GIVEN_NAME_MISSING, FAMILY_NAME_MISSING, PATRONYMIC_MISSING, DATE_OF_BIRTH_MISSING}
-    shown = tuple(r for r in reasons if r not in missing or _side_has(query, r))
+    shown = tuple(r for r in reasons if r not in _MISSING_REASONS or _side_has(query, r))
     return Match(score=value, band=band, reasons=shown)
+
+
+_MISSING_REASONS: Final = frozenset(
+    {GIVEN_NAME_MISSING, FAMILY_NAME_MISSING, PATRONYMIC_MISSING, DATE_OF_BIRTH_MISSING}
+)
 
 
 def _side_has(query: Description, reason: str) -> bool:
