@@ -52,6 +52,7 @@ from . import (
     services,
     workflow,
 )
+from .admin_worklist import WORK_LIST_FILTERS
 from .exceptions import TransitionNotAllowed
 from .forms import (
     CaseAdminForm,
@@ -551,6 +552,7 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
         CurrentCountryFilter,
         ("organization", admin.RelatedOnlyFieldListFilter),
         ("assignee", admin.RelatedOnlyFieldListFilter),
+        *WORK_LIST_FILTERS,
     ]
     # What a row renders; the selector joins the same, so a page costs the same few queries.
     list_select_related = [

@@ -15,6 +15,7 @@ both directions, so a Russian adoption listing meets the Ukrainian record.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -497,12 +498,17 @@ def name_keys(description: Description) -> frozenset[str]:
     keys: set[str] = set()
     for kind, value in _parts(description):
         for word in _words(value):
-            keys.update(_PREFIXES[kind] + skeleton(form) for form in _forms(word, kind))
+            keys |= _word_keys(word, kind)
     if description.full_name:
         for word in _words(description.full_name):
             for kind in _KINDS:
-                keys.update(_PREFIXES[kind] + skeleton(form) for form in _forms(word, kind))
+                keys |= _word_keys(word, kind)
     return frozenset(keys)
+
+
+@lru_cache(maxsize=65536)
+def _word_keys(word: str, kind: _Kind) -> frozenset[str]:
+    return frozenset(_PREFIXES[kind] + skeleton(form) for form in _forms(word, kind))
 
 
 # The longest key the index stores (``ChildNameKey.key``); a longer skeleton is cut, here and
@@ -514,7 +520,8 @@ def record_name_keys(
     *, given_name: str, family_name: str, patronymic: str, alias_names: Iterable[str] = ()
 ) -> frozenset[str]:
     """The index keys of a registry record: its names, and each alias read as a full name (an
-    alias is one string, a Russified or Latin form of the whole name, in any order)."""
+    alias is one string, a Russified or Latin form of the whole name, in any order), then the
+    pair keys of all of them (``pair_keys``)."""
     keys = set(
         name_keys(
             Description(
@@ -527,12 +534,52 @@ def record_name_keys(
     for alias in alias_names:
         # An alias is keyed as split, not in every reading: the query's side tries those.
         keys |= name_keys(replace(description_from(full_name=alias), full_name=None))
-    return frozenset(key[:KEY_MAX_LENGTH] for key in keys)
+    words = frozenset(key[:KEY_MAX_LENGTH] for key in keys)
+    return words | pair_keys(words)
 
 
 def query_name_keys(description: Description) -> frozenset[str]:
-    """The index keys a query looks up, cut to the stored length."""
+    """The word keys a query looks up, cut to the stored length."""
     return frozenset(key[:KEY_MAX_LENGTH] for key in name_keys(description))
+
+
+# The roles a candidate must share keys of, two at a time, and the prefix of their pair keys.
+_PAIRS: Final = (("g:", "f:", "gf:"), ("g:", "p:", "gp:"), ("f:", "p:", "fp:"))
+
+
+@lru_cache(maxsize=262144)
+def _pair_key(prefix: str, first: str, second: str) -> str:
+    # A digest keeps a pair of long skeletons within the stored length.
+    digest = hashlib.blake2b(f"{first}|{second}".encode(), digest_size=8).hexdigest()
+    return prefix + digest
+
+
+def pair_keys(keys: Iterable[str]) -> frozenset[str]:
+    """The pair keys of a set of word keys: one for each key of one role with each key of
+    another (given name with family name, given name with patronymic, family name with
+    patronymic), prefixed ``gf:``, ``gp:`` or ``fp:``.
+
+    A record and a description share a pair key exactly when they share word keys of two
+    roles, the rule that makes a candidate; a pair key is shared by far fewer children than a
+    word key of a common name, so the index finds candidates without counting every child who
+    shares one common word.
+    """
+    by_role: dict[str, list[str]] = {"g:": [], "f:": [], "p:": []}
+    for key in keys:
+        role = by_role.get(key[:2])
+        if role is not None:
+            role.append(key)
+    return frozenset(
+        _pair_key(prefix, first, second)
+        for one, other, prefix in _PAIRS
+        for first in by_role[one]
+        for second in by_role[other]
+    )
+
+
+def query_pair_keys(description: Description) -> frozenset[str]:
+    """The pair keys a query looks up (``pair_keys`` of ``query_name_keys``)."""
+    return pair_keys(query_name_keys(description))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -626,30 +673,36 @@ def _score(query: Description, candidate: Description) -> Match:
     (adoption) is for a person to confirm, so it stays "possible" however well the rest agrees;
     a different patronymic is a different father, most likely a namesake.
     """
-    parts: dict[str, float | None] = {}
-    reasons: list[str] = []
-    for (kind, query_value), (_, candidate_value) in zip(
-        _parts(query), _parts(candidate), strict=True
-    ):
-        value, reason = _name_agreement(query_value, candidate_value, kind)
-        parts[kind] = value
-        reasons.append(reason)
+    given, given_reason = _name_agreement(query.given_name, candidate.given_name, "given")
+    family, family_reason = _name_agreement(query.family_name, candidate.family_name, "family")
+    patronymic, patronymic_reason = _name_agreement(
+        query.patronymic, candidate.patronymic, "patronymic"
+    )
     dob_value, dob_reason = _date_agreement(query.date_of_birth, candidate.date_of_birth)
-    parts["date_of_birth"] = dob_value
-    reasons.append(dob_reason)
+    reasons = [given_reason, family_reason, patronymic_reason, dob_reason]
+    # The parts both sides know, in a fixed order (the sums below add in it).
+    known: list[tuple[float, float]] = [
+        (WEIGHTS[name], value)
+        for name, value in (
+            ("given", given),
+            ("family", family),
+            ("patronymic", patronymic),
+            ("date_of_birth", dob_value),
+        )
+        if value is not None
+    ]
     sex_conflict = False
     if query.sex and candidate.sex:
         sex_conflict = query.sex != candidate.sex
-        parts["sex"] = 0.0 if sex_conflict else 1.0
+        known.append((WEIGHTS["sex"], 0.0 if sex_conflict else 1.0))
         reasons.append(SEX_DIFFERS if sex_conflict else SEX_EQUAL)
     if query.origin_oblast and candidate.origin_oblast:
         same = query.origin_oblast == candidate.origin_oblast
-        parts["oblast"] = 1.0 if same else 0.0
+        known.append((WEIGHTS["oblast"], 1.0 if same else 0.0))
         reasons.append(OBLAST_EQUAL if same else OBLAST_DIFFERS)
 
-    known = {name: value for name, value in parts.items() if value is not None}
-    weight = sum(WEIGHTS[name] for name in known)
-    total = sum(WEIGHTS[name] * value for name, value in known.items())
+    weight = sum(w for w, _value in known)
+    total = sum(w * v for w, v in known)
     value = total / max(weight, MINIMUM_EVIDENCE_WEIGHT)
     if sex_conflict:
         value *= SEX_CONFLICT_FACTOR
@@ -657,13 +710,17 @@ def _score(query: Description, candidate: Description) -> Match:
 
     similar = SIMILAR_NAME_THRESHOLD_SCALED
     may_be_likely = (
-        (parts.get("given") or 0.0) >= similar
-        and (parts.get("family") is None or (parts.get("family") or 0.0) >= similar)
-        and (parts.get("patronymic") is None or (parts.get("patronymic") or 0.0) >= similar)
+        (given or 0.0) >= similar
+        and (family is None or family >= similar)
+        and (patronymic is None or patronymic >= similar)
         and (dob_value or 0.0) >= LIKELY_DATE_AGREEMENT
         and not sex_conflict
     )
-    agreeing = sum(1 for kind in _KINDS if (parts.get(kind) or 0.0) >= NAME_AGREES_SCALED)
+    agreeing = (
+        ((given or 0.0) >= NAME_AGREES_SCALED)
+        + ((family or 0.0) >= NAME_AGREES_SCALED)
+        + ((patronymic or 0.0) >= NAME_AGREES_SCALED)
+    )
     band: Band | None = None
     if agreeing < 2:
         pass  # one name and a date are too many children's: no band, however high the score
@@ -671,9 +728,13 @@ def _score(query: Description, candidate: Description) -> Match:
         band = "likely"
     elif value >= POSSIBLE_THRESHOLD:
         band = "possible"
-    missing = {GIVEN_NAME_MISSING, FAMILY_NAME_MISSING, PATRONYMIC_MISSING, DATE_OF_BIRTH_MISSING}
-    shown = tuple(r for r in reasons if r not in missing or _side_has(query, r))
+    shown = tuple(r for r in reasons if r not in _MISSING_REASONS or _side_has(query, r))
     return Match(score=value, band=band, reasons=shown)
+
+
+_MISSING_REASONS: Final = frozenset(
+    {GIVEN_NAME_MISSING, FAMILY_NAME_MISSING, PATRONYMIC_MISSING, DATE_OF_BIRTH_MISSING}
+)
 
 
 def _side_has(query: Description, reason: str) -> bool:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from django.db import connection
-from django.db.models import Prefetch, Q
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext
 
 from accounts.roles import Capability
@@ -29,6 +30,7 @@ from .matching import (
     Sex,
     description_from,
     query_name_keys,
+    query_pair_keys,
     score,
 )
 from .models import (
@@ -71,21 +73,11 @@ class Candidate:
 
 def child_description(child: Child) -> Description:
     """A registry child as the scorer reads it. An estimated date counts as its year only."""
-    date_of_birth: DateOfBirth | None = None
-    dob = child.date_of_birth
-    if dob is not None:
-        precision = child.date_of_birth_precision
-        if precision == DatePrecision.EXACT:
-            date_of_birth = DateOfBirth(dob.year, dob.month, dob.day)
-        elif precision == DatePrecision.MONTH:
-            date_of_birth = DateOfBirth(dob.year, dob.month)
-        else:
-            date_of_birth = DateOfBirth(dob.year)
     return Description(
         given_name=child.given_name or None,
         family_name=child.family_name or None,
         patronymic=child.patronymic or None,
-        date_of_birth=date_of_birth,
+        date_of_birth=_date_of_birth(child.date_of_birth, child.date_of_birth_precision),
         sex=_SEX.get(child.sex),
         origin_oblast=child.origin_oblast_id,
     )
@@ -114,40 +106,85 @@ def _alias_descriptions(child: Child, record: Description) -> list[Description]:
 KEY_QUERY_BATCH: Final = 100
 
 
-_RANKED_SQL: Final = """
-    WITH wanted(description, key, role) AS (VALUES {keys_wanted}),
-    born(description, born_from, born_to) AS (VALUES {years}),
-    shared AS (
-        SELECT wanted.description AS description, k.child_id AS child_id, COUNT(*) AS keys
-        FROM wanted JOIN {keys} k ON k.key = wanted.key
-        GROUP BY wanted.description, k.child_id
-        {having}
-    )
+# The candidates' ids for a batch of descriptions, at most a pool of each: the keys each child
+# shares with each description counted, then ranked within the description. Pair keys are
+# shared by few children: each one's date of birth is looked up by its id (a join would read
+# every child). Word keys of the second look are shared by many: the children are joined, and
+# only those born in the description's year kept.
+_POOL_SQL: Final = """
     SELECT description, child_id FROM (
-        SELECT shared.description AS description, shared.child_id AS child_id,
+        SELECT dated.description AS description, dated.child_id AS child_id,
             ROW_NUMBER() OVER (
-                PARTITION BY shared.description
-                ORDER BY shared.keys DESC,
-                    CASE WHEN c.date_of_birth BETWEEN born.born_from AND born.born_to
+                PARTITION BY dated.description
+                ORDER BY dated.keys DESC,
+                    CASE WHEN dated.date_of_birth BETWEEN born.born_from AND born.born_to
                         THEN 0 ELSE 1 END,
-                    shared.child_id
+                    dated.child_id
             ) AS place
-        FROM shared
-            JOIN born ON born.description = shared.description
-            JOIN {children} c ON c.id = shared.child_id
-        WHERE c.merged_into_id IS NULL {same_year}
+        FROM (
+            SELECT shared.description AS description, shared.child_id AS child_id,
+                shared.keys AS keys,
+                (SELECT c.date_of_birth FROM {children} c WHERE c.id = shared.child_id)
+                    AS date_of_birth
+            FROM (
+                SELECT wanted.description AS description, k.child_id AS child_id,
+                    COUNT(*) AS keys
+                FROM ({wanted}) wanted JOIN {keys} k ON k.key = wanted.key
+                GROUP BY wanted.description, k.child_id
+            ) shared
+        ) dated
+        JOIN ({born}) born ON born.description = dated.description
     ) ranked
     WHERE place <= %s
     ORDER BY description, place
 """
-# A key's role, as a number: a candidate shares keys of at least two roles (its keys' largest
-# role is not its smallest). That is a given name and a family name or patronymic (the
-# patronymic finds a child adopted under a new surname), or a family name and a patronymic (a
-# given name Russified past recognition).
-_ROLES: Final = {"g:": 1, "f:": 2, "p:": 3}
-_TWO_ROLES: Final = "HAVING MAX(wanted.role) > MIN(wanted.role)"
+_SAME_YEAR_SQL: Final = """
+    SELECT description, child_id FROM (
+        SELECT shared.description AS description, shared.child_id AS child_id,
+            ROW_NUMBER() OVER (
+                PARTITION BY shared.description
+                ORDER BY shared.keys DESC, shared.child_id
+            ) AS place
+        FROM (
+            SELECT wanted.description AS description, k.child_id AS child_id,
+                COUNT(*) AS keys
+            FROM ({wanted}) wanted JOIN {keys} k ON k.key = wanted.key
+            GROUP BY wanted.description, k.child_id
+        ) shared
+            JOIN ({born}) born ON born.description = shared.description
+            JOIN {children} c ON c.id = shared.child_id
+        WHERE c.merged_into_id IS NULL
+            AND c.date_of_birth BETWEEN born.born_from AND born.born_to
+    ) ranked
+    WHERE place <= %s
+    ORDER BY description, place
+"""
 # The year range of a description without a date of birth: no child is born in it.
 _NO_YEAR: Final = (dt.date(1, 1, 1), dt.date(1, 1, 1))
+_Param = int | str | dt.date | list[Any]
+
+
+_UNNEST_SQL: Final = "SELECT * FROM unnest({arrays}) AS t({names})"
+_VALUES_SQL: Final = "SELECT {renamed} FROM (VALUES {rows})"
+
+
+def _rows(
+    columns: Sequence[str], types: Sequence[str], rows: Sequence[tuple[_Param, ...]]
+) -> tuple[str, list[_Param]]:
+    """A derived table of ``rows`` with ``columns`` and its parameters: one array parameter a
+    column on PostgreSQL (a statement of thousands of placeholders costs more to send than to
+    run), a ``VALUES`` list on SQLite (which names its columns column1, column2...)."""
+    if connection.vendor == "postgresql":
+        sql = _UNNEST_SQL.format(
+            arrays=", ".join(f"%s::{kind}[]" for kind in types), names=", ".join(columns)
+        )
+        return sql, [list(column) for column in zip(*rows, strict=True)]
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    sql = _VALUES_SQL.format(
+        renamed=", ".join(f"column{i + 1} AS {name}" for i, name in enumerate(columns)),
+        rows=", ".join([placeholders] * len(rows)),
+    )
+    return sql, [value for row in rows for value in row]
 
 
 def _candidate_ids_many(
@@ -156,24 +193,28 @@ def _candidate_ids_many(
     """For each description, the children sharing the keys that make a candidate, at most
     ``pool``: one query for a batch of descriptions.
 
-    A candidate shares keys of two roles (``_TWO_ROLES``); with ``same_year``, one key is
-    enough for a child born in the year the description gives (a typing slip in one word of a
-    name of two). The database counts the keys each child shares with each description and
-    keeps the first ``pool`` of each (a window over the description): most keys shared first,
-    then those born in the description's year (namesakes of a common name can outnumber the
-    pool), so only those ids travel. Children merged into another are not candidates.
+    A candidate shares word keys of two roles: a given name and a family name or patronymic
+    (the patronymic finds a child adopted under a new surname), or a family name and a
+    patronymic (a given name Russified past recognition). The index holds that as pair keys
+    (``matching.pair_keys``), so a common given name does not bring every child who has it.
+    With ``same_year``, one word key is enough for a child born in the year the description
+    gives (a typing slip in one word of a name of two). The database counts the keys each
+    child shares with each description and keeps the first ``pool`` of each (a window over the
+    description): most keys shared first, then those born in the description's year
+    (namesakes of a common name can outnumber the pool), so only those ids travel. A child
+    merged into another has no keys (the merge drops them), so it is never a candidate.
     """
     result: list[list[int]] = [[] for _ in descriptions]
-    keys: list[tuple[int, str, int]] = []
+    keys: list[tuple[int, str]] = []
     years: list[tuple[int, dt.date, dt.date]] = []
     for index, description in enumerate(descriptions):
         born = description.date_of_birth
         if same_year and born is None:
             continue
-        found = sorted(query_name_keys(description))
+        found = sorted(query_name_keys(description) if same_year else query_pair_keys(description))
         if not found:
             continue
-        keys += [(index, key, _ROLES[key[:2]]) for key in found]
+        keys += [(index, key) for key in found]
         years.append(
             (index, *_NO_YEAR)
             if born is None
@@ -181,60 +222,94 @@ def _candidate_ids_many(
         )
     if not keys:
         return result
-    sql = _RANKED_SQL.format(
-        keys_wanted=", ".join(["(%s, %s, %s)"] * len(keys)),
-        years=", ".join(["(%s, %s, %s)"] * len(years)),
+    wanted, wanted_params = _rows(("description", "key"), ("int", "text"), keys)
+    born_sql, born_params = _rows(
+        ("description", "born_from", "born_to"), ("int", "date", "date"), years
+    )
+    sql = (_SAME_YEAR_SQL if same_year else _POOL_SQL).format(
+        wanted=wanted,
+        born=born_sql,
         keys=connection.ops.quote_name(ChildNameKey._meta.db_table),
         children=connection.ops.quote_name(Child._meta.db_table),
-        having="" if same_year else _TWO_ROLES,
-        same_year="AND c.date_of_birth BETWEEN born.born_from AND born.born_to"
-        if same_year
-        else "",
     )
-    params: list[int | str | dt.date] = [value for row in keys for value in row]
-    params += [value for row in years for value in row]
-    params.append(pool)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*wanted_params, *born_params, pool])
         for index, child_id in cursor.fetchall():
             result[index].append(child_id)
     return result
 
 
-def _children(ids: Iterable[int]) -> dict[int, Child]:
-    """The children of ``ids`` that are not merged into another, with their aliases: two
-    queries."""
+def _date_of_birth(dob: dt.date | None, precision: str) -> DateOfBirth | None:
+    """A recorded date of birth as the scorer reads it: an estimated date counts as its year."""
+    if dob is None:
+        return None
+    if precision == DatePrecision.EXACT:
+        return DateOfBirth(dob.year, dob.month, dob.day)
+    if precision == DatePrecision.MONTH:
+        return DateOfBirth(dob.year, dob.month)
+    return DateOfBirth(dob.year)
+
+
+# A child as the scorer reads it: as recorded, then under each alias.
+_Readings = tuple[Description, ...]
+
+
+def _id_set(ids: Sequence[int]) -> RawSQL:
+    """``ids`` as a subquery for ``__in``: one parameter on PostgreSQL, where a list of
+    thousands of ids costs more to send than to look up."""
+    sql, params = _rows(("id",), ("int",), [(i,) for i in ids])
+    return RawSQL(sql, params)  # noqa: S611 - SQL of constants; the ids are a bound parameter
+
+
+def _children(ids: Iterable[int]) -> dict[int, _Readings]:
+    """The children of ``ids`` that are not merged into another, each read as recorded and
+    under each alias: two queries of plain values (no model instances: an import reads
+    thousands)."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    return {
-        child.pk: child
-        for child in Child.objects.filter(pk__in=wanted, merged_into__isnull=True)
-        .only(*_SCORED_FIELDS)
-        .prefetch_related(
-            Prefetch("aliases", queryset=ChildAlias.objects.only("child_id", "name").order_by())
+    records = {
+        child_id: Description(
+            given_name=given or None,
+            family_name=family or None,
+            patronymic=patronymic or None,
+            date_of_birth=_date_of_birth(dob, precision),
+            sex=_SEX.get(sex),
+            origin_oblast=oblast,
+        )
+        for child_id, given, family, patronymic, dob, precision, sex, oblast in (
+            Child.objects.filter(pk__in=_id_set(wanted), merged_into__isnull=True).values_list(
+                "pk", *_SCORED_FIELDS
+            )
         )
     }
+    aliases: dict[int, list[Description]] = {}
+    for child_id, name in (
+        ChildAlias.objects.filter(child_id__in=_id_set(list(records)))
+        .order_by()
+        .values_list("child_id", "name")
+    ):
+        aliases.setdefault(child_id, []).append(_alias_description(name, records[child_id]))
+    return {child_id: (record, *aliases.get(child_id, ())) for child_id, record in records.items()}
 
 
 def _scored(
-    description: Description, ids: Sequence[int], children: dict[int, Child], limit: int
+    description: Description, ids: Sequence[int], children: dict[int, _Readings], limit: int
 ) -> list[Candidate]:
     """The children of ``ids`` with a band, best first: each scored as recorded and under each
     alias, the best counting."""
     candidates = []
     for child_id in ids:
-        child = children.get(child_id)
-        if child is None:
+        readings = children.get(child_id)
+        if readings is None:
             continue
-        record = child_description(child)
-        best: Match = score(description, record)
-        for alias in _alias_descriptions(child, record):
-            match = score(description, alias)
-            if match.score > best.score:
+        best: Match | None = None
+        for reading in readings:
+            match = score(description, reading)
+            if best is None or match.score > best.score:
                 best = match
-        if best.band is not None:
-            candidates.append(Candidate(child.pk, best.score, best.band, best.reasons))
+        if best is not None and best.band is not None:
+            candidates.append(Candidate(child_id, best.score, best.band, best.reasons))
     candidates.sort(key=lambda c: (-c.score, c.child_id))
     return candidates[:limit]
 

@@ -42,6 +42,8 @@ from accounts.two_factor import (
 from accounts.views import language_switch
 from audit.admin_reads import AuditedAutocompleteJsonView
 
+from . import admin_home
+
 # The session key of an enrolment in progress: who proved their password, with which device.
 ENROLMENT_SESSION_KEY = "registry_2fa_enrolment"
 # Time from the password step to the confirmed first code.
@@ -133,6 +135,10 @@ class RegistryAdminSite(AdminSite):
     index_title = _("Administration")
     login_form = RegistryAdminLoginForm
     login_template = "registry_admin/login.html"
+    # The home page by role (``config.admin_home``), with the list of models below it.
+    index_template = "registry_admin/home.html"
+    # The site has no public pages: no "View site" link leading nowhere.
+    site_url = None
 
     def has_permission(self, request: HttpRequest) -> bool:
         """Active staff, verified by a device when two factors are required of them."""
@@ -154,9 +160,22 @@ class RegistryAdminSite(AdminSite):
             self.two_factor_enrol_view,
             name="two_factor_enrol",
         )
+        decide = path(
+            "closure-queue/<int:request_id>/decide/",
+            self.admin_view(self.closure_decide_view),
+            name="home_closure_decide",
+        )
         # Open to anyone: the login page switches language too (accounts.views).
         language = path("language/", language_switch, name="language")
-        return [enrol, language, *super().get_urls()]
+        return [enrol, decide, language, *super().get_urls()]
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        return super().index(
+            request, {"home": admin_home.home_context(request), **(extra_context or {})}
+        )
+
+    def closure_decide_view(self, request: HttpRequest, request_id: int) -> HttpResponse:
+        return admin_home.closure_decide_view(self, request, request_id)
 
     @method_decorator(never_cache)
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:

@@ -169,18 +169,15 @@ def _russified(word: str, category: str) -> str:
     return russified(word, category)
 
 
-@lru_cache(maxsize=65536)
-def _alias_name_keys(alias: str) -> frozenset[str]:
-    return matching.record_name_keys(
-        given_name="", family_name="", patronymic="", alias_names=[alias]
-    )
-
-
 def name_keys(given: str, family: str, patronymic: str, alias: str) -> frozenset[str]:
     """The child's identity-matching keys, as ``services.child_refresh_name_keys`` writes
-    them; the words' spellings are cached in ``cases.matching``, an alias's keys here."""
-    keys = matching.record_name_keys(given_name=given, family_name=family, patronymic=patronymic)
-    return keys | _alias_name_keys(alias) if alias else keys
+    them (the words' spellings are cached in ``cases.matching``)."""
+    return matching.record_name_keys(
+        given_name=given,
+        family_name=family,
+        patronymic=patronymic,
+        alias_names=[alias] if alias else (),
+    )
 
 
 def search_text(*child_names: str) -> str:

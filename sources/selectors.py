@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from accounts.models import User
 from accounts.roles import Capability
@@ -197,3 +198,21 @@ def integrity_notice_recipients() -> list[str]:
 def figure_list() -> QuerySet[PublishedFigure]:
     """Every published figure, oldest claim first (figures are public reporting)."""
     return PublishedFigure.objects.select_related("source").order_by("as_of", "claimant", "id")
+
+
+def latest_figures_by_metric() -> dict[str, PublishedFigure]:
+    """The latest claim of each metric (by the date it covers, then the latest recorded), for
+    setting the registry's own counts beside what was published. One query."""
+    latest = (
+        PublishedFigure.objects.select_related("source")
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("metric")],
+                order_by=[F("as_of").desc(), F("id").desc()],
+            )
+        )
+        .filter(rank=1)
+        .order_by("metric")
+    )
+    return {figure.metric: figure for figure in latest}

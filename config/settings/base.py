@@ -617,6 +617,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # django-axes announces itself at INFO whenever Django starts (every command, every
+        # worker); its lockouts and failed logins come from its handlers, at WARNING.
+        "axes.apps": {"level": "WARNING"},
         "django.request": {"filters": ["no_query_strings"]},
         "django.security": {"filters": ["no_query_strings"]},
         # runserver's request lines, printed as Django prints them, filtered.

@@ -32,6 +32,7 @@ from cases.workflow import Status
 from coalition.models import ChildListEntry, EntryOutcome, Pledge
 from coalition.selectors.lists import EFFECTIVE_OUTCOME, with_effective_outcome
 from coalition.selectors.members import overdue_condition
+from coalition.selectors.open_items import UNANSWERED_OUTCOMES
 from sources.models import CustodyAction, CustodyEvent, Integrity, Source
 
 from ..models import Reminder, ReminderRule, ReminderState
@@ -39,8 +40,6 @@ from ..models import Reminder, ReminderRule, ReminderState
 # Who may be reminded of a case: its assignee while they still work on the owning organization's
 # cases; otherwise the organization's supervisors.
 CASE_ROLES = (Role.CASEWORKER, Role.SUPERVISOR)
-# A list's entries still waiting for an answer from the other side.
-UNANSWERED_OUTCOMES = (EntryOutcome.LISTED, EntryOutcome.NO_ANSWER)
 INTEGRITY_FAILURES = (Integrity.ALTERED, Integrity.MISSING)
 
 
@@ -546,3 +545,14 @@ def reminder_admin_url(reminder: Reminder) -> str | None:
         return reverse(name, args=[pk])
     except NoReverseMatch:
         return None
+
+
+def reminder_counts(*, actor: Any) -> dict[str, int]:
+    """How many open reminders ``actor`` has under each rule (rules with none left out)."""
+    return dict(
+        reminders_for(actor=actor)
+        .order_by()
+        .values_list("rule")
+        .annotate(n=Count("id"))
+        .order_by("rule")
+    )

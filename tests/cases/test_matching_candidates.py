@@ -11,7 +11,7 @@ import pytest
 from django.apps import apps
 
 from cases import services
-from cases.matching import description_from, record_name_keys
+from cases.matching import KEY_MAX_LENGTH, description_from, pair_keys, record_name_keys
 from cases.models import Child, ChildNameKey
 from cases.selectors_matching import child_candidates
 from demo.synthetic import synthetic_cases_generate
@@ -49,7 +49,7 @@ def test_child_refresh_name_keys_writes_keys_on_create() -> None:
     child = make_case(child=OLEKSII).child
     keys = _keys(child)
     assert keys == _expected(child)
-    assert {key[:2] for key in keys} == {"g:", "f:", "p:"}
+    assert {key.partition(":")[0] for key in keys} == {"g", "f", "p", "gf", "gp", "fp"}
     assert "f:kvlnk" in keys
 
 
@@ -104,6 +104,72 @@ def test_name_keys_backfill_indexes_existing_children(user: Any) -> None:
     count = ChildNameKey.objects.count()
     migration.name_keys_backfill(apps, None, batch_size=1)
     assert ChildNameKey.objects.count() == count
+
+
+def test_pair_keys_backfill_adds_the_pairs_of_children_keyed_before(user: Any) -> None:
+    first = make_case(actor=user, child=OLEKSII).child
+    second = make_case(actor=user).child
+    services.child_alias_add(child=second, actor=user, name="Petrenko Maria", kind="spelling")
+    expected = {first.pk: _keys(first), second.pk: _keys(second)}
+    pairs = ChildNameKey.objects.filter(key__regex=r"^(gf|gp|fp):")
+    assert pairs.exists()
+    pairs.delete()
+    migration = importlib.import_module("cases.migrations.0011_name_pair_keys")
+
+    migration.pair_keys_backfill(apps, None, batch_size=1)
+
+    assert {first.pk: _keys(first), second.pk: _keys(second)} == expected
+    count = ChildNameKey.objects.count()
+    migration.pair_keys_backfill(apps, None, batch_size=1)
+    assert ChildNameKey.objects.count() == count
+    migration.pair_keys_remove(apps, None)
+    assert not ChildNameKey.objects.filter(key__regex=r"^(gf|gp|fp):").exists()
+    assert ChildNameKey.objects.filter(child=first).exists()
+
+
+_WORD_KEYS = [
+    {"g:a", "f:b", "p:c"},
+    {"g:a", "f:x", "p:y"},
+    {"g:a", "g:a2", "f:b"},
+    {"g:z", "f:b", "p:c"},
+    {"f:b", "p:q"},
+    {"g:a"},
+    {"g:b", "f:a"},
+    set(),
+]
+
+
+@pytest.mark.parametrize("record", _WORD_KEYS)
+@pytest.mark.parametrize("query", _WORD_KEYS)
+def test_pair_keys_meet_exactly_when_word_keys_of_two_roles_meet(
+    record: set[str], query: set[str]
+) -> None:
+    shared_roles = {key[:2] for key in record & query}
+
+    meet = bool(pair_keys(record) & pair_keys(query))
+
+    assert meet == (len(shared_roles) >= 2)
+
+
+def test_pair_keys_stay_within_the_stored_length() -> None:
+    long = "g:" + "x" * (KEY_MAX_LENGTH - 2)
+    keys = pair_keys({long, "f:" + "y" * (KEY_MAX_LENGTH - 2), "p:z"})
+    assert len(keys) == 3
+    assert all(len(key) <= KEY_MAX_LENGTH for key in keys)
+
+
+def test_a_common_given_name_alone_brings_no_candidate() -> None:
+    """Namesakes sharing only the given name (and so its word keys) are not candidates: the
+    index is asked for pairs."""
+    for family in ("Мельник", "Шевчук", "Бондар"):
+        make_case(
+            child={"given_name": "Олексій", "family_name": family, "sex": "male"},
+            candidates_checked=True,
+        )
+    found = child_candidates(
+        description=description_from(given_name="Олексій", family_name="Коваленко")
+    )
+    assert found == []
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,18 +18,28 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework.authtoken.models import Token
 
 from accounts.models import Organization, Role, User
 from accounts.services import api_key_authenticate, api_key_create, membership_set
 from audit.context import audit_context
 from audit.models import Channel
+from cases.models import Case
+from cases.services import case_update, closure_request_create
+from cases.workflow import ClosureReason, Status
 from demo.seeding import demo_organizations_load
 from reports.models import Frequency, Topic
 from reports.services.subscriptions import subscription_set
 
-from .create_demo_admin import _read_credentials, _write_credentials, credentials_path
+from .create_demo_admin import (
+    _read_credentials,
+    _write_credentials,
+    credentials_path,
+    shown_path,
+)
 
 KEY_ENTRY = "partner-api-key"
 KEY_NAME = "Demo partner system (synthetic)"
@@ -82,6 +92,58 @@ def _subscribe(user: User, organization: Organization, role: Role) -> None:
         )
 
 
+# Who to log in as for what: the last lines ``make run`` prints before serving.
+WHO_FOR_WHAT: tuple[tuple[str, Any], ...] = (
+    ("service-caseworker", gettext_lazy("a caseworker's day: my cases, follow-ups, reminders")),
+    ("service-supervisor", gettext_lazy("a supervisor's: the caseload and the closure queue")),
+    (
+        "service-coordinator",
+        gettext_lazy("a coordinator's: the registry's counts and the coalition"),
+    ),
+    ("service-auditor", gettext_lazy("an auditor's: every case, read only, and the audit trail")),
+)
+
+
+def _who_for_what(base: str, credentials: dict[str, Any], secret: str) -> list[str]:
+    rows = [
+        (str(what), username, credentials[username]["password"]) for username, what in WHO_FOR_WHAT
+    ]
+    header = (str(_("to see")), str(_("username")), str(_("password")))
+    width = max(len(what) for what, _username, _password in [header, *rows])
+    return [
+        _("Who to log in as at %(url)s:") % {"url": base + reverse("admin:index")},
+        "  {:<{width}}  {:<20} {}".format(*header, width=width),
+        *(f"  {what:<{width}}  {username:<20} {password}" for what, username, password in rows),
+        _("  a partner system, with its API key: %(command)s")
+        % {"command": f'curl -H "Authorization: Api-Key {secret}" {base}/api/v1/cases/'},
+    ]
+
+
+# How many of an organization's open demo cases its demo caseworker is given.
+CASES_GIVEN = 6
+
+
+def _give_work(organization: Organization, caseworker: User) -> None:
+    """Something on the demo people's home pages (once): a few of the organization's open,
+    unassigned cases assigned to its caseworker, who asks for the closure of one of them."""
+    if Case.objects.filter(assignee=caseworker).exists():
+        return
+    cases = list(
+        Case.objects.filter(organization=organization, assignee__isnull=True)
+        .exclude(status=Status.CLOSED)
+        .order_by("id")[:CASES_GIVEN]
+    )
+    for case in cases:
+        case_update(case=case, actor=None, data={"assignee": caseworker})
+    if cases:
+        closure_request_create(
+            case_id=cases[0].pk,
+            actor=caseworker,
+            closure_reason=ClosureReason.DUPLICATE,
+            reason="Synthetic demo: found to be a duplicate of another case.",
+        )
+
+
 def _key_works(secret: str, organization: Organization) -> bool:
     """Whether ``secret`` is a usable key of ``organization`` in this database: a key kept for
     another database, or revoked or expired since, is not printed but replaced."""
@@ -117,7 +179,7 @@ class Command(BaseCommand):
         with audit_context(channel=Channel.COMMAND):
             organizations = demo_organizations_load()
         base = options["base_url"].rstrip("/")
-        lines = [_("Demo accounts (synthetic; kept in %(path)s):") % {"path": path.name}]
+        lines = [_("Demo accounts (synthetic; kept in %(path)s):") % {"path": shown_path(path)}]
         with audit_context(channel=Channel.COMMAND), transaction.atomic():
             for key, organization in organizations.items():
                 lines.append(f"  {organization.name}")
@@ -128,6 +190,8 @@ class Command(BaseCommand):
                     )
                     credentials[username] = {"password": password}
                     _subscribe(user, organization, role)
+                    if role == Role.CASEWORKER:
+                        _give_work(organization, user)
                     token, _created = Token.objects.get_or_create(user=user)
                     lines.append(
                         f"    {role.label!s:<22} {username:<24} password: {password}  "
@@ -151,5 +215,7 @@ class Command(BaseCommand):
                 "on the console: %(command)s"
             )
             % {"command": "python manage.py issue_reports && python manage.py send_emails"},
+            "",
+            *_who_for_what(base, credentials, secret),
         ]
         self.stdout.write("\n".join(lines))

@@ -31,6 +31,12 @@ def credentials_path() -> Path:
     return Path(settings.VAR_DIR) / CREDENTIALS_FILE
 
 
+def shown_path(path: Path) -> Path:
+    """``path`` as printed: from the checkout when it is inside it (``var/demo-admin.json``)."""
+    base = Path(settings.BASE_DIR)
+    return path.relative_to(base) if path.is_relative_to(base) else path
+
+
 # The file's layout: {"databases": {<database>: {<entry>: {...}}}}. Entries found beside
 # "databases" were written before logins were kept per database; they are kept as they are, and
 # read only as the first guesses for a database that has no logins kept yet (every one is
@@ -154,11 +160,8 @@ class Command(BaseCommand):
             token, _created = Token.objects.get_or_create(user=user)
 
         base = options["base_url"].rstrip("/")
-        shown = (
-            path.relative_to(settings.BASE_DIR) if path.is_relative_to(settings.BASE_DIR) else path
-        )
         lines = [
-            _("Demo admin (kept in %(path)s):") % {"path": shown},
+            _("Demo admin (kept in %(path)s):") % {"path": shown_path(path)},
             _("  username: %(username)s") % {"username": username},
             _("  password: %(password)s") % {"password": password},
             _("  API token: %(token)s") % {"token": token.key},

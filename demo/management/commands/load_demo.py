@@ -17,6 +17,7 @@ from audit.context import audit_context
 from audit.models import Channel
 from cases.models import Oblast
 from demo.coalition_lists import demo_child_list_load
+from demo.quiet import task_logs_quiet
 from demo.seeding import demo_cases_load
 from demo.synthetic import DEFAULT_BATCH_SIZE, synthetic_cases_generate
 
@@ -69,7 +70,7 @@ class Command(BaseCommand):
             raise CommandError(_("Load the reference data first: python manage.py load_seeds"))
         verbose = options["verbosity"] > 0
 
-        with audit_context(channel=Channel.COMMAND):
+        with audit_context(channel=Channel.COMMAND), task_logs_quiet():
             if demo:
                 counts = demo_cases_load(count=demo)
                 if verbose:
