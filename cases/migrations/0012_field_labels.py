@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0010_child_merge_external_reference_duplicate_pair'),
+        ('cases', '0011_name_pair_keys'),
     ]
 
     operations = [
