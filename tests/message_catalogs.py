@@ -6,24 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 from django.conf import settings
 
 CATALOG = Path(settings.BASE_DIR) / "locale" / "uk" / "LC_MESSAGES"
-
-# The tests that need the whole catalog in Ukrainian: they run, and fail until the translation of
-# the catalog's entries older than the tests is merged; strict, so once they pass the marker has
-# to go.
-UNTIL_THE_CATALOG_IS_TRANSLATED = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Not every entry of the Ukrainian catalog is translated yet: remove this marker once "
-        "`make messages` leaves no entry untranslated."
-    ),
-)
-
 
 def read_catalog(path: Path, locale: str = "uk") -> Catalog:
     with path.open("rb") as po:
