@@ -380,12 +380,22 @@ _PLAIN_FIELDS: Final = (
 
 def _copy_value(field: Any) -> Callable[[Any], Any]:
     """What Django would save of a field not of the plain types above (``pre_save`` stamps
-    ``auto_now`` fields, a country field converts)."""
+    ``auto_now`` fields, a country field converts). A time field's aware value (a stamp's, or
+    one a service set) or ``None`` is saved as it is: PostgreSQL takes it unconverted."""
 
     def prepared(instance: Any) -> Any:
         return field.get_db_prep_save(field.pre_save(instance, add=True), connection)
 
-    return prepared
+    if type(field) is not models.DateTimeField:
+        return prepared
+
+    def moment(instance: Any) -> Any:
+        value = field.pre_save(instance, add=True)
+        if value is None or (type(value) is dt.datetime and value.utcoffset() is not None):
+            return value
+        return field.get_db_prep_save(value, connection)  # naive, or not a datetime
+
+    return moment
 
 
 def _is_plain(field: Any) -> bool:
