@@ -21,12 +21,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from operator import attrgetter
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import connection, models, transaction
-from django.db.models import Model, OuterRef, Subquery
+from django.db.models import DEFERRED, Model, OuterRef, Subquery
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -100,6 +100,41 @@ class _Built:
     aliases: list[ChildAlias]
     whereabouts: list[Whereabouts]
     relatives: list[Relative]
+
+
+_M = TypeVar("_M", bound=Model)
+
+
+def _deferred() -> Any:
+    return DEFERRED
+
+
+@cache
+def _construction(
+    model: type[Model],
+) -> tuple[tuple[tuple[str, Callable[[], Any]], ...], frozenset[str], frozenset[str]]:
+    """The concrete fields in order (attribute name, default; a generated field is left
+    unset), the names taking a value as it is (attribute names), and the names taking a
+    related object (a foreign key's name)."""
+    fields = tuple(model._meta.concrete_fields)
+    order = tuple((f.attname, _deferred if f.generated else f.get_default) for f in fields)
+    by_object = frozenset(f.name for f in fields if f.is_relation and f.name != f.attname)
+    return order, frozenset(f.attname for f in fields), by_object
+
+
+def _unsaved(model: type[_M], values: Mapping[str, Any], **more: Any) -> _M:
+    """``model(**values, **more)``, built the way Django builds a row it reads: every concrete
+    field's value in order (``Model.from_db`` does so), the missing ones their defaults, then
+    the related objects set. Several times faster for a wide model; anything else (a name
+    twice, a name that is no field's) goes to the constructor, which refuses it as before."""
+    order, plain, by_object = _construction(model)
+    given = {**values, **more}
+    if len(given) != len(values) + len(more) or not given.keys() <= plain | by_object:
+        return model(**values, **more)
+    instance = model(*[given[name] if name in given else default() for name, default in order])
+    for name in by_object & given.keys():
+        setattr(instance, name, given[name])
+    return instance
 
 
 def _accepts(field: Any) -> Callable[[Any], bool] | None:
@@ -204,7 +239,7 @@ def _build(record: NewCaseRecord, *, is_synthetic: bool) -> tuple[_Built, dict[s
     except ValidationFailed as exc:
         _merge(errors, exc.fields)
         record = NewCaseRecord(child={}, case={})
-    child = Child(**record.child, is_synthetic=is_synthetic)
+    child = _unsaved(Child, record.child, is_synthetic=is_synthetic)
     try:
         _child_prepare(child)
     except ValidationFailed as exc:
@@ -217,11 +252,8 @@ def _build(record: NewCaseRecord, *, is_synthetic: bool) -> tuple[_Built, dict[s
             prefix="",
         ),
     )
-    case = Case(
-        child=child,
-        status=Status.REPORTED,
-        is_synthetic=is_synthetic,
-        **record.case,
+    case = _unsaved(
+        Case, record.case, child=child, status=Status.REPORTED, is_synthetic=is_synthetic
     )
     case_errors: dict[str, list[str]] = {}
     _not_in_future(case_errors, "deported_on", case.deported_on)
@@ -243,7 +275,7 @@ def _build(record: NewCaseRecord, *, is_synthetic: bool) -> tuple[_Built, dict[s
     )
     aliases: list[ChildAlias] = []
     for data in record.aliases:
-        alias = ChildAlias(child=child, **data)
+        alias = _unsaved(ChildAlias, data, child=child)
         alias.name = names.clean_name(alias.name)
         _merge(errors, _clean_fields(alias, exclude=_CHILD_ONLY, prefix="alias."))
         aliases.append(alias)
@@ -254,7 +286,7 @@ def _build(record: NewCaseRecord, *, is_synthetic: bool) -> tuple[_Built, dict[s
         except ValidationFailed as exc:
             _merge(errors, _field_errors(exc, "whereabouts."))
             continue
-        stay = Whereabouts(child=child, **data)
+        stay = _unsaved(Whereabouts, data, child=child)
         try:
             _whereabouts_prepare(stay)
         except ValidationFailed as exc:
@@ -278,7 +310,7 @@ def _build(record: NewCaseRecord, *, is_synthetic: bool) -> tuple[_Built, dict[s
         except ValidationFailed as exc:
             _merge(errors, _field_errors(exc, "relative."))
             continue
-        relative = Relative(child=child, **data)
+        relative = _unsaved(Relative, data, child=child)
         try:
             _relative_prepare(relative)
         except ValidationFailed as exc:
@@ -516,17 +548,21 @@ def cases_create_many(
         b.case.status_changed_at = now
         cases.append(b.case)
     _inserted(Case, cases, actor=actor, metadata=metadata)
+    reason = _("Case opened.")
     _inserted(
         StatusChange,
         [
-            StatusChange(
+            _unsaved(
+                StatusChange,
+                {
+                    "from_status": "",
+                    "to_status": Status.REPORTED,
+                    "changed_at": now,
+                    "reason": reason,
+                    "case_version": case.version,
+                },
                 case=case,
-                from_status="",
-                to_status=Status.REPORTED,
-                changed_at=now,
                 actor=actor,
-                reason=_("Case opened."),
-                case_version=case.version,
             )
             for case in cases
         ],
@@ -564,7 +600,12 @@ def cases_create_many(
                 )
     _inserted(Relative, [r for b in built for r in b.relatives], actor=actor, metadata=metadata)
     references = [
-        ExternalReference(organization=organization, child=b.child, reference=record.reference)
+        _unsaved(
+            ExternalReference,
+            {"reference": record.reference},
+            organization=organization,
+            child=b.child,
+        )
         for b, record in zip(built, records, strict=True)
         if record.reference
     ]

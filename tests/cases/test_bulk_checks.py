@@ -86,3 +86,40 @@ def test_clean_fields_accepts_plain_values_without_the_fields_clean(monkeypatch)
     child.sex = "x"
     assert set(bulk._clean_fields(child, exclude=bulk._CHILD_UNCHECKED, prefix="")) == {"sex"}
     assert cleaned == ["sex"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("model", "values", "more"),
+    [
+        (Child, child_data(), {"is_synthetic": True}),
+        (Child, {"given_name": "Ярина", "origin_oblast_id": "UA-14"}, {}),
+        (Whereabouts, {"country": "RU", "from_date": dt.date(2022, 7, 1)}, {}),
+        (Relative, {"relationship": "mother", "is_searching": True}, {}),
+    ],
+)
+def test_unsaved_builds_what_the_constructor_builds(
+    oblasts: Any, model: type[Model], values: dict[str, Any], more: dict[str, Any]
+):
+    """Built field by field in order, an instance has the constructor's values and defaults,
+    and its related objects (a child, an oblast) set as the constructor sets them."""
+    related: dict[str, Any] = {}
+    if model is not Child:
+        related["child"] = _child()
+    elif "origin_oblast_id" not in values:
+        related["origin_oblast"] = oblasts["UA-14"]
+    built = bulk._unsaved(model, values, **more, **related)
+    expected = model(**values, **more, **related)
+    assert type(built) is model
+    assert _values(built) == _values(expected)
+    for name, value in related.items():
+        assert getattr(built, name) is value
+    assert built._state.adding
+    assert built._state.db == expected._state.db
+
+
+def test_unsaved_leaves_a_name_twice_or_unknown_to_the_constructor():
+    with pytest.raises(TypeError):
+        bulk._unsaved(Relative, {"child": _child(), "given_name": "Марія"}, child=_child())
+    with pytest.raises(TypeError):
+        bulk._unsaved(Relative, {"nickname": "Маша"})
