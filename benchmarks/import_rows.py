@@ -18,7 +18,6 @@ All data is synthetic.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -33,15 +32,11 @@ from benchmarks.common import (  # noqa: E402 - after the path is set
     registry_loaded,
     setup_django,
 )
+from benchmarks.import_cases import _file, _options  # noqa: E402 - the same file and options
 
 
 class _RolledBack(Exception):
     """Leaves the write's transaction without keeping anything."""
-
-
-def _options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rows", type=int, default=10_000, help="rows in the file")
-    parser.add_argument("--seed", type=int, default=13)
 
 
 def _since(started: float, cpu: float) -> str:
@@ -61,7 +56,6 @@ def main() -> None:
     from accounts.models import Organization
     from audit.context import audit_context
     from audit.models import Channel
-    from benchmarks.import_cases import _file
     from cases.selectors import oblast_list
     from cases.services import case_records_check, cases_create_many
     from imports.case_rows import COLUMNS, RowReader
