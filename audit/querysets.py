@@ -143,19 +143,9 @@ class AuditedQuerySet(models.QuerySet[_M]):
             created = super().bulk_create(objs, batch_size=batch_size)
             if any(obj.pk is None for obj in created):
                 raise UnauditedWrite(_("The database did not return the new rows' ids."))
-            now = timezone.now()
-            events = [
-                services.build_instance_event(
-                    Action.CREATE,
-                    obj,
-                    actor=self._audit_actor,
-                    changes=services.creation_changes(obj),
-                    metadata=self._audit_metadata,
-                    at=now,
-                )
-                for obj in created
-            ]
-            services.write_events(events)
+            services.record_creations(
+                created, actor=self._audit_actor, metadata=self._audit_metadata
+            )
         return created
 
     bulk_create.alters_data = True  # type: ignore[attr-defined]

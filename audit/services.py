@@ -36,6 +36,8 @@ changes=None, metadata=None, organization=None)``
     Sign-ins, called by the receivers of Django's auth signals and by the middleware.
 ``record_bulk_creations(model, ids, *, labels=None, metadata=None)``
     One ``create`` event per row a bulk load wrote (``COPY`` on PostgreSQL), without values.
+``record_creations(instances, *, actor, metadata=None, at=None)``
+    One ``create`` event per instance a bulk write wrote, with its values, as ``record_create``.
 ``creation_changes(instance)``, ``deletion_changes(instance)``, ``diff(before, after)``
     The ``changes`` of an event, for ``record(...)`` calls that name their own action.
 
@@ -89,6 +91,7 @@ __all__ = [
     "record_api_key_refused",
     "record_bulk_creations",
     "record_create",
+    "record_creations",
     "record_delete",
     "record_denied",
     "record_login",
@@ -215,22 +218,102 @@ def write_events(events: list[AuditEvent]) -> list[AuditEvent]:
         return []
     if connection.vendor != "postgresql" or len(events) < COPY_EVENTS_FROM:
         return AuditEvent.objects.bulk_create(events)
-    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(str(f.column) for f in fields)
+    fields = _copied_fields()
     json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
+    _copy_events(
+        [f.attname for f in fields],
+        (
+            [
+                json.dumps(getattr(event, f.attname))
+                if f.attname in json_fields
+                else getattr(event, f.attname)
+                for f in fields
+            ]
+            for event in events
+        ),
+    )
+    return events
+
+
+def _copied_fields() -> list[models.Field[Any, Any]]:
+    return [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+
+
+def _copy_events(attnames: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Stream event rows (values of the fields ``attnames``, JSON as text) with ``COPY``."""
+    column_of = {f.attname: f.column for f in AuditEvent._meta.concrete_fields}
+    columns = ", ".join(str(column_of[name]) for name in attnames)
+    written = 0
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(f"COPY {AuditEvent._meta.db_table} ({columns}) FROM STDIN") as copy:
-            for event in events:
-                copy.write_row(
-                    [
-                        json.dumps(getattr(event, f.attname))
-                        if f.attname in json_fields
-                        else getattr(event, f.attname)
-                        for f in fields
-                    ]
-                )
-    return events
+            for row in rows:
+                copy.write_row(row)
+                written += 1
+    return written
+
+
+# What differs between the create events of a bulk write: the rest is the same for all.
+_PER_RECORD = ("object_type", "object_id", "object_repr", "changes")
+
+
+def record_creations(
+    instances: Sequence[models.Model],
+    *,
+    actor: Any,
+    metadata: Mapping[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> int:
+    """Record one ``create`` event for each of ``instances`` just written in bulk, with its
+    values (``creation_changes``) as ``record_create`` records them; returns how many.
+
+    The events are those ``build_instance_event`` builds one by one, but what they share (the
+    time, actor, organization, channel, request, metadata) is worked out once and, on
+    PostgreSQL from ``COPY_EVENTS_FROM`` events, they are streamed with ``COPY`` without an
+    ``AuditEvent`` built for each: a bulk write's thousands of rows cost their values only.
+    Call it in the transaction that wrote the rows.
+    """
+    if not instances:
+        return 0
+    template = build_event(Action.CREATE, actor=actor, metadata=metadata, at=at)
+    described = (
+        (
+            object_type_of(instance),
+            object_id_of(instance)[:64],
+            object_repr_of(instance)[:200],
+            creation_changes(instance),
+        )
+        for instance in instances
+    )
+    fields = _copied_fields()
+    shared = {f.attname: getattr(template, f.attname) for f in fields}
+    for name in _PER_RECORD:
+        del shared[name]
+    if connection.vendor != "postgresql" or len(instances) < COPY_EVENTS_FROM:
+        events = [
+            AuditEvent(
+                **shared,
+                object_type=object_type,
+                object_id=object_id,
+                object_repr=object_repr,
+                changes=changes,
+            )
+            for object_type, object_id, object_repr, changes in described
+        ]
+        return len(write_events(events))
+    # COPY reads JSON text into the jsonb columns: the shared ones are encoded once.
+    for f in fields:
+        if isinstance(f, models.JSONField) and f.attname in shared:
+            shared[f.attname] = json.dumps(shared[f.attname])
+    head = tuple(shared.values())
+    dumps = json.dumps
+    return _copy_events(
+        [*shared, *_PER_RECORD],
+        (
+            (*head, object_type, object_id, object_repr, dumps(changes))
+            for object_type, object_id, object_repr, changes in described
+        ),
+    )
 
 
 def creation_changes(instance: models.Model, fields: Iterable[str] | None = None) -> Changes:
@@ -632,13 +715,7 @@ def record_bulk_creations(
     shared["changes"] = json.dumps(shared["changes"])
     shared["metadata"] = json.dumps(shared["metadata"])
     head = tuple(shared.values())
-    column_of = {f.attname: f.column for f in AuditEvent._meta.concrete_fields}
-    columns = ", ".join(str(column_of[name]) for name in [*shared, "object_id", "object_repr"])
-    written = 0
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        with raw.copy(f"COPY {AuditEvent._meta.db_table} ({columns}) FROM STDIN") as copy:
-            for object_id, object_repr in described:
-                copy.write_row((*head, object_id, object_repr))
-                written += 1
-    return written
+    return _copy_events(
+        [*shared, "object_id", "object_repr"],
+        ((*head, object_id, object_repr) for object_id, object_repr in described),
+    )

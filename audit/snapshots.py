@@ -113,6 +113,50 @@ def _recorded_fields(
     return fields
 
 
+# The Python types a field's ``to_python`` returns as they are, by the field's exact type (a
+# subclass, such as a country field, may convert): a value of one of them is recorded without
+# the conversion. Foreign keys take their target's (an integer id).
+_TO_PYTHON_AS_IS: dict[type[models.Field[Any, Any]], frozenset[type]] = {
+    models.AutoField: frozenset({int}),
+    models.BigAutoField: frozenset({int}),
+    models.BigIntegerField: frozenset({int}),
+    models.BooleanField: frozenset({bool}),
+    models.CharField: frozenset({str}),
+    models.DateField: frozenset({dt.date}),
+    models.DateTimeField: frozenset({dt.datetime}),
+    models.EmailField: frozenset({str}),
+    models.IntegerField: frozenset({int}),
+    models.PositiveIntegerField: frozenset({int}),
+    models.PositiveSmallIntegerField: frozenset({int}),
+    models.SmallIntegerField: frozenset({int}),
+    models.TextField: frozenset({str}),
+}
+# JSON holds these as they are.
+_JSON_AS_IS: frozenset[type] = frozenset({str, int, bool})
+_Reader = tuple[str, "models.Field[Any, Any]", frozenset[type]]
+_READER_CACHE: dict[_FieldKey, list[_Reader]] = {}
+
+
+def _as_is_types(field: models.Field[Any, Any]) -> frozenset[type]:
+    if field.is_relation:
+        target = field.related_model
+        if isinstance(target, type) and issubclass(target, AbstractAPIKey):
+            return frozenset()  # a key's id embeds its hash: see ``_field_value``
+        target_field = getattr(field, "target_field", None)
+        return _as_is_types(target_field) if target_field is not None else frozenset()
+    return _TO_PYTHON_AS_IS.get(type(field), frozenset())
+
+
+def _readers(model: type[models.Model], names: Iterable[str] | None) -> list[_Reader]:
+    """The recorded fields with, for each, the value types read without conversion."""
+    key = (model, None if names is None else tuple(names))
+    cached = _READER_CACHE.get(key)
+    if cached is None:
+        cached = [(f.attname, f, _as_is_types(f)) for f in _recorded_fields(model, key[1])]
+        _READER_CACHE[key] = cached
+    return cached
+
+
 def _field_value(field: models.Field[Any, Any], instance: models.Model) -> Any:
     value = getattr(instance, field.attname)
     if value is None:
@@ -134,10 +178,17 @@ def _field_value(field: models.Field[Any, Any], instance: models.Model) -> Any:
 def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
     """The JSON-safe values of ``instance``'s concrete fields by attribute name (``assignee_id``),
     or of ``fields`` only (names or attribute names)."""
-    return {
-        field.attname: _field_value(field, instance)
-        for field in _recorded_fields(type(instance), fields)
-    }
+    values: dict[str, Any] = {}
+    for attname, field, as_is in _readers(type(instance), fields):
+        value = getattr(instance, attname)
+        kind = type(value)
+        if value is None:
+            values[attname] = None
+        elif kind in as_is:  # ``to_python`` would return it unchanged: skip it (most values)
+            values[attname] = value if kind in _JSON_AS_IS else json_value(value)
+        else:
+            values[attname] = _field_value(field, instance)
+    return values
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> Changes:

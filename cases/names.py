@@ -40,8 +40,10 @@ def is_ukrainian_cyrillic(value: str) -> bool:
     return bool(_CYRILLIC_NAME_RE.match(value)) and bool(letters)
 
 
+@lru_cache(maxsize=65536)
 def latin_kmu(value: str) -> str:
-    """The official Latin form (KMU 2010) of a Cyrillic name; empty stays empty."""
+    """The official Latin form (KMU 2010) of a Cyrillic name; empty stays empty. Cached: names
+    repeat heavily (an import derives three a row)."""
     value = clean_name(value)
     if not value:
         return ""

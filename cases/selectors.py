@@ -28,6 +28,7 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_countries import countries
 
 from accounts.models import Organization, User
 from accounts.roles import ASSIGNABLE_ROLES, Capability, capabilities_of
@@ -481,6 +482,13 @@ def facility_search(queryset: QuerySet[Facility], query: str) -> QuerySet[Facili
 
 def oblast_list() -> QuerySet[Oblast]:
     return Oblast.objects.order_by("code")
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    """The ISO 3166-1 codes a place's country may take (a set: the country field's own check
+    walks every country's name)."""
+    return frozenset(code for code, _name in countries)
 
 
 def assignee_candidates(*, organization_id: int | None) -> QuerySet[User]:

@@ -37,6 +37,7 @@ from cases.models import (
     Relationship,
     Sex,
 )
+from cases.selectors import country_codes
 from cases.services import NewCaseRecord
 
 from .tabular import Column
@@ -186,6 +187,10 @@ class RowReader:
     priority: _Choices = field(default_factory=lambda: _Choices(Priority))
     parental_care: _Choices = field(default_factory=lambda: _Choices(ParentalCare))
     relationship: _Choices = field(default_factory=lambda: _Choices(Relationship))
+    # The whereabouts' source when the row names none (translated once, not once a row).
+    default_source: str = field(
+        default_factory=lambda: _("Imported with the organization's records.")
+    )
 
     @classmethod
     def for_oblasts(cls, oblasts: Iterable[Oblast]) -> RowReader:
@@ -324,8 +329,7 @@ class RowReader:
         stay: dict[str, Any] = {
             "region": cells.get("whereabouts_region", ""),
             "settlement": cells.get("whereabouts_settlement", ""),
-            "source_description": cells.get("whereabouts_source", "")
-            or _("Imported with the organization's records."),
+            "source_description": cells.get("whereabouts_source", "") or self.default_source,
         }
         country = _country(cells.get("whereabouts_country", ""))
         if country is None:
@@ -428,7 +432,7 @@ def _country(text: str) -> str | None:
     text = text.strip()
     if not text:
         return None
-    if len(text) == 2 and text.upper() in dict(countries):
+    if len(text) == 2 and text.upper() in country_codes():
         return text.upper()
     code = countries.by_name(text)
     return code or None

@@ -1,0 +1,125 @@
+"""The bulk write's field checks (``_clean_fields``) are Django's ``clean_fields``: the same
+problems in the same words, the same values kept, while most values skip the field's
+``clean``."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model
+
+from cases.models import Child, DatePrecision, Relative, Sex, Whereabouts
+from cases.services import bulk
+from core.errors import django_validation_fields
+from tests.factories.cases import child_data
+
+
+def _child(**values: Any) -> Child:
+    return Child(**{**child_data(), **values})
+
+
+def _relative(**values: Any) -> Relative:
+    data = {"relationship": "mother", "given_name": "Марія", "family_name": "Тестова"}
+    return Relative(**{**data, **values})
+
+
+def _stay(**values: Any) -> Whereabouts:
+    data = {"country": "RU", "from_date": dt.date(2022, 7, 1), "source_description": "synthetic"}
+    return Whereabouts(**{**data, **values})
+
+
+def _django_checks(instance: Model, exclude: frozenset[str]) -> dict[str, list[str]]:
+    try:
+        instance.clean_fields(exclude=list(exclude))
+    except DjangoValidationError as exc:
+        return {f"x.{name}": messages for name, messages in django_validation_fields(exc).items()}
+    return {}
+
+
+def _values(instance: Model) -> dict[str, Any]:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+@pytest.mark.parametrize(
+    ("instance", "exclude"),
+    [
+        (_child(), bulk._CHILD_UNCHECKED),
+        (_child(sex=Sex.MALE, date_of_birth_precision=DatePrecision.YEAR), bulk._CHILD_UNCHECKED),
+        (_child(given_name="", family_name="Я" * 300), bulk._CHILD_UNCHECKED),
+        (_child(sex="x", date_of_birth_precision="roughly"), bulk._CHILD_UNCHECKED),
+        (_child(date_of_birth="2013-02-03", is_synthetic="maybe"), bulk._CHILD_UNCHECKED),
+        (_child(date_of_birth="2013-02-30", origin_latitude="north"), bulk._CHILD_UNCHECKED),
+        (_child(date_of_birth=dt.datetime(2013, 2, 3, tzinfo=dt.UTC)), bulk._CHILD_UNCHECKED),
+        (_child(patronymic=None, distinguishing_notes=""), bulk._CHILD_UNCHECKED),
+        (_relative(), bulk._CHILD_ONLY),
+        (_relative(email="not an address", relationship="stranger"), bulk._CHILD_ONLY),
+        (_relative(phone="1" * 100, is_searching=None), bulk._CHILD_ONLY),
+        (_stay(), bulk._WHEREABOUTS_UNCHECKED),
+        (_stay(from_date=None, settlement="С" * 500, to_date="soon"), bulk._WHEREABOUTS_UNCHECKED),
+    ],
+)
+def test_clean_fields_finds_what_django_finds(instance: Model, exclude: frozenset[str]):
+    theirs = copy.deepcopy(instance)
+    expected = _django_checks(theirs, exclude)
+    assert bulk._clean_fields(instance, exclude=exclude, prefix="x.") == expected
+    assert _values(instance) == _values(theirs)  # and the values converted alike
+
+
+def test_clean_fields_accepts_plain_values_without_the_fields_clean(monkeypatch):
+    """The fast path is taken: a valid child's text, choices, date and flag skip ``clean``."""
+    cleaned: list[str] = []
+    original = type(Child._meta.get_field("given_name")).clean
+
+    def counting(self: Any, value: Any, instance: Any) -> Any:
+        cleaned.append(self.name)
+        return original(self, value, instance)
+
+    for field in Child._meta.fields:
+        monkeypatch.setattr(type(field), "clean", counting)
+    child = _child(sex=Sex.MALE, distinguishing_notes="шрам", is_synthetic=True)
+    assert bulk._clean_fields(child, exclude=bulk._CHILD_UNCHECKED, prefix="") == {}
+    assert cleaned == []
+    child.sex = "x"
+    assert set(bulk._clean_fields(child, exclude=bulk._CHILD_UNCHECKED, prefix="")) == {"sex"}
+    assert cleaned == ["sex"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("model", "values", "more"),
+    [
+        (Child, child_data(), {"is_synthetic": True}),
+        (Child, {"given_name": "Ярина", "origin_oblast_id": "UA-14"}, {}),
+        (Whereabouts, {"country": "RU", "from_date": dt.date(2022, 7, 1)}, {}),
+        (Relative, {"relationship": "mother", "is_searching": True}, {}),
+    ],
+)
+def test_unsaved_builds_what_the_constructor_builds(
+    oblasts: Any, model: type[Model], values: dict[str, Any], more: dict[str, Any]
+):
+    """Built field by field in order, an instance has the constructor's values and defaults,
+    and its related objects (a child, an oblast) set as the constructor sets them."""
+    related: dict[str, Any] = {}
+    if model is not Child:
+        related["child"] = _child()
+    elif "origin_oblast_id" not in values:
+        related["origin_oblast"] = oblasts["UA-14"]
+    built = bulk._unsaved(model, values, **more, **related)
+    expected = model(**values, **more, **related)
+    assert type(built) is model
+    assert _values(built) == _values(expected)
+    for name, value in related.items():
+        assert getattr(built, name) is value
+    assert built._state.adding
+    assert built._state.db == expected._state.db
+
+
+def test_unsaved_leaves_a_name_twice_or_unknown_to_the_constructor():
+    with pytest.raises(TypeError):
+        bulk._unsaved(Relative, {"child": _child(), "given_name": "Марія"}, child=_child())
+    with pytest.raises(TypeError):
+        bulk._unsaved(Relative, {"nickname": "Маша"})
