@@ -12,6 +12,7 @@ from django.conf import settings
 
 CATALOG = Path(settings.BASE_DIR) / "locale" / "uk" / "LC_MESSAGES"
 
+
 def read_catalog(path: Path, locale: str = "uk") -> Catalog:
     with path.open("rb") as po:
         return read_po(po, locale=locale)
