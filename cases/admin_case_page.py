@@ -21,9 +21,10 @@ from django.contrib.admin.helpers import AdminForm, Fieldset, InlineAdminFormSet
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.urls import URLPattern
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from . import workflow
 from .models import Case, ChildAlias, FollowUp, Relative, Service, Whereabouts
@@ -178,10 +179,22 @@ def distance_in_words(case: Case) -> str:
     return gettext("%(km)s km from home") % {"km": number_format(round(km), force_grouping=True)}
 
 
+def whereabouts_in_words(current: Whereabouts | None) -> str:
+    """Where the child is now: the facility or settlement, the country's name, since when."""
+    if current is None:
+        return gettext("unknown")
+    facility = current.facility if current.facility_id else None
+    place = [facility.name if facility is not None else "", current.settlement]
+    place.append(str(countries.name(str(current.country)) or current.country))
+    return gettext("%(place)s, since %(date)s") % {
+        "place": ", ".join(part for part in place if part),
+        "date": date_format(current.from_date, "SHORT_DATE_FORMAT"),
+    }
+
+
 def case_summary(case: Case, moves: Iterable[MoveLink]) -> CaseSummary:
     child = case.child
     moves = list(moves)
-    current = child.current_whereabouts
     return CaseSummary(
         family_name=child.family_name,
         given_name=child.given_name,
@@ -195,7 +208,7 @@ def case_summary(case: Case, moves: Iterable[MoveLink]) -> CaseSummary:
         else [Status(t.target).label for t in workflow.transitions_from(case.status)],
         organization=case.organization.name,
         assignee=str(case.assignee) if case.assignee_id else gettext("Not assigned"),
-        whereabouts=str(current) if current is not None else gettext("unknown"),
+        whereabouts=whereabouts_in_words(child.current_whereabouts),
         distance=distance_in_words(case),
     )
 

@@ -250,7 +250,7 @@ def case_history_view(
     entries = history_entries(events, case)
     # The values before and after are personal data: reading them is recorded, as the case
     # page's own read is.
-    shown: dict[str, list[str]] = {}
+    shown: dict[type[models.Model] | str, list[str]] = {}
     for event in events:
         ids = shown.setdefault(event.object_type, [])
         if event.object_id not in ids:

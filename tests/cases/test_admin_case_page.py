@@ -76,7 +76,7 @@ def test_case_page_summary_names_the_child_status_moves_owner_assignee_and_place
     assert [str(move.target_label) for move in summary.moves] == ["Verifying", "Closed"]
     assert summary.organization == "Synthetic home organization"
     assert summary.assignee == str(caseworker)
-    assert summary.whereabouts.startswith("Москва")
+    assert summary.whereabouts == "Москва, Russia, since 2022-07-01"
     assert summary.distance == "963 km from home"
     content = response.content.decode()
     top = content.split('class="module case-summary"')[1].split("</section>")[0]
@@ -221,7 +221,7 @@ def test_history_entries_read_with_labels_human_values_and_moves(
     assert by_label["Priority"].after == "High"
     assert by_label["Russian citizenship imposed"].after == "yes"
     assert by_label["Russian citizenship imposed"].before == "no"
-    assert by_label["Date taken"].after == "May 3, 2022"
+    assert by_label["Date taken"].after == "2022-05-03"
     assert "Version" not in by_label
     move = next(entry for entry in entries if entry.move)
     assert move.move == "Reported → Verifying"
@@ -234,8 +234,8 @@ def test_history_entries_read_with_labels_human_values_and_moves(
     relative_events = [e for e in entries if e.event.object_type == "cases.relative"]
     assert [e.event.action for e in relative_events] == ["delete", "create"]
     content = response.content.decode()
-    assert "Jan. 16, 2024, 12:30 a.m." in content
-    assert "Jan. 15, 2024" not in content
+    assert "2024-01-16 00:30" in content
+    assert "2024-01-15" not in content
     assert "russian_citizenship_imposed" not in content
     assert f"<td>{partner}</td>" in content
 
@@ -329,3 +329,34 @@ def test_case_page_query_count_stays_flat_with_sections(client, user, case):
         make_whereabouts(case, country="RU", from_date=dt.date(2022, 7, 1))
 
     assert queries() == one
+
+
+def test_history_in_ukrainian_shows_dates_in_the_ukrainian_format(client, user, case):
+    services.case_update(case=case, actor=user, data={"deported_on": dt.date(2022, 5, 3)})
+    client.force_login(user)
+
+    response = client.get(history_url(case), HTTP_ACCEPT_LANGUAGE="uk")
+
+    changed = next(
+        c for e in response.context["entries"] for c in e.changes if c.after == "03.05.2022"
+    )
+    assert changed.before == "01.06.2022"
+    content = response.content.decode()
+    assert "2022-05-03" not in content
+    assert "May 3, 2022" not in content
+
+
+def test_case_page_shows_one_date_format_per_language(client, user, case):
+    make_whereabouts(case, country="RU", from_date=dt.date(2022, 7, 1))
+    client.force_login(user)
+
+    english = client.get(change_url(case)).content.decode()
+    ukrainian = client.get(change_url(case), HTTP_ACCEPT_LANGUAGE="uk").content.decode()
+
+    # Typed in (the form's value) and shown (the timeline) alike.
+    assert 'value="2022-07-01"' in english
+    assert "2022-07-01</td>" in english
+    assert "July 1, 2022" not in english
+    assert 'value="01.07.2022"' in ukrainian
+    assert "01.07.2022</td>" in ukrainian
+    assert "2022-07-01" not in ukrainian
