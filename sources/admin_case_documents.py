@@ -38,6 +38,7 @@ from core.forms import add_service_errors, service_error_fields
 
 from . import selectors, services
 from .exceptions import FileTooLarge
+from .forms import refuse_several_files, source_title_field
 from .models import Evidence, EvidenceFact, Reliability, SourceKind
 from .views import use_streaming_upload_handlers
 
@@ -60,12 +61,7 @@ class AttachDocumentForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("kind of document"), choices=SourceKind.choices, initial="other"
     )
-    title = forms.CharField(
-        label=_("title"),
-        max_length=500,
-        required=False,
-        help_text=_("Taken from the document when left empty."),
-    )
+    title = source_title_field()
     page = forms.CharField(label=_("page"), max_length=50, required=False)
     note = forms.CharField(
         label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -73,11 +69,7 @@ class AttachDocumentForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if hasattr(self.files, "getlist"):
-            try:
-                services.upload_single(self.files.getlist("file"))
-            except DomainError as exc:
-                add_service_errors(self, service_error_fields(exc))
+        refuse_several_files(self)
         return cleaned
 
 

@@ -18,7 +18,7 @@ from cases.models import Case
 
 from ..models import Evidence, Source, sources_storage
 from .checks import Actor, _require_case_write
-from .evidence import _evidence_check, evidence_link
+from .evidence import evidence_draft, evidence_link
 from .storage import source_receive
 
 
@@ -47,15 +47,9 @@ def evidence_attach(
     custody and audit recorded) for the case's organization, and link it to ``case`` as
     evidence of ``fact`` (``evidence_link``). ``data`` describes the source (kind, title…)."""
     _require_case_write(actor, case)
-    draft = Evidence(
-        case=case,
-        fact=fact,
-        page=page,
-        excerpt=excerpt,
-        time_reference=time_reference,
-        note=note,
+    draft = evidence_draft(
+        case=case, fact=fact, page=page, excerpt=excerpt, time_reference=time_reference, note=note
     )
-    _evidence_check(draft)
     with transaction.atomic():
         source, created = source_receive(
             fileobj=fileobj,
