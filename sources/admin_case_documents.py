@@ -94,6 +94,8 @@ class DocumentsPanel:
     key = DOCUMENTS
 
     def section(self, request: HttpRequest, case: Case) -> PanelSection | None:
+        if not case_selectors.case_is_full(case):
+            return None  # which documents a case cites is part of what a limited share withholds
         documents = case_documents(actor=request.user, case=case)
         rows = list(documents[: DOCUMENTS_SHOWN + 1])
         more = len(rows) > DOCUMENTS_SHOWN

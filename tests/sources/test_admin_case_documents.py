@@ -254,3 +254,23 @@ def test_unlinked_evidence_stays_in_the_case_history(client, user, case):
     assert actions == ["delete", "create"]
     labels = {c.label for e in response.context["entries"] for c in e.changes}
     assert "Fact supported" in labels
+
+
+def test_a_limited_share_shows_no_documents_section(client, user, case):
+    make_evidence(make_source(actor=user), case, actor=user)
+    partner = OrganizationFactory.create()
+    case_services.case_share_create(
+        case=case,
+        actor=user,
+        organization=partner,
+        scope="limited",
+        reason="Synthetic",
+        consent_reference="SYN-4",
+    )
+    client.force_login(make_member("caseworker", partner))
+
+    response = client.get(change_url(case))
+
+    assert response.status_code == 200
+    assert "documents" not in [s.key for s in response.context["case_sections"]]
+    assert response.context["case_summary"].extra == []
