@@ -9,7 +9,7 @@ the admin all gate on this one function, and the trail's package keeps one place
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,3 +108,47 @@ def history_rows(events: QuerySet[AuditEvent] | list[AuditEvent]) -> list[Histor
                 )
             )
     return rows
+
+
+def deleted_record_ids(
+    object_types: Iterable[str], *, field: str, value: str | int
+) -> dict[str, list[str]]:
+    """The ids of records of ``object_types`` deleted while their ``field`` (an attribute name,
+    ``child_id``) held ``value``: ``{object_type: [ids]}``, from their deletion events.
+
+    A deleted record's history stays in the trail; this finds it for the history of what it
+    belonged to (a deleted relative in a case's history). Reads deletion events only, which are
+    few beside the rest of the trail.
+    """
+    rows = (
+        AuditEvent.objects.filter(
+            object_type__in=list(object_types),
+            action=Action.DELETE,
+            **{f"changes__{field}__0": value},
+        )
+        .order_by()
+        .values_list("object_type", "object_id")
+        .distinct()
+    )
+    found: dict[str, list[str]] = {}
+    for object_type, object_id in rows:
+        found.setdefault(object_type, []).append(object_id)
+    return found
+
+
+def records_history(
+    records: Mapping[str, Iterable[str | int]], *, changes_only: bool = True
+) -> QuerySet[AuditEvent]:
+    """The events of several records at once (``{"cases.case": [42], "cases.relative": [3,
+    7]}``), newest first: a record's history together with that of its parts."""
+    any_of = Q()
+    for object_type, ids in records.items():
+        wanted = sorted({str(i) for i in ids})
+        if wanted:
+            any_of |= Q(object_type=object_type, object_id__in=wanted)
+    if not any_of:
+        return AuditEvent.objects.none()
+    events = AuditEvent.objects.filter(any_of)
+    if changes_only:
+        events = events.filter(action__in=CHANGE_ACTIONS)
+    return events.select_related("actor").order_by("-at", "-id")

@@ -38,7 +38,6 @@ from accounts.authentication import request_actor as _actor
 from accounts.models import User
 from accounts.roles import Capability
 from accounts.selectors import ActorRoles, actor_roles, organization_list
-from audit.admin import render_object_history
 from audit.admin_reads import READ_RECORDS, AuditedReadsAdmin
 from audit.services import record_read
 from core.admin import ServiceBackedAdmin, ServiceBackedInline
@@ -47,7 +46,9 @@ from core.errors import PermissionDenied as RoleDenied
 from core.forms import add_service_errors, service_error_fields
 
 from . import (
+    admin_case_page,
     admin_duplicates,  # noqa: F401  (registers the duplicate review's pages)
+    admin_history,
     selectors,
     services,
     workflow,
@@ -856,9 +857,8 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
             self._candidates_context(request, context)
         if obj is not None and obj.pk is not None:
             capabilities = selectors.case_capabilities(request.user, obj)
-            context["transitions"] = self._transition_links(
-                obj, selectors.case_allowed_moves(request.user, obj)
-            )
+            moves = selectors.case_allowed_moves(request.user, obj)
+            context["transitions"] = self._transition_links(obj, moves)
             timeline = selectors.case_timeline(case=obj)
             context["timeline"] = _timeline_rows(timeline)
             # Opening a case's page reads the child's full record: the page's one read event
@@ -869,9 +869,26 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
                 context.update(self._internals(obj, capabilities))
                 read[CaseShare] = [row.share.pk for row in context["shares"]]
                 read[ClosureRequest] = [row.closure.pk for row in context["closure_requests"]]
-                # Field by field, with the values before and after: the full record's history.
-                context["case_history"] = render_object_history(obj)
-                context["child_history"] = render_object_history(obj.child)
+            # The summary on top, the rest in sections (``admin_case_page``).
+            context.update(
+                admin_case_page.case_page_context(
+                    request,
+                    obj,
+                    context=context,
+                    moves=[
+                        admin_case_page.MoveLink(
+                            label=t.label,
+                            target_label=Status(t.target).label,
+                            url=self._url("transition", obj.pk, t.target),
+                            backward=t.is_backward,
+                        )
+                        for t in moves
+                    ],
+                    history_url=self._url("history", obj.pk)
+                    if selectors.case_can_see_internals(request.user, obj)
+                    else "",
+                )
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _candidates_context(self, request: HttpRequest, context: dict[str, Any]) -> None:
@@ -953,6 +970,12 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
             "closure_request_url": self._url("request_closure", case.pk) if may_request else None,
         }
 
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        """The case's history from the audit trail, change by change (``admin_history``)."""
+        return admin_history.case_history_view(self, request, object_id)
+
     def get_urls(self) -> list[URLPattern]:
         def view(func: Callable[..., HttpResponse], route: str, name: str) -> URLPattern:
             return path(
@@ -961,7 +984,11 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
                 name=f"cases_case_{name}",
             )
 
+        panel_urls = [
+            url for panel in admin_case_page.case_panels() for url in panel.urls(self.admin_site)
+        ]
         return [
+            *panel_urls,
             view(self.transition_view, "transition/<str:target>/", "transition"),
             view(self.closure_request_view, "request-closure/", "request_closure"),
             view(

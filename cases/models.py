@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -906,7 +907,8 @@ class Whereabouts(models.Model):
 
     def __str__(self) -> str:
         place = self.facility.name if self.facility_id and self.facility else self.settlement
-        return f"{place or str(self.country)} ({self.from_date})"
+        # The date as the reader's language writes dates (``config/formats``).
+        return f"{place or str(self.country)} ({date_format(self.from_date, 'SHORT_DATE_FORMAT')})"
 
     @property
     def coordinates(self) -> tuple[Decimal | None, Decimal | None]:

@@ -48,6 +48,7 @@ from core.forms import ServiceBackedModelForm, add_service_errors, service_error
 
 from . import charts, figures, selectors, services
 from .exceptions import FileTooLarge
+from .forms import refuse_several_files, source_title_field
 from .models import (
     CustodyEvent,
     Evidence,
@@ -133,12 +134,7 @@ class SourceUploadForm(forms.Form):
         ),
     )
     kind = forms.ChoiceField(label=_("kind"), choices=SourceKind.choices, initial="other")
-    title = forms.CharField(
-        label=_("title"),
-        max_length=500,
-        required=False,
-        help_text=_("Taken from the document when left empty."),
-    )
+    title = source_title_field()
     publisher = forms.CharField(label=_("publisher"), max_length=300, required=False)
     author = forms.CharField(label=_("author"), max_length=300, required=False)
     language = forms.CharField(
@@ -167,11 +163,7 @@ class SourceUploadForm(forms.Form):
         # streams (see ``SourceAdmin._upload_entry``).
         if cleaned.get("file") is None and not cleaned.get("title"):
             self.add_error("title", gettext("A source without a file needs a title."))
-        if hasattr(self.files, "getlist"):
-            try:
-                services.upload_single(self.files.getlist("file"))
-            except DomainError as exc:
-                add_service_errors(self, service_error_fields(exc))
+        refuse_several_files(self)
         return cleaned
 
     def metadata(self) -> dict[str, Any]:

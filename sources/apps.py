@@ -24,5 +24,12 @@ class SourcesConfig(AppConfig):
         from django.conf import settings
         from django.db.backends.signals import connection_created
 
+        from cases.admin_case_page import register_case_panel
+
+        from .admin_case_documents import DocumentsPanel
+
+        # The documents that support a case, on the case's admin page.
+        register_case_panel(DocumentsPanel())
+
         if getattr(settings, "SOURCES_ALLOW_CUSTODY_TRUNCATE", False):
             connection_created.connect(allow_custody_truncate, dispatch_uid="custody_truncate")

@@ -267,6 +267,8 @@ LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="uk")
 LANGUAGES = [("en", _("English")), ("uk", _("Ukrainian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="Europe/Kyiv")
+# One date format per language, the one its dates are typed in (``config/formats``).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -14,6 +14,7 @@ One module a job; the names are re-exported here, so callers import ``sources.se
 
 from __future__ import annotations
 
+from .attach import Attached, evidence_attach
 from .checks import Actor
 from .custody import custody_record
 from .evidence import EVIDENCE_FIELDS, evidence_link, evidence_unlink, evidence_update
@@ -50,8 +51,10 @@ __all__ = [
     "RECORD_FIELDS",
     "SOURCE_FIELDS",
     "Actor",
+    "Attached",
     "VerifyReport",
     "custody_record",
+    "evidence_attach",
     "evidence_link",
     "evidence_unlink",
     "evidence_update",

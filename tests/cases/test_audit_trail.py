@@ -303,9 +303,14 @@ def test_admin_case_page_read_is_an_event_and_shows_the_history(client, user):
     assert page.status_code == 200
     (event,) = _events_since(mark)
     assert (event.action, event.object_id, event.channel) == ("view", str(case.pk), "admin")
-    content = page.content.decode()
-    assert 'id="case-history"' in content
-    assert "priority" in content
+    history_url = reverse("admin:cases_case_history", args=[case.pk])
+    assert history_url in page.content.decode()
+    mark = _mark()
+    history = client.get(history_url)
+    (read,) = _events_since(mark)
+    assert (read.action, read.object_id) == ("view", str(case.pk))
+    assert read.metadata["kind"] == "case_history"
+    assert "Priority" in history.content.decode()
 
 
 def test_admin_case_history_is_not_shown_to_an_organization_it_is_shared_with(client, user):
@@ -327,7 +332,9 @@ def test_admin_case_history_is_not_shown_to_an_organization_it_is_shared_with(cl
     page = client.get(change_url(case))
 
     assert page.status_code == 200
-    assert 'id="case-history"' not in page.content.decode()
+    history_url = reverse("admin:cases_case_history", args=[case.pk])
+    assert history_url not in page.content.decode()
+    assert client.get(history_url).status_code == 403
 
 
 def test_a_refusal_for_lack_of_a_right_is_recorded_once(home):
