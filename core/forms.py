@@ -97,6 +97,19 @@ class ServiceBackedModelForm(ServiceBackedFormMixin, forms.ModelForm):
         }
 
 
+class LabelledRowsFormSetMixin:
+    """For a formset laid out as a table (the admin's tabular inlines): a row's inputs have no
+    ``<label>``, their names are the column headers, which assistive technology does not tie to
+    them. Each input carries its label as ``aria-label`` instead, the delete box included."""
+
+    def add_fields(self, form: forms.BaseForm, index: int | None) -> None:
+        super().add_fields(form, index)  # type: ignore[misc]
+        for field in form.fields.values():
+            widget = getattr(field.widget, "widget", field.widget)  # a related-field wrapper
+            if field.label and widget is not None and not widget.is_hidden:
+                widget.attrs.setdefault("aria-label", str(field.label))
+
+
 class ServiceBackedInlineFormSet(BaseInlineFormSet):
     """An inline formset that shows, on a second pass, the errors services raised per form."""
 

@@ -89,6 +89,8 @@ def check_page(page: Page, name: str) -> None:
     """axe-core, the width and a screenshot, at 1400 px and at 390 px wide, then back to 1400."""
     for width in (WIDE, PHONE):
         page.set_viewport_size({"width": width, "height": HEIGHT})
+        # Two frames: the page's own resize handlers have run and it is laid out anew.
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => setTimeout(r)))")
         if width == PHONE:
             assert_no_sideways_scroll(page)
         axe_check(page)
