@@ -48,3 +48,11 @@ def test_case_list_search_box_has_a_label_with_text(admin_client, case):
     label = page.select_one("label[for='searchbar']")
     assert label is not None
     assert label.get_text(strip=True) == "Search"
+
+
+def test_case_share_expiry_names_its_date_and_time_inputs(admin_client, case):
+    response = admin_client.get(f"/admin/cases/case/{case.pk}/share/")
+    page = BeautifulSoup(response.content, "html.parser")
+
+    assert page.select_one("[name='expires_at_0']")["aria-label"] == "Date"
+    assert page.select_one("[name='expires_at_1']")["aria-label"] == "Time"

@@ -15,6 +15,10 @@
             if (!label.id) {
                 label.id = select.id + '-label';
             }
+            // A box of several choices types its search into an input of its own.
+            box.querySelectorAll('.select2-search__field').forEach(function(input) {
+                input.setAttribute('aria-labelledby', label.id);
+            });
             const rendered = box.querySelector('.select2-selection__rendered');
             const selection = box.querySelector('.select2-selection');
             if (rendered && rendered.id) {
@@ -44,6 +48,14 @@
         });
     }
 
+    // The admin's two-box selector (filter_horizontal) puts an aria-label on a bare <span> (its
+    // magnifier icon), where the attribute means nothing: give it the role of an image.
+    function iconsAsImages() {
+        document.querySelectorAll('span.help-tooltip[aria-label]:not([role])').forEach(function(icon) {
+            icon.setAttribute('role', 'img');
+        });
+    }
+
     // After the admin's own handlers, which create the boxes on the same events.
     document.addEventListener('DOMContentLoaded', function() {
         setTimeout(function() {
@@ -55,4 +67,12 @@
         setTimeout(function() { labelAutocompletes(event.target); });
     });
     window.addEventListener('resize', keyboardScrollers);
+    // The two-box selectors are built on "load".
+    window.addEventListener('load', function() {
+        setTimeout(function() {
+            iconsAsImages();
+            labelAutocompletes(document);
+            keyboardScrollers();
+        });
+    });
 }
