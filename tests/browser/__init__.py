@@ -29,6 +29,8 @@ Helpers (``tests/browser/pages.py``):
   table may scroll inside its own container).
 - ``check_page(page, name)``: all three, at 1400 px and then at 390 px wide (a phone), and
   back to 1400. Call it on every page a new feature adds.
+- ``add_inline_row(page, prefix, "Add another relative", given_name="...")``: an inline's new
+  row, filled in.
 - ``totp_code(key)``: the code an authenticator app shows now for a key.
 
 A new feature's test::

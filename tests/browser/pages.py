@@ -4,6 +4,7 @@ a phone's width, and a screenshot for people to look at (see the package's docst
 from __future__ import annotations
 
 import os
+import re
 from base64 import b32decode
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from axe_playwright_python.base import AXE_SCRIPT
 from django.conf import settings
 from django_otp.oath import totp
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 # A desktop and a phone (an iPhone 12 to 15 is 390 CSS pixels wide).
 WIDE = 1400
@@ -96,6 +97,20 @@ def check_page(page: Page, name: str) -> None:
         axe_check(page)
         screenshot(page, name)
     page.set_viewport_size({"width": WIDE, "height": HEIGHT})
+
+
+def add_inline_row(page: Page, prefix: str, add_text: str, **values: str) -> Locator:
+    """Click an inline's "Add another ..." (``add_text``, any case) and fill the new row: a
+    select by its option's value, any other input by typing. Returns the row."""
+    page.get_by_role("button", name=re.compile(re.escape(add_text), re.IGNORECASE)).click()
+    row = page.locator(f".dynamic-{prefix}").last
+    for name, value in values.items():
+        field = row.locator(f"[name$='-{name}']")
+        if field.evaluate("element => element.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    return row
 
 
 def totp_code(key: str | bytes) -> str:

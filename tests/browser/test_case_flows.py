@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from cases.models import Case, Relative, Whereabouts
-from tests.browser.pages import check_page
+from tests.browser.pages import add_inline_row, check_page
 from tests.factories.cases import make_case
 
 pytestmark = pytest.mark.browser
@@ -95,18 +95,24 @@ def test_case_relative_and_whereabouts_added(caseworker_page: Page, shevchuk: Ca
     page = caseworker_page
     page.goto(change_url(shevchuk))
 
-    page.get_by_role("button", name=re.compile("Add another relative", re.IGNORECASE)).click()
-    relative = page.locator("#relatives-0")
-    relative.locator("[name$='-relationship']").select_option("mother")
-    relative.locator("[name$='-family_name']").fill("Шевчук")
-    relative.locator("[name$='-given_name']").fill("Марія")
-    relative.locator("[name$='-phone']").fill("+380 00 000 0001")
-    page.get_by_role("button", name=re.compile("Add another whereabouts", re.IGNORECASE)).click()
-    whereabouts = page.locator("#whereabouts-0")
-    whereabouts.locator("[name$='-from_date']").fill("2023-03-01")
-    whereabouts.locator("[name$='-country']").select_option("RU")
-    whereabouts.locator("[name$='-settlement']").fill("Synthetic settlement")
-    whereabouts.locator("[name$='-source_description']").fill("Synthetic volunteer report")
+    add_inline_row(
+        page,
+        "relatives",
+        "Add another relative",
+        relationship="mother",
+        family_name="Шевчук",
+        given_name="Марія",
+        phone="+380 00 000 0001",
+    )
+    add_inline_row(
+        page,
+        "whereabouts",
+        "Add another whereabouts",
+        from_date="2023-03-01",
+        country="RU",
+        settlement="Synthetic settlement",
+        source_description="Synthetic volunteer report",
+    )
     check_page(page, "case-adding-records")
     page.get_by_role("button", name="Save and continue editing").click()
 

@@ -54,5 +54,5 @@ def test_case_share_expiry_names_its_date_and_time_inputs(admin_client, case):
     response = admin_client.get(f"/admin/cases/case/{case.pk}/share/")
     page = BeautifulSoup(response.content, "html.parser")
 
-    assert page.select_one("[name='expires_at_0']")["aria-label"] == "Date"
-    assert page.select_one("[name='expires_at_1']")["aria-label"] == "Time"
+    labels = {tag["name"]: tag.get("aria-label") for tag in page.select("[name^='expires_at_']")}
+    assert labels == {"expires_at_0": "Date", "expires_at_1": "Time"}
