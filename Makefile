@@ -21,7 +21,7 @@ STAMP := $(VENV)/.installed-dev
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-pg lint format typecheck layers check migrations-check bench messages clean distclean
+.PHONY: help install run test test-pg test-browser lint format typecheck layers check migrations-check bench messages clean distclean
 
 help:
 	@echo "make run        create .venv, install, migrate SQLite, load seeds and 50 demo cases,"
@@ -30,6 +30,8 @@ help:
 	@echo "                (SQLite by default; DATABASE_URL / REDIS_URL select PostgreSQL / Redis)"
 	@echo "make test-pg    the suite on the local PostgreSQL and Redis, as CI runs it: starts them"
 	@echo "                if installed but down, creates $(TEST_PG_DATABASE) (TEST_PG_DATABASE=...)"
+	@echo "make test-browser  the browser tests (Chromium driven by Playwright, axe-core checks,"
+	@echo "                screenshots in var/screenshots/); needs Debian's chromium"
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make format     apply ruff's fixes and formatting"
 	@echo "make typecheck  mypy"
@@ -61,9 +63,10 @@ run: $(STAMP)
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # The test settings are named explicitly so an exported DJANGO_SETTINGS_MODULE cannot redirect
-# the suite; DATABASE_URL and REDIS_URL pass through from the environment.
+# the suite; DATABASE_URL and REDIS_URL pass through from the environment. The browser tests
+# need Chromium and run apart (make test-browser); a -m in PYTEST_ARGS comes later and wins.
 test: $(STAMP)
-	$(PY) -m pytest --ds=config.settings.test $(PYTEST_ARGS)
+	$(PY) -m pytest --ds=config.settings.test -m "not browser" $(PYTEST_ARGS)
 
 # Compiled reads, triggers, constraints and COPY only run on PostgreSQL: this is the suite as CI
 # runs it there, services and database made ready by the same script.
@@ -72,7 +75,13 @@ test-pg: $(STAMP)
 		PYTHON=$(PY) .ci/services $(TEST_PG_DATABASE)
 	DATABASE_URL=postgres://postgres@$(PG_HOST):$(PG_PORT)/$(TEST_PG_DATABASE) \
 		REDIS_URL=redis://$(REDIS_HOST):$(REDIS_PORT)/$(TEST_REDIS_DB) \
-		$(PY) -m pytest --ds=config.settings.test $(PYTEST_ARGS)
+		$(PY) -m pytest --ds=config.settings.test -m "not browser" $(PYTEST_ARGS)
+
+# The admin in a real browser: Playwright drives Debian's Chromium (CHROMIUM_PATH, default
+# /usr/bin/chromium) against a live test server. BROWSER_TESTS_REQUIRED=1 makes a missing
+# browser fail the run instead of skipping it (.ci/run sets it).
+test-browser: $(STAMP)
+	$(PY) -m pytest --ds=config.settings.test -m browser tests/browser $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

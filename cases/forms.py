@@ -18,7 +18,7 @@ from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
-from core.forms import ServiceBackedModelForm
+from core.forms import LabelledSplitDateTime, ServiceBackedModelForm
 
 from . import workflow
 from .models import Case, Child, ChildAlias, Facility, FollowUp, ShareScope
@@ -270,7 +270,7 @@ class CaseShareForm(forms.Form):
     expires_at = forms.SplitDateTimeField(
         label=_("Expires"),
         required=False,
-        widget=admin_widgets.AdminSplitDateTime,
+        widget=LabelledSplitDateTime,
         help_text=_("Leave empty for a share that lasts until it is revoked."),
     )
 

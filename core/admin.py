@@ -30,6 +30,7 @@ from django.utils.translation import gettext
 from .errors import DomainError
 from .forms import (
     FormErrors,
+    LabelledRowsFormSetMixin,
     Refusal,
     ServiceBackedFormMixin,
     ServiceBackedInlineFormSet,
@@ -158,6 +159,8 @@ class ServiceBackedInline(InlineModelAdmin):
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         formset = super().get_formset(request, obj, **kwargs)
+        if isinstance(self, admin.TabularInline):
+            formset = type(formset.__name__, (LabelledRowsFormSetMixin, formset), {})
         refusal = refusal_of(request)
         if refusal is not None:
             formset = type(formset.__name__, (formset,), {"refusal": refusal})

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from django import forms
+from django.contrib.admin import widgets as admin_widgets
 from django.db import IntegrityError, models
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext
@@ -95,6 +96,29 @@ class ServiceBackedModelForm(ServiceBackedFormMixin, forms.ModelForm):
             for name in sorted(names & wanted)
             if name in self.fields and not self.fields[name].disabled
         }
+
+
+class LabelledSplitDateTime(admin_widgets.AdminSplitDateTime):
+    """The admin's date and time inputs, each named ("Date", "Time") for assistive technology:
+    the field's ``<label>`` points at neither, and the words beside them are plain text."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.widgets[0].attrs.setdefault("aria-label", _("Date"))
+        self.widgets[1].attrs.setdefault("aria-label", _("Time"))
+
+
+class LabelledRowsFormSetMixin:
+    """For a formset laid out as a table (the admin's tabular inlines): a row's inputs have no
+    ``<label>``, their names are the column headers, which assistive technology does not tie to
+    them. Each input carries its label as ``aria-label`` instead, the delete box included."""
+
+    def add_fields(self, form: forms.BaseForm, index: int | None) -> None:
+        super().add_fields(form, index)  # type: ignore[misc]
+        for field in form.fields.values():
+            widget = getattr(field.widget, "widget", field.widget)  # a related-field wrapper
+            if field.label and widget is not None and not widget.is_hidden:
+                widget.attrs.setdefault("aria-label", str(field.label))
 
 
 class ServiceBackedInlineFormSet(BaseInlineFormSet):

@@ -636,6 +636,18 @@ def test_make_test_runs_the_whole_suite_with_the_database_from_the_environment(m
     assert result.returncode == 0, result.stderr
     assert (
         calls[-1] == f"python DJANGO_DEBUG= DATABASE_URL={url} -m pytest --ds=config.settings.test"
+        " -m not browser"
+    )
+
+
+def test_make_test_browser_runs_only_the_browser_tests(make_project):
+    url = "postgres://postgres@127.0.0.1:5432/registry_ci"
+    result, calls = run_make(make_project, "test-browser", DATABASE_URL=url, PYTEST_ARGS="-x")
+
+    assert result.returncode == 0, result.stderr
+    assert calls[-1] == (
+        f"python DJANGO_DEBUG= DATABASE_URL={url} -m pytest --ds=config.settings.test"
+        " -m browser tests/browser -x"
     )
 
 
@@ -653,7 +665,7 @@ def test_make_test_pg_readies_the_services_then_runs_the_suite_on_them(make_proj
     assert calls == [
         "services PG_HOST=127.0.0.1 PYTHON=.venv/bin/python registry_test_local",
         "python DJANGO_DEBUG= DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry_test_local"
-        " -m pytest --ds=config.settings.test tests/test_plumbing.py",
+        " -m pytest --ds=config.settings.test -m not browser tests/test_plumbing.py",
     ]
 
     _, calls = run_make(make_project, "test-pg", TEST_PG_DATABASE="registry_mine")
@@ -737,6 +749,20 @@ def test_ci_run_tests_on_postgresql_and_redis_then_on_sqlite():
     assert 'CI_DATABASE_URL="postgres://postgres@${PG_HOST}:${PG_PORT}/${CI_DATABASE}"' in text
     assert "CI_DATABASE=registry_ci" in text
     assert 'CI_REDIS_URL="redis://${REDIS_HOST}:${REDIS_PORT}/15"' in text
+
+
+def test_ci_run_installs_chromium_and_runs_the_browser_tests_last_on_postgresql():
+    text = CI_RUN.read_text("utf-8")
+    install = text.index("apt-get install -y -qq chromium")
+    on_sqlite = text.index('(unset DATABASE_URL REDIS_URL; "${MAKE[@]}" test)')
+    browser = text.index(
+        'DATABASE_URL="$CI_DATABASE_URL" REDIS_URL="$CI_REDIS_URL" BROWSER_TESTS_REQUIRED=1 '
+        '"${MAKE[@]}" test-browser'
+    )
+
+    assert install < on_sqlite < browser
+    # A machine where Chromium cannot be installed fails the run: the tests are never skipped.
+    assert 'die "Chromium could not be installed' in text
 
 
 def test_dockerfile_runs_every_process_on_the_production_settings():
