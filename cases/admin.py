@@ -29,7 +29,6 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -48,6 +47,8 @@ from core.forms import add_service_errors, service_error_fields
 
 from . import (
     admin_duplicates,  # noqa: F401  (registers the duplicate review's pages)
+    admin_export,
+    admin_list,
     selectors,
     services,
     workflow,
@@ -534,7 +535,7 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
     list_display = [
         "number",
         "child_names",
-        "status",
+        admin_list.case_status,
         "phase_display",
         "priority",
         "origin_oblast",
@@ -544,6 +545,8 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
         "updated_at",
     ]
     list_filter = [
+        admin_list.AssignedToMeFilter,
+        admin_list.MyOrganizationFilter,
         "status",
         PhaseFilter,
         "priority",
@@ -705,6 +708,9 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
         return form
 
     # --- reads -------------------------------------------------------------------------------
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[admin_list.ChangeList]:
+        return admin_list.changelist_class(request)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
         queryset = selectors.case_list(actor=request.user)
         ordering = self.get_ordering(request)
@@ -743,9 +749,7 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
     # --- columns and read-only fields ----------------------------------------------------------
     @admin.display(description=_("child"), ordering="child__family_name")
     def child_names(self, case: Case) -> str:
-        return format_html(
-            '{}<br><span class="quiet">{}</span>', case.child.full_name, case.child.full_name_latin
-        )
+        return admin_list.child_cell(case)
 
     @admin.display(description=_("phase"), ordering="status")
     def phase_display(self, case: Case) -> str:
@@ -969,6 +973,7 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
             ),
             view(self.share_view, "share/", "share"),
             view(self.share_revoke_view, "shares/<int:share_id>/revoke/", "share_revoke"),
+            *admin_export.export_urls(self),
             *super().get_urls(),
         ]
 
