@@ -7,6 +7,7 @@ import datetime as dt
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -74,7 +75,11 @@ def test_no_module_of_the_project_writes_csv_or_xlsx_but_through_core_spreadshee
 def test_csv_stream_writes_rows_in_chunks_formula_safe(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(spreadsheets, "CSV_ROWS_PER_CHUNK", 2)
     moment = dt.datetime(2026, 5, 17, 9, 30, 12, tzinfo=dt.UTC)
-    rows = [[HOSTILE[0], 1, dt.date(2012, 5, 17)], [None, -1, moment], ["Коваль", 2, None]]
+    rows: list[list[Any]] = [
+        [HOSTILE[0], 1, dt.date(2012, 5, 17)],
+        [None, -1, moment],
+        ["Коваль", 2, None],
+    ]
 
     chunks = list(csv_stream(["=name", "n", "when"], iter(rows)))
 
