@@ -568,7 +568,8 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
     # only makes the admin show the search box.
     search_fields = ["number"]
     search_help_text = _(
-        "A case number, or the child's name in any spelling: Cyrillic, Latin, Russified, aliases."
+        "A case number, with or without “UA-”, or the child's name in any spelling: Cyrillic, "
+        "Latin, Russified, aliases. Г and Ґ, Е and Є, И and І, Ї and І count as one letter."
     )
     ordering = ["-updated_at", "-id"]
     # The model's ``organization`` is not editable (a case never changes hands through the
