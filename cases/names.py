@@ -168,9 +168,14 @@ def script_keys(query: str) -> list[str]:
     return [key for key in keys if key]
 
 
+def words(value: str) -> list[str]:
+    """The words of a name or a query, cleaned (``clean_name``), as written."""
+    return _WORD_RE.findall(clean_name(value))
+
+
 def query_words(query: str) -> list[str]:
     """The words of a query, folded (``fold``): Ukrainian letters still apart."""
-    return [folded for folded in (fold(w) for w in _WORD_RE.findall(clean_name(query))) if folded]
+    return [folded for folded in (fold(w) for w in words(query)) if folded]
 
 
 def query_terms(query: str) -> list[str]:

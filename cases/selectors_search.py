@@ -4,15 +4,12 @@ the Russified alias, not through the name on file)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import names
 from .models import Case, ChildAlias
 from .selectors import is_case_number
-
-_WORD_RE = re.compile(r"[\w'’ʼ-]+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -30,7 +27,7 @@ class SearchMatch:
 
 def _as_written(name: str) -> set[str]:
     """A name's words as written and in their official Latin form, in search form."""
-    words = _WORD_RE.findall(names.clean_name(name))
+    words = names.words(name)
     return {names.search_form(w) for w in words} | {
         names.search_form(names.latin_kmu(w)) for w in words if names.is_ukrainian_cyrillic(w)
     }
@@ -38,7 +35,7 @@ def _as_written(name: str) -> set[str]:
 
 def _spellings(name: str) -> set[str]:
     found: set[str] = set()
-    for word in _WORD_RE.findall(names.clean_name(name)):
+    for word in names.words(name):
         found |= names.search_spellings(word)
     return found
 
