@@ -559,6 +559,32 @@ def record_read(
     return event
 
 
+def record_export(
+    *,
+    actor: Any,
+    model: type[models.Model],
+    file_format: str,
+    count: int,
+    query: Mapping[str, Any] | None = None,
+    search: Mapping[str, Any] | None = None,
+    search_param: str = "search",
+) -> AuditEvent:
+    """Record one export of a list of ``model`` as a file: its format, how many rows it held
+    when it began, the filters as sent (``query``, its ``search_param`` left out) and the search
+    as ``search_recorded`` keeps it. No ids and no personal data: the event says what was asked
+    for and how much came out, in one ``INSERT``."""
+    details: dict[str, Any] = {"format": file_format, "count": count}
+    if query is not None:
+        details["query"] = _query_recorded(query, search_param)
+    if search:
+        details["search"] = dict(search)
+    event = build_event(
+        Action.EXPORT, actor=actor, object_type=object_type_of(model), metadata=details
+    )
+    event.save()
+    return event
+
+
 DENIED_RECORDED = "_audit_denied_recorded"
 
 

@@ -29,7 +29,6 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -48,7 +47,9 @@ from core.forms import add_service_errors, service_error_fields
 from . import (
     admin_case_page,
     admin_duplicates,  # noqa: F401  (registers the duplicate review's pages)
+    admin_export,
     admin_history,
+    admin_list,
     selectors,
     services,
     workflow,
@@ -536,7 +537,7 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
     list_display = [
         "number",
         "child_names",
-        "status",
+        admin_list.case_status,
         "phase_display",
         "priority",
         "origin_oblast",
@@ -546,6 +547,8 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
         "updated_at",
     ]
     list_filter = [
+        admin_list.AssignedToMeFilter,
+        admin_list.MyOrganizationFilter,
         "status",
         PhaseFilter,
         "priority",
@@ -568,7 +571,8 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
     # only makes the admin show the search box.
     search_fields = ["number"]
     search_help_text = _(
-        "A case number, or the child's name in any spelling: Cyrillic, Latin, Russified, aliases."
+        "A case number, with or without “UA-”, or the child's name in any spelling: Cyrillic, "
+        "Latin, Russified, aliases. Г and Ґ, Е and Є, И and І, Ї and І count as one letter."
     )
     ordering = ["-updated_at", "-id"]
     # The model's ``organization`` is not editable (a case never changes hands through the
@@ -708,6 +712,9 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
         return form
 
     # --- reads -------------------------------------------------------------------------------
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[admin_list.ChangeList]:
+        return admin_list.changelist_class(request)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
         queryset = selectors.case_list(actor=request.user)
         ordering = self.get_ordering(request)
@@ -746,9 +753,7 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
     # --- columns and read-only fields ----------------------------------------------------------
     @admin.display(description=_("child"), ordering="child__family_name")
     def child_names(self, case: Case) -> str:
-        return format_html(
-            '{}<br><span class="quiet">{}</span>', case.child.full_name, case.child.full_name_latin
-        )
+        return admin_list.child_cell(case)
 
     @admin.display(description=_("phase"), ordering="status")
     def phase_display(self, case: Case) -> str:
@@ -998,6 +1003,7 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
             ),
             view(self.share_view, "share/", "share"),
             view(self.share_revoke_view, "shares/<int:share_id>/revoke/", "share_revoke"),
+            *admin_export.export_urls(self),
             *super().get_urls(),
         ]
 

@@ -112,8 +112,9 @@ class CaseFilterSet(FilterSet):
     search = filters.CharFilter(
         method="filter_search",
         help_text=_(
-            "A child's name in any script or spelling (Cyrillic, KMU Latin, Russified, an alias), "
-            "or a case number."
+            "A child's name in any script or spelling (Cyrillic, KMU Latin, Russified, an alias; "
+            "Г and Ґ, Е and Є, И and І, Ї and І and every apostrophe count as one), or a case "
+            "number, whole, begun or bare (2025-000123, 000123)."
         ),
     )
 

@@ -29,7 +29,13 @@ from names_translator import Transliterator
 from names_translator.dicts import default_dicts
 from rapidfuzz import fuzz
 
-from cases.names import clean_name, fold, is_ukrainian_cyrillic, spellings_of
+from cases.names import (
+    clean_name,
+    fold,
+    is_ukrainian_cyrillic,
+    spellings_of,
+    ukrainian_of_russified,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Thresholds
@@ -421,19 +427,6 @@ _POOLS: Final = {"given": "first", "patronymic": "patronymic"}
 _PREFIXES: Final = {"given": "g:", "family": "f:", "patronymic": "p:"}
 
 
-@lru_cache(maxsize=1)
-def _ukrainian_of_russified() -> dict[str, dict[str, tuple[str, ...]]]:
-    """Russified form → its Ukrainian forms, per pool: the way back from Алексей to Олексій."""
-    result: dict[str, dict[str, tuple[str, ...]]] = {}
-    for pool in _POOLS.values():
-        reverse: dict[str, set[str]] = {}
-        for ukrainian, translations in default_dicts().as_dict(pool).items():
-            for russian in translations:
-                reverse.setdefault(russian.lower(), set()).add(ukrainian)
-        result[pool] = {russian: tuple(sorted(forms)) for russian, forms in reverse.items()}
-    return result
-
-
 @lru_cache(maxsize=65536)
 def word_spellings(word: str, kind: _Kind) -> frozenset[str]:
     """Every folded spelling of one name word in its role: Ukrainian, Russified, Latin forms."""
@@ -442,7 +435,7 @@ def word_spellings(word: str, kind: _Kind) -> frozenset[str]:
     if pool is None or not _has_cyrillic(word):
         return frozenset(spellings)
     originals = {clean_name(word)}
-    originals.update(_ukrainian_of_russified()[pool].get(fold(word), ()))
+    originals.update(ukrainian_of_russified(word, pool))
     for original in originals:
         spellings |= spellings_of(original)
         arguments = ("", original, "") if kind == "given" else ("", "", original)

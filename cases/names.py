@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from names_translator import Transliterator
+from names_translator.dicts import default_dicts
 from translitua import UkrainianKMU, translit
 
 # Apostrophes come in many code points; Ukrainian names use one (ʼ) and the Latin form drops it.
@@ -66,6 +67,42 @@ def fold(value: str) -> str:
     return unicodedata.normalize("NFC", "".join(kept))
 
 
+# Letters that a Russian spelling, an older one or a hurried typist swaps for a Ukrainian one
+# (Ґалина/Галина, Євген/Евген, Віктор/Виктор, Їжак/Іжак, Крилов/Крылов): search compares them as
+# one. Identity matching keeps them apart (``fold``) and merges spellings its own way.
+_SEARCH_MERGES = str.maketrans(
+    {"ґ": "г", "є": "е", "ї": "і", "и": "і", "ё": "е", "э": "е", "ы": "і"}
+)
+
+
+def search_form(value: str) -> str:
+    """``fold`` with the letters search forgives merged: the form of the search keys and of the
+    words a search is made of."""
+    return fold(value).translate(_SEARCH_MERGES)
+
+
+# names_translator's pools of names with Russified forms (given names and patronymics).
+RUSSIFIED_POOLS = ("first", "patronymic")
+
+
+@lru_cache(maxsize=1)
+def _ukrainian_of_russified() -> dict[str, dict[str, tuple[str, ...]]]:
+    result: dict[str, dict[str, tuple[str, ...]]] = {}
+    for pool in RUSSIFIED_POOLS:
+        reverse: dict[str, set[str]] = {}
+        for ukrainian, translations in default_dicts().as_dict(pool).items():
+            for russian in translations:
+                reverse.setdefault(russian.lower(), set()).add(ukrainian)
+        result[pool] = {russian: tuple(sorted(forms)) for russian, forms in reverse.items()}
+    return result
+
+
+def ukrainian_of_russified(word: str, pool: str) -> tuple[str, ...]:
+    """The Ukrainian forms of a Russified given name or patronymic (``pool``: ``first`` or
+    ``patronymic``): the way back from Алексей to Олексій; empty for any other word."""
+    return _ukrainian_of_russified()[pool].get(fold(word), ())
+
+
 @lru_cache(maxsize=65536)
 def spellings_of(name: str) -> frozenset[str]:
     """Every folded spelling of one name word: Ukrainian, Russified, and their Latin forms.
@@ -81,13 +118,46 @@ def spellings_of(name: str) -> frozenset[str]:
     return frozenset(fold(v) for v in variants if v.strip())
 
 
+_POOL_ROLES = {"first": ("", "{}", ""), "patronymic": ("", "", "{}")}
+
+
+@lru_cache(maxsize=len(RUSSIFIED_POOLS))
+def _pool(pool: str) -> dict[str, list[str]]:
+    return default_dicts().as_dict(pool)
+
+
+@lru_cache(maxsize=65536)
+def search_spellings(word: str) -> frozenset[str]:
+    """Every spelling of one name word that search finds it by, in ``search_form``: its own
+    (``spellings_of``) and, for a given name or patronymic, its Russified forms and theirs
+    (Олексій: Алексей, Aleksei) and, for a Russified one (an alias from a Russian listing),
+    those of its Ukrainian forms, so "Олексій" finds a child recorded as "Алексей" as surely
+    as the other way round."""
+    spellings = set(spellings_of(word))
+    folded = fold(word)
+    for pool in RUSSIFIED_POOLS:
+        originals = set(ukrainian_of_russified(word, pool))
+        if folded in _pool(pool):
+            originals.add(folded)
+        for original in originals:
+            spellings |= spellings_of(original)
+            role = [part.format(original) for part in _POOL_ROLES[pool]]
+            spellings |= {
+                fold(spelling)
+                for spelling in _transliterator.transliterate(
+                    *role, use_heuristic_replacements=False
+                )
+            }
+    return frozenset(search_form(spelling) for spelling in spellings)
+
+
 def search_text(names: Iterable[str]) -> str:
     """The denormalized search column: every spelling of every word, space-separated."""
     words: set[str] = set()
     for name in names:
         for word in _WORD_RE.findall(clean_name(name)):
-            words |= spellings_of(word)
-    return " ".join(sorted(words))
+            words |= search_spellings(word)
+    return " ".join(sorted(w for w in words if w))
 
 
 def script_keys(query: str) -> list[str]:
@@ -100,6 +170,17 @@ def script_keys(query: str) -> list[str]:
     return [key for key in keys if key]
 
 
+def words(value: str) -> list[str]:
+    """The words of a name or a query, cleaned (``clean_name``), as written."""
+    return _WORD_RE.findall(clean_name(value))
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a query, folded (``fold``): Ukrainian letters still apart."""
+    return [folded for folded in (fold(w) for w in words(query)) if folded]
+
+
 def query_terms(query: str) -> list[str]:
-    """Split a search query into folded words; each must match for a row to match."""
-    return [fold(word) for word in _WORD_RE.findall(clean_name(query)) if fold(word)]
+    """Split a search query into words in ``search_form``; each must match for a row to
+    match."""
+    return [term for term in (search_form(w) for w in query_words(query)) if term]

@@ -43,6 +43,7 @@ from . import names, workflow
 from .exceptions import CaseNotFound
 from .models import (
     Case,
+    CaseNumberSequence,
     CaseShare,
     Child,
     ChildAlias,
@@ -62,6 +63,14 @@ Viewer = User | AnonymousUser | None
 # Up to this many matching children, search filters cases by a list of child ids.
 SEARCH_ID_LIST_LIMIT = 2000
 CASE_NUMBER_RE = re.compile(r"^ua-\d{0,4}(-\d{0,6})?$", re.IGNORECASE)
+# A case number typed bare: without "UA-", with spaces for hyphens, or run together
+# ("2026-000123", "ua 2026 123", "2026000123"); the year alone lists that year's cases.
+BARE_CASE_NUMBER_RE = re.compile(
+    r"^(?:ua)?[\s-]*(?P<year>\d{4})(?:[\s-]+(?P<apart>\d{1,6})|(?P<joined>\d{6}))?$",
+    re.IGNORECASE,
+)
+# The sequence part of a number alone ("123", "000123"): that number in every year.
+CASE_SEQUENCE_RE = re.compile(r"^\d{1,6}$")
 
 
 _CaseRows = TypeVar("_CaseRows", QuerySet[Case], QuerySet[Case, dict[str, Any]])
@@ -380,14 +389,53 @@ def case_get(*, actor: Viewer, case_id: int) -> Case:
         raise CaseNotFound() from exc
 
 
+def _numbers_in_sequence(position: int) -> Q:
+    """The cases numbered ``position`` in any year that has issued that many numbers: a short
+    list of whole numbers, found through the unique index (never a scan of every number)."""
+    years = CaseNumberSequence.objects.filter(last__gte=position).values_list("year", flat=True)
+    return Q(number__in=[f"UA-{year:04d}-{position:06d}" for year in years])
+
+
+def is_case_number(query: str) -> bool:
+    """Whether a search query is a case number (whole, begun or bare), not a name."""
+    query = query.strip()
+    return bool(
+        CASE_NUMBER_RE.match(query)
+        or BARE_CASE_NUMBER_RE.match(query)
+        or CASE_SEQUENCE_RE.match(query)
+    )
+
+
+def case_number_condition(query: str) -> Q | None:
+    """How a query that is a case number, whole, begun or typed bare, finds its cases; ``None``
+    when the query is not a number (a name). Every branch reads the number's unique index."""
+    query = query.strip()
+    if CASE_NUMBER_RE.match(query):
+        return Q(number__startswith=query.upper())
+    bare = BARE_CASE_NUMBER_RE.match(query)
+    if bare is not None:
+        year = bare["year"]
+        position = bare["apart"] or bare["joined"]
+        if position is None:
+            by_year = Q(number__startswith=f"UA-{year}-")
+            return by_year | _numbers_in_sequence(int(year)) if query.isdigit() else by_year
+        whole = Q(number=f"UA-{year}-{int(position):06d}")
+        return whole | Q(number__startswith=f"UA-{year}-{position}")
+    if CASE_SEQUENCE_RE.match(query):
+        return _numbers_in_sequence(int(query)) if int(query) else Q(pk__in=[])
+    return None
+
+
 def case_search(queryset: QuerySet[Case], query: str) -> QuerySet[Case]:
     """Cases whose child matches every word of ``query`` in any script or spelling (names,
-    Latin forms, Russified forms, aliases), or whose number matches."""
+    Latin forms, Russified forms, aliases; ``names.search_form`` says which letters are
+    forgiven), or whose number matches, typed in full, begun or bare."""
     query = query.strip()
     if not query:
         return queryset
-    if CASE_NUMBER_RE.match(query):
-        return queryset.filter(number__startswith=query.upper())
+    by_number = case_number_condition(query)
+    if by_number is not None:
+        return queryset.filter(by_number)
     terms = names.query_terms(query)
     if not terms:
         return queryset.none()
@@ -414,7 +462,7 @@ def case_search_recorded(query: str) -> dict[str, Any] | None:
     query = query.strip()
     if not query:
         return None
-    if CASE_NUMBER_RE.match(query):
+    if is_case_number(query):
         return {"kind": "case_number", "prefix": query.upper()}
     return audit_services.search_recorded(names.script_keys(query), kind="name")
 
@@ -425,7 +473,7 @@ def case_searches_for(*, name: str) -> QuerySet[Any]:
     For auditors: the trail keeps only digests of a search's words (``case_search_recorded``),
     so this is how "who searched for this child" is answered."""
     words = []
-    for word in names.query_terms(name):
+    for word in names.query_words(name):
         spellings = {word, *names.spellings_of(word)}
         words.append(
             {

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 from openpyxl import load_workbook
 
-from core.spreadsheets import csv_text, formula_safe, xlsx_bytes
+from core import spreadsheets
+from core.spreadsheets import csv_stream, csv_text, formula_safe, xlsx_bytes, xlsx_stream
 
 HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
 
@@ -66,3 +70,54 @@ def test_no_module_of_the_project_writes_csv_or_xlsx_but_through_core_spreadshee
             text = path.read_text(encoding="utf-8")
             offenders += [f"{path.relative_to(root)}: {w}" for w in writers if w in text]
     assert not offenders, offenders
+
+
+def test_csv_stream_writes_rows_in_chunks_formula_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spreadsheets, "CSV_ROWS_PER_CHUNK", 2)
+    moment = dt.datetime(2026, 5, 17, 9, 30, 12, tzinfo=dt.UTC)
+    rows: list[list[Any]] = [
+        [HOSTILE[0], 1, dt.date(2012, 5, 17)],
+        [None, -1, moment],
+        ["Коваль", 2, None],
+    ]
+
+    chunks = list(csv_stream(["=name", "n", "when"], iter(rows)))
+
+    assert len(chunks) == 2  # the header and two rows, then the last row
+    text = "".join(chunks)
+    assert text.startswith(spreadsheets.UTF8_BOM)
+    assert list(csv.reader(io.StringIO(text[1:]))) == [
+        ["'=name", "n", "when"],
+        ["'" + HOSTILE[0], "1", "2012-05-17"],
+        ["", "-1", "2026-05-17 09:30+00:00"],
+        ["Коваль", "2", ""],
+    ]
+
+
+def test_csv_stream_reads_rows_only_as_it_writes_them() -> None:
+    read: list[int] = []
+
+    def rows() -> Iterator[list[int]]:
+        for index in range(3 * spreadsheets.CSV_ROWS_PER_CHUNK):
+            read.append(index)
+            yield [index]
+
+    stream = csv_stream(["n"], rows(), bom=False)
+    first = next(stream)
+
+    assert len(read) == spreadsheets.CSV_ROWS_PER_CHUNK
+    assert first.startswith("n\r\n0\r\n")
+
+
+def test_xlsx_stream_matches_xlsx_bytes_and_drops_time_zones() -> None:
+    moment = dt.datetime(2026, 5, 17, 9, 30, tzinfo=dt.UTC)
+    rows = [[value, 7, moment] for value in HOSTILE]
+
+    content = b"".join(xlsx_stream(["name", "count", "at"], iter(rows), title="t"))
+
+    sheet = load_workbook(io.BytesIO(content)).worksheets[0]
+    cells = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [row[0] for row in cells] == ["'" + value for value in HOSTILE]
+    assert all(row[1] == 7 for row in cells)
+    assert all(row[2] == dt.datetime(2026, 5, 17, 9, 30) for row in cells)  # noqa: DTZ001
+    assert not any(cell.data_type == "f" for row in sheet.iter_rows() for cell in row)

@@ -144,14 +144,15 @@ def test_case_moved_on_and_its_history_read(caseworker_page: Page, shevchuk: Cas
     shevchuk.refresh_from_db()
     assert shevchuk.status == "verifying"
 
-    # The history as the case page shows it today: field by field, and the timeline.
-    history = page.locator("#case-history")
-    expect(history).to_contain_text("History of the case, field by field")
-    move = history.locator("tr", has_text="Moved in the workflow").filter(has_text="reported")
-    expect(move).to_contain_text(re.compile(r"status\s+reported\s+verifying"))
+    # The timeline on the case page, and the history on its own page: the move, who, why.
     timeline = page.locator("#case-timeline")
     expect(timeline).to_contain_text("Reported → Verifying")
     expect(timeline).to_contain_text("Synthetic: the report came from the mother")
+    page.get_by_role("link", name="Read the history of the case, change by change").click()
+    move = page.locator(".case-history-move").first
+    expect(move).to_contain_text("Reported")
+    expect(move).to_contain_text("Verifying")
+    expect(move).to_contain_text("Synthetic: the report came from the mother")
     check_page(page, "case-history")
 
 
