@@ -100,9 +100,17 @@ def check_page(page: Page, name: str) -> None:
 
 
 def add_inline_row(page: Page, prefix: str, add_text: str, **values: str) -> Locator:
-    """Click an inline's "Add another ..." (``add_text``, any case) and fill the new row: a
-    select by its option's value, any other input by typing. Returns the row."""
-    page.get_by_role("button", name=re.compile(re.escape(add_text), re.IGNORECASE)).click()
+    """Click an inline's "Add another ..." (``add_text``, any case), its folded section opened
+    first, and fill the new row: a select by its option's value, any other input by typing.
+    Returns the row."""
+    button = page.get_by_role(
+        "button", name=re.compile(re.escape(add_text), re.IGNORECASE), include_hidden=True
+    )
+    # The case page folds its sections: open the one holding the inline first.
+    button.evaluate(
+        "button => { const section = button.closest('details'); if (section) section.open = true; }"
+    )
+    button.click()
     row = page.locator(f".dynamic-{prefix}").last
     for name, value in values.items():
         field = row.locator(f"[name$='-{name}']")

@@ -87,6 +87,9 @@ def test_login_of_a_supervisor_starts_with_enrolling_an_authenticator_app(
     expect(page.locator(".errorlist")).to_contain_text("That code is not valid")
     check_page(page, "two-factor-enrol-wrong-code")
 
+    # A refused code makes the device wait a second before it checks another (django-otp's
+    # throttling), as a person retyping would.
+    page.wait_for_timeout(1500)
     page.get_by_label("Code from your app").fill(totp_code(key))
     page.get_by_role("button", name="Confirm and log in").click()
 
