@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from reports.views.unsubscribe import unsubscribe
 
 urlpatterns = [
+    # The service has no public pages: its front door is the admin's (login, then home by role).
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="root"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("cases.urls")),
     path("api/v1/", include("audit.urls")),

@@ -52,7 +52,9 @@ def _settings_module(folder: Path) -> dict[str, str]:
         "from config.settings.local import *  # noqa: F403\n"
         f"VAR_DIR = Path({str(folder)!r})\n"
         # Fast hashing: what is checked is which database holds which login.
-        'PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]\n',
+        'PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]\n'
+        # The commands' output is read in English (a deployment's default is Ukrainian).
+        'LANGUAGE_CODE = "en"\n',
         "utf-8",
     )
     return {

@@ -194,8 +194,9 @@ class Command(BaseCommand):
                         _give_work(organization, user)
                     token, _created = Token.objects.get_or_create(user=user)
                     lines.append(
-                        f"    {role.label!s:<22} {username:<24} password: {password}  "
-                        f"token: {token.key}"
+                        f"    {role.label!s:<22} {username:<24} "
+                        + _("password: %(password)s  token: %(token)s")
+                        % {"password": password, "token": token.key}
                     )
             stored_key = credentials.get(KEY_ENTRY, {})
             if not _key_works(stored_key.get("secret", ""), organizations["partner"]):
