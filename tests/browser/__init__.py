@@ -14,7 +14,8 @@ Fixtures (``tests/browser/conftest.py``):
 - ``page_as``: ``page_as("caseworker")`` makes a member of the home organization with that role
   (``caseworker``, ``supervisor``, ``coordinator``, ``auditor``) and returns a page logged in as
   them (the session cookie is set directly: the login form itself is tested in
-  ``test_login.py``). ``page_as.user`` is the last user it made.
+  ``test_login.py``). ``page_as.user`` is the last user it made; ``page_as.log_in(user)``
+  starts a new session of a user already made (every cookie of the last one cleared).
 - ``caseworker_page``, ``supervisor_page``, ``coordinator_page``, ``auditor_page``: the same,
   one role each.
 - ``base_url``: the live server's address.
@@ -31,6 +32,7 @@ Helpers (``tests/browser/pages.py``):
   back to 1400. Call it on every page a new feature adds.
 - ``add_inline_row(page, prefix, "Add another relative", given_name="...")``: an inline's new
   row, filled in.
+- ``CASES``, ``case_url(case)``: the case list's address and a case's page.
 - ``totp_code(key)``: the code an authenticator app shows now for a key.
 
 A new feature's test::

@@ -98,8 +98,12 @@ class PageAs:
         assert role in ROLES, f"unknown role {role!r}: one of {ROLES}"
         user_fields.setdefault("username", f"{role}-{get_user_model().objects.count() + 1}")
         self.user = make_member(role, self.organization, **user_fields)
+        return self.log_in(self.user)
+
+    def log_in(self, user: Any) -> Any:
+        """A new session of ``user`` in the page, every cookie of the last one cleared."""
         client = Client()
-        client.force_login(self.user)
+        client.force_login(user)
         cookie = client.cookies[settings.SESSION_COOKIE_NAME]
         self.page.context.clear_cookies()
         self.page.context.add_cookies(

@@ -19,6 +19,14 @@ WIDE = 1400
 PHONE = 390
 HEIGHT = 900
 
+# The case list, and a case's page in the admin.
+CASES = "/admin/cases/case/"
+
+
+def case_url(case: Any) -> str:
+    return f"{CASES}{case.pk}/change/"
+
+
 # The impacts that fail a page; "minor" and "moderate" are reported by axe but left alone.
 FAILING_IMPACTS = frozenset({"serious", "critical"})
 

@@ -11,16 +11,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from cases.models import Case, Relative, Whereabouts
-from tests.browser.pages import add_inline_row, check_page
+from tests.browser.pages import CASES, add_inline_row, case_url, check_page
 from tests.factories.cases import make_case
 
 pytestmark = pytest.mark.browser
-
-CASES = "/admin/cases/case/"
-
-
-def change_url(case: Case) -> str:
-    return f"{CASES}{case.pk}/change/"
 
 
 @pytest.fixture
@@ -86,14 +80,14 @@ def test_case_opened_from_the_list(caseworker_page: Page, shevchuk: Case) -> Non
 
     page.get_by_role("link", name=shevchuk.number).click()
 
-    expect(page).to_have_url(re.compile(re.escape(change_url(shevchuk))))
+    expect(page).to_have_url(re.compile(re.escape(case_url(shevchuk))))
     expect(page.locator("#content")).to_contain_text("Shevchuk")
     check_page(page, "case")
 
 
 def test_case_relative_and_whereabouts_added(caseworker_page: Page, shevchuk: Case) -> None:
     page = caseworker_page
-    page.goto(change_url(shevchuk))
+    page.goto(case_url(shevchuk))
 
     add_inline_row(
         page,
@@ -127,7 +121,7 @@ def test_case_relative_and_whereabouts_added(caseworker_page: Page, shevchuk: Ca
 
 def test_case_moved_on_and_its_history_read(caseworker_page: Page, shevchuk: Case) -> None:
     page = caseworker_page
-    page.goto(change_url(shevchuk))
+    page.goto(case_url(shevchuk))
 
     page.get_by_role("link", name="Start verification").click()
 
@@ -136,7 +130,7 @@ def test_case_moved_on_and_its_history_read(caseworker_page: Page, shevchuk: Cas
     page.locator("[name='reason']").fill("Synthetic: the report came from the mother")
     page.get_by_role("button", name="Start verification").click()
 
-    expect(page).to_have_url(change_url(shevchuk))
+    expect(page).to_have_url(case_url(shevchuk))
     expect(page.locator(".messagelist")).to_contain_text(
         f"Case {shevchuk.number} moved to “Verifying”."
     )
@@ -164,7 +158,7 @@ def test_case_forbidden_move_is_refused_with_a_clear_message(
     # Straight from "reported" to "returned": not a move the workflow has (a stale bookmark).
     page.goto(f"{CASES}{shevchuk.pk}/transition/returned/")
 
-    expect(page).to_have_url(change_url(shevchuk))
+    expect(page).to_have_url(case_url(shevchuk))
     message = page.locator(".messagelist .error")
     expect(message).to_contain_text(
         "The workflow does not allow moving a case from “Reported” to “Returned”. "
