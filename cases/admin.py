@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import display_for_field, flatten_fieldsets, unquote
 from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied
@@ -365,9 +366,11 @@ class PhaseFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
-        if value in Phase.values:
-            return cast(CaseQuerySet, queryset).in_phase(value)
-        return queryset
+        if value is None:
+            return queryset
+        if value not in Phase.values:
+            raise IncorrectLookupParameters(_("Unknown phase: choose one the list offers."))
+        return cast(CaseQuerySet, queryset).in_phase(value)
 
 
 class CurrentCountryFilter(admin.SimpleListFilter):
@@ -388,9 +391,11 @@ class CurrentCountryFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
-        if value:
-            return queryset.filter(child__current_whereabouts__country=value)
-        return queryset
+        if value is None:
+            return queryset
+        if value not in countries:
+            raise IncorrectLookupParameters(_("Unknown country: give its ISO 3166-1 code."))
+        return queryset.filter(child__current_whereabouts__country=value)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -240,7 +240,7 @@ def case_history_view(
     history = case_history(case=case, internals=True, extra=_panel_records(case))
     paginator = Paginator(history, ENTRIES_PER_PAGE)
     number = request.GET.get(PAGE_PARAMETER, "1")
-    if not number.isdigit() or not 1 <= int(number) <= paginator.num_pages:
+    if not (number.isascii() and number.isdigit()) or not 1 <= int(number) <= paginator.num_pages:
         return HttpResponseBadRequest(
             gettext("“page” must be a page number from 1 to %(last)s.")
             % {"last": paginator.num_pages}

@@ -20,7 +20,8 @@ from django_countries import countries
 
 from core.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_stream, xlsx_stream
 
-from .models import Case, DatePrecision
+from .models import Case, DatePrecision, ShareScope
+from .selectors import ACCESS
 from .workflow import Phase, Status, phase_of
 
 # Rows read from the database at a time (a server-side cursor on PostgreSQL): memory holds one
@@ -128,10 +129,7 @@ def _row(values: dict[str, Any]) -> list[Any]:
         values["child__family_name_latin"],
         values["child__given_name_latin"],
         values["child__patronymic_latin"],
-        birth_date_as_known(
-            values["child__date_of_birth"], values["child__date_of_birth_precision"]
-        ),
-        _label(DatePrecision, values["child__date_of_birth_precision"]),
+        *_birth(values),
         oblast,
         str(countries.name(country)) if country else "",
         assignee or values["assignee__username"] or "",
@@ -145,9 +143,20 @@ def _row(values: dict[str, Any]) -> list[Any]:
     ]
 
 
+def _birth(values: dict[str, Any]) -> tuple[str, str]:
+    """The date of birth and its precision as the reader may see them: a case seen through a
+    limited share shows the birth year only, as the case page does."""
+    day, precision = values["child__date_of_birth"], values["child__date_of_birth_precision"]
+    if values.get(ACCESS, ShareScope.FULL) != ShareScope.FULL:
+        return (f"{day.year:04d}" if day is not None else "", "")
+    return birth_date_as_known(day, precision), _label(DatePrecision, precision)
+
+
 def case_export_rows(cases: QuerySet[Case]) -> Iterator[list[Any]]:
-    """The rows of ``cases``, in its order, read ``EXPORT_CHUNK_SIZE`` at a time."""
-    for values in cases.values(*_VALUES).iterator(chunk_size=EXPORT_CHUNK_SIZE):
+    """The rows of ``cases``, in its order, read ``EXPORT_CHUNK_SIZE`` at a time, each as
+    the reader may see it (``access_scope``, which ``case_visible_to`` annotates)."""
+    names = [*_VALUES, ACCESS] if ACCESS in cases.query.annotations else list(_VALUES)
+    for values in cases.values(*names).iterator(chunk_size=EXPORT_CHUNK_SIZE):
         yield _row(values)
 
 

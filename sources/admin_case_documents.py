@@ -161,7 +161,12 @@ class DocumentsPanel:
 
 def attach_document_view(request: HttpRequest, object_id: str, *, site: AdminSite) -> HttpResponse:
     """Receive a file and link it to the case as evidence (``evidence_attach``)."""
-    case = case_selectors.case_visible_to(actor=request.user).filter(pk=unquote(object_id)).first()
+    case_id = unquote(object_id)
+    case = (
+        case_selectors.case_visible_to(actor=request.user).filter(pk=int(case_id)).first()
+        if case_id.isascii() and case_id.isdigit()
+        else None
+    )
     if case is None:
         raise Http404(gettext("No such case."))
     if not case_selectors.case_can(request.user, Capability.CASE_WRITE, case):

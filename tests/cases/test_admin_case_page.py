@@ -255,7 +255,9 @@ def test_history_pages_through_the_entries(client, user, case):
     assert 'rel="next"' in first.content.decode()
 
 
-@pytest.mark.parametrize("query", [{"page": "9"}, {"page": "x"}, {"sort": "at"}])
+@pytest.mark.parametrize(
+    "query", [{"page": "9"}, {"page": "x"}, {"page": "²"}, {"page": "٣"}, {"sort": "at"}]
+)
 def test_history_refuses_unknown_parameters_and_pages(client, user, case, query):
     client.force_login(user)
 

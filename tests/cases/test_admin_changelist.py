@@ -273,3 +273,11 @@ def test_case_changelist_query_count_does_not_grow_with_rows(admin_client, oblas
 
     assert rows_many > rows_few
     assert queries_many == queries_few
+
+
+def test_changelist_refuses_a_phase_it_does_not_know(admin_client):
+    response = admin_client.get(changelist_url(), {"phase": "bogus"})
+
+    # The admin's answer to a filter value it cannot apply: back to the list, flagged.
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")

@@ -57,7 +57,13 @@ def listing(home: Any, caseworker: Any) -> dict[str, Case]:
     )
     shared = make_case(
         organization=partner,
-        child={"family_name": "Бондар", "given_name": "Марія", "patronymic": ""},
+        child={
+            "family_name": "Бондар",
+            "given_name": "Марія",
+            "patronymic": "",
+            "date_of_birth": dt.date(2013, 3, 9),
+            "date_of_birth_precision": "exact",
+        },
     )
     services.case_share_create(
         case=shared,
@@ -117,6 +123,10 @@ def test_export_csv_writes_the_visible_cases_with_every_column(
     assert mine["Precision of the date of birth"] == "Month and year known"
     assert mine["Deported on"] == "2022-06-01"
     assert by_number[listing["other"].number]["Status"] == "Verifying"
+    # Seen through a limited share: the birth year only, as the case page shows it.
+    shared = by_number[listing["shared"].number]
+    assert shared["Date of birth"] == "2013"
+    assert shared["Precision of the date of birth"] == ""
 
 
 def test_export_never_holds_another_organizations_unshared_case(

@@ -204,6 +204,15 @@ def test_attaching_is_not_found_out_of_sight_and_refused_to_readers(client, user
     assert not Source.objects.exists()
 
 
+@pytest.mark.parametrize("object_id", ["abc", "1.5", "²", "-1"])
+def test_attach_page_of_a_malformed_case_id_is_not_found(client, caseworker, object_id):
+    client.force_login(caseworker)
+
+    response = client.get(f"/admin/cases/case/{object_id}/attach-document/")
+
+    assert response.status_code == 404
+
+
 def test_attach_page_still_checks_the_csrf_token(caseworker, case):
     client = Client(enforce_csrf_checks=True)
     client.force_login(caseworker)
