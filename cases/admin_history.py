@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ from django_countries.fields import CountryField
 
 from audit.models import Action, AuditEvent
 from audit.services import record_read
+from core.admin import unknown_parameters_refused
 
 from . import selectors
 from .admin_case_page import case_panels
@@ -217,10 +218,6 @@ def _panel_records(case: Case) -> dict[str, list[str]]:
     return extra
 
 
-def _unknown_parameters(query: Mapping[str, Any]) -> list[str]:
-    return sorted(name for name in query if name != PAGE_PARAMETER)
-
-
 def case_history_view(
     model_admin: ModelAdmin[Case], request: HttpRequest, object_id: str
 ) -> HttpResponse:
@@ -231,12 +228,9 @@ def case_history_view(
     if not selectors.case_can_see_internals(request.user, case):
         # Seen through a share: the record of changes holds what a share withholds.
         raise PermissionDenied
-    unknown = _unknown_parameters(request.GET)
-    if unknown:
-        return HttpResponseBadRequest(
-            gettext("Unknown query parameter: %(names)s. Only “page” is understood.")
-            % {"names": ", ".join(unknown)}
-        )
+    refused = unknown_parameters_refused(request, {PAGE_PARAMETER})
+    if refused is not None:
+        return refused
     history = case_history(case=case, internals=True, extra=_panel_records(case))
     paginator = Paginator(history, ENTRIES_PER_PAGE)
     number = request.GET.get(PAGE_PARAMETER, "1")

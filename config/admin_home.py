@@ -49,6 +49,7 @@ from cases.selectors_home import (
 from cases.workflow import Phase, Status
 from coalition.models import EntryOutcome, PledgeStatus
 from coalition.selectors.open_items import coalition_open_items
+from core.admin import unknown_parameters_refused
 from core.errors import DomainError
 from core.forms import add_service_errors, service_error_fields
 from reports.models import ReminderRule, ReminderState
@@ -354,6 +355,9 @@ def _decide_url(request_id: int, decision: str) -> str:
 def closure_decide_view(site: AdminSite, request: HttpRequest, request_id: int) -> HttpResponse:
     """Confirm, then make, one decision on a waiting closure request through
     ``closure_request_decide`` (its rules and audit); back to the home page with a message."""
+    refused = unknown_parameters_refused(request, {"decision"})
+    if refused is not None:
+        return refused
     decision = request.POST.get("decision") if request.method == "POST" else None
     decision = decision or request.GET.get("decision", "")
     if decision not in (APPROVE, REJECT):

@@ -41,6 +41,7 @@ from accounts.two_factor import (
 )
 from accounts.views import language_switch
 from audit.admin_reads import AuditedAutocompleteJsonView
+from core.admin import unknown_parameters_refused
 
 from . import admin_home
 
@@ -170,6 +171,9 @@ class RegistryAdminSite(AdminSite):
         return [enrol, decide, language, *super().get_urls()]
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        refused = unknown_parameters_refused(request)
+        if refused is not None:
+            return refused
         return super().index(
             request, {"home": admin_home.home_context(request), **(extra_context or {})}
         )

@@ -17,14 +17,14 @@ Subclasses implement ``save_through_services`` (the main record) and, when they 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, ClassVar, cast
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import InlineModelAdmin
 from django.db import IntegrityError, models
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext
 
 from .errors import DomainError
@@ -42,6 +42,26 @@ from .forms import (
 _REFUSAL_ATTR = "_service_backed_admin_refusal"
 
 RecordErrors = Callable[[str, FormErrors], None]
+
+
+def unknown_parameters_refused(
+    request: HttpRequest, understood: Collection[str] = ()
+) -> HttpResponse | None:
+    """A 400 naming the query parameters an admin page does not understand (a page never
+    ignores what it was asked), or None when every parameter is ``understood``."""
+    unknown = sorted(name for name in request.GET if name not in understood)
+    if not unknown:
+        return None
+    names = ", ".join(unknown)
+    if understood:
+        message = gettext(
+            "Unknown query parameter: %(names)s. This page understands: %(understood)s."
+        ) % {"names": names, "understood": ", ".join(sorted(understood))}
+    else:
+        message = gettext(
+            "Unknown query parameter: %(names)s. This page takes no query parameters."
+        ) % {"names": names}
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
 class SaveRefused(Exception):

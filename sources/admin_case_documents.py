@@ -33,6 +33,7 @@ from audit.snapshots import object_type_of
 from cases import selectors as case_selectors
 from cases.admin_case_page import DOCUMENTS, PanelSection, SummaryItem
 from cases.models import Case
+from core.admin import unknown_parameters_refused
 from core.errors import DomainError
 from core.forms import add_service_errors, service_error_fields
 
@@ -161,6 +162,9 @@ class DocumentsPanel:
 
 def attach_document_view(request: HttpRequest, object_id: str, *, site: AdminSite) -> HttpResponse:
     """Receive a file and link it to the case as evidence (``evidence_attach``)."""
+    refused = unknown_parameters_refused(request)
+    if refused is not None:
+        return refused
     case_id = unquote(object_id)
     case = (
         case_selectors.case_visible_to(actor=request.user).filter(pk=int(case_id)).first()

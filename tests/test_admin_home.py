@@ -361,3 +361,19 @@ def test_home_query_count_is_bounded(
     client.force_login(supervisor)
     with django_assert_max_num_queries(30):
         client.get(HOME)
+
+
+def test_home_and_closure_decision_refuse_unknown_query_parameters(client, supervisor, caseload):
+    client.force_login(supervisor)
+
+    home = client.get(HOME, {"status": "reported"})
+    decide = client.get(
+        reverse("admin:home_closure_decide", args=[caseload["closure"].pk]),
+        {"decision": "approve", "force": "1"},
+    )
+
+    assert home.status_code == 400
+    assert "status" in home.content.decode()
+    assert decide.status_code == 400
+    assert "force" in decide.content.decode()
+    assert ClosureRequest.objects.get(pk=caseload["closure"].pk).status == "pending"

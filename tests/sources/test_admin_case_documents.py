@@ -213,6 +213,15 @@ def test_attach_page_of_a_malformed_case_id_is_not_found(client, caseworker, obj
     assert response.status_code == 404
 
 
+def test_attach_page_refuses_unknown_query_parameters(client, caseworker, case):
+    client.force_login(caseworker)
+
+    response = client.get(attach_url(case), {"kind": "photo"})
+
+    assert response.status_code == 400
+    assert "kind" in response.content.decode()
+
+
 def test_attach_page_still_checks_the_csrf_token(caseworker, case):
     client = Client(enforce_csrf_checks=True)
     client.force_login(caseworker)
