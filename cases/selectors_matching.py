@@ -77,7 +77,7 @@ def child_description(child: Child) -> Description:
         given_name=child.given_name or None,
         family_name=child.family_name or None,
         patronymic=child.patronymic or None,
-        date_of_birth=_date_of_birth(child.date_of_birth, child.date_of_birth_precision),
+        date_of_birth=recorded_date_of_birth(child.date_of_birth, child.date_of_birth_precision),
         sex=_SEX.get(child.sex),
         origin_oblast=child.origin_oblast_id,
     )
@@ -111,6 +111,12 @@ KEY_QUERY_BATCH: Final = 100
 # shared by few children: each one's date of birth is looked up by its id (a join would read
 # every child). Word keys of the second look are shared by many: the children are joined, and
 # only those born in the description's year kept.
+# How many keys each child shares with each description: the inner query of both.
+_SHARED_SQL: Final = """
+    SELECT wanted.description AS description, k.child_id AS child_id, COUNT(*) AS keys
+    FROM ({wanted}) wanted JOIN {keys} k ON k.key = wanted.key
+    GROUP BY wanted.description, k.child_id
+"""
 _POOL_SQL: Final = """
     SELECT description, child_id FROM (
         SELECT dated.description AS description, dated.child_id AS child_id,
@@ -126,12 +132,7 @@ _POOL_SQL: Final = """
                 shared.keys AS keys,
                 (SELECT c.date_of_birth FROM {children} c WHERE c.id = shared.child_id)
                     AS date_of_birth
-            FROM (
-                SELECT wanted.description AS description, k.child_id AS child_id,
-                    COUNT(*) AS keys
-                FROM ({wanted}) wanted JOIN {keys} k ON k.key = wanted.key
-                GROUP BY wanted.description, k.child_id
-            ) shared
+            FROM ({shared}) shared
         ) dated
         JOIN ({born}) born ON born.description = dated.description
     ) ranked
@@ -145,12 +146,7 @@ _SAME_YEAR_SQL: Final = """
                 PARTITION BY shared.description
                 ORDER BY shared.keys DESC, shared.child_id
             ) AS place
-        FROM (
-            SELECT wanted.description AS description, k.child_id AS child_id,
-                COUNT(*) AS keys
-            FROM ({wanted}) wanted JOIN {keys} k ON k.key = wanted.key
-            GROUP BY wanted.description, k.child_id
-        ) shared
+        FROM ({shared}) shared
             JOIN ({born}) born ON born.description = shared.description
             JOIN {children} c ON c.id = shared.child_id
         WHERE c.merged_into_id IS NULL
@@ -226,10 +222,12 @@ def _candidate_ids_many(
     born_sql, born_params = _rows(
         ("description", "born_from", "born_to"), ("int", "date", "date"), years
     )
+    shared = _SHARED_SQL.format(
+        wanted=wanted, keys=connection.ops.quote_name(ChildNameKey._meta.db_table)
+    )
     sql = (_SAME_YEAR_SQL if same_year else _POOL_SQL).format(
-        wanted=wanted,
+        shared=shared,
         born=born_sql,
-        keys=connection.ops.quote_name(ChildNameKey._meta.db_table),
         children=connection.ops.quote_name(Child._meta.db_table),
     )
     with connection.cursor() as cursor:
@@ -239,7 +237,7 @@ def _candidate_ids_many(
     return result
 
 
-def _date_of_birth(dob: dt.date | None, precision: str) -> DateOfBirth | None:
+def recorded_date_of_birth(dob: dt.date | None, precision: str) -> DateOfBirth | None:
     """A recorded date of birth as the scorer reads it: an estimated date counts as its year."""
     if dob is None:
         return None
@@ -273,7 +271,7 @@ def _children(ids: Iterable[int]) -> dict[int, _Readings]:
             given_name=given or None,
             family_name=family or None,
             patronymic=patronymic or None,
-            date_of_birth=_date_of_birth(dob, precision),
+            date_of_birth=recorded_date_of_birth(dob, precision),
             sex=_SEX.get(sex),
             origin_oblast=oblast,
         )

@@ -26,7 +26,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from cases.matching import DateOfBirth, Description
+from cases.matching import Description
 from cases.models import (
     AliasKind,
     DatePrecision,
@@ -38,6 +38,7 @@ from cases.models import (
     Sex,
 )
 from cases.selectors import country_codes
+from cases.selectors_matching import recorded_date_of_birth
 from cases.services import NewCaseRecord
 
 from .tabular import Column
@@ -267,7 +268,7 @@ class RowReader:
                 given_name=child.get("given_name") or None,
                 family_name=child.get("family_name") or None,
                 patronymic=child.get("patronymic") or None,
-                date_of_birth=_matching_date(dob, precision),
+                date_of_birth=recorded_date_of_birth(dob, precision),
                 sex="M" if child.get("sex") == Sex.MALE else "F" if child.get("sex") else None,
                 origin_oblast=child["origin_oblast"].code if child.get("origin_oblast") else None,
             )
@@ -416,16 +417,6 @@ def _date_of_birth(text: str) -> tuple[dt.date | None, str, bool]:
         return dt.date(year, int(month), 1), DatePrecision.MONTH, True
     except ValueError:
         return None, DatePrecision.ESTIMATED, False
-
-
-def _matching_date(value: dt.date | None, precision: str) -> DateOfBirth | None:
-    if value is None:
-        return None
-    if precision == DatePrecision.EXACT:
-        return DateOfBirth(value.year, value.month, value.day)
-    if precision == DatePrecision.MONTH:
-        return DateOfBirth(value.year, value.month)
-    return DateOfBirth(value.year)
 
 
 def _country(text: str) -> str | None:
