@@ -274,8 +274,13 @@ class ChildNameKey(models.Model):
     ``cases.services`` whenever a name or an alias changes, and not audited on its own (the
     child's or the alias's own event records the change)."""
 
+    # No index of its own: the unique (child, key) below serves lookups by child.
     child = models.ForeignKey(
-        Child, verbose_name=_("child"), on_delete=models.CASCADE, related_name="name_keys"
+        Child,
+        verbose_name=_("child"),
+        on_delete=models.CASCADE,
+        related_name="name_keys",
+        db_index=False,
     )
     key = models.CharField(_("key"), max_length=40)
 
@@ -299,17 +304,21 @@ class ExternalReference(models.Model):
     a re-import finds the record it wrote before, and how match results name a child to the
     organization that knows it by that reference. Unique per organization."""
 
+    # Indexed by the unique (organization, reference) below and ``externalref_child_idx``:
+    # one index each, kept once (an import writes thousands of references at a time).
     organization = models.ForeignKey(
         "accounts.Organization",
         verbose_name=_("organization"),
         on_delete=models.PROTECT,
         related_name="external_references",
+        db_index=False,
     )
     child = models.ForeignKey(
         Child,
         verbose_name=_("child"),
         on_delete=models.CASCADE,
         related_name="external_references",
+        db_index=False,
     )
     reference = models.CharField(_("reference"), max_length=100)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -848,8 +857,13 @@ class Whereabouts(models.Model):
     """Where the child was at a time, and the source that says so. The latest by start date is
     the child's current location."""
 
+    # No index of its own: ``whereabouts_child_from_idx`` (child, latest first) serves it.
     child = models.ForeignKey(
-        Child, verbose_name=_("child"), on_delete=models.CASCADE, related_name="whereabouts"
+        Child,
+        verbose_name=_("child"),
+        on_delete=models.CASCADE,
+        related_name="whereabouts",
+        db_index=False,
     )
     facility = models.ForeignKey(
         Facility,

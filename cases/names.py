@@ -51,11 +51,13 @@ def latin_kmu(value: str) -> str:
     return str(translit(_APOSTROPHE_RE.sub("", value), UkrainianKMU))
 
 
+@lru_cache(maxsize=65536)
 def fold(value: str) -> str:
     """Lower-case, strip diacritics and apostrophes: the form search keys and queries compare in.
 
     Ukrainian letters keep their identity (й is not и, ї is not і) because diacritic stripping
-    applies to Latin text only.
+    applies to Latin text only. Cached: matching folds the same few thousand name words again
+    and again.
     """
     value = _APOSTROPHE_RE.sub("", clean_name(value)).lower()
     decomposed = unicodedata.normalize("NFD", value)

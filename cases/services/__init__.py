@@ -7,7 +7,13 @@ here, so callers import ``cases.services`` whichever module holds a service.
 
 from __future__ import annotations
 
-from .bulk import NewCaseRecord, case_records_check, cases_create_many
+from .bulk import (
+    CheckedRecords,
+    NewCaseRecord,
+    case_records_check,
+    case_records_checked,
+    cases_create_many,
+)
 from .cases import CASE_FIELDS, WORKFLOW_FIELDS, case_create, case_numbers_allocate, case_update
 from .checks import Actor, today
 from .children import (
@@ -71,12 +77,14 @@ __all__ = [
     "WHEREABOUTS_FIELDS",
     "WORKFLOW_FIELDS",
     "Actor",
+    "CheckedRecords",
     "NewCaseRecord",
     "ScanBatch",
     "case_create",
     "case_follow_ups_schedule",
     "case_numbers_allocate",
     "case_records_check",
+    "case_records_checked",
     "case_share_create",
     "case_share_revoke",
     "case_transition",

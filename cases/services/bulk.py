@@ -102,6 +102,59 @@ class _Built:
     relatives: list[Relative]
 
 
+class CheckedRecords:
+    """Records checked once (``case_records_checked``), with the unsaved rows the check built:
+    ``cases_create_many`` writes them without building and checking every record again (an
+    import checks its rows, reports, then writes the new ones in the same transaction).
+
+    Only the rows' own rules are taken as checked: what depends on the registry (references
+    the organization gave already) is checked again by the write. The rows are the write's
+    to fill in (ids, the case's number), so a check is written once at most (``only`` takes
+    the records to write, by index)."""
+
+    def __init__(
+        self,
+        records: Sequence[NewCaseRecord],
+        built: Sequence[_Built],
+        own_problems: Mapping[int, dict[str, list[str]]],
+    ) -> None:
+        self.records = tuple(records)
+        self._built = list(built)
+        # Each record's own problems (its fields and rules), by index.
+        self.own_problems: dict[int, dict[str, list[str]]] = dict(own_problems)
+        self._taken = False
+
+    @property
+    def problems(self) -> dict[int, dict[str, list[str]]]:
+        """The own problems and the references given twice, by index (as
+        ``case_records_check`` without an organization)."""
+        problems = {
+            index: {name: list(messages) for name, messages in errors.items()}
+            for index, errors in self.own_problems.items()
+        }
+        _reference_checks(self.records, problems, organization=None)
+        return problems
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def only(self, indexes: Sequence[int]) -> CheckedRecords:
+        """The records at ``indexes`` (in that order), checked as they were."""
+        kept = {index: position for position, index in enumerate(indexes)}
+        return CheckedRecords(
+            [self.records[index] for index in indexes],
+            [self._built[index] for index in indexes],
+            {kept[i]: errors for i, errors in self.own_problems.items() if i in kept},
+        )
+
+    def take(self) -> list[_Built]:
+        """The built rows, once: a second write of the same check is a mistake."""
+        if self._taken:
+            raise RuntimeError("These checked records were written already.")
+        self._taken = True
+        return self._built
+
+
 _M = TypeVar("_M", bound=Model)
 
 
@@ -325,23 +378,37 @@ def _build(record: NewCaseRecord, *, is_synthetic: bool) -> tuple[_Built, dict[s
     return _Built(child, case, aliases, stays, relatives), errors
 
 
-def _check_all(
-    records: Sequence[NewCaseRecord], *, organization: Organization | None, is_synthetic: bool
+def _own_checks(
+    records: Sequence[NewCaseRecord], *, is_synthetic: bool
 ) -> tuple[list[_Built], dict[int, dict[str, list[str]]]]:
+    """Every record built, with its own problems (its fields and rules) by index."""
     built: list[_Built] = []
     problems: dict[int, dict[str, list[str]]] = {}
-    seen: dict[str, int] = {}
     for index, record in enumerate(records):
         rows, errors = _build(record, is_synthetic=is_synthetic)
         built.append(rows)
-        if record.reference:
-            if record.reference in seen:
-                errors.setdefault("reference", []).append(
-                    _("The same reference is given to another row.")
-                )
-            seen.setdefault(record.reference, index)
         if errors:
             problems[index] = errors
+    return built, problems
+
+
+def _reference_checks(
+    records: Sequence[NewCaseRecord],
+    problems: dict[int, dict[str, list[str]]],
+    *,
+    organization: Organization | None,
+) -> None:
+    """Add to ``problems`` the references given twice and (``organization`` given) those the
+    organization gave a child before."""
+    seen: dict[str, int] = {}
+    for index, record in enumerate(records):
+        if not record.reference:
+            continue
+        if record.reference in seen:
+            problems.setdefault(index, {}).setdefault("reference", []).append(
+                _("The same reference is given to another row.")
+            )
+        seen.setdefault(record.reference, index)
     if organization is not None and seen:
         taken = set(
             ExternalReference.objects.filter(
@@ -352,6 +419,26 @@ def _check_all(
             problems.setdefault(seen[reference], {}).setdefault("reference", []).append(
                 _("The organization already gave this reference to a child.")
             )
+
+
+def _check_all(
+    records: Sequence[NewCaseRecord] | CheckedRecords,
+    *,
+    organization: Organization | None,
+    is_synthetic: bool,
+) -> tuple[list[_Built], dict[int, dict[str, list[str]]]]:
+    """Every record built and checked (records checked before: their rows and own problems as
+    found then), then the references."""
+    if isinstance(records, CheckedRecords):
+        built = records.take()
+        problems = {
+            index: {name: list(messages) for name, messages in errors.items()}
+            for index, errors in records.own_problems.items()
+        }
+        records = records.records
+    else:
+        built, problems = _own_checks(records, is_synthetic=is_synthetic)
+    _reference_checks(records, problems, organization=organization)
     return built, problems
 
 
@@ -363,6 +450,13 @@ def case_records_check(
     given) references the organization already gave a child. Records without problems are
     left out."""
     return _check_all(records, organization=organization, is_synthetic=False)[1]
+
+
+def case_records_checked(*, records: Sequence[NewCaseRecord]) -> CheckedRecords:
+    """What ``case_records_check`` finds without an organization (``problems``), keeping the
+    rows it built for ``cases_create_many`` to write."""
+    built, own = _own_checks(records, is_synthetic=False)
+    return CheckedRecords(records, built, own)
 
 
 def _write_name_keys(built: Sequence[_Built]) -> None:
@@ -455,13 +549,33 @@ def _copy_layout(model: type[Model]) -> tuple[list[str], Callable[[Any], tuple[A
     return [str(f.column) for f in (*plain, *others)], row
 
 
+def _ids_drawn(model: type[Model], rows: Sequence[Any]) -> None:
+    """Give ``rows`` their ids from the table's sequence (PostgreSQL), before they are copied:
+    rows that point at each other can be given their pointers first (the foreign keys are
+    checked at the commit)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    for instance, pk in zip(rows, ids, strict=True):
+        instance.pk = pk
+
+
 def _inserted(
-    model: type[Model], rows: Sequence[Any], *, actor: Actor, metadata: Mapping[str, Any]
+    model: type[Model],
+    rows: Sequence[Any],
+    *,
+    actor: Actor,
+    metadata: Mapping[str, Any],
+    ids_drawn: bool = False,
 ) -> None:
     """Insert ``rows`` of ``model`` with one ``create`` event each, as the audited
     ``bulk_create`` records them. On PostgreSQL the ids are drawn from the table's sequence
-    first and the rows streamed with ``COPY`` (several times faster than an ``INSERT`` of
-    thousands of rows); elsewhere, ``bulk_create``."""
+    first (unless ``ids_drawn``: ``_ids_drawn`` gave them) and the rows streamed with ``COPY``
+    (several times faster than an ``INSERT`` of thousands of rows); elsewhere,
+    ``bulk_create``."""
     if not rows:
         return
     if connection.vendor != "postgresql":
@@ -469,20 +583,16 @@ def _inserted(
             actor=actor, metadata=metadata
         ).bulk_create(rows)
         return
+    if not ids_drawn:
+        _ids_drawn(model, rows)
     table = model._meta.db_table
     columns, row_of = _copy_layout(model)
     alias = connection.alias
+    for instance in rows:
+        state = instance._state
+        state.adding = False
+        state.db = alias
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(rows)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        for instance, pk in zip(rows, ids, strict=True):
-            instance.pk = pk
-            state = instance._state
-            state.adding = False
-            state.db = alias
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for instance in rows:
@@ -490,11 +600,33 @@ def _inserted(
     audit.record_creations(rows, actor=actor, metadata=metadata, at=timezone.now())
 
 
+def _current_whereabouts_drawn(built: Sequence[_Built]) -> bool:
+    """On PostgreSQL, give the children and their stays their ids now and each child its
+    current whereabouts (the latest stay by start date, as the services keep it), so the
+    children are written with the pointer instead of updated after. ``False`` elsewhere."""
+    if connection.vendor != "postgresql":
+        return False
+    _ids_drawn(Child, [b.child for b in built])
+    stays = []
+    for b in built:
+        for stay in b.whereabouts:
+            stay.child = b.child
+            stays.append(stay)
+    if stays:
+        _ids_drawn(Whereabouts, stays)
+    for b in built:
+        if b.whereabouts:
+            b.child.current_whereabouts = max(
+                b.whereabouts, key=lambda stay: (stay.from_date, stay.pk)
+            )
+    return True
+
+
 @transaction.atomic
 def cases_create_many(
     *,
     actor: Actor,
-    records: Sequence[NewCaseRecord],
+    records: Sequence[NewCaseRecord] | CheckedRecords,
     organization: Organization | None = None,
     is_synthetic: bool = False,
     metadata: Mapping[str, Any] | None = None,
@@ -505,8 +637,11 @@ def cases_create_many(
     ``case_create``). Refused with every record's problems (``ValidationFailed``, fields named
     ``<index>.<field>``) before anything is written. Each row written (child, case, first status
     change, alias, whereabouts, relative, external reference) has its ``create`` event, with
-    ``metadata`` (say, the import it came from).
+    ``metadata`` (say, the import it came from). ``records`` checked before
+    (``case_records_checked``) are written as built then, their references checked again.
     """
+    if isinstance(records, CheckedRecords) and is_synthetic:
+        raise ValueError("Checked records are written as checked: not synthetic.")
     organization = _creating_organization(actor, organization)
     built, problems = _check_all(records, organization=organization, is_synthetic=is_synthetic)
     if problems:
@@ -520,6 +655,8 @@ def cases_create_many(
         )
     if not records:
         return []
+    if isinstance(records, CheckedRecords):
+        records = records.records
     now = timezone.now()
     metadata = dict(metadata or {})
 
@@ -535,7 +672,8 @@ def cases_create_many(
                     *(a.name for a in b.aliases),
                 ]
             )
-    _inserted(Child, children, actor=actor, metadata=metadata)
+    pointers_drawn = _current_whereabouts_drawn(built)
+    _inserted(Child, children, actor=actor, metadata=metadata, ids_drawn=pointers_drawn)
     _write_name_keys(built)
 
     numbers = case_numbers_allocate(year=timezone.localdate(now).year, count=len(built))
@@ -581,7 +719,9 @@ def cases_create_many(
     stays = [s for b in built for s in b.whereabouts]
     for stay in stays:
         stay.recorded_by = actor
-    if stays:
+    if stays and pointers_drawn:
+        _inserted(Whereabouts, stays, actor=actor, metadata=metadata, ids_drawn=True)
+    elif stays:
         _inserted(Whereabouts, stays, actor=actor, metadata=metadata)
         # The current whereabouts: the latest stay by start date, as the services keep it.
         latest = (

@@ -172,6 +172,8 @@ class _Plan:
     updates: list[_Update] = field(default_factory=list)
     unchanged: list[ImportRow] = field(default_factory=list)
     candidates: dict[int, list[Candidate]] = field(default_factory=dict)
+    # Every row's record as the rules checked it (with ``check_rules``), for the write to reuse.
+    checked: case_services.CheckedRecords | None = None
 
     @property
     def problems(self) -> list[RowProblem]:
@@ -264,8 +266,8 @@ def _plan(
     plan = _Plan(rows=[reader.read(number, cells) for number, cells in table.rows])
     organization = case_import.organization
     if check_rules:
-        own_rules = case_services.case_records_check(records=[row.record for row in plan.rows])
-        for index, fields in own_rules.items():
+        plan.checked = case_services.case_records_checked(records=[row.record for row in plan.rows])
+        for index, fields in plan.checked.problems.items():
             _problems_from_fields(plan.rows[index], fields)
     known = children_by_reference(
         organization=organization,
@@ -400,6 +402,23 @@ def case_import_upload(
     and nothing is kept. A file of more than ``IMPORT_SYNC_MAX_ROWS`` rows is checked by a
     worker (``in_background`` forces either way): the import is returned ``validating``.
     """
+    case_import, table = _received(
+        actor=actor, file_name=file_name, content=content, organization=organization
+    )
+    background = len(table.rows) > sync_max_rows() if in_background is None else in_background
+    if background:
+        task = current_app.tasks[CHECK_TASK]
+        actor_id = actor.pk if _person(actor) is not None else None
+        transaction.on_commit(partial(task.delay, case_import.pk, actor_id))
+        return case_import
+    return _check(case_import, table, actor=actor, progress=progress)
+
+
+def _received(
+    *, actor: Actor, file_name: str, content: bytes, organization: Organization | None
+) -> tuple[CaseImport, Table]:
+    """The import of a file the actor may import for the organization (``validating``), kept
+    and audited, and its table; ``TableRefused`` for a file that cannot be read."""
     organization = importing_organization(actor=actor, organization=organization)
     table = _read(content)
     case_import = CaseImport(
@@ -415,13 +434,62 @@ def case_import_upload(
     )
     case_import.save()
     audit.record_create(case_import, actor=actor, organization=organization)
-    background = len(table.rows) > sync_max_rows() if in_background is None else in_background
-    if background:
-        task = current_app.tasks[CHECK_TASK]
-        actor_id = actor.pk if _person(actor) is not None else None
-        transaction.on_commit(partial(task.delay, case_import.pk, actor_id))
+    return case_import, table
+
+
+@transaction.atomic
+def case_import_run(
+    *,
+    actor: Actor,
+    file_name: str,
+    content: bytes,
+    organization: Organization | None = None,
+    progress: Progress | None = None,
+) -> CaseImport:
+    """Check a file and write it in one pass, all rows or none: ``case_import_upload`` then
+    ``case_import_commit`` in one transaction, each row read, checked and matched once (what
+    ``import_cases`` does without ``--dry-run``).
+
+    A row with a problem leaves the import ``invalid`` with its report (as the check does)
+    and nothing written; otherwise it is ``committed``, the file dropped, as after a commit.
+    Refused as ``case_import_upload`` refuses (``TableRefused``; the actor's rights)."""
+    case_import, table = _received(
+        actor=actor, file_name=file_name, content=content, organization=organization
+    )
+    before = audit.snapshot(case_import)
+    plan = _plan(case_import=case_import, table=table, actor=actor, progress=progress)
+    if not plan.problems:
+        try:
+            with transaction.atomic():
+                _written(case_import, plan, actor=actor)
+        except _RowsRefused:
+            pass  # the problems are the plan's now
+    checked_at = timezone.now()
+    if plan.problems:
+        _save(
+            case_import,
+            before,
+            actor,
+            status=ImportStatus.INVALID,
+            report=_report(plan),
+            rows_done=len(plan.rows),
+            validated_at=checked_at,
+        )
         return case_import
-    return _check(case_import, table, actor=actor, progress=progress)
+    _save(
+        case_import,
+        before,
+        actor,
+        status=ImportStatus.COMMITTED,
+        report=_report(plan, written=True),
+        rows_done=len(plan.rows),
+        content=None,
+        validated_at=checked_at,
+        committed_at=checked_at,
+        committed_by=_person(actor),
+    )
+    cache.delete(progress_key(case_import.pk))
+    return case_import
 
 
 def _lock(case_import_id: int) -> CaseImport:
@@ -517,13 +585,26 @@ def _write(
         candidates=_candidates_found(case_import),
         check_rules=False,
     )
+    return plan, _written(case_import, plan, actor=actor)
+
+
+def _written(case_import: CaseImport, plan: _Plan, *, actor: Actor) -> list[Case]:
+    """Write a plan's rows in the caller's transaction (``_RowsRefused`` when one breaks a
+    rule): the new rows as the check built them when it did, the updates through the case
+    services, and the flagged rows proposed as possible duplicates."""
     if plan.problems:
         raise _RowsRefused(plan)
     rows_by_index = plan.new
+    records: Sequence[case_services.NewCaseRecord] | case_services.CheckedRecords
+    if plan.checked is not None:
+        position = {id(row): index for index, row in enumerate(plan.rows)}
+        records = plan.checked.only([position[id(row)] for row in rows_by_index])
+    else:
+        records = [row.record for row in rows_by_index]
     try:
         cases = case_services.cases_create_many(
             actor=actor,
-            records=[row.record for row in rows_by_index],
+            records=records,
             organization=case_import.organization,
             metadata={"case_import": case_import.pk},
         )
@@ -549,7 +630,7 @@ def _write(
             if row.number in plan.candidates
         ]
     )
-    return plan, cases
+    return cases
 
 
 def _candidates_found(case_import: CaseImport) -> dict[int, list[Candidate]]:

@@ -107,3 +107,79 @@ def test_duplicate_pairs_propose_many_keeps_decided_pairs_decided(org: Organizat
     assert (decided.decision, decided.score) == (DuplicateDecision.DIFFERENT, 0.9)
     updated = DuplicatePair.objects.get(first=one, second=three)
     assert (updated.score, updated.band, updated.reasons) == (0.8, "likely", ["d"])
+
+
+def _two_stays(reference: str) -> services.NewCaseRecord:
+    record = _record(reference)
+    record.whereabouts = [
+        {
+            "country": "RU",
+            "settlement": "Ростов-на-Дону",
+            "from_date": dt.date(2023, 3, 1),
+            "source_description": "synthetic",
+        },
+        {
+            "country": "RU",
+            "settlement": "Таганрог",
+            "from_date": dt.date(2022, 7, 1),
+            "source_description": "synthetic",
+        },
+    ]
+    return record
+
+
+def test_cases_create_many_points_each_child_at_its_latest_stay(org: Organization):
+    cases = services.cases_create_many(
+        actor=None, records=[_two_stays("A"), _record("B")], organization=org
+    )
+    for case in cases:
+        stored = Child.objects.select_related("current_whereabouts").get(pk=case.child_id)
+        latest = stored.whereabouts.order_by("-from_date", "-id").first()
+        assert stored.current_whereabouts == latest
+        assert case.child.current_whereabouts == latest
+    first = Child.objects.get(pk=cases[0].child_id)
+    assert first.current_whereabouts is not None
+    assert first.current_whereabouts.settlement == "Ростов-на-Дону"
+
+
+def test_checked_records_are_written_as_checked_once(org: Organization):
+    checked = services.case_records_checked(
+        records=[_record("A"), _record("B", given_name="Іван", sex="male"), _record("C")]
+    )
+    assert checked.problems == {}
+    cases = services.cases_create_many(
+        actor=None, records=checked.only([2, 0]), organization=org, metadata={"source": "t"}
+    )
+    assert [ExternalReference.objects.get(child_id=c.child_id).reference for c in cases] == [
+        "C",
+        "A",
+    ]
+    assert Child.objects.count() == 2
+    events = AuditEvent.objects.filter(object_type=object_type_of(Child), action=Action.CREATE)
+    assert {int(e.object_id) for e in events} == {c.child_id for c in cases}
+    subset = checked.only([1])
+    services.cases_create_many(actor=None, records=subset, organization=org)
+    with pytest.raises(RuntimeError):
+        services.cases_create_many(actor=None, records=subset, organization=org)
+
+
+def test_checked_records_keep_their_problems_and_the_references_are_checked_again(
+    org: Organization,
+):
+    bad = _record("B")
+    bad.child["date_of_birth"] = dt.date(2999, 1, 1)
+    checked = services.case_records_checked(records=[_record("A"), bad, _record("A")])
+    assert set(checked.problems) == {1, 2}
+    assert "date_of_birth" in checked.problems[1]
+    assert "reference" in checked.problems[2]
+    with pytest.raises(ValidationFailed) as refused:
+        services.cases_create_many(actor=None, records=checked.only([1]), organization=org)
+    assert "0.date_of_birth" in refused.value.fields
+    # Checked before the organization gave the reference: the write checks it again.
+    services.cases_create_many(actor=None, records=[_record("Z")], organization=org)
+    again = services.case_records_checked(records=[_record("Z")])
+    assert again.problems == {}
+    with pytest.raises(ValidationFailed) as taken:
+        services.cases_create_many(actor=None, records=again, organization=org)
+    assert "0.reference" in taken.value.fields
+    assert Child.objects.count() == 1

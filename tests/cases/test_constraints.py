@@ -577,3 +577,29 @@ def test_services_refuse_service_ending_before_it_starts():
         )
     )
     assert list(fields) == ["ended_on"]
+
+
+# Foreign keys whose own index was dropped (migration 0014): each is served by exactly one
+# index beginning with its column (a wider one, or the one index of that column kept), never
+# by two that an import's writes would both keep up.
+_COVERED_FOREIGN_KEYS = [
+    ("cases_childnamekey", "child_id"),
+    ("cases_externalreference", "child_id"),
+    ("cases_externalreference", "organization_id"),
+    ("cases_whereabouts", "child_id"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("table", "column"), _COVERED_FOREIGN_KEYS)
+def test_a_foreign_key_is_indexed_once(table: str, column: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    leading = [
+        name
+        for name, info in constraints.items()
+        if (info["index"] or info["unique"]) and info["columns"] and info["columns"][0] == column
+    ]
+    assert len(leading) == 1, leading

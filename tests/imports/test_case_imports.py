@@ -506,3 +506,62 @@ def test_case_import_writes_an_alias_that_matching_finds(org: Organization):
     assert names.search_form("Алёна") in child.search_text.split()
     again = _upload(org, csv_bytes([row(ref="OTHER", alias="")], header=(*HEADER, "alias")))
     assert again.report["matches"][0]["candidates"][0]["child_id"] == child.pk
+
+
+# -- one pass (the command) -------------------------------------------------------------------
+def _run(org: Organization, content: bytes) -> CaseImport:
+    return services.case_import_run(
+        actor=None, file_name="cases.csv", content=content, organization=org
+    )
+
+
+def test_case_import_run_checks_and_writes_in_one_pass_as_two_steps_would(
+    org: Organization,
+):
+    make_case(
+        organization=org,
+        child={
+            "given_name": "Олена",
+            "family_name": "Тестова",
+            "patronymic": "Петрівна",
+            "date_of_birth": dt.date(2012, 5, 17),
+            "sex": "female",
+        },
+    )
+    before = _registry_counts()
+    case_import = _run(org, csv_bytes(_two_rows()))
+    assert case_import.status == ImportStatus.COMMITTED
+    assert case_import.content is None
+    assert case_import.report["written"] is True
+    assert case_import.report["counts"]["new"] == 2
+    assert case_import.report["counts"]["matching_existing"] == 1
+    assert case_import.validated_at is not None
+    assert case_import.committed_at is not None
+    after = _registry_counts()
+    for model in ("Child", "Case", "StatusChange", "Whereabouts", "Relative", "ExternalReference"):
+        assert after[model] == before[model] + 2, model
+    assert after["DuplicatePair"] == before["DuplicatePair"] + 1
+    for model in (Child, Case, StatusChange, Whereabouts, Relative, ExternalReference):
+        events = AuditEvent.objects.filter(
+            object_type=object_type_of(model),
+            action=Action.CREATE,
+            metadata__case_import=case_import.pk,
+        )
+        assert events.count() == 2, model
+    child = ExternalReference.objects.get(reference="REF-1").child
+    assert child.current_whereabouts is not None
+    assert child.current_whereabouts.settlement == "Ростов-на-Дону"
+    # Run again: the same references update (here: change nothing), never duplicate.
+    again = _run(org, csv_bytes(_two_rows()))
+    assert again.status == ImportStatus.COMMITTED
+    assert again.report["counts"]["unchanged"] == 2
+    assert _registry_counts() == after
+
+
+def test_case_import_run_writes_nothing_when_a_row_has_a_problem(org: Organization):
+    before = _registry_counts()
+    case_import = _run(org, csv_bytes([*_two_rows(), row(ref="REF-3", sex="X")]))
+    assert case_import.status == ImportStatus.INVALID
+    assert case_import.report["written"] is False
+    assert {(p["row"], p["column"]) for p in case_import.report["problems"]} == {(4, "sex")}
+    assert _registry_counts() == before

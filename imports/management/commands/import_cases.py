@@ -1,11 +1,11 @@
 """``python manage.py import_cases FILE --organization ORG [--dry-run]``: import an
 organization's spreadsheet of cases (CSV or XLSX) through the same services as the API.
 
-The file is checked first: every row's problems (row, column, reason) and the rows that match
-children already in the registry are printed; with problems, or with ``--dry-run``, nothing is
-written (the import is kept as discarded, without its file). Otherwise every row is written in
-one transaction, with a progress bar, and the counts printed. Matches are printed by child id
-and case number, never by name.
+Every row is checked (its problems: row, column, reason) and matched against the children
+already in the registry, and the report printed. With ``--dry-run`` that is all; otherwise the
+rows are written in the same pass and transaction (``case_import_run``), with a progress bar,
+and the counts printed. A row with a problem leaves nothing written (the import is kept as
+discarded, without its file). Matches are printed by child id and case number, never by name.
 """
 
 from __future__ import annotations
@@ -70,33 +70,39 @@ class Command(BaseCommand):
             ) from None
         organization = _organization(options["organization"])
         quiet = options["verbosity"] == 0
+        dry_run = options["dry_run"]
         with audit_context(channel=Channel.COMMAND):
             try:
-                with self._bar(_("Checking"), quiet) as bar:
-                    case_import = import_services.case_import_upload(
-                        actor=None,
-                        file_name=path.name,
-                        content=content,
-                        organization=organization,
-                        in_background=False,
-                        progress=self._progress(bar),
-                    )
+                if dry_run:
+                    with self._bar(_("Checking"), quiet) as bar:
+                        case_import = import_services.case_import_upload(
+                            actor=None,
+                            file_name=path.name,
+                            content=content,
+                            organization=organization,
+                            in_background=False,
+                            progress=self._progress(bar),
+                        )
+                else:  # checked and written in one pass
+                    with self._bar(_("Importing"), quiet) as bar:
+                        case_import = import_services.case_import_run(
+                            actor=None,
+                            file_name=path.name,
+                            content=content,
+                            organization=organization,
+                            progress=self._progress(bar),
+                        )
             except DomainError as error:
                 raise CommandError(f"{error.code}: {error.detail}") from None
             self._print_report(case_import)
-            if case_import.status != ImportStatus.VALIDATED or options["dry_run"]:
+            if case_import.status in (ImportStatus.VALIDATED, ImportStatus.INVALID):
+                # Nothing was written: the import is kept without its file.
                 import_services.case_import_discard(case_import_id=case_import.pk, actor=None)
-                if case_import.status != ImportStatus.VALIDATED:
-                    raise CommandError(_("The file has problems: nothing was written."))
+            if case_import.status == ImportStatus.INVALID:
+                raise CommandError(_("The file has problems: nothing was written."))
+            if dry_run:
                 self.stdout.write(_("Dry run: nothing was written."))
                 return
-            with self._bar(_("Writing"), quiet) as bar:
-                case_import = import_services.case_import_commit(
-                    case_import_id=case_import.pk, actor=None, progress=self._progress(bar)
-                )
-        if case_import.status != ImportStatus.COMMITTED:
-            self._print_report(case_import)
-            raise CommandError(_("The rows changed validity since the check: nothing written."))
         counts = case_import.report["counts"]
         self.stdout.write(
             self.style.SUCCESS(
