@@ -538,8 +538,8 @@ def test_case_import_run_checks_and_writes_in_one_pass_as_two_steps_would(
     assert case_import.validated_at is not None
     assert case_import.committed_at is not None
     after = _registry_counts()
-    for model in ("Child", "Case", "StatusChange", "Whereabouts", "Relative", "ExternalReference"):
-        assert after[model] == before[model] + 2, model
+    for name in ("Child", "Case", "StatusChange", "Whereabouts", "Relative", "ExternalReference"):
+        assert after[name] == before[name] + 2, name
     assert after["DuplicatePair"] == before["DuplicatePair"] + 1
     for model in (Child, Case, StatusChange, Whereabouts, Relative, ExternalReference):
         events = AuditEvent.objects.filter(
