@@ -363,6 +363,24 @@ def _save(case_import: CaseImport, before: dict[str, Any], actor: Actor, **field
     audit.record_update(case_import, before, actor=actor)
 
 
+def _save_committed(
+    case_import: CaseImport, before: dict[str, Any], actor: Actor, plan: _Plan, **more: Any
+) -> None:
+    """The import written: its report, its file dropped, who wrote it and when (now)."""
+    _save(
+        case_import,
+        before,
+        actor,
+        status=ImportStatus.COMMITTED,
+        report=_report(plan, written=True),
+        rows_done=len(plan.rows),
+        content=None,
+        committed_at=timezone.now(),
+        committed_by=_person(actor),
+        **more,
+    )
+
+
 def _check(
     case_import: CaseImport, table: Table, *, actor: Actor, progress: Progress | None
 ) -> CaseImport:
@@ -476,18 +494,7 @@ def case_import_run(
             validated_at=checked_at,
         )
         return case_import
-    _save(
-        case_import,
-        before,
-        actor,
-        status=ImportStatus.COMMITTED,
-        report=_report(plan, written=True),
-        rows_done=len(plan.rows),
-        content=None,
-        validated_at=checked_at,
-        committed_at=checked_at,
-        committed_by=_person(actor),
-    )
+    _save_committed(case_import, before, actor, plan, validated_at=checked_at)
     cache.delete(progress_key(case_import.pk))
     return case_import
 
@@ -676,17 +683,7 @@ def case_import_commit(
                 rows_done=0,
             )
             return case_import
-        _save(
-            case_import,
-            before,
-            actor,
-            status=ImportStatus.COMMITTED,
-            report=_report(plan, written=True),
-            rows_done=len(plan.rows),
-            content=None,
-            committed_at=timezone.now(),
-            committed_by=_person(actor),
-        )
+        _save_committed(case_import, before, actor, plan)
     cache.delete(progress_key(case_import.pk))
     return case_import
 
