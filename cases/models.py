@@ -1110,3 +1110,101 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.due_on}"
+
+
+class CaseCountSnapshot(models.Model):
+    """The registry's cases as counted by one pass over them at ``taken_at``: what
+    ``/api/v1/case-counts/``, the status counts of figures and the home pages by role read
+    instead of counting every case on every request (``cases.counts``). Derived,
+    never typed: replaced whole by ``cases.counts.case_counts_refresh`` (in one transaction,
+    the older snapshots deleted with it), and not audited (no record of anyone changes)."""
+
+    taken_at = models.DateTimeField(_("counted at"), db_index=True)
+    cases = models.PositiveIntegerField(_("cases counted"))
+    duration_ms = models.PositiveIntegerField(_("time the count took (ms)"))
+
+    class Meta:
+        verbose_name = _("case count snapshot")
+        verbose_name_plural = _("case count snapshots")
+
+    def __str__(self) -> str:
+        return self.taken_at.isoformat()
+
+
+class CaseloadCount(models.Model):
+    """In one snapshot, an organization's cases in one status assigned to one caseworker
+    (``None``: unassigned): the supervisors' caseloads and the registry's counts by status."""
+
+    snapshot = models.ForeignKey(
+        CaseCountSnapshot,
+        verbose_name=_("snapshot"),
+        on_delete=models.CASCADE,
+        related_name="caseload_counts",
+        # Covered by the (snapshot, organization) index.
+        db_index=False,
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("owning organization"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned caseworker"),
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        db_index=False,
+    )
+    count = models.PositiveIntegerField(_("cases"))
+
+    class Meta:
+        verbose_name = _("caseload count")
+        verbose_name_plural = _("caseload counts")
+        indexes = [
+            models.Index(fields=["snapshot", "organization"], name="caseloadcount_snapshot_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.status} {self.assignee_id}: {self.count}"
+
+
+class PlaceCount(models.Model):
+    """In one snapshot, an organization's cases in one status whose child came from one oblast
+    (``None``: unknown) and is now in one country (``""``: no whereabouts recorded): the
+    registry's counts by oblast of origin and by current country."""
+
+    snapshot = models.ForeignKey(
+        CaseCountSnapshot,
+        verbose_name=_("snapshot"),
+        on_delete=models.CASCADE,
+        related_name="place_counts",
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("owning organization"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    origin_oblast = models.ForeignKey(
+        Oblast,
+        verbose_name=_("oblast of origin"),
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        db_index=False,
+    )
+    current_country = models.CharField(_("current country"), max_length=2, blank=True)
+    count = models.PositiveIntegerField(_("cases"))
+
+    class Meta:
+        verbose_name = _("case count by place")
+        verbose_name_plural = _("case counts by place")
+
+    def __str__(self) -> str:
+        return f"{self.origin_oblast_id} {self.current_country} {self.status}: {self.count}"

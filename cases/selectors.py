@@ -40,6 +40,7 @@ from core.db import InArray
 from core.errors import PermissionDenied
 
 from . import names, workflow
+from .counts import kept_registry_counts
 from .exceptions import CaseNotFound
 from .models import (
     Case,
@@ -614,33 +615,24 @@ def reads_aggregates(actor: Viewer) -> bool:
 
 def case_counts(*, actor: Viewer) -> dict[str, Any]:
     """Counts of every case in the registry by status, phase, oblast of origin and country
-    of current whereabouts: no personal data, for coordinators and reports. ``None`` is the
-    system (a report task); a person needs a role that reads aggregates."""
+    of current whereabouts, and when they were counted (``as_of``): no personal data, for
+    coordinators and reports. ``None`` is the system (a report task); a person needs a role
+    that reads aggregates. Read from the kept counts (``cases.counts``), at most
+    ``CASE_COUNTS_MAX_AGE`` seconds old."""
     if actor is not None and not reads_aggregates(actor):
         raise PermissionDenied()
-    by_status = dict(Case.objects.values_list("status").annotate(n=Count("id")).order_by("status"))
+    counts = kept_registry_counts()
     by_phase: dict[str, int] = {}
-    for status, count in by_status.items():
+    for status, count in counts.by_status.items():
         phase = workflow.phase_of(status)
         by_phase[phase] = by_phase.get(phase, 0) + count
-    by_oblast = {
-        code or "unknown": n
-        for code, n in Case.objects.values_list("child__origin_oblast_id")
-        .annotate(n=Count("id"))
-        .order_by("child__origin_oblast_id")
-    }
-    by_country = {
-        code or "unknown": n
-        for code, n in Case.objects.values_list("child__current_whereabouts__country")
-        .annotate(n=Count("id"))
-        .order_by("child__current_whereabouts__country")
-    }
     return {
-        "total": sum(by_status.values()),
-        "by_status": by_status,
+        "total": counts.total,
+        "by_status": counts.by_status,
         "by_phase": by_phase,
-        "by_origin_oblast": by_oblast,
-        "by_current_country": by_country,
+        "by_origin_oblast": counts.by_origin_oblast,
+        "by_current_country": counts.by_current_country,
+        "as_of": counts.as_of,
     }
 
 

@@ -1,10 +1,19 @@
-"""Reads of the admin's home page by role: a caseworker's own cases, a supervisor's organization.
+"""Reads of the admin's home page by role: a caseworker's own cases, a supervisor's organization,
+the registry's counts by phase.
 
-Every count here is taken over ``case_visible_to`` narrowed the way the case list's filters
-narrow it (``assignee``, ``organization``, ``status`` and the work-list conditions below), so a
-number and the list it links to always agree. The counts are GROUP BYs over the cases of the
-reader's own organizations (or assigned to the reader); only ``registry_counts_by_phase``, for
-the roles that read the registry's aggregates, counts every case (by status, from its index).
+Each number is of the cases the list it links to shows (the case list's filters: ``assignee``,
+``organization``, ``status`` and the work-list conditions below). None of them costs a pass over
+a number of cases that grows with the registry:
+
+- a caseworker's own cases are counted live, over ``case_visible_to`` narrowed to the
+  assignee (the assignee's index: as many rows as the caseworker's cases);
+- an organization's caseload by status and by assignee, and the registry's counts by phase,
+  are read from the kept counts (``cases.counts``): as of a time at most
+  ``CASE_COUNTS_MAX_AGE`` seconds ago (the page says when), so a list opened from them may
+  already hold a few changes more;
+- the work an organization must attend to (closure requests waiting, shares ending soon) is
+  counted live from those requests and shares, a few rows each, so a decision taken shows at
+  once.
 """
 
 from __future__ import annotations
@@ -21,8 +30,14 @@ from accounts.roles import Capability
 from accounts.selectors import actor_roles, organization_list
 from core.errors import PermissionDenied
 
+from .counts import (
+    AssigneeLoad,
+    OrganizationCounts,
+    kept_organization_counts,
+    kept_registry_counts_by_status,
+)
 from .models import Case, CaseShare, ClosureRequest, ClosureRequestStatus, FollowUp
-from .selectors import Viewer, case_visible_to, reads_aggregates
+from .selectors import Viewer, case_visible_to, reads_aggregates, reads_all_cases
 from .workflow import Phase, Status, phase_of
 
 
@@ -58,30 +73,27 @@ def follow_up_condition(kind: str, *, today: dt.date | None = None) -> Q:
     raise ValueError(kind)
 
 
+def _pending_closures() -> QuerySet[ClosureRequest]:
+    return ClosureRequest.objects.filter(status=ClosureRequestStatus.PENDING)
+
+
 def closure_pending_condition() -> Q:
     """Cases with a closure request waiting for a decision."""
-    return Q(
-        Exists(
-            ClosureRequest.objects.filter(
-                case_id=OuterRef("pk"), status=ClosureRequestStatus.PENDING
-            )
-        )
+    return Q(Exists(_pending_closures().filter(case_id=OuterRef("pk"))))
+
+
+def _expiring_shares(now: dt.datetime | None) -> QuerySet[CaseShare]:
+    now = now or timezone.now()
+    return CaseShare.objects.filter(
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+        expires_at__lte=now + dt.timedelta(days=share_window_days()),
     )
 
 
 def share_expiring_condition(*, now: dt.datetime | None = None) -> Q:
     """Cases with a live share (not revoked, not expired) ending within the window."""
-    now = now or timezone.now()
-    return Q(
-        Exists(
-            CaseShare.objects.filter(
-                case_id=OuterRef("pk"),
-                revoked_at__isnull=True,
-                expires_at__gt=now,
-                expires_at__lte=now + dt.timedelta(days=share_window_days()),
-            )
-        )
-    )
+    return Q(Exists(_expiring_shares(now).filter(case_id=OuterRef("pk"))))
 
 
 def _status_counts(cases: QuerySet[Case]) -> dict[str, int]:
@@ -136,24 +148,19 @@ def my_cases(*, actor: Viewer) -> MyCases:
 # A supervisor's organization
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class AssigneeCount:
-    assignee_id: int | None
-    username: str
-    count: int
-
-
-@dataclass(frozen=True)
 class Caseload:
-    """One organization's open and closed cases by status, open cases by assignee (``None``:
-    unassigned), and its cases with a closure waiting or a share ending soon."""
+    """One organization's open and closed cases by status, open cases by assignee (by
+    username; ``unassigned``: assigned to no one), as kept at ``as_of``; and, live, its cases
+    with a closure waiting or a share ending soon."""
 
     organization_id: int
     organization_name: str
     by_status: dict[str, int]
-    by_assignee: list[AssigneeCount]
+    by_assignee: list[AssigneeLoad]
     unassigned: int
     closures_pending: int
     shares_expiring: int
+    as_of: dt.datetime | None
 
 
 def supervised_organizations(*, actor: Viewer) -> list[int]:
@@ -161,67 +168,63 @@ def supervised_organizations(*, actor: Viewer) -> list[int]:
     return sorted(actor_roles(actor).organizations(Capability.CASE_CLOSE))
 
 
+def _read_whole(actor: Viewer, organization_ids: list[int]) -> list[int]:
+    """Those of ``organization_ids`` whose every case ``actor`` sees (``case_visible_to``): the
+    kept counts of an organization are its every case."""
+    if reads_all_cases(actor):
+        return organization_ids
+    whole = actor_roles(actor).organizations(Capability.CASE_READ_ORGANIZATION)
+    return [organization_id for organization_id in organization_ids if organization_id in whole]
+
+
 def organization_caseloads(*, actor: Viewer, organization_ids: Collection[int]) -> list[Caseload]:
-    """The caseload of each of ``organization_ids`` as ``actor`` sees it (their own
-    organizations' cases; other organizations' never counted). Five queries, whatever the
-    number of organizations."""
+    """The caseload of each of ``organization_ids``, counted for those ``actor`` reads whole
+    (their own organizations: a supervisor reads every case of theirs); another
+    organization's is all zeros, never its cases shared with ``actor``. Four queries, whatever
+    the number of organizations and of their cases: the kept counts, the names, the closure
+    requests waiting and the shares ending soon."""
     ids = sorted(set(organization_ids))
     if not ids:
         return []
-    cases = case_visible_to(actor=actor).filter(organization_id__in=ids)
-    names: dict[int, str] = {}
-    by_status: dict[int, dict[str, int]] = {org: {} for org in ids}
-    for row in (
-        cases.order_by()
-        .values("organization_id", "organization__name", "status")
-        .annotate(n=Count("id"))
-        .order_by("organization_id", "status")
-    ):
-        names[row["organization_id"]] = row["organization__name"]
-        by_status[row["organization_id"]][row["status"]] = row["n"]
-    open_cases = cases.exclude(status=Status.CLOSED)
-    by_assignee: dict[int, list[AssigneeCount]] = {org: [] for org in ids}
-    unassigned: dict[int, int] = {}
-    for assigned in (
-        open_cases.order_by()
-        .values("organization_id", "assignee_id", "assignee__username")
-        .annotate(n=Count("id"))
-        .order_by("organization_id", "assignee__username")
-    ):
-        if assigned["assignee_id"] is None:
-            unassigned[assigned["organization_id"]] = assigned["n"]
-        else:
-            by_assignee[assigned["organization_id"]].append(
-                AssigneeCount(
-                    assigned["assignee_id"], assigned["assignee__username"], assigned["n"]
-                )
-            )
-    closures = _counts_by_organization(cases.filter(closure_pending_condition()))
-    shares = _counts_by_organization(cases.filter(share_expiring_condition()))
-    missing = [org for org in ids if org not in names]
-    if missing:
-        # An organization without cases yet: named all the same.
-        names.update(organization_list().filter(pk__in=missing).values_list("pk", "name"))
-    return [
-        Caseload(
-            organization_id=org,
-            organization_name=names.get(org, ""),
-            by_status=by_status[org],
-            by_assignee=by_assignee[org],
-            unassigned=unassigned.get(org, 0),
-            closures_pending=closures.get(org, 0),
-            shares_expiring=shares.get(org, 0),
+    read = _read_whole(actor, ids)
+    names = dict(organization_list().filter(pk__in=ids).values_list("pk", "name"))
+    as_of: dt.datetime | None = None
+    kept: dict[int, OrganizationCounts] = {}
+    closures: dict[int, int] = {}
+    shares: dict[int, int] = {}
+    if read:
+        as_of, kept = kept_organization_counts(organization_ids=read)
+        closures = _counts_by_organization(
+            _pending_closures().filter(case__organization_id__in=read)
         )
-        for org in ids
-    ]
+        shares = _counts_by_organization(
+            _expiring_shares(None).filter(case__organization_id__in=read)
+        )
+    loads = []
+    for org in ids:
+        counts = kept.get(org, OrganizationCounts())
+        loads.append(
+            Caseload(
+                organization_id=org,
+                organization_name=names.get(org, ""),
+                by_status=counts.by_status,
+                by_assignee=counts.by_assignee,
+                unassigned=counts.unassigned,
+                closures_pending=closures.get(org, 0),
+                shares_expiring=shares.get(org, 0),
+                as_of=as_of,
+            )
+        )
+    return loads
 
 
-def _counts_by_organization(cases: QuerySet[Case]) -> dict[int, int]:
+def _counts_by_organization(rows: QuerySet[ClosureRequest] | QuerySet[CaseShare]) -> dict[int, int]:
+    """The distinct cases of ``rows`` (requests or shares) by the cases' organization."""
     return dict(
-        cases.order_by()
-        .values_list("organization_id")
-        .annotate(n=Count("id"))
-        .order_by("organization_id")
+        rows.order_by()
+        .values_list("case__organization_id")
+        .annotate(n=Count("case_id", distinct=True))
+        .order_by()
     )
 
 
@@ -250,13 +253,14 @@ def closure_queue_get(*, actor: Viewer, request_id: int) -> ClosureRequest | Non
 # ---------------------------------------------------------------------------------------------
 # The registry's counts, for those who read aggregates
 # ---------------------------------------------------------------------------------------------
-def registry_counts_by_phase(*, actor: Viewer) -> dict[str, int]:
-    """Every case of the registry by phase, every phase named (zero included): counts without
-    personal data, for roles that read aggregates (``reads_aggregates``). One GROUP BY on the
-    status, which the (status, updated_at) index answers without reading the cases."""
+def registry_counts_by_phase(*, actor: Viewer) -> tuple[dt.datetime, dict[str, int]]:
+    """Every case of the registry by phase, every phase named (zero included), and when they
+    were counted: counts without personal data, for roles that read aggregates
+    (``reads_aggregates``), read from the kept counts (``cases.counts``)."""
     if not reads_aggregates(actor):
         raise PermissionDenied()
+    as_of, by_status = kept_registry_counts_by_status()
     counts = dict.fromkeys(Phase.values, 0)
-    for status, n in Case.objects.order_by().values_list("status").annotate(n=Count("id")):
+    for status, n in by_status.items():
         counts[phase_of(status)] += n
-    return counts
+    return as_of, counts

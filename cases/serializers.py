@@ -720,6 +720,14 @@ class CaseCountsSerializer(serializers.Serializer[Any]):
         read_only=True,
         help_text=_("By ISO 3166-1 code; children with no recorded whereabouts under 'unknown'."),
     )
+    as_of = serializers.DateTimeField(
+        read_only=True,
+        help_text=_(
+            "When the cases were counted: the counts are kept, counted again every few "
+            "minutes, and never older than the deployment's CASE_COUNTS_MAX_AGE (5 minutes "
+            "unless set)."
+        ),
+    )
 
 
 class CaseRemovalSerializer(serializers.Serializer[Any]):

@@ -10,7 +10,7 @@ from django.db import OperationalError
 from audit.context import audit_context
 from audit.models import Channel
 
-from . import selectors, services
+from . import counts, selectors, services
 
 logger = logging.getLogger(__name__)
 
@@ -80,3 +80,20 @@ def duplicate_pairs_scan(batch_size: int = services.SCAN_BATCH_SIZE) -> int:
             after_id = batch.last_id
     logger.info("duplicate_pairs_scanned children=%s pairs=%s", scanned, pairs)
     return scanned
+
+
+@shared_task(
+    name=counts.CASE_COUNTS_REFRESH_TASK,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def case_counts_refresh() -> int | None:
+    """Periodic tick: count every case again and keep the counts (``CASE_COUNTS_MAX_AGE``).
+    Idempotent; skipped when another refresh is running (its counts are as fresh). Returns
+    the cases counted, ``None`` when skipped."""
+    snapshot = counts.case_counts_refresh(wait=False)
+    if snapshot is None:
+        logger.info("case_counts_refresh_skipped reason=running")
+        return None
+    return snapshot.cases

@@ -835,7 +835,10 @@ class CaseCountsView(StrictQueryParamsMixin, APIView):
         summary=_("Count cases by status, phase, oblast of origin and current country"),
         description=_(
             "For coordinators, supervisors, caseworkers and auditors: every case in the "
-            "registry is counted, and no child's personal data is returned."
+            "registry is counted, and no child's personal data is returned. The counts are "
+            "kept rather than counted on each request: `as_of` says when they were counted, "
+            "at most CASE_COUNTS_MAX_AGE seconds (5 minutes unless the deployment sets it) "
+            "before the request."
         ),
         responses={200: CaseCountsSerializer, **errors(400, 401, 403)},
     )

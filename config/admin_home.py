@@ -4,8 +4,9 @@ A caseworker sees their own cases (by status, follow-ups overdue and due, their 
 cases changed last); a supervisor, each of their organizations' caseload (by status and by
 assignee, unassigned cases, shares ending soon) and the closure requests waiting for them,
 decided from the list; a coordinator, the registry's counts by phase beside the latest
-published figures, and the coalition's open items. Someone with several roles sees each role's
-part; the list of models follows below.
+published figures, and the coalition's open items. The caseloads and the registry's counts are
+kept counts (``cases.counts``): the page says when they were counted. Someone with several
+roles sees each role's part; the list of models follows below.
 
 The home page composes three apps' reads, so it lives here, in ``config``. Every number comes
 from a selector of its app and links to the list behind it (the same filters, so the number
@@ -15,6 +16,7 @@ counts, never its cases.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -182,14 +184,17 @@ class SupervisorPart:
     organizations: list[OrganizationPart]
     queue: list[QueueRow]
     queue_total: int
+    # When the caseloads by status and by assignee were counted (kept counts).
+    counted_at: dt.datetime | None = None
 
 
 def supervisor_part(request: HttpRequest) -> SupervisorPart:
     actor = request.user
     parts = []
-    for load in organization_caseloads(
+    loads = organization_caseloads(
         actor=actor, organization_ids=supervised_organizations(actor=actor)
-    ):
+    )
+    for load in loads:
         org = load.organization_id
         parts.append(
             OrganizationPart(
@@ -257,7 +262,12 @@ def supervisor_part(request: HttpRequest) -> SupervisorPart:
         for closure in queue[:CLOSURE_QUEUE_ROWS]
     ]
     total = len(rows) if len(rows) < CLOSURE_QUEUE_ROWS else queue.count()
-    return SupervisorPart(organizations=parts, queue=rows, queue_total=total)
+    return SupervisorPart(
+        organizations=parts,
+        queue=rows,
+        queue_total=total,
+        counted_at=next((load.as_of for load in loads if load.as_of), None),
+    )
 
 
 @dataclass(frozen=True)
@@ -275,13 +285,15 @@ class CoordinatorPart:
     total: Figure
     published: list[FigureRow]
     coalition: list[Figure] = field(default_factory=list)
+    # When the registry's cases were counted (kept counts).
+    counted_at: dt.datetime | None = None
 
 
 def coordinator_part(request: HttpRequest) -> CoordinatorPart:
     actor = request.user
     # The case list is theirs to open only if they read cases (a coordinator reads counts).
     linked = reads_cases(actor)
-    phases = registry_counts_by_phase(actor=actor)
+    counted_at, phases = registry_counts_by_phase(actor=actor)
     latest = latest_figures_by_metric()
     published = [
         FigureRow(
@@ -325,6 +337,7 @@ def coordinator_part(request: HttpRequest) -> CoordinatorPart:
         total=Figure(_("All cases"), sum(phases.values()), _cases_url() if linked else None),
         published=published,
         coalition=coalition,
+        counted_at=counted_at,
     )
 
 

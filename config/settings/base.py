@@ -213,6 +213,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # create or rename did not propose (or that appeared since) join the review queue.
     "duplicate-pairs-scan": {"task": "cases.duplicate_pairs_scan", "schedule": 24 * 3600.0},
 }
+# The registry's counts (``/api/v1/case-counts/``, the home pages' caseloads and phases) are
+# read from kept counts at most this many seconds old: a tick counts every case again twice as
+# often, and a read that finds them older counts first (cases.counts).
+CASE_COUNTS_MAX_AGE = env.int("CASE_COUNTS_MAX_AGE", default=300)
+if CASE_COUNTS_MAX_AGE < 10:
+    raise ImproperlyConfigured(
+        f"CASE_COUNTS_MAX_AGE ({CASE_COUNTS_MAX_AGE} s) must be 10 seconds or more: every case "
+        "is counted again twice as often."
+    )
+CELERY_BEAT_SCHEDULE["case-counts-refresh"] = {
+    "task": "cases.case_counts_refresh",
+    "schedule": CASE_COUNTS_MAX_AGE / 2,
+}
 
 # ---------------------------------------------------------------------------------------------
 # Idempotent POSTs: how long an answer is kept for a retry with the same Idempotency-Key
