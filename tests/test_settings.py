@@ -501,3 +501,11 @@ def test_source_files_go_to_a_bucket_when_one_is_named(project):
 
     bucket = S3Storage(**storage["OPTIONS"])
     assert bucket.bucket_name == "registry-evidence"
+
+
+def test_settings_case_counts_refuse_a_delay_under_ten_seconds(project):
+    result = run_settings(project, DJANGO_DEBUG="1", CASE_COUNTS_MAX_AGE="5")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "CASE_COUNTS_MAX_AGE" in result.stderr
