@@ -216,7 +216,8 @@ def test_a_refresh_replaces_the_whole_snapshot(registry):
     make_case(organization=registry["other"])
     second = counts.case_counts_refresh()
 
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert list(CaseCountSnapshot.objects.values_list("pk", flat=True)) == [second.pk]
     assert set(CaseloadCount.objects.values_list("snapshot", flat=True)) == {second.pk}
     assert set(PlaceCount.objects.values_list("snapshot", flat=True)) == {second.pk}
@@ -323,7 +324,8 @@ def test_case_counts_api_says_when_the_cases_were_counted(registry):
         "as_of",
     }
     as_of = parse_datetime(body["as_of"])
-    assert as_of is not None and before - dt.timedelta(seconds=1) <= as_of <= timezone.now()
+    assert as_of is not None
+    assert before - dt.timedelta(seconds=1) <= as_of <= timezone.now()
     assert {key: value for key, value in body.items() if key != "as_of"} == _direct_registry()
 
 
