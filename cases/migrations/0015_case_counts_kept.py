@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_user_language_and_key_labels'),
-        ('cases', '0013_child_search_text_forgiving'),
+        ('cases', '0014_redundant_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
