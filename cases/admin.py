@@ -52,6 +52,7 @@ from . import (
     admin_history,
     admin_list,
     selectors,
+    selectors_list_filters,
     services,
     workflow,
 )
@@ -374,19 +375,15 @@ class PhaseFilter(admin.SimpleListFilter):
 
 
 class CurrentCountryFilter(admin.SimpleListFilter):
-    """The country of the child's current whereabouts, listing only countries cases are in."""
+    """The country of the child's current whereabouts (kept on the case: ``Case.
+    current_country``), offering the countries the cases' children are in now, read from that
+    column's index."""
 
     title = _("current country")
     parameter_name = "current_country"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        codes = (
-            model_admin.get_queryset(request)
-            .exclude(child__current_whereabouts=None)
-            .order_by()
-            .values_list("child__current_whereabouts__country", flat=True)
-            .distinct()
-        )
+        codes = selectors_list_filters.current_country_codes()
         return sorted(((code, countries.name(code)) for code in codes), key=lambda c: str(c[1]))
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -395,7 +392,31 @@ class CurrentCountryFilter(admin.SimpleListFilter):
             return queryset
         if value not in countries:
             raise IncorrectLookupParameters(_("Unknown country: give its ISO 3166-1 code."))
-        return queryset.filter(child__current_whereabouts__country=value)
+        return queryset.filter(current_country=countries.alpha2(value))
+
+
+class _ReaderChoicesFilter(admin.RelatedFieldListFilter):
+    """Django's filter by a related record (same parameters: ``<field>__id__exact``, and
+    ``<field>__isnull`` for "none"), with choices from a small table narrowed to the reader
+    instead of a ``DISTINCT`` over the cases. Shown when there is more than one choice."""
+
+    def choices_for(self, request: HttpRequest) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def field_choices(
+        self, field: Any, request: HttpRequest, model_admin: Any
+    ) -> list[tuple[Any, str]]:
+        return [(row.pk, str(row)) for row in self.choices_for(request)]
+
+
+class OrganizationFilter(_ReaderChoicesFilter):
+    def choices_for(self, request: HttpRequest) -> QuerySet[Any]:
+        return selectors_list_filters.list_filter_organizations(actor=request.user)
+
+
+class AssigneeFilter(_ReaderChoicesFilter):
+    def choices_for(self, request: HttpRequest) -> QuerySet[Any]:
+        return selectors_list_filters.list_filter_assignees(actor=request.user)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -559,8 +580,8 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
         "priority",
         "child__origin_oblast",
         CurrentCountryFilter,
-        ("organization", admin.RelatedOnlyFieldListFilter),
-        ("assignee", admin.RelatedOnlyFieldListFilter),
+        ("organization", OrganizationFilter),
+        ("assignee", AssigneeFilter),
         *WORK_LIST_FILTERS,
     ]
     # What a row renders; the selector joins the same, so a page costs the same few queries.
@@ -580,6 +601,11 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
         "Latin, Russified, aliases. Г and Ґ, Е and Є, И and І, Ї and І count as one letter."
     )
     ordering = ["-updated_at", "-id"]
+    # No count of every case on each page (the paginator counts up to a limit), and no counts
+    # beside each filter's choices (``_facets``: a count of the cases per choice of every
+    # filter).
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     # The model's ``organization`` is not editable (a case never changes hands through the
     # form); the form's declared field of that name only carries the choice to ``case_create``.
     exclude = ["organization"]
@@ -719,6 +745,22 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
     # --- reads -------------------------------------------------------------------------------
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[admin_list.ChangeList]:
         return admin_list.changelist_class(request)
+
+    def get_paginator(
+        self,
+        request: HttpRequest,
+        queryset: Any,
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> admin_list.CappedPaginator:
+        return admin_list.CappedPaginator(
+            queryset,
+            per_page,
+            limit=admin_list.count_limit(),
+            orphans=orphans,
+            allow_empty_first_page=allow_empty_first_page,
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
         queryset = selectors.case_list(actor=request.user)

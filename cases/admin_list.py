@@ -4,15 +4,19 @@ caseworker needs at hand ("assigned to me", "my organization"), and the change l
 why each row of a name search came up.
 
 Nothing here reads more than the page shown: the filters offer fixed choices (no ``DISTINCT``
-over the cases), and the search's explanation reads the page's aliases in one query."""
+over the cases), the search's explanation reads the page's aliases in one query, and the list
+counts its rows only up to a limit (``CappedPaginator``): past it, the page says "more than N"."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
@@ -31,6 +35,14 @@ from .workflow import Status
 SEARCH_MATCH = "search_match"
 # The export's URL name (``admin_export``): its requests build the list without a page.
 EXPORT_URL_NAME = "cases_case_export"
+# How far the case list counts its rows (the ``CASE_LIST_COUNT_LIMIT`` setting overrides it):
+# a hundred pages, more than anyone pages through; past it the list says "more than".
+CASE_LIST_COUNT_LIMIT = 10_000
+
+
+def count_limit() -> int:
+    """The number of rows past which the case list stops counting."""
+    return int(getattr(settings, "CASE_LIST_COUNT_LIMIT", CASE_LIST_COUNT_LIMIT))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,12 +148,48 @@ def child_cell(case: Case) -> SafeString:
 # ---------------------------------------------------------------------------------------------
 # Change lists
 # ---------------------------------------------------------------------------------------------
+class CappedPaginator(Paginator):
+    """A paginator that counts at most ``limit + 1`` rows (``SELECT count(*) FROM (SELECT id
+    ... LIMIT limit + 1)``): a count of every matching case costs a read of them all, on every
+    page of the list, to print one number. Below the limit the count is exact; past it
+    ``capped`` is true, the pages run to the one that holds row ``limit + 1``, and the page
+    says "more than ``limit``"."""
+
+    def __init__(self, object_list: Any, per_page: int, *, limit: int, **kwargs: Any) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.limit = limit
+
+    @cached_property
+    def count(self) -> int:
+        return int(self.object_list.order_by().values("pk")[: self.limit + 1].count())
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.limit
+
+    def page(self, number: Any) -> Page:
+        if not self.capped:
+            return super().page(number)
+        # Django's page ends at ``count``: past the limit that is not where the rows end.
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+
+
 class CaseChangeList(ChangeList):
-    """The case list: after the page is read, each row of a name search learns what it was
-    found by (``selectors_search.case_search_matches``: one query for the page)."""
+    """The case list: its rows counted up to a limit (``CappedPaginator``; ``count_capped``
+    tells the templates to say "more than"), and after the page is read, each row of a name
+    search learns what it was found by (``selectors_search.case_search_matches``: one query
+    for the page)."""
+
+    count_capped = False
+    count_limit: int | None = None
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
+        paginator = self.paginator
+        self.count_capped = isinstance(paginator, CappedPaginator) and paginator.capped
+        self.count_limit = paginator.limit if isinstance(paginator, CappedPaginator) else None
         if not self.query.strip():
             return
         rows = list(self.result_list)

@@ -495,12 +495,21 @@ class Case(models.Model):
         editable=False,
     )
     is_synthetic = models.BooleanField(_("synthetic"), default=False, editable=False)
+    # The country of the child's current whereabouts, kept on each of the child's cases by the
+    # services that move the child (``services.whereabouts``, opening a case, bulk opening; a
+    # merge moves the cases to the kept child and refreshes it): the case list filters by it
+    # from one index on the cases, never joining every case's child and whereabouts.
+    current_country = CountryField(
+        _("child's current country"), blank=True, default="", editable=False
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
     # Stamps bumped when what the case shows changes through another record (a relative, a
-    # whereabouts, a share...): that record's own audit event says what changed.
-    audit_technical_fields = frozenset({"version", "updated_at"})
+    # whereabouts, a share...): that record's own audit event says what changed. The child's
+    # current country is the whereabouts' (their events record it), copied for the list.
+    audit_technical_fields = frozenset({"version", "updated_at", "current_country"})
+    audit_exclude_fields = ("current_country",)
 
     objects = CaseQuerySet.as_manager()
 
@@ -512,6 +521,12 @@ class Case(models.Model):
             models.Index(fields=["priority", "-updated_at"], name="case_priority_updated_idx"),
             models.Index(
                 fields=["organization", "-updated_at"], name="case_organization_updated_idx"
+            ),
+            # The case list filtered by the child's current country, newest first, and the
+            # filter's choices read as a loose scan of it (one probe per country,
+            # ``selectors_list_filters.current_country_codes``).
+            models.Index(
+                fields=["current_country", "-updated_at"], name="case_country_updated_idx"
             ),
         ]
         constraints = [

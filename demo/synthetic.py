@@ -352,6 +352,7 @@ class SyntheticGenerator:
         case = {
             "number": "",
             "child_id": None,
+            "current_country": "",
             "organization_id": self.owners.pick(rng),
             "status": status,
             "priority": self.priorities.pick(rng),
@@ -571,6 +572,7 @@ class _CopyWriter:
                 # The current whereabouts: the latest stay by start date, the last one on a tie.
                 current = max(enumerate(d.stays), key=lambda s: (s[1]["from_date"], s[0]))[1]
                 d.child["current_whereabouts_id"] = current["id"]
+                d.case["current_country"] = current["country"]
 
         changes = [row for d in drafts for row in _status_change_rows(d.case["id"], d)]
         for row, change_id in zip(changes, self._ids(StatusChange, len(changes)), strict=True):
@@ -685,6 +687,15 @@ class _OrmWriter:
         ).unaudited_update(
             "a denormalised pointer to the latest stay, recorded with the stay",
             current_whereabouts=Subquery(latest),
+        )
+        of_case = Whereabouts.objects.filter(child=OuterRef("child_id")).order_by(
+            "-from_date", "-id"
+        )
+        Case.objects.filter(
+            pk__in=[case.pk for d, case in zip(drafts, cases, strict=True) if d.stays]
+        ).unaudited_update(
+            "a denormalised copy of the latest stay's country, recorded with the stay",
+            current_country=Subquery(of_case.values("country")[:1]),
         )
 
 

@@ -22,7 +22,7 @@ from core.errors import PermissionDenied, ValidationFailed
 
 from .. import selectors
 from ..exceptions import LikelyCandidatesFound, OpenCaseExists, StaleVersion
-from ..models import Case, CaseNumberSequence, Child, StatusChange
+from ..models import Case, CaseNumberSequence, Child, StatusChange, Whereabouts
 from ..selectors_matching import likely_among, new_child_candidates
 from ..workflow import Status
 from .checks import Actor, _assign, _full_clean, _lock_case, _not_in_future, _require
@@ -121,6 +121,18 @@ def _case_check(case: Case, *, date_of_birth: dt.date | None) -> None:
     _check_birth_before_deportation(date_of_birth, case.deported_on, field="deported_on")
 
 
+def _current_country(child: Child) -> str:
+    """The country of the child's current whereabouts (none for a child just recorded)."""
+    if child.current_whereabouts_id is None:
+        return ""
+    return str(
+        Whereabouts.objects.filter(pk=child.current_whereabouts_id)
+        .values_list("country", flat=True)
+        .first()
+        or ""
+    )
+
+
 @transaction.atomic
 def case_create(
     *,
@@ -193,6 +205,8 @@ def case_create(
         status=Status.REPORTED,
         status_changed_at=now,
         is_synthetic=is_synthetic,
+        # A child already known may be somewhere already: the list filters by it.
+        current_country=_current_country(child),
         **data,
     )
     case.number = case_numbers_allocate(year=timezone.localdate(now).year)[0]

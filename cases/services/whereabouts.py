@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from core.checks import raise_field_errors
 
-from ..models import Child, Whereabouts
+from ..models import Case, Child, Whereabouts
 from .checks import Actor, _check_coordinates, _not_in_future, _require_on_child
 from .records import AuditedRecords
 from .versions import child_cases_touch
@@ -49,14 +49,24 @@ def _whereabouts_prepare(whereabouts: Whereabouts) -> None:
 
 
 def child_current_whereabouts_refresh(*, child: Child) -> Whereabouts | None:
-    """Point the child at the latest whereabouts by start date (the current location)."""
+    """Point the child at the latest whereabouts by start date (the current location), and
+    keep its country on the child's cases (``Case.current_country``, what the case list
+    filters by)."""
     latest = child.whereabouts.order_by("-from_date", "-id").first()
     Child.objects.filter(pk=child.pk).unaudited_update(
         "derived pointer; the whereabouts change that caused it is recorded",
         current_whereabouts=latest,
     )
     child.current_whereabouts = latest
+    _cases_country_set(child_id=child.pk, country=str(latest.country) if latest else "")
     return latest
+
+
+def _cases_country_set(*, child_id: int, country: str) -> None:
+    Case.objects.filter(child_id=child_id).exclude(current_country=country).unaudited_update(
+        "derived copy of the current whereabouts' country; the whereabouts change is recorded",
+        current_country=country,
+    )
 
 
 def _unpoint(whereabouts: Whereabouts) -> None:
