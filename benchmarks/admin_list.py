@@ -22,6 +22,7 @@ only adds its two benchmark users (``--user-prefix``). All data is synthetic.
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 from collections.abc import Callable, Iterator
@@ -228,7 +229,7 @@ def explain(pages: list[_Page]) -> list[str]:
             "SELECT relname, reltuples FROM pg_class WHERE relkind = 'r' AND reltuples > %s",
             [LARGE_TABLE_ROWS],
         )
-        large = {name: rows for name, rows in cursor.fetchall()}
+        large = dict(cursor.fetchall())
     lines = []
     for page in pages:
         slowest, slowest_ms, scans = "", 0.0, []
@@ -260,15 +261,11 @@ def explain(pages: list[_Page]) -> list[str]:
 
 
 def main() -> None:
-    args = arguments(
-        __doc__,
-        repeat=20,
-        warmup=3,
-        extra=lambda parser: (
-            parser.add_argument("--user-prefix", default=DEFAULT_USER_PREFIX),
-            parser.add_argument("--explain", action="store_true"),
-        ),
-    )
+    def options(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--user-prefix", default=DEFAULT_USER_PREFIX)
+        parser.add_argument("--explain", action="store_true")
+
+    args = arguments(__doc__, repeat=20, warmup=3, extra=options)
     setup_django(args.database_url)
     from cases.models import Case
 

@@ -403,9 +403,8 @@ class _ReaderChoicesFilter(admin.RelatedFieldListFilter):
     def choices_for(self, request: HttpRequest) -> QuerySet[Any]:
         raise NotImplementedError
 
-    def field_choices(
-        self, field: Any, request: HttpRequest, model_admin: Any
-    ) -> list[tuple[Any, str]]:
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> list[Any]:
+        # Django's own choices carry the primary key as it is: (pk, label).
         return [(row.pk, str(row)) for row in self.choices_for(request)]
 
 

@@ -10,7 +10,7 @@ counts its rows only up to a limit (``CappedPaginator``): past it, the page says
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import admin
@@ -161,7 +161,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return int(self.object_list.order_by().values("pk")[: self.limit + 1].count())
+        rows = cast(QuerySet[Any], self.object_list)
+        return int(rows.order_by().values("pk")[: self.limit + 1].count())
 
     @property
     def capped(self) -> bool:
@@ -173,7 +174,7 @@ class CappedPaginator(Paginator):
         # Django's page ends at ``count``: past the limit that is not where the rows end.
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+        return Page(self.object_list[bottom : bottom + self.per_page], number, self)
 
 
 class CaseChangeList(ChangeList):

@@ -27,6 +27,24 @@ from accounts.selectors import actor_roles
 from .models import Case, CaseShare
 from .selectors import Viewer, reads_all_cases
 
+# Each step: the first code above the last one found, from the (current_country, updated_at)
+# index. Plain SQL: Django's ORM writes no recursive query.
+_CURRENT_COUNTRIES_SQL = """
+WITH RECURSIVE codes(code) AS (
+    SELECT (
+        SELECT current_country FROM cases_case WHERE current_country > ''
+        ORDER BY current_country LIMIT 1
+    )
+    UNION ALL
+    SELECT (
+        SELECT current_country FROM cases_case WHERE current_country > codes.code
+        ORDER BY current_country LIMIT 1
+    )
+    FROM codes WHERE codes.code IS NOT NULL
+)
+SELECT code FROM codes WHERE code IS NOT NULL
+"""
+
 
 def current_country_codes() -> list[str]:
     """The countries the cases' children are in now (their current whereabouts'), by code.
@@ -34,19 +52,8 @@ def current_country_codes() -> list[str]:
     A recursive query walks the index on ``current_country``: each step asks the index for the
     first code above the last one found, so the cost is one probe per country (a few dozen),
     not a read of every case (PostgreSQL has no skip scan of its own before version 18)."""
-    quote = connection.ops.quote_name
-    table, column = quote(Case._meta.db_table), quote("current_country")
-    sql = (
-        f"WITH RECURSIVE codes(code) AS ("
-        f" SELECT (SELECT {column} FROM {table} WHERE {column} > %s ORDER BY {column} LIMIT 1)"
-        f" UNION ALL"
-        f" SELECT (SELECT {column} FROM {table} WHERE {column} > codes.code"
-        f" ORDER BY {column} LIMIT 1)"
-        f" FROM codes WHERE codes.code IS NOT NULL"
-        f") SELECT code FROM codes WHERE code IS NOT NULL"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [""])
+        cursor.execute(_CURRENT_COUNTRIES_SQL)
         return [code for (code,) in cursor.fetchall()]
 
 

@@ -684,6 +684,12 @@ def cases_create_many(
         b.case.created_by = actor
         b.case.number = number
         b.case.status_changed_at = now
+        if b.whereabouts:
+            # The child's current country on its case (``Case.current_country``): the latest
+            # stay by start date, the last given on a tie (its id is the highest).
+            b.case.current_country = max(
+                enumerate(b.whereabouts), key=lambda stay: (stay[1].from_date, stay[0])
+            )[1].country
         cases.append(b.case)
     _inserted(Case, cases, actor=actor, metadata=metadata)
     reason = _("Case opened.")
@@ -733,20 +739,11 @@ def cases_create_many(
             "derived pointer; the whereabouts' own event records the change",
             current_whereabouts=Subquery(latest),
         )
-        # And its country on the child's case (``Case.current_country``).
-        of_case = Whereabouts.objects.filter(child=OuterRef("child_id")).order_by(
-            "-from_date", "-id"
-        )
-        Case.objects.filter(pk__in=[b.case.pk for b in built if b.whereabouts]).unaudited_update(
-            "derived copy of the current whereabouts' country; the whereabouts' own event "
-            "records it",
-            current_country=Subquery(of_case.values("country")[:1]),
-        )
         for b in built:  # and on the instances returned, as the single services do
             if b.whereabouts:
-                current = max(b.whereabouts, key=lambda stay: (stay.from_date, stay.pk))
-                b.child.current_whereabouts = current
-                b.case.current_country = current.country
+                b.child.current_whereabouts = max(
+                    b.whereabouts, key=lambda stay: (stay.from_date, stay.pk)
+                )
     _inserted(Relative, [r for b in built for r in b.relatives], actor=actor, metadata=metadata)
     references = [
         _unsaved(

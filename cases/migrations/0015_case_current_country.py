@@ -31,7 +31,7 @@ def current_country_fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0013_child_search_text_forgiving"),
+        ("cases", "0014_redundant_indexes"),
     ]
 
     operations = [
