@@ -566,7 +566,7 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
         "phase_display",
         "priority",
         "origin_oblast",
-        "current_country",
+        "child_country",
         "organization",
         "assignee",
         "updated_at",
@@ -809,8 +809,10 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
     def origin_oblast(self, case: Case) -> Any:
         return case.child.origin_oblast or "-"
 
+    # Not named ``current_country``: a column named as a model field shows the field, and
+    # Django draws a country field's value through its whole list of countries, each row.
     @admin.display(description=_("current country"))
-    def current_country(self, case: Case) -> str:
+    def child_country(self, case: Case) -> str:
         current = case.child.current_whereabouts
         return countries.name(str(current.country)) if current is not None else "-"
 
