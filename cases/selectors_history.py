@@ -3,7 +3,9 @@ them (aliases, relatives, whereabouts, services, follow-ups, and for its own org
 shares and closure requests), newest first.
 
 A constant number of queries whatever the case holds: one for the ids of each kind of record,
-one for the records deleted since (their deletion events), then the events themselves.
+one for the records deleted since (their deletion events, found by the child they belonged to
+through a partial index on deletion events: migration ``0016``), then the events themselves.
+Each reads the index of the records it names, never the trail at large.
 """
 
 from __future__ import annotations
