@@ -19,6 +19,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
@@ -184,13 +185,15 @@ class CaseChangeList(ChangeList):
     for the page)."""
 
     count_capped = False
-    count_limit: int | None = None
+    count_limit = ""
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
         paginator = self.paginator
         self.count_capped = isinstance(paginator, CappedPaginator) and paginator.capped
-        self.count_limit = paginator.limit if isinstance(paginator, CappedPaginator) else None
+        if isinstance(paginator, CappedPaginator):
+            # As the reader's language groups digits: "10,000", "10 000".
+            self.count_limit = number_format(paginator.limit, force_grouping=True)
         if not self.query.strip():
             return
         rows = list(self.result_list)
