@@ -4,7 +4,7 @@ shares and closure requests), newest first.
 
 A constant number of queries whatever the case holds: one for the ids of each kind of record,
 one for the records deleted since (their deletion events, found by the child they belonged to
-through a partial index on deletion events: migration ``0016``), then the events themselves.
+through a partial index on deletion events: migration ``0017``), then the events themselves.
 Each reads the index of the records it names, never the trail at large.
 """
 

@@ -31,7 +31,7 @@ def current_country_fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0014_redundant_indexes"),
+        ("cases", "0015_case_counts_kept"),
     ]
 
     operations = [

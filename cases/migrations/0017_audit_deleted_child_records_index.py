@@ -15,7 +15,7 @@ from core.db import RunSQLOnPostgres
 class Migration(migrations.Migration):
     dependencies = [
         ("audit", "0004_read_actions"),
-        ("cases", "0015_case_current_country"),
+        ("cases", "0016_case_current_country"),
     ]
 
     operations = [
