@@ -25,6 +25,7 @@ import os
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -97,9 +98,7 @@ def family_names() -> tuple[str, str]:
     common = counted.order_by("-n", "family_name_latin").values_list(
         "family_name_latin", flat=True
     )[0]
-    rare = counted.order_by("n", "family_name_latin").values_list("family_name_latin", flat=True)[
-        0
-    ]
+    rare = counted.order_by("n", "family_name_latin").values_list("family_name_latin", flat=True)[0]
     return common, rare
 
 
@@ -124,9 +123,7 @@ def small_database_token(small_database_url: str) -> str:
     return out.strip().splitlines()[-1]
 
 
-def measure(
-    *, repeat: int, warmup: int, small_database_url: str | None = None
-) -> list[BenchRow]:
+def measure(*, repeat: int, warmup: int, small_database_url: str | None = None) -> list[BenchRow]:
     """Measure the case list API on the database Django is set up on (``setup_django``)."""
     import orjson
     import psycopg
@@ -145,18 +142,17 @@ def measure(
     visible = selectors.case_list_rows(actor=user).order_by("-updated_at", "-id")
     total_visible = visible.count()
     common, rare = family_names()
-    matches = {
-        name: selectors.children_search(query=fold(name)).count() for name in (common, rare)
-    }
+    matches = {name: selectors.children_search(query=fold(name)).count() for name in (common, rare)}
 
     def path(**params: Any) -> str:
         return f"/api/v1/cases/?{urlencode({'page_size': PAGE_SIZE, **params})}"
 
     list_path = path(phase="repatriation", search=fold(common))
+    filtered_path = path(phase="repatriation")
     common_path = path(search=fold(common))
     rare_path = path(search=fold(rare))
     first_path = path()
-    deep_at = min(DEEP_ROWS, total_visible // 2)
+    deep_at = DEEP_ROWS if total_visible > DEEP_ROWS + PAGE_SIZE else total_visible // 2
     deep_position = visible.values_list("updated_at", flat=True)[deep_at]
     deep_path = path(cursor=cursor_at(deep_position))
     detail_ids = list(visible.values_list("id", flat=True)[:2000])[::40]
@@ -203,7 +199,7 @@ def measure(
     small_token = small_database_token(small_database_url) if small_database_url else None
     try:
         with gunicorn_serving(database_url) as port:
-            fns = [
+            fns: list[Callable[[], object]] = [
                 http_getter(port, lambda i: "/bench/constant/", auth),
                 http_getter(port, lambda i: list_path, auth),
                 http_getter(port, lambda i: common_path, auth),
@@ -218,13 +214,12 @@ def measure(
             ]
             if small_database_url and small_token:
                 with gunicorn_serving(small_database_url) as small_port:
-                    fns.append(
-                        http_getter(
-                            small_port,
-                            lambda i: list_path,
-                            {"Authorization": f"Token {small_token}"},
-                        )
-                    )
+                    small_auth = {"Authorization": f"Token {small_token}"}
+                    fns += [
+                        http_getter(small_port, lambda i: list_path, small_auth),
+                        http_getter(port, lambda i: filtered_path, auth),
+                        http_getter(small_port, lambda i: filtered_path, small_auth),
+                    ]
                     samples = interleaved(fns, repeat, warmup)
             else:
                 samples = interleaved(fns, repeat, warmup)
@@ -251,7 +246,9 @@ def measure(
             target="≤ 5 reads, same for 10 and 200 rows",
             passed=reads["list"] <= 5 and reads["list 10"] == reads["list 200"],
         ),
-        timing_row("floor 1: the list's reads via psycopg + JSON", floor_sql, queries=len(list_sql)),
+        timing_row(
+            "floor 1: the list's reads via psycopg + JSON", floor_sql, queries=len(list_sql)
+        ),
         timing_row("floor 2: constant Django view (HTTP)", floor_http, queries=0),
         check_row(
             "API list / (floor 1 + floor 2)",
@@ -304,19 +301,28 @@ def measure(
         ),
     ]
     if small_database_url:
-        small_http = samples[9]
+        small_http, filtered_http, small_filtered_http = samples[9:12]
         growth = p50(list_http) / p50(small_http)
+        filtered_growth = p50(filtered_http) / p50(small_filtered_http)
+        small = _database_name(small_database_url)
         rows += [
             timing_row(
-                "API list, phase + search, on the smaller database",
+                f"API list, phase + search `{fold(common)}`, on {small}",
                 small_http,
-                note=_database_name(small_database_url),
             ),
             check_row(
-                "API list: larger database / smaller database",
+                f"API list, phase + search: this database / {small}",
                 value=f"{growth:.2f}",
                 target="≤ 1.3",
                 passed=growth <= 1.3,
+            ),
+            timing_row("API list, phase only", filtered_http),
+            timing_row(f"API list, phase only, on {small}", small_filtered_http),
+            check_row(
+                f"API list, phase only: this database / {small}",
+                value=f"{filtered_growth:.2f}",
+                target="≤ 1.3",
+                passed=filtered_growth <= 1.3,
             ),
         ]
     return rows

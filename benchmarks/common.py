@@ -282,6 +282,8 @@ def gunicorn_serving(
             f"127.0.0.1:{port}",
             "--workers",
             "1",
+            "--timeout",
+            "300",
             "--log-level",
             "warning",
         ],

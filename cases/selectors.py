@@ -392,8 +392,8 @@ class _PageFirst:
         rows = self._page_rows
         if rows is None or not isinstance(k, slice) or k.stop is None:
             return super().__getitem__(k)  # type: ignore[misc]
-        narrow = cast(QuerySet[Any, Any], self)._chain()
-        narrow._page_rows = None  # type: ignore[attr-defined]
+        narrow: Any = cast(QuerySet[Any, Any], self).all()
+        narrow._page_rows = None
         ids = narrow.values("pk")[k]
         return rows.filter(pk__in=ids).order_by(*cast(QuerySet[Any, Any], self).query.order_by)
 
@@ -414,10 +414,10 @@ def page_first(filtered: _CaseRows, *, rows: _CaseRows) -> _CaseRows:
     a search of a common name, thousands of rows joined for the fifty shown. With it, a page
     costs its ids' query plus fifty rows, however many cases match. Filtering, ordering and
     slicing it otherwise works as on ``filtered`` (a paginator does all three)."""
-    page = filtered._chain()
+    page: Any = filtered.all()
     page.__class__ = _page_first_class(type(filtered))
-    page._page_rows = rows  # type: ignore[attr-defined]
-    return page
+    page._page_rows = rows
+    return cast(_CaseRows, page)
 
 
 def case_detail_queryset(*, actor: Viewer) -> QuerySet[Case]:
