@@ -174,7 +174,7 @@ _EPOCH = dt.datetime(1899, 12, 30)  # noqa: DTZ001 - a spreadsheet's dates have 
 # Characters XML 1.0 cannot carry at all (a spreadsheet program refuses the file): dropped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Rows of the sheet's XML written to the file at a time.
-XLSX_ROWS_PER_WRITE = 500
+XLSX_ROWS_PER_WRITE = 100
 
 
 def _column_letters(count: int) -> list[str]:
@@ -189,7 +189,7 @@ def _column_letters(count: int) -> list[str]:
 
 
 # Any character a text cell cannot hold as it is: most names need no escaping at all.
-_SPECIAL = re.compile("[&<>\"\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SPECIAL = re.compile('[&<>"\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
 
 
 def _xlsx_text(value: str) -> str:
