@@ -147,7 +147,7 @@ def test_xlsx_stream_writes_every_kind_of_cell_as_a_spreadsheet_reads_it() -> No
     book = load_workbook(io.BytesIO(content))
     sheet = book.worksheets[0]
     assert sheet.title == "Справи"
-    values = list(sheet.iter_rows(min_row=2, values_only=True))[0]
+    values = next(iter(sheet.iter_rows(min_row=2, values_only=True)))
     assert values[:6] == ("Шевчук & <Ко>", "abc", "line\nbreak\r\n", 7, 2.5, True)
     assert values[6] == dt.datetime(2014, 2, 3)  # noqa: DTZ001 - a date cell reads as a moment
     assert values[7] == moment

@@ -307,5 +307,6 @@ def test_export_streams_through_a_cursor_inside_a_transaction(
     assert len(rest) == cases.count() - 1
     # One level deeper while the rows are read (a transaction, or a savepoint in a test's),
     # and back where it was once they are all out.
-    assert inside[0] and inside[1] == len(depth[0]) + (1 if depth[1] else 0)
+    assert inside[0]
+    assert inside[1] == len(depth[0]) + (1 if depth[1] else 0)
     assert (connection.savepoint_ids, connection.in_atomic_block) == depth
