@@ -151,7 +151,9 @@ def test_xlsx_stream_writes_every_kind_of_cell_as_a_spreadsheet_reads_it() -> No
     assert values[:6] == ("Шевчук & <Ко>", "abc", "line\nbreak\r\n", 7, 2.5, True)
     assert values[6] == dt.datetime(2014, 2, 3)  # noqa: DTZ001 - a date cell reads as a moment
     assert values[7] == moment
-    assert values[8] is None and values[9] is None
+    assert values[8] is None
+    assert values[9] is None
     assert values[29] == "x19"
     assert sheet["AD2"].value == "x19"
-    assert sheet["G2"].is_date and sheet["H2"].is_date
+    assert sheet["G2"].is_date
+    assert sheet["H2"].is_date
