@@ -471,7 +471,7 @@ def case_number_condition(query: str) -> Q | None:
     return None
 
 
-def case_search(queryset: QuerySet[Case], query: str) -> QuerySet[Case]:
+def case_search(queryset: _CaseRows, query: str) -> _CaseRows:
     """Cases whose child matches every word of ``query`` in any script or spelling (names,
     Latin forms, Russified forms, aliases; ``names.search_form`` says which letters are
     forgiven), or whose number matches, typed in full, begun or bare."""
