@@ -390,7 +390,8 @@ class _PageFirst:
 
     def __getitem__(self, k: Any) -> Any:
         rows = self._page_rows
-        if rows is None or not isinstance(k, slice) or k.stop is None:
+        cached = getattr(self, "_result_cache", None) is not None
+        if rows is None or cached or not isinstance(k, slice) or k.stop is None or k.step:
             return super().__getitem__(k)  # type: ignore[misc]
         narrow: Any = cast(QuerySet[Any, Any], self).all()
         narrow._page_rows = None
@@ -400,6 +401,8 @@ class _PageFirst:
 
 @cache
 def _page_first_class(queryset_class: type[QuerySet[Any, Any]]) -> type[QuerySet[Any, Any]]:
+    if issubclass(queryset_class, _PageFirst):
+        return queryset_class
     return type(f"PageFirst{queryset_class.__name__}", (_PageFirst, queryset_class), {})
 
 
@@ -496,11 +499,15 @@ def case_search(queryset: _CaseRows, query: str) -> _CaseRows:
         children_search(query=query).values_list("pk", flat=True)[: SEARCH_ID_LIST_LIMIT + 1]
     )
     if len(matching) <= SEARCH_ID_LIST_LIMIT:
-        return queryset.filter(_AnyOfHidden(F("child_id"), matching))
-    condition = Q()
-    for term in terms:
-        condition &= Q(child__search_text__contains=term)
-    return queryset.filter(condition)
+        found = queryset.filter(_AnyOfHidden(F("child_id"), matching))
+    else:
+        condition = Q()
+        for term in terms:
+            condition &= Q(child__search_text__contains=term)
+        found = queryset.filter(condition)
+    # A page of the result (the API's, the admin's) reads its ids first and joins fifty rows,
+    # not every match (``page_first``).
+    return page_first(found, rows=queryset)
 
 
 class _AnyOfHidden(InArray):
