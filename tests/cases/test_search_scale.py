@@ -89,7 +89,8 @@ def test_page_first_reads_the_same_page_as_the_whole_query(
 ) -> None:
     """A slice of a search's result (read ids-first) is that slice of the whole result read
     in one go, for any window, further filters and either kind of rows."""
-    for rows in (selectors.case_list_rows(actor=user), selectors.case_list(actor=user)):
+    kinds: list[Any] = [selectors.case_list_rows(actor=user), selectors.case_list(actor=user)]
+    for rows in kinds:
         found = selectors.case_search(rows, FAMILY).order_by("-updated_at", "-id")
         whole = list(found)  # iterated, not sliced: the query as written
         assert len(whole) == len(namesakes)
