@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 # make test-pg: the local PostgreSQL and Redis the suite runs on, as .ci/run does.
 PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432
@@ -37,7 +38,9 @@ help:
 	@echo "make typecheck  mypy"
 	@echo "make layers     the import contract: each layer imports only those below it"
 	@echo "make check      lint, typecheck, layers, missing migrations, Django's system checks"
-	@echo "make bench      benchmarks/list_endpoint.py (needs DATABASE_URL)"
+	@echo "make bench      the registry at a million cases, one table with targets"
+	@echo "                (benchmarks/million.py: loads registry_100k and registry_million on the"
+	@echo "                local PostgreSQL once; BENCH_ARGS=... passes options, e.g. --parts)"
 	@echo "make messages   update and compile the Ukrainian message catalog (needs GNU gettext)"
 	@echo "make clean      remove caches and build output; make distclean also removes .venv and var/"
 
@@ -105,8 +108,10 @@ migrations-check: $(STAMP)
 
 check: lint typecheck layers migrations-check
 
+# One command, one table: both databases loaded once (skipped when there), then every part
+# (API list, admin list, counts, export) in interleaved rounds; see benchmarks/million.py.
 bench: $(STAMP)
-	PYTHONPATH=. $(PY) benchmarks/list_endpoint.py
+	PYTHONPATH=. $(PY) benchmarks/million.py $(BENCH_ARGS)
 
 messages: export DJANGO_DEBUG := 1
 messages: $(STAMP)

@@ -9,10 +9,18 @@ inside the functions that need them: ``setup_django`` must run first.
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import secrets
+import socket
+import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NotRequired, TypedDict
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/registry_bench"
 
@@ -157,3 +165,161 @@ def interleaved(fns: list[Callable[[], object]], repeat: int, warmup: int) -> li
             fn()
             times.append((time.perf_counter() - start) * 1000)
     return samples
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows of a combined table (benchmarks/million.py)
+# ---------------------------------------------------------------------------------------------
+class BenchRow(TypedDict):
+    """One measure of a part of a combined benchmark: what each part's ``measure(*, repeat,
+    warmup)`` returns a list of, and ``benchmarks/million.py`` prints as a line of its table.
+
+    ``p50_ms`` and ``p95_ms`` are milliseconds, or ``None`` for a row that is a ratio or a
+    size (``note`` then says it); ``queries`` is the number of SQL queries of one call, or
+    ``None`` when not counted. ``target`` (what the row must meet, in words) and ``passed``
+    (whether it did) are optional: a row without them is a figure to read, not a check.
+    """
+
+    name: str
+    p50_ms: float | None
+    p95_ms: float | None
+    queries: int | None
+    note: str
+    target: NotRequired[str]
+    passed: NotRequired[bool | None]
+
+
+def timing_row(
+    name: str,
+    samples: list[float],
+    *,
+    queries: int | None = None,
+    note: str = "",
+    target: str | None = None,
+    passed: bool | None = None,
+) -> BenchRow:
+    """A row of ``samples`` (milliseconds): their median and 95th percentile."""
+    row = BenchRow(
+        name=name,
+        p50_ms=statistics.median(samples),
+        p95_ms=percentile(samples, 95),
+        queries=queries,
+        note=note,
+    )
+    if target is not None:
+        row["target"] = target
+        row["passed"] = passed
+    return row
+
+
+def check_row(name: str, *, value: str, target: str, passed: bool, note: str = "") -> BenchRow:
+    """A row that is a check on other rows (a ratio, a size): ``value`` goes in the note."""
+    return BenchRow(
+        name=name,
+        p50_ms=None,
+        p95_ms=None,
+        queries=None,
+        note=f"{value}; {note}" if note else value,
+        target=target,
+        passed=passed,
+    )
+
+
+def markdown_table(rows: list[BenchRow]) -> str:
+    """``rows`` as one Markdown table: measure, p50, p95, queries, target, result, note."""
+
+    def ms(value: float | None) -> str:
+        return "" if value is None else f"{value:.2f}"
+
+    def result(row: BenchRow) -> str:
+        if "target" not in row:
+            return ""
+        passed = row.get("passed")
+        return "n/a" if passed is None else ("pass" if passed else "**FAIL**")
+
+    lines = [
+        "| measure | p50 ms | p95 ms | queries | target | result | note |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        queries = "" if row["queries"] is None else str(row["queries"])
+        lines.append(
+            f"| {row['name']} | {ms(row['p50_ms'])} | {ms(row['p95_ms'])} | {queries} "
+            f"| {row.get('target', '')} | {result(row)} | {row['note']} |"
+        )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Serving the project over HTTP
+# ---------------------------------------------------------------------------------------------
+def free_port() -> int:
+    """A TCP port free on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def gunicorn_serving(
+    database_url: str, *, settings_module: str = "benchmarks.settings"
+) -> Iterator[int]:
+    """Serve the project with gunicorn (one sync worker: latency, not throughput) on
+    ``database_url``; yields the port, stops the server on leaving."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": settings_module,
+        "DATABASE_URL": database_url,
+    }
+    server = subprocess.Popen(  # noqa: S603 - fixed argv
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--timeout",
+            "300",
+            "--log-level",
+            "warning",
+        ],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("gunicorn did not start") from None
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def http_getter(
+    port: int, path_of: Callable[[int], str], headers: dict[str, str]
+) -> Callable[[], None]:
+    """A function that GETs ``path_of(n)`` (``n`` counting its calls) on one keep-alive
+    connection and stops the benchmark on any answer but 200."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    counter = [0]
+
+    def get() -> None:
+        conn.request("GET", path_of(counter[0]), headers=headers)
+        counter[0] += 1
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise SystemExit(f"HTTP {response.status}: {body[:300]!r}")
+
+    return get

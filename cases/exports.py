@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -98,66 +99,107 @@ def birth_date_as_known(day: dt.date | None, precision: str) -> str:
     return f"{day.year:04d}"
 
 
-def _label(choices: Any, value: str | None) -> str:
-    return str(choices(value).label) if value in choices.values else (value or "")
+class _Labels:
+    """What one export writes for its coded values, in the reader's language: each status,
+    phase, precision and country looked up once per export, not once per row (translating a
+    label and naming a country cost more than writing the row)."""
+
+    def __init__(self) -> None:
+        self.status = {value: str(label) for value, label in Status.choices}
+        self.phase = {
+            value: str(Phase(phase).label)
+            for value in Status.values
+            if (phase := phase_of(value)) in Phase.values
+        }
+        self.precision = {value: str(label) for value, label in DatePrecision.choices}
+        self.countries: dict[str, str] = {}
+        self.zone = timezone.get_current_timezone()
+
+    def country(self, code: str | None) -> str:
+        if not code:
+            return ""
+        name = self.countries.get(code)
+        if name is None:
+            name = self.countries[code] = str(countries.name(code))
+        return name
+
+    def local(self, moment: dt.datetime | None) -> dt.datetime | None:
+        return moment.astimezone(self.zone) if moment is not None else None
 
 
-def _local(moment: dt.datetime | None) -> dt.datetime | None:
-    return timezone.localtime(moment) if moment is not None else None
+# Where each column of ``_VALUES`` (and the access scope after them) is in a row read.
+_AT = {name: index for index, name in enumerate(_VALUES)}
+_SCOPE_AT = len(_VALUES)
 
 
-def _row(values: dict[str, Any]) -> list[Any]:
+def _row(values: tuple[Any, ...], labels: _Labels) -> list[Any]:
     oblast = " / ".join(
         name
         for name in (
-            values["child__origin_oblast__name_uk"],
-            values["child__origin_oblast__name_en"],
+            values[_AT["child__origin_oblast__name_uk"]],
+            values[_AT["child__origin_oblast__name_en"]],
         )
         if name
     )
-    country = values["child__current_whereabouts__country"]
     assignee = " ".join(
-        p for p in (values["assignee__first_name"], values["assignee__last_name"]) if p
+        p for p in (values[_AT["assignee__first_name"]], values[_AT["assignee__last_name"]]) if p
     )
+    status = values[_AT["status"]]
     return [
-        values["number"],
-        _label(Status, values["status"]),
-        _label(Phase, phase_of(values["status"])),
-        values["child__family_name"],
-        values["child__given_name"],
-        values["child__patronymic"],
-        values["child__family_name_latin"],
-        values["child__given_name_latin"],
-        values["child__patronymic_latin"],
-        *_birth(values),
+        values[_AT["number"]],
+        labels.status.get(status, status or ""),
+        labels.phase.get(status, ""),
+        values[_AT["child__family_name"]],
+        values[_AT["child__given_name"]],
+        values[_AT["child__patronymic"]],
+        values[_AT["child__family_name_latin"]],
+        values[_AT["child__given_name_latin"]],
+        values[_AT["child__patronymic_latin"]],
+        *_birth(values, labels),
         oblast,
-        str(countries.name(country)) if country else "",
-        assignee or values["assignee__username"] or "",
-        values["organization__name"],
-        values["deported_on"],
-        values["returned_on"],
-        _local(values["closed_at"]),
-        _local(values["status_changed_at"]),
-        _local(values["created_at"]),
-        _local(values["updated_at"]),
+        labels.country(values[_AT["child__current_whereabouts__country"]]),
+        assignee or values[_AT["assignee__username"]] or "",
+        values[_AT["organization__name"]],
+        values[_AT["deported_on"]],
+        values[_AT["returned_on"]],
+        labels.local(values[_AT["closed_at"]]),
+        labels.local(values[_AT["status_changed_at"]]),
+        labels.local(values[_AT["created_at"]]),
+        labels.local(values[_AT["updated_at"]]),
     ]
 
 
-def _birth(values: dict[str, Any]) -> tuple[str, str]:
+def _birth(values: tuple[Any, ...], labels: _Labels) -> tuple[str, str]:
     """The date of birth and its precision as the reader may see them: a case seen through a
     limited share shows the birth year only, as the case page does."""
-    day, precision = values["child__date_of_birth"], values["child__date_of_birth_precision"]
-    if values.get(ACCESS, ShareScope.FULL) != ShareScope.FULL:
+    day = values[_AT["child__date_of_birth"]]
+    precision = values[_AT["child__date_of_birth_precision"]]
+    scope = values[_SCOPE_AT] if len(values) > _SCOPE_AT else ShareScope.FULL
+    if scope != ShareScope.FULL:
         return (f"{day.year:04d}" if day is not None else "", "")
-    return birth_date_as_known(day, precision), _label(DatePrecision, precision)
+    return birth_date_as_known(day, precision), labels.precision.get(precision, precision or "")
 
 
 def case_export_rows(cases: QuerySet[Case]) -> Iterator[list[Any]]:
     """The rows of ``cases``, in its order, read ``EXPORT_CHUNK_SIZE`` at a time, each as
-    the reader may see it (``access_scope``, which ``case_visible_to`` annotates)."""
+    the reader may see it (``access_scope``, which ``case_visible_to`` annotates).
+
+    On PostgreSQL the rows come through a server-side cursor inside a transaction of their own
+    (a snapshot, and a cursor that streams): outside one, Django declares the cursor ``WITH
+    HOLD``, which makes the server compute and store the whole result before the first row
+    leaves (a million cases: most of a minute before the download starts). Elsewhere (SQLite,
+    whose transactions take the write lock here) they are read in chunks without one."""
     names = [*_VALUES, ACCESS] if ACCESS in cases.query.annotations else list(_VALUES)
-    for values in cases.values(*names).iterator(chunk_size=EXPORT_CHUNK_SIZE):
-        yield _row(values)
+    rows = cases.values_list(*names).iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    labels = _Labels()
+    database = connections[cases.db]
+    if database.vendor != "postgresql" or database.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
+        for values in rows:
+            yield _row(values, labels)
+        return
+    with transaction.atomic(using=cases.db):
+        for values in rows:
+            yield _row(values, labels)
 
 
 def case_export_stream(cases: QuerySet[Case], *, file_format: str) -> Iterator[Any]:

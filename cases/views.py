@@ -242,7 +242,13 @@ class CaseViewSet(
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Rows are read as plain values and rendered by ``case_rows`` (same output as
         # CaseListSerializer): a full page costs little more than its one query.
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        # The page's ids are read first, from the cases alone, then its rows for those ids
+        # (``selectors.page_first``): the same plan for the first page and one 500,000 rows
+        # deep, and a search matching thousands joins fifty rows, not all.
+        listed = self.get_queryset()
+        page = self.paginate_queryset(
+            selectors.page_first(self.filter_queryset(listed), rows=listed)
+        )
         assert page is not None  # the viewset always paginates
         rows = cast(list[dict[str, Any]], page)
         # Who listed or searched for what, and which cases came back: one insert.

@@ -688,11 +688,15 @@ def test_make_check_lints_typechecks_checks_layers_and_migrations(make_project):
     ]
 
 
-def test_make_bench_runs_the_list_endpoint_benchmark(make_project):
+def test_make_bench_runs_the_benchmark_at_a_million_cases(make_project):
     run_make(make_project, "install")
     _, calls = run_make(make_project, "bench")
+    _, with_args = run_make(make_project, "bench", BENCH_ARGS="--parts api_list --repeat 5")
 
-    assert calls == ["python DJANGO_DEBUG= DATABASE_URL= benchmarks/list_endpoint.py"]
+    assert calls == ["python DJANGO_DEBUG= DATABASE_URL= benchmarks/million.py"]
+    assert with_args == [
+        "python DJANGO_DEBUG= DATABASE_URL= benchmarks/million.py --parts api_list --repeat 5"
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -121,3 +121,39 @@ def test_xlsx_stream_matches_xlsx_bytes_and_drops_time_zones() -> None:
     assert all(row[1] == 7 for row in cells)
     assert all(row[2] == dt.datetime(2026, 5, 17, 9, 30) for row in cells)  # noqa: DTZ001
     assert not any(cell.data_type == "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_xlsx_stream_writes_every_kind_of_cell_as_a_spreadsheet_reads_it() -> None:
+    """Texts (with characters XML cannot hold dropped, line breaks kept), numbers, booleans,
+    dates and moments, empty cells, and more than 26 columns (AA, AB, ...)."""
+    day = dt.date(2014, 2, 3)
+    moment = dt.datetime(2026, 5, 17, 9, 30, 15)  # noqa: DTZ001
+    header = [f"c{i}" for i in range(30)]
+    row: list[object] = [
+        "Шевчук & <Ко>",
+        "a\x01b\x0bc",
+        "line\nbreak\r\n",
+        7,
+        2.5,
+        True,
+        day,
+        moment,
+        None,
+        "",
+    ] + [f"x{i}" for i in range(20)]
+
+    content = b"".join(xlsx_stream(header, iter([row]), title="Справи"))
+
+    book = load_workbook(io.BytesIO(content))
+    sheet = book.worksheets[0]
+    assert sheet.title == "Справи"
+    values = next(iter(sheet.iter_rows(min_row=2, values_only=True)))
+    assert values[:6] == ("Шевчук & <Ко>", "abc", "line\nbreak\r\n", 7, 2.5, True)
+    assert values[6] == dt.datetime(2014, 2, 3)  # noqa: DTZ001 - a date cell reads as a moment
+    assert values[7] == moment
+    assert values[8] is None
+    assert values[9] is None
+    assert values[29] == "x19"
+    assert sheet["AD2"].value == "x19"
+    assert sheet["G2"].is_date
+    assert sheet["H2"].is_date

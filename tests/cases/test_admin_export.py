@@ -285,3 +285,28 @@ def test_large_export_keeps_memory_flat(admin_client: Any, home: Any) -> None:
         count, peak = _export_peak(admin_client, file_format)
         assert count == 5000
         assert peak < all_at_once / 2, (file_format, peak, all_at_once)
+
+
+@pytest.mark.postgres
+def test_export_streams_through_a_cursor_inside_a_transaction(
+    home: Any, listing: dict[str, Case]
+) -> None:
+    """On PostgreSQL the rows are read inside a transaction: Django's cursor outside one is
+    declared ``WITH HOLD``, which makes the server compute the whole result before the first
+    row (a million cases: most of a minute before the download starts)."""
+    from django.db import connection
+
+    cases = Case.objects.filter(organization=home).order_by("pk")
+    rows = exports.case_export_rows(cases)
+    depth = connection.savepoint_ids.copy(), connection.in_atomic_block
+    first = next(rows)
+    inside = connection.in_atomic_block, len(connection.savepoint_ids)
+    rest = list(rows)
+
+    assert first[0] == min(cases, key=lambda c: c.pk).number
+    assert len(rest) == cases.count() - 1
+    # One level deeper while the rows are read (a transaction, or a savepoint in a test's),
+    # and back where it was once they are all out.
+    assert inside[0]
+    assert inside[1] == len(depth[0]) + (1 if depth[1] else 0)
+    assert (connection.savepoint_ids, connection.in_atomic_block) == depth
