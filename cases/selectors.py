@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, TypeVar, cast
@@ -397,7 +398,12 @@ class _PageFirst:
         narrow: Any = cast(QuerySet[Any, Any], self).all()
         narrow._page_rows = None
         ids = narrow.values("pk")[k]
-        return rows.filter(pk__in=ids).order_by(*cast(QuerySet[Any, Any], self).query.order_by)
+        query = cast(QuerySet[Any, Any], self).query
+        # The page's rows in the page's order: the list's own, or else the model's.
+        ordering: Sequence[Any] = query.order_by or (
+            query.get_meta().ordering if query.default_ordering else ()
+        )
+        return rows.filter(pk__in=ids).order_by(*ordering)
 
 
 @cache
