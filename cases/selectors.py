@@ -401,7 +401,7 @@ class _PageFirst:
         query = cast(QuerySet[Any, Any], self).query
         # The page's rows in the page's order: the list's own, or else the model's.
         ordering: Sequence[Any] = query.order_by or (
-            query.get_meta().ordering if query.default_ordering else ()
+            (query.get_meta().ordering or ()) if query.default_ordering else ()
         )
         return rows.filter(pk__in=ids).order_by(*ordering)
 
