@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django_countries.serializers import CountryFieldMixin
 from rest_framework import serializers, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
@@ -41,7 +42,8 @@ class PlainUserSerializer(serializers.ModelSerializer[User]):
         fields = ["id", "username"]
 
 
-class PlainCaseSerializer(serializers.ModelSerializer[Case]):
+# Country fields as the library serializes them (a code), as a plain project would.
+class PlainCaseSerializer(CountryFieldMixin, serializers.ModelSerializer[Case]):
     child = PlainChildSerializer()
     organization = PlainOrganizationSerializer()
     assignee = PlainUserSerializer(allow_null=True)

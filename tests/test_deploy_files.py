@@ -786,3 +786,15 @@ def test_gunicorn_access_log_keeps_no_query_string_or_referrer(compose):
         assert leaky not in log_format
     assert "--config config/gunicorn.py" in command_text(compose["services"]["web"])
     assert "config/gunicorn.py" in (ROOT / "Dockerfile").read_text(encoding="utf-8")
+
+
+def test_gunicorn_workers_are_threaded_so_a_long_export_is_not_killed_mid_stream():
+    from gunicorn.config import Config
+
+    namespace: dict[str, Any] = {}
+    exec((ROOT / "config" / "gunicorn.py").read_text(encoding="utf-8"), namespace)  # noqa: S102
+    config = Config()
+    for name in ("workers", "worker_class", "threads"):
+        config.set(name, namespace[name])  # gunicorn refuses a value it does not know
+    assert config.worker_class_str == "gthread"
+    assert config.threads >= 2

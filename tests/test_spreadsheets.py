@@ -157,3 +157,29 @@ def test_xlsx_stream_writes_every_kind_of_cell_as_a_spreadsheet_reads_it() -> No
     assert sheet["AD2"].value == "x19"
     assert sheet["G2"].is_date
     assert sheet["H2"].is_date
+
+
+def test_xlsx_stream_sends_the_workbook_while_the_rows_are_read() -> None:
+    total = 5 * spreadsheets.XLSX_ROWS_PER_WRITE
+    read = 0
+
+    def rows() -> Iterator[list[Any]]:
+        nonlocal read
+        for number in range(total):
+            read += 1
+            yield [f"Тестова {number}", number]
+
+    stream = xlsx_stream(["name", "number"], rows(), title="Справи")
+    first = next(stream)
+    assert first.startswith(b"PK")  # a package begins
+    assert read < total  # before every row was read
+    content = first + b"".join(stream)
+    assert read == total
+    import zipfile
+
+    assert zipfile.ZipFile(io.BytesIO(content)).testzip() is None
+    sheet = load_workbook(io.BytesIO(content)).worksheets[0]
+    assert sheet.title == "Справи"
+    values = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(values) == total
+    assert values[-1] == (f"Тестова {total - 1}", total - 1)
