@@ -19,14 +19,8 @@ All data is synthetic.
 
 from __future__ import annotations
 
-import http.client
-import os
-import socket
 import statistics
-import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -36,18 +30,14 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import (  # noqa: E402 - after the path is set
     arguments,
     ensure_database,
+    gunicorn_serving,
+    http_getter,
     interleaved,
     percentile,
     psycopg_url,
     registry_loaded,
     setup_django,
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def main() -> None:
@@ -137,65 +127,24 @@ def main() -> None:
         orjson.dumps(payload, default=str)
 
     # HTTP: gunicorn, one sync worker, one keep-alive client: latency, not throughput.
-    port = _free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.settings"}
-    server = subprocess.Popen(  # noqa: S603 - fixed argv
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("gunicorn did not start") from None
-                time.sleep(0.2)
-
-        def getter(path_of: Callable[[int], str]) -> Callable[[], None]:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            counter = [0]
-
-            def get() -> None:
-                conn.request("GET", path_of(counter[0]), headers=auth)
-                counter[0] += 1
-                response = conn.getresponse()
-                body = response.read()
-                if response.status != 200:
-                    raise SystemExit(f"HTTP {response.status}: {body[:300]!r}")
-
-            return get
-
-        # Interleaved, one of each per round: the machine's speed drifts over a run, and every
-        # measure then sees the same drift (measured one after another, the floors' medians
-        # moved the ratio more than the list did).
-        floor_http, list_http, detail_http, floor_sql = interleaved(
-            [
-                getter(lambda i: "/bench/constant/"),
-                getter(lambda i: list_path),
-                getter(lambda i: f"/api/v1/cases/{detail_ids[i % len(detail_ids)]}/"),
-                sql_floor,
-            ],
-            args.repeat,
-            args.warmup,
-        )
+        with gunicorn_serving(args.database_url) as port:
+            # Interleaved, one of each per round: the machine's speed drifts over a run, and
+            # every measure then sees the same drift (measured one after another, the floors'
+            # medians moved the ratio more than the list did).
+            floor_http, list_http, detail_http, floor_sql = interleaved(
+                [
+                    http_getter(port, lambda i: "/bench/constant/", auth),
+                    http_getter(port, lambda i: list_path, auth),
+                    http_getter(
+                        port, lambda i: f"/api/v1/cases/{detail_ids[i % len(detail_ids)]}/", auth
+                    ),
+                    sql_floor,
+                ],
+                args.repeat,
+                args.warmup,
+            )
     finally:
-        server.terminate()
-        server.wait(timeout=10)
         pg.close()
 
     def row(name: str, samples: list[float], queries: str) -> str:
