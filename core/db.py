@@ -41,6 +41,32 @@ class RunSQLOnPostgres(migrations.RunSQL):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
+class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
+    """``AddIndex`` built without locking the table's writes on PostgreSQL (``CREATE INDEX
+    CONCURRENTLY``, so the migration that holds it must say ``atomic = False``); elsewhere the
+    ordinary ``AddIndex``. For an index on a table too large to stop writing to meanwhile."""
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+            return
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.add_index(model, self.index, concurrently=True)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+            return
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.remove_index(model, self.index, concurrently=True)
+
+
 class InArray(lookups.In):
     """``InArray(F("field"), [...])``: membership in a list sent as one array parameter on
     PostgreSQL (``= ANY(%s)``), so the statement's text does not grow with the list and compiles

@@ -13,6 +13,10 @@ from core.db import RunSQLOnPostgres
 
 
 class Migration(migrations.Migration):
+    # Built concurrently: the audit trail takes every write of the registry, and a plain
+    # CREATE INDEX would hold them all until the index is built.
+    atomic = False
+
     dependencies = [
         ("audit", "0004_read_actions"),
         ("cases", "0016_case_current_country"),
@@ -21,9 +25,10 @@ class Migration(migrations.Migration):
     operations = [
         RunSQLOnPostgres(
             sql=(
-                "CREATE INDEX audit_deleted_child_record_idx ON audit_auditevent "
+                "CREATE INDEX CONCURRENTLY IF NOT EXISTS audit_deleted_child_record_idx "
+                "ON audit_auditevent "
                 "(object_type, (changes #> '{child_id,0}')) WHERE action = 'delete'"
             ),
-            reverse_sql="DROP INDEX audit_deleted_child_record_idx",
+            reverse_sql="DROP INDEX CONCURRENTLY IF EXISTS audit_deleted_child_record_idx",
         ),
     ]

@@ -405,3 +405,25 @@ def test_deleted_records_of_a_child_are_found_through_an_index(home: Any) -> Non
         cursor.execute(f"EXPLAIN {read['sql']}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "audit_deleted_child_record_idx" in plan
+
+
+def test_the_migration_fills_the_kept_country_of_every_case_in_batches(
+    home: Any, monkeypatch: Any
+) -> None:
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    migration = importlib.import_module("cases.migrations.0016_case_current_country")
+    monkeypatch.setattr(migration, "FILL_BATCH", 2)  # several batches for a few cases
+    cases = [make_case() for _ in range(5)]
+    for case, country in zip(cases[:4], ["RU", "BY", "RU", "KZ"], strict=True):
+        make_whereabouts(case, country=country, from_date=dt.date(2022, 7, 1))
+    Case.objects.update(current_country="")  # as before the column was kept
+
+    # The fill reads only the editor's connection (SQLite's editor cannot open in a test's
+    # transaction).
+    migration.current_country_fill(apps, SimpleNamespace(connection=connection))
+
+    assert [_country(case) for case in cases] == ["RU", "BY", "RU", "KZ", ""]
