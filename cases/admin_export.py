@@ -23,10 +23,11 @@ from django.http import (
 )
 from django.http.response import HttpResponseBase
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 from audit.services import record_export
+from core.spreadsheets import XLSX_MAX_ROWS
 
 from . import selectors
 from .admin_list import EXPORT_URL_NAME
@@ -65,6 +66,19 @@ def case_export_view(
             request, gettext("The list's filters were not understood: nothing was exported.")
         )
         return HttpResponseRedirect(reverse("admin:cases_case_changelist") + f"?{ERROR_FLAG}=1")
+    if file_format == "xlsx" and changelist.result_count >= XLSX_MAX_ROWS:
+        # Refused before a byte is written (and so not recorded as an export).
+        messages.error(
+            request,
+            gettext(
+                "A spreadsheet sheet holds at most %(limit)s cases: narrow the list, or export "
+                "it as CSV."
+            )
+            % {"limit": formats.number_format(XLSX_MAX_ROWS - 1, force_grouping=True)},
+        )
+        return HttpResponseRedirect(
+            reverse("admin:cases_case_changelist") + f"?{request.GET.urlencode()}"
+        )
     term = changelist.query.strip()
     record_export(
         actor=request.user,
@@ -78,7 +92,9 @@ def case_export_view(
     media_type, extension = FORMATS[file_format]
     stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
     response = StreamingHttpResponse(
-        case_export_stream(changelist.queryset, file_format=file_format),
+        case_export_stream(
+            changelist.queryset, file_format=file_format, count=changelist.result_count
+        ),
         content_type=media_type,
     )
     response["Content-Disposition"] = f'attachment; filename="cases-{stamp}.{extension}"'

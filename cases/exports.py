@@ -202,8 +202,20 @@ def case_export_rows(cases: QuerySet[Case]) -> Iterator[list[Any]]:
             yield _row(values, labels)
 
 
-def case_export_stream(cases: QuerySet[Case], *, file_format: str) -> Iterator[Any]:
-    """The file of ``cases`` in ``file_format`` (a key of ``FORMATS``), as it is written."""
+# Rows past which an XLSX is written for a sheet of more than 2 GB unpacked (ZIP64).
+XLSX_LARGE_ROWS = 200_000
+
+
+def case_export_stream(
+    cases: QuerySet[Case], *, file_format: str, count: int | None = None
+) -> Iterator[Any]:
+    """The file of ``cases`` in ``file_format`` (a key of ``FORMATS``), as it is written;
+    ``count``, the number of cases when known, sizes an XLSX package (unknown: large)."""
     if file_format == "csv":
         return csv_stream(export_header(), case_export_rows(cases))
-    return xlsx_stream(export_header(), case_export_rows(cases), title=gettext("Cases"))
+    return xlsx_stream(
+        export_header(),
+        case_export_rows(cases),
+        title=gettext("Cases"),
+        large=count is None or count > XLSX_LARGE_ROWS,
+    )

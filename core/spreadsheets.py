@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -213,8 +214,10 @@ def _xlsx_cells(row: Iterable[Any], number: int, letters: list[str]) -> str:
                 )
         elif isinstance(value, bool):
             cells.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
-        elif isinstance(value, int | float):
-            cells.append(f'<c r="{ref}" t="n"><v>{value!r}</v></c>')
+        elif isinstance(value, int):  # an enumeration's member too: its number
+            cells.append(f'<c r="{ref}" t="n"><v>{int(value)}</v></c>')
+        elif isinstance(value, float) and math.isfinite(value):
+            cells.append(f'<c r="{ref}" t="n"><v>{float(value)!r}</v></c>')
         elif isinstance(value, dt.datetime):
             day = (value.replace(tzinfo=None) - _EPOCH) / dt.timedelta(days=1)
             cells.append(f'<c r="{ref}" s="2"><v>{day!r}</v></c>')
@@ -251,24 +254,38 @@ class _Sent(io.RawIOBase):
         return taken
 
 
+# The rows one sheet holds, its header included (a spreadsheet program refuses more).
+XLSX_MAX_ROWS = 1_048_576
+# What a sheet's name may not hold, and its length.
+_NOT_IN_SHEET_TITLE = re.compile(r"[\[\]:*?/\\]")
+_SHEET_TITLE_LENGTH = 31
+
+
+def _sheet_title(title: str) -> str:
+    """``title`` as a sheet may be named: without ``[]:*?/\\``, at most 31 characters."""
+    return _NOT_IN_SHEET_TITLE.sub("", title).strip()[:_SHEET_TITLE_LENGTH] or "Sheet1"
+
+
 def xlsx_stream(
-    header: Sequence[str], rows: Iterable[Iterable[Any]], *, title: str
+    header: Sequence[str], rows: Iterable[Iterable[Any]], *, title: str, large: bool = False
 ) -> Iterator[bytes]:
     """An XLSX workbook of one sheet named ``title``, formula-safe, for a streamed response:
     texts as texts, numbers as numbers, dates and moments as dates (a moment as the wall-clock
     time it was given in). Written straight as the sheet's XML (some thirty times faster than
     openpyxl's cell objects: a million rows in about a minute) into a compressed package that
     is sent as it is written, a few hundred rows at a time: the first bytes leave at once and
-    nothing grows with the rows."""
+    nothing grows with the rows. ``large``: the sheet may pass 2 GB unpacked (hundreds of
+    thousands of rows), so it is written with ZIP64 sizes, which a small file does without
+    (some spreadsheet programs read those less well)."""
     letters = _column_letters(len(header))
     out = _Sent()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as package:
         package.writestr("[Content_Types].xml", _CONTENT_TYPES)
         package.writestr("_rels/.rels", _ROOT_RELS)
-        package.writestr("xl/workbook.xml", _WORKBOOK.format(title=_xlsx_text(title)))
+        package.writestr("xl/workbook.xml", _WORKBOOK.format(title=_xlsx_text(_sheet_title(title))))
         package.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         package.writestr("xl/styles.xml", _STYLES)
-        with package.open("xl/worksheets/sheet1.xml", "w") as sheet:
+        with package.open("xl/worksheets/sheet1.xml", "w", force_zip64=large) as sheet:
             pending = [_SHEET_START, _xlsx_cells(safe_row(header), 1, letters)]
             for number, row in enumerate(rows, start=2):
                 pending.append(_xlsx_cells(safe_row(row), number, letters))

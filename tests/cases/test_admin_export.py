@@ -310,3 +310,52 @@ def test_export_streams_through_a_cursor_inside_a_transaction(
     assert inside[0]
     assert inside[1] == len(depth[0]) + (1 if depth[1] else 0)
     assert (connection.savepoint_ids, connection.in_atomic_block) == depth
+
+
+def test_an_xlsx_past_a_sheets_rows_is_refused_before_anything_is_written(
+    client: Any, caseworker: Any, listing: dict[str, Case], monkeypatch: Any
+) -> None:
+    from cases import admin_export
+
+    client.force_login(caseworker)
+    mine = {"held_by": "mine"}
+    rows = len(_csv_rows(client.get(export_url("csv"), mine))) - 1
+    before = AuditEvent.objects.filter(action="export").count()
+    monkeypatch.setattr(admin_export, "XLSX_MAX_ROWS", rows)  # the header takes one row
+
+    refused = client.get(export_url("xlsx"), mine)
+    assert refused.status_code == 302
+    assert refused["Location"] == changelist_url() + "?held_by=mine"
+    messages = [str(m) for m in refused.wsgi_request._messages]
+    assert any("export it as CSV" in message for message in messages)
+    assert AuditEvent.objects.filter(action="export").count() == before  # nothing exported
+    # One row more fits them; CSV has no such limit.
+    assert len(_csv_rows(client.get(export_url("csv"), mine))) == rows + 1
+    monkeypatch.setattr(admin_export, "XLSX_MAX_ROWS", rows + 1)
+    assert len(_xlsx_rows(client.get(export_url("xlsx"), mine))) == rows + 1
+    assert AuditEvent.objects.filter(action="export").count() == before + 2
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_an_xlsx_is_zip64_only_when_it_may_be_large(large: bool) -> None:
+    import struct
+    import zipfile
+
+    from core.spreadsheets import xlsx_stream
+
+    rows: list[list[Any]] = [[1], [2.5], [float("nan")]]
+    content = b"".join(xlsx_stream(["n"], iter(rows), title="a/b:c" * 20, large=large))
+    sheet = zipfile.ZipFile(io.BytesIO(content)).getinfo("xl/worksheets/sheet1.xml")
+    # The member's own header: its extra fields begin with ZIP64's (id 1) when it is large.
+    start = sheet.header_offset
+    name_length, extra_length = struct.unpack("<HH", content[start + 26 : start + 30])
+    extra = content[start + 30 + name_length : start + 30 + name_length + extra_length]
+    assert (extra[:2] == b"\x01\x00") is large
+    book = load_workbook(io.BytesIO(content))
+    assert book.sheetnames == ["abcabcabcabcabcabcabcabcabcabca"]
+    assert [row[0] for row in book.worksheets[0].iter_rows(values_only=True)] == [
+        "n",
+        1,
+        2.5,
+        "nan",
+    ]
