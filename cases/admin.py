@@ -383,7 +383,7 @@ class CurrentCountryFilter(admin.SimpleListFilter):
     parameter_name = "current_country"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        codes = selectors_list_filters.current_country_codes()
+        codes = selectors_list_filters.list_filter_countries(actor=request.user)
         return sorted(((code, countries.name(code)) for code in codes), key=lambda c: str(c[1]))
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:

@@ -393,7 +393,14 @@ class _PageFirst:
     def __getitem__(self, k: Any) -> Any:
         rows = self._page_rows
         cached = getattr(self, "_result_cache", None) is not None
-        if rows is None or cached or not isinstance(k, slice) or k.stop is None or k.step:
+        if (
+            rows is None
+            or cached
+            or not isinstance(k, slice)
+            or k.stop is None
+            or k.step
+            or not self._reads_as(rows)
+        ):
             return super().__getitem__(k)  # type: ignore[misc]
         narrow: Any = cast(QuerySet[Any, Any], self).all()
         narrow._page_rows = None
@@ -404,6 +411,21 @@ class _PageFirst:
             (query.get_meta().ordering or ()) if query.default_ordering else ()
         )
         return rows.filter(pk__in=ids).order_by(*ordering)
+
+    def _reads_as(self, rows: QuerySet[Any, Any]) -> bool:
+        """Whether a page read as ``rows`` reads what this queryset would: the same columns
+        and kind of result, no annotation of its own, an ordering the outer query can repeat.
+        (A queryset made otherwise after ``page_first``, ``values_list("pk")`` say, is sliced
+        as any other.)"""
+        this = cast(QuerySet[Any, Any], self)
+        query = this.query
+        return (
+            this._fields == rows._fields  # type: ignore[attr-defined]
+            and this._iterable_class is rows._iterable_class
+            and query.annotations.keys() == rows.query.annotations.keys()
+            and query.standard_ordering
+            and not query.extra_order_by
+        )
 
 
 @cache

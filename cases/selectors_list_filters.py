@@ -7,7 +7,9 @@ every page of the list: at a million cases that is most of the page's time. Here
 - the countries are those the cases' children are in now, read from the index on the kept
   ``Case.current_country`` by a loose scan: one index probe per country, whatever the number of
   cases. They are the registry's countries, not only those of the reader's cases (which would
-  be a scan of them again); a country with none of the reader's cases lists nothing;
+  be a scan of them again; a country with none of the reader's cases lists nothing), for those
+  who read the registry's counts (where the countries are anyway); for anyone else, the
+  countries of the few cases they may see;
 - the organizations are those whose cases the reader may see: every organization for those who
   read every case, otherwise the reader's own and those sharing a case with them now;
 - the assignees are the people who may hold those cases: members of an organization for those
@@ -25,7 +27,7 @@ from accounts.roles import Capability
 from accounts.selectors import actor_roles
 
 from .models import Case, CaseShare
-from .selectors import Viewer, reads_all_cases
+from .selectors import Viewer, case_list, reads_aggregates, reads_all_cases
 
 # Each step: the first code above the last one found, from the (current_country, updated_at)
 # index. Plain SQL: Django's ORM writes no recursive query.
@@ -55,6 +57,23 @@ def current_country_codes() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(_CURRENT_COUNTRIES_SQL)
         return [code for (code,) in cursor.fetchall()]
+
+
+def list_filter_countries(*, actor: Viewer) -> list[str]:
+    """The countries the case list's country filter offers ``actor``, by code: the registry's
+    (``current_country_codes``) to whoever reads the registry's counts, in which they are
+    anyway; to anyone else only the countries of the cases they may see (a partner's few), so
+    the list tells nobody where children are beyond what they may read."""
+    if reads_aggregates(actor) or reads_all_cases(actor):
+        return current_country_codes()
+    codes = (
+        case_list(actor=actor)
+        .exclude(current_country="")
+        .order_by("current_country")
+        .values_list("current_country", flat=True)
+        .distinct()
+    )
+    return [str(code) for code in codes]
 
 
 def _sharing_cases(actor: Viewer) -> QuerySet[Case]:

@@ -427,3 +427,28 @@ def test_the_migration_fills_the_kept_country_of_every_case_in_batches(
     migration.current_country_fill(apps, SimpleNamespace(connection=connection))
 
     assert [_country(case) for case in cases] == ["RU", "BY", "RU", "KZ", ""]
+
+
+def test_country_choices_beyond_a_readers_cases_only_for_who_reads_the_registrys_counts(
+    home: Any,
+) -> None:
+    from cases.selectors_list_filters import list_filter_countries
+
+    partner_organization = OrganizationFactory.create(kind="ngo")
+    partner = make_member("partner", partner_organization)
+    theirs = make_case()  # the home organization's, shared with the partner
+    make_whereabouts(theirs, country="BY", from_date=dt.date(2022, 7, 1))
+    services.case_share_create(
+        case=theirs,
+        actor=make_member("supervisor", home),
+        organization=partner_organization,
+        scope="limited",
+        reason="Synthetic: the partner works with the family.",
+        consent_reference="SYNTHETIC-CONSENT-9",
+    )
+    others = make_case()
+    make_whereabouts(others, country="KZ", from_date=dt.date(2022, 7, 1))
+
+    assert list_filter_countries(actor=partner) == ["BY"]
+    assert list_filter_countries(actor=make_member("caseworker", home)) == ["BY", "KZ"]
+    assert list_filter_countries(actor=make_member("coordinator")) == ["BY", "KZ"]

@@ -101,6 +101,11 @@ def test_page_first_reads_the_same_page_as_the_whole_query(
         assert len(list(verifying)) == 1
     again = selectors.page_first(found, rows=rows)
     assert list(again[1:4]) == whole[1:4]
+    # Made into something else after, it is sliced as any queryset: ids stay ids, an order
+    # reversed stays reversed.
+    ids = [case.pk for case in whole]
+    assert list(again.values_list("pk", flat=True)[0:3]) == ids[0:3]
+    assert list(again.reverse()[0:2]) == list(reversed(whole))[0:2]
 
 
 def test_page_first_keeps_what_the_reader_may_see(namesakes: list[Case], home: Any) -> None:
