@@ -133,6 +133,12 @@ _POOL_SQL: Final = """
                 (SELECT c.date_of_birth FROM {children} c WHERE c.id = shared.child_id)
                     AS date_of_birth
             FROM ({shared}) shared
+            -- A child merged into another is a pointer, never a candidate (its keys may
+            -- survive from before merges dropped them: keep them out of the pool).
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {children} m
+                WHERE m.id = shared.child_id AND m.merged_into_id IS NOT NULL
+            )
         ) dated
         JOIN ({born}) born ON born.description = dated.description
     ) ranked
@@ -170,6 +176,8 @@ def _rows(
     """A derived table of ``rows`` with ``columns`` and its parameters: one array parameter a
     column on PostgreSQL (a statement of thousands of placeholders costs more to send than to
     run), a ``VALUES`` list on SQLite (which names its columns column1, column2...)."""
+    if not rows:  # an empty table of the same columns
+        return "SELECT " + ", ".join(f"NULL AS {name}" for name in columns) + " WHERE 1 = 0", []
     if connection.vendor == "postgresql":
         sql = _UNNEST_SQL.format(
             arrays=", ".join(f"%s::{kind}[]" for kind in types), names=", ".join(columns)
@@ -281,6 +289,8 @@ def _children(ids: Iterable[int]) -> dict[int, _Readings]:
             )
         )
     }
+    if not records:  # all merged since they were drawn
+        return {}
     aliases: dict[int, list[Description]] = {}
     for child_id, name in (
         ChildAlias.objects.filter(child_id__in=_id_set(list(records)))

@@ -284,3 +284,21 @@ def test_child_candidates_reads_in_constant_queries(
         found = child_candidates(description=description)
 
     assert len(found) == 5
+
+
+def test_a_merged_child_whose_keys_survive_is_never_a_candidate() -> None:
+    """Keys written for a child before it was merged (an older backfill kept them) neither
+    take a place in the pool nor fail the lookup when every child drawn is merged."""
+    kept = make_case(child=OLEKSII).child
+    merged = make_case(child=OLEKSII).child
+    Child.objects.filter(pk=merged.pk).update(merged_into=kept)
+    ChildNameKey.objects.bulk_create(
+        ChildNameKey(child=merged, key=key) for key in _expected(merged) - _keys(merged)
+    )
+    description = description_from(
+        full_name="Коваленко Олексій Сергійович", date_of_birth="2012-05-17", sex="M"
+    )
+
+    assert [c.child_id for c in child_candidates(description=description)] == [kept.pk]
+    Child.objects.filter(pk=kept.pk).update(merged_into=merged)  # both pointers now
+    assert child_candidates(description=description) == []
