@@ -16,10 +16,10 @@ from django.db import transaction
 
 from cases.models import Case
 
-from ..models import Evidence, Source, sources_storage
+from ..models import Evidence, Source
 from .checks import Actor, _require_case_write
 from .evidence import evidence_draft, evidence_link
-from .storage import source_receive
+from .storage import _discard, _stored_name, source_receive
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,8 @@ def evidence_attach(
             )
         except BaseException:
             if created and source.file:
-                # The source's row rolls back with this transaction: its file goes too.
-                sources_storage().delete(str(source.file.name))
+                # The source's row rolls back with this transaction: its file goes too (a
+                # failed delete is logged, never hiding why the link failed).
+                _discard(_stored_name(source))
             raise
     return Attached(evidence=evidence, source=source, created=created)

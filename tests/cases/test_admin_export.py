@@ -58,7 +58,7 @@ def listing(home: Any, caseworker: Any) -> dict[str, Case]:
     shared = make_case(
         organization=partner,
         child={
-            "family_name": "Бондар",
+            "family_name": "Синтетична",
             "given_name": "Марія",
             "patronymic": "",
             "date_of_birth": dt.date(2013, 3, 9),
