@@ -44,9 +44,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, FilteredRelation, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
+
+from core.db import advisory_xact_lock
 
 from .models import Case, CaseCountSnapshot, CaseloadCount, PlaceCount
 from .workflow import Status
@@ -64,17 +66,8 @@ UNKNOWN = "unknown"
 # Counting and keeping
 # ---------------------------------------------------------------------------------------------
 def _lock(*, wait: bool) -> bool:
-    """Take the refresh's lock for the rest of the transaction; without ``wait``, ``False``
-    at once when another refresh holds it."""
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        if wait:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
-            return True
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_LOCK])
-        row = cursor.fetchone()
-        return bool(row and row[0])
+    """The refresh's lock, held for the rest of the transaction (``advisory_xact_lock``)."""
+    return advisory_xact_lock(_LOCK, wait=wait)
 
 
 @transaction.atomic
@@ -109,7 +102,8 @@ def case_counts_refresh(
             "status",
             "assignee_id",
             "child__origin_oblast_id",
-            "child__current_whereabouts__country",
+            # Kept on the case by the services (the current whereabouts' country): no join.
+            "current_country",
         )
         .annotate(n=Count("id"))
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import migrations
+from django.db import connection, migrations
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.psycopg_any import BaseTzLoader
 from django.db.models import lookups
@@ -19,6 +19,22 @@ from psycopg.types.datetime import TimestamptzLoader as PythonTimestamptzLoader
 # The largest value of a bigint primary key: ids beyond it are refused as input, not sent to the
 # database to overflow there.
 MAX_ID = 2**63 - 1
+
+
+def advisory_xact_lock(*keys: int, wait: bool = True) -> bool:
+    """Take PostgreSQL's transaction-level advisory lock of ``keys`` (one or two integers),
+    held until the transaction ends; without ``wait``, ``False`` at once when another
+    transaction holds it. Elsewhere (SQLite, whose writes take one lock already) ``True``."""
+    if connection.vendor != "postgresql":
+        return True
+    placeholders = ", ".join(["%s"] * len(keys))
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute(f"SELECT pg_advisory_xact_lock({placeholders})", list(keys))
+            return True
+        cursor.execute(f"SELECT pg_try_advisory_xact_lock({placeholders})", list(keys))
+        row = cursor.fetchone()
+        return bool(row and row[0])
 
 
 class RunSQLOnPostgres(migrations.RunSQL):

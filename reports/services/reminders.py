@@ -32,13 +32,13 @@ import zlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import services as audit
-from core.db import InArray
+from core.db import InArray, advisory_xact_lock
 from core.errors import Conflict, NotFound, ValidationFailed
 
 from ..models import Reminder, ReminderState
@@ -101,9 +101,7 @@ def reminders_refresh(
 
 
 def _lock_rule(index: int) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, index])
+    advisory_xact_lock(_LOCK_SPACE, index)
 
 
 def _reopen(reminder: Reminder) -> None:
