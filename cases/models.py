@@ -605,6 +605,11 @@ class CaseShareQuerySet(AuditedQuerySet["CaseShare"]):
             Q(expires_at__isnull=True) | Q(expires_at__gt=at)
         )
 
+    def expiring(self, *, now: dt.datetime, days: int) -> CaseShareQuerySet:
+        """Shares in force at ``now`` that end within ``days`` days: the supervisor's home page
+        and the share reminders list the same ones."""
+        return self.active(now).filter(expires_at__lte=now + dt.timedelta(days=days))
+
 
 class CaseShare(models.Model):
     """A referral: the owning organization lets another organization read a case, with a

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -36,9 +37,9 @@ from .counts import (
     kept_organization_counts,
     kept_registry_counts_by_status,
 )
-from .models import Case, CaseShare, ClosureRequest, ClosureRequestStatus, FollowUp
+from .models import Case, CaseQuerySet, CaseShare, ClosureRequest, ClosureRequestStatus, FollowUp
 from .selectors import Viewer, case_visible_to, reads_aggregates, reads_all_cases
-from .workflow import Phase, Status, phase_of
+from .workflow import Phase, phase_of
 
 
 class WorkListCondition:
@@ -83,12 +84,7 @@ def closure_pending_condition() -> Q:
 
 
 def _expiring_shares(now: dt.datetime | None) -> QuerySet[CaseShare]:
-    now = now or timezone.now()
-    return CaseShare.objects.filter(
-        revoked_at__isnull=True,
-        expires_at__gt=now,
-        expires_at__lte=now + dt.timedelta(days=share_window_days()),
-    )
+    return CaseShare.objects.expiring(now=now or timezone.now(), days=share_window_days())
 
 
 def share_expiring_condition(*, now: dt.datetime | None = None) -> Q:
@@ -130,7 +126,7 @@ def my_cases(*, actor: Viewer) -> MyCases:
     overdue and due, and the latest changed. Four queries."""
     mine = case_visible_to(actor=actor).filter(assignee_id=getattr(actor, "pk", None))
     by_status = _status_counts(mine)
-    open_mine = mine.exclude(status=Status.CLOSED)
+    open_mine = cast(CaseQuerySet, mine).open()
     overdue = open_mine.filter(follow_up_condition(WorkListCondition.FOLLOW_UP_OVERDUE)).count()
     due = open_mine.filter(follow_up_condition(WorkListCondition.FOLLOW_UP_DUE)).count()
     recent = [

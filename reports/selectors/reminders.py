@@ -218,11 +218,7 @@ def share_expiring_items(*, today: dt.date, now: dt.datetime, days: int) -> list
     """Live shares (not revoked, not yet expired) expiring within ``days`` days: the owning
     organization decides whether to share again."""
     rows = list(
-        CaseShare.objects.filter(
-            revoked_at__isnull=True,
-            expires_at__gt=now,
-            expires_at__lte=now + dt.timedelta(days=days),
-        )
+        CaseShare.objects.expiring(now=now, days=days)
         .order_by("expires_at", "id")
         .values_list(
             "id", "expires_at", "case_id", "case__number", "case__organization_id",
