@@ -36,8 +36,8 @@ from django_countries.fields import CountryField
 from audit.models import Action, AuditEvent
 from audit.services import record_read
 from core.admin import unknown_parameters_refused
+from core.errors import PermissionDenied as DomainPermissionDenied
 
-from . import selectors
 from .admin_case_page import case_panels
 from .models import Case, Whereabouts
 from .selectors_history import case_history
@@ -225,13 +225,14 @@ def case_history_view(
     case = model_admin.get_object(request, unquote(object_id))
     if case is None:
         raise Http404(gettext("No such case."))
-    if not selectors.case_can_see_internals(request.user, case):
-        # Seen through a share: the record of changes holds what a share withholds.
-        raise PermissionDenied
+    try:
+        # Seen through a share, refused: the record of changes holds what a share withholds.
+        history = case_history(actor=request.user, case=case, extra=_panel_records(case))
+    except DomainPermissionDenied:
+        raise PermissionDenied from None
     refused = unknown_parameters_refused(request, {PAGE_PARAMETER})
     if refused is not None:
         return refused
-    history = case_history(case=case, internals=True, extra=_panel_records(case))
     paginator = Paginator(history, ENTRIES_PER_PAGE)
     number = request.GET.get(PAGE_PARAMETER, "1")
     if not (number.isascii() and number.isdigit()) or not 1 <= int(number) <= paginator.num_pages:

@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from audit import selectors as audit_selectors
 from audit.models import AuditEvent
 from audit.snapshots import object_type_of
+from core.errors import PermissionDenied
 
 from .models import (
     Case,
@@ -31,6 +32,7 @@ from .models import (
     Service,
     Whereabouts,
 )
+from .selectors import Viewer, case_can_see_internals
 
 # The child's own records, and the case's.
 CHILD_RECORDS: tuple[type[models.Model], ...] = (ChildAlias, Relative, Whereabouts)
@@ -74,8 +76,12 @@ def case_history_records(
 
 
 def case_history(
-    *, case: Case, internals: bool, extra: Mapping[str, list[str]] | None = None
+    *, actor: Viewer, case: Case, extra: Mapping[str, list[str]] | None = None
 ) -> QuerySet[AuditEvent]:
-    """The changes to the case and its records, newest first (reads and refusals left out)."""
-    records = case_history_records(case=case, internals=internals, extra=extra)
+    """The changes to the case and its records, newest first (reads and refusals left out),
+    for ``actor``: its owning organization (and whoever reads every case) only, since the
+    record of changes holds what a share withholds (``PermissionDenied`` for anyone else)."""
+    if not case_can_see_internals(actor, case):
+        raise PermissionDenied()
+    records = case_history_records(case=case, internals=True, extra=extra)
     return audit_selectors.records_history(records)

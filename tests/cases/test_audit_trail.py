@@ -337,6 +337,31 @@ def test_admin_case_history_is_not_shown_to_an_organization_it_is_shared_with(cl
     assert client.get(history_url).status_code == 403
 
 
+def test_case_history_itself_refuses_an_organization_the_case_is_shared_with(user):
+    """The rule is the selector's, not only the admin page's: any door reading the history
+    gets the same refusal."""
+    import pytest
+
+    from cases.selectors_history import case_history
+    from core.errors import PermissionDenied
+    from tests.factories.accounts import OrganizationFactory, make_member
+
+    case = make_case()
+    partner_org = OrganizationFactory.create()
+    services.case_share_create(
+        case=case,
+        actor=None,
+        organization=partner_org,
+        scope="full",
+        reason="Synthetic",
+        consent_reference="C-3",
+    )
+    with pytest.raises(PermissionDenied):
+        case_history(actor=make_member("partner", partner_org), case=case)
+    owner = make_member("caseworker", case.organization)
+    assert case_history(actor=owner, case=case).exists()
+
+
 def test_a_refusal_for_lack_of_a_right_is_recorded_once(home):
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
