@@ -856,13 +856,10 @@ class CaseAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
 
     @admin.display(description=_("distance from home"))
     def distance_from_home(self, case: Case) -> str:
-        child = case.child
-        current = child.current_whereabouts
-        if current is None:
-            return "-"
-        current.child = child  # at hand already: no query back to it
-        km = current.distance_from_home_km()
-        return gettext("%(km)s km") % {"km": f"{km:,.0f}"} if km is not None else "-"
+        km = admin_case_page.distance_km(case)
+        return (
+            gettext("%(km)s km") % {"km": admin_case_page.kilometres(km)} if km is not None else "-"
+        )
 
     # --- saves -------------------------------------------------------------------------------
     def get_formset_kwargs(

@@ -166,17 +166,30 @@ class CaseSummary:
     extra: list[SummaryItem] = field(default_factory=list)
 
 
-def distance_in_words(case: Case) -> str:
-    """The distance from the child's home to where the child is now, or why it is unknown."""
+def distance_km(case: Case) -> float | None:
+    """Kilometres from the child's home to where the child is now; ``None`` when a place or
+    its coordinates are not known."""
     child = case.child
     current = child.current_whereabouts
     if current is None:
-        return gettext("unknown: no whereabouts recorded")
+        return None
     current.child = child  # at hand already: no query back to it
-    km = current.distance_from_home_km()
+    return current.distance_from_home_km()
+
+
+def kilometres(km: float) -> str:
+    """A distance in whole kilometres, grouped as the reader's language writes numbers."""
+    return number_format(round(km), force_grouping=True)
+
+
+def distance_in_words(case: Case) -> str:
+    """The distance from the child's home to where the child is now, or why it is unknown."""
+    if case.child.current_whereabouts is None:
+        return gettext("unknown: no whereabouts recorded")
+    km = distance_km(case)
     if km is None:
         return gettext("unknown: the coordinates of home or of the current place are missing")
-    return gettext("%(km)s km from home") % {"km": number_format(round(km), force_grouping=True)}
+    return gettext("%(km)s km from home") % {"km": kilometres(km)}
 
 
 def whereabouts_in_words(current: Whereabouts | None) -> str:
