@@ -600,6 +600,12 @@ def _inserted(
     audit.record_creations(rows, actor=actor, metadata=metadata, at=timezone.now())
 
 
+def _latest_stay(stays: Sequence[Whereabouts]) -> Whereabouts:
+    """A record's current whereabouts among its stays: the latest by start date, the last
+    given on a tie (the services' order: start date, then id, and ids follow the list)."""
+    return max(enumerate(stays), key=lambda stay: (stay[1].from_date, stay[0]))[1]
+
+
 def _current_whereabouts_drawn(built: Sequence[_Built]) -> bool:
     """On PostgreSQL, give the children and their stays their ids now and each child its
     current whereabouts (the latest stay by start date, as the services keep it), so the
@@ -616,9 +622,7 @@ def _current_whereabouts_drawn(built: Sequence[_Built]) -> bool:
         _ids_drawn(Whereabouts, stays)
     for b in built:
         if b.whereabouts:
-            b.child.current_whereabouts = max(
-                b.whereabouts, key=lambda stay: (stay.from_date, stay.pk)
-            )
+            b.child.current_whereabouts = _latest_stay(b.whereabouts)
     return True
 
 
@@ -687,9 +691,7 @@ def cases_create_many(
         if b.whereabouts:
             # The child's current country on its case (``Case.current_country``): the latest
             # stay by start date, the last given on a tie (its id is the highest).
-            b.case.current_country = max(
-                enumerate(b.whereabouts), key=lambda stay: (stay[1].from_date, stay[0])
-            )[1].country
+            b.case.current_country = _latest_stay(b.whereabouts).country
         cases.append(b.case)
     _inserted(Case, cases, actor=actor, metadata=metadata)
     reason = _("Case opened.")
@@ -741,9 +743,7 @@ def cases_create_many(
         )
         for b in built:  # and on the instances returned, as the single services do
             if b.whereabouts:
-                b.child.current_whereabouts = max(
-                    b.whereabouts, key=lambda stay: (stay.from_date, stay.pk)
-                )
+                b.child.current_whereabouts = _latest_stay(b.whereabouts)
     _inserted(Relative, [r for b in built for r in b.relatives], actor=actor, metadata=metadata)
     references = [
         _unsaved(
