@@ -30,7 +30,6 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.csrf import csrf_exempt
 
 from accounts.authentication import request_actor as _actor
 from accounts.models import Organization, Role
@@ -47,7 +46,6 @@ from core.errors import DomainError
 from core.forms import ServiceBackedModelForm, add_service_errors, service_error_fields
 
 from . import charts, figures, selectors, services
-from .exceptions import FileTooLarge
 from .forms import refuse_several_files, source_title_field
 from .models import (
     CustodyEvent,
@@ -58,7 +56,7 @@ from .models import (
     Source,
     SourceKind,
 )
-from .views import file_download_response, use_streaming_upload_handlers
+from .views import file_download_response, streaming_upload_entry
 
 # The change page shows the newest links of a long chain; the custody list shows them all.
 CUSTODY_ON_PAGE = 100
@@ -470,22 +468,9 @@ class SourceAdmin(AuditedReadsAdmin, ServiceBackedAdmin):
         ]
 
     def _upload_entry(self) -> Callable[..., HttpResponse]:
-        """The upload page's view, with the streaming upload handlers set before anything reads
-        the body: Django's CSRF check reads a form body, so the middleware is told to skip this
-        view and ``csrf_protect`` (added by ``admin_view``) checks the token with the handlers in
-        place. A file over the limit is refused while it streams, never stored whole first."""
-        protected = self.admin_site.admin_view(self.add_view)
-
-        @csrf_exempt
-        def entry(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            use_streaming_upload_handlers(request)
-            try:
-                return protected(request, *args, **kwargs)
-            except FileTooLarge as exc:
-                self.message_user(request, exc.detail, messages.ERROR)
-                return HttpResponseRedirect(request.path)
-
-        return entry
+        """The upload page's view, streaming the file under the size limit
+        (``views.streaming_upload_entry``)."""
+        return streaming_upload_entry(self.admin_site.admin_view(self.add_view))
 
     def _url(self, name: str, *args: Any) -> str:
         return reverse(f"{self.admin_site.name}:sources_source_{name}", args=args)

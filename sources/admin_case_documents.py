@@ -24,7 +24,6 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.csrf import csrf_exempt
 
 from accounts.authentication import request_actor
 from accounts.roles import Capability
@@ -38,10 +37,9 @@ from core.errors import DomainError
 from core.forms import add_service_errors, service_error_fields
 
 from . import selectors, services
-from .exceptions import FileTooLarge
 from .forms import refuse_several_files, source_title_field
 from .models import Evidence, EvidenceFact, Reliability, SourceKind
-from .views import use_streaming_upload_handlers
+from .views import streaming_upload_entry
 
 # The documents a case page lists; more are read on the evidence list.
 DOCUMENTS_SHOWN = 100
@@ -135,20 +133,8 @@ class DocumentsPanel:
         )
 
     def urls(self, site: AdminSite) -> list[URLPattern]:
-        protected = site.admin_view(partial(attach_document_view, site=site))
-
-        @csrf_exempt
-        def entry(request: HttpRequest, object_id: str) -> HttpResponse:
-            # As the source upload page: the size limit holds while the file streams, and
-            # ``csrf_protect`` (from ``wrap``) checks the token with the handlers in place.
-            use_streaming_upload_handlers(request)
-            try:
-                response: HttpResponse = protected(request, object_id)
-            except FileTooLarge as exc:
-                messages.error(request, str(exc.detail))
-                return HttpResponseRedirect(request.path)
-            return response
-
+        # As the source upload page: the size limit holds while the file streams.
+        entry = streaming_upload_entry(site.admin_view(partial(attach_document_view, site=site)))
         return [path("<path:object_id>/attach-document/", entry, name=ATTACH_URL_NAME)]
 
     def history_records(self, case: Case) -> dict[str, list[str]]:
