@@ -78,12 +78,33 @@ class HistoryRow:
     after: Any
 
 
-def _field_labels(object_type: str) -> dict[str, str]:
+def model_of(object_type: str) -> type[models.Model] | None:
+    """The model an event's ``object_type`` names (``app_label.model``); ``None`` for one no
+    longer installed."""
     try:
-        model = apps.get_model(object_type)
+        return apps.get_model(object_type)
     except (LookupError, ValueError):
+        return None
+
+
+def model_fields(object_type: str) -> dict[str, models.Field[Any, Any]]:
+    """The concrete fields of the model an event names, by the attribute name its changes
+    use (``child_id``, not ``child``); empty for a model no longer installed."""
+    model = model_of(object_type)
+    if model is None:
         return {}
-    return {f.attname: str(f.verbose_name) for f in model._meta.concrete_fields}
+    return {f.attname: f for f in model._meta.concrete_fields}
+
+
+def field_changes(event: AuditEvent) -> list[tuple[str, Any, Any]]:
+    """An event's changes as ``(field, before, after)`` by field name (a create holds the
+    value after only, a delete the value before only)."""
+    changes = event.changes or {}
+    return [(name, *[*values, None, None][:2]) for name, values in sorted(changes.items())]
+
+
+def _field_labels(object_type: str) -> dict[str, str]:
+    return {name: str(f.verbose_name) for name, f in model_fields(object_type).items()}
 
 
 def history_rows(events: QuerySet[AuditEvent] | list[AuditEvent]) -> list[HistoryRow]:
@@ -93,11 +114,10 @@ def history_rows(events: QuerySet[AuditEvent] | list[AuditEvent]) -> list[Histor
     rows = []
     for event in events:
         names = labels.setdefault(event.object_type, _field_labels(event.object_type))
-        changes = event.changes or {}
+        changes = field_changes(event)
         if not changes:
             rows.append(HistoryRow(event=event, field="", label="", before=None, after=None))
-        for name, values in sorted(changes.items()):
-            before, after = [*values, None, None][:2]
+        for name, before, after in changes:
             rows.append(
                 HistoryRow(
                     event=event,

@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.apps import apps
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -34,6 +33,7 @@ from django.utils.translation import gettext
 from django_countries.fields import CountryField
 
 from audit.models import Action, AuditEvent
+from audit.selectors import field_changes, model_fields, model_of
 from audit.services import record_read
 from core.admin import unknown_parameters_refused
 from core.errors import PermissionDenied as DomainPermissionDenied
@@ -74,19 +74,6 @@ class HistoryEntry:
     changes: list[FieldChange] = field(default_factory=list)
 
 
-def _model_of(object_type: str) -> type[models.Model] | None:
-    try:
-        return apps.get_model(object_type)
-    except (LookupError, ValueError):
-        return None
-
-
-def _fields_by_attname(model: type[models.Model] | None) -> dict[str, models.Field[Any, Any]]:
-    if model is None:
-        return {}
-    return {f.attname: f for f in model._meta.concrete_fields}
-
-
 def _status_label(value: Any) -> str:
     return str(Status(value).label) if value in Status.values else str(value or EMPTY)
 
@@ -98,7 +85,7 @@ class ValueReader:
     def __init__(self, events: Iterable[AuditEvent]) -> None:
         wanted: dict[type[models.Model], set[Any]] = defaultdict(set)
         for event in events:
-            fields = _fields_by_attname(_model_of(event.object_type))
+            fields = model_fields(event.object_type)
             for name, values in (event.changes or {}).items():
                 model_field = fields.get(name)
                 if model_field is None or not model_field.is_relation:
@@ -177,8 +164,8 @@ def history_entries(events: list[AuditEvent], case: Case) -> list[HistoryEntry]:
     reader = ValueReader(events)
     entries = []
     for event in events:
-        model = _model_of(event.object_type)
-        fields = _fields_by_attname(model)
+        model = model_of(event.object_type)
+        fields = model_fields(event.object_type)
         entry = HistoryEntry(
             event=event,
             at=timezone.localtime(event.at),
@@ -193,10 +180,9 @@ def history_entries(events: list[AuditEvent], case: Case) -> list[HistoryEntry]:
                 "target": _status_label(metadata.get("to_status")),
             }
             entry.reason = str(metadata.get("reason") or "")
-        for name, values in sorted((event.changes or {}).items()):
+        for name, before, after in field_changes(event):
             if name in _UNSHOWN_FIELDS:
                 continue
-            before, after = [*values, None, None][:2]
             model_field = fields.get(name)
             label = capfirst(str(model_field.verbose_name)) if model_field is not None else name
             entry.changes.append(
