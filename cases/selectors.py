@@ -11,12 +11,14 @@ from functools import cache
 from typing import Any, TypeVar, cast
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Case as DbCase
+from django.db import connections
 from django.db.models import (
+    BooleanField,
     CharField,
     Count,
     DateTimeField,
     F,
+    Func,
     OuterRef,
     Prefetch,
     Q,
@@ -26,6 +28,8 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models import Case as DbCase
+from django.db.models.sql.constants import INNER
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -405,6 +409,7 @@ class _PageFirst:
         narrow: Any = cast(QuerySet[Any, Any], self).all()
         narrow._page_rows = None
         ids = narrow.values("pk")[k]
+        _joins_left_for_ids(ids.query)
         query = cast(QuerySet[Any, Any], self).query
         # The page's rows in the page's order: the list's own, or else the model's.
         ordering: Sequence[Any] = query.order_by or (
@@ -426,6 +431,22 @@ class _PageFirst:
             and query.standard_ordering
             and not query.extra_order_by
         )
+
+
+def _joins_left_for_ids(query: Any) -> None:
+    """The page's ids' query with the joins the list's columns brought made LEFT joins where
+    that reads the same rows: those along a foreign key that cannot be empty. The ids' query
+    reads no column of most of them, and PostgreSQL leaves out a LEFT join to a unique key
+    whose columns nothing reads, where it must run an INNER one (for a searched list, a probe
+    of the child for every matching case)."""
+    for alias, join in list(query.alias_map.items()):
+        field = getattr(join, "join_field", None)
+        if (
+            join.join_type == INNER
+            and getattr(field, "many_to_one", False)
+            and not getattr(field, "null", True)
+        ):
+            query.alias_map[alias] = join.promote()
 
 
 @cache
@@ -516,18 +537,17 @@ def case_search(queryset: _CaseRows, query: str) -> _CaseRows:
     terms = names.query_terms(query)
     if not terms:
         return queryset.none()
-    # The matching children first (the trigram index finds them at once), then their cases by
-    # the index on the child: a page then costs a probe per match, at any size of the registry,
-    # where letting PostgreSQL join on the LIKE misjudges how few rows it matches and walks the
-    # whole ordering index testing each child. The list of ids is handed over out of the
-    # planner's sight (``_AnyOfHidden``): planning a list of thousands of known values costs
-    # more than running the query, and the values would tempt it to walk the ordering index
-    # when many match. Past ``SEARCH_ID_LIST_LIMIT`` a fragment matches densely, and walking
-    # the ordering index testing each child is how the join finds a page fastest.
-    matching = list(
-        children_search(query=query).values_list("pk", flat=True)[: SEARCH_ID_LIST_LIMIT + 1]
-    )
-    if len(matching) <= SEARCH_ID_LIST_LIMIT:
+    # The matching children first (``children_search`` finds them through their keys' words),
+    # then their cases by the index on the child: a page then costs a probe per match, at any
+    # size of the registry, where letting PostgreSQL join on the keys misjudges how few rows
+    # match and walks the whole ordering index testing each child. The ids are handed over
+    # out of the planner's sight (``_AnyOfHidden``): planning a list of thousands of known
+    # values costs more than running the query, and the values would tempt it to walk the
+    # ordering index when many match. Past ``SEARCH_ID_LIST_LIMIT`` a fragment matches
+    # densely, and walking the ordering index testing each child is how the join finds a page
+    # fastest.
+    count, matching = _children_matched(query)
+    if count <= SEARCH_ID_LIST_LIMIT:
         found = queryset.filter(_AnyOfHidden(F("child_id"), matching))
     else:
         condition = Q()
@@ -539,15 +559,50 @@ def case_search(queryset: _CaseRows, query: str) -> _CaseRows:
     return page_first(found, rows=queryset)
 
 
+class _ArrayText(str):
+    """A PostgreSQL array as the server wrote it (``{1,2,3}``), to be handed back as it is."""
+
+
+def _children_matched(query: str) -> tuple[int, list[int] | _ArrayText]:
+    """How many children ``query`` matches (``children_search``), up to one past
+    ``SEARCH_ID_LIST_LIMIT``, and their ids as the page's query takes them (``_AnyOfHidden``).
+
+    On PostgreSQL the ids come as one array's text and go back as it is: reading thousands of
+    ids into Python and writing them out again cost more than finding them, and grew with the
+    matches. Elsewhere, a list."""
+    found = children_search(query=query).values_list("pk", flat=True)[: SEARCH_ID_LIST_LIMIT + 1]
+    connection = connections[found.db]
+    if connection.vendor != "postgresql":
+        ids = list(found)
+        return len(ids), ids
+    sql, params = found.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), coalesce(array_agg(found.id), '{}')::text "  # noqa: S608
+            f"FROM ({sql}) AS found(id)",
+            params,
+        )
+        count, ids = cursor.fetchone()
+    return count, _ArrayText(ids)
+
+
 class _AnyOfHidden(InArray):
     """``InArray`` whose list the planner does not see: on PostgreSQL ``= ANY((SELECT
     %s::type[])::type[])``, a one-row subquery evaluated once before the query runs. The
     planner then estimates a handful of rows and probes the field's index for each value,
-    whatever the list's length, and plans in constant time."""
+    whatever the list's length, and plans in constant time. The list may be an array's text
+    as PostgreSQL wrote it (``_ArrayText``), sent as it is."""
+
+    def get_prep_lookup(self) -> Any:
+        if isinstance(self.rhs, _ArrayText):
+            return self.rhs
+        return super().get_prep_lookup()
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = [v for v in self.rhs if v is not None]
+        values = (
+            self.rhs if isinstance(self.rhs, _ArrayText) else [v for v in self.rhs if v is not None]
+        )
         db_type = self.lhs.output_field.cast_db_type(connection)
         return f"{lhs} = ANY((SELECT %s::{db_type}[])::{db_type}[])", [*lhs_params, values]
 
@@ -849,11 +904,47 @@ def timeline_records(entries: list[TimelineEntry]) -> dict[type[Any], list[int]]
 
 
 def children_search(*, query: str) -> QuerySet[Child]:
-    """Children matching every word of ``query`` in any spelling (for pickers and matching)."""
-    condition = Q()
-    for term in names.query_terms(query):
-        condition &= Q(search_text__contains=term)
-    return Child.objects.filter(condition) if condition else Child.objects.none()
+    """Children matching every word of ``query`` in any spelling: each word part of one of the
+    words of the child's search keys (``Child.search_text``)."""
+    terms = names.query_terms(query)
+    if not terms:
+        return Child.objects.none()
+    return Child.objects.filter(*(_SearchKeysContain(F("search_text"), term) for term in terms))
+
+
+class _SearchKeysContain(Func):
+    """Search keys (``Child.search_text``) containing ``term``. On PostgreSQL: the keys have
+    one of the words, among every word a child's keys have had (``cases_child_search_word``,
+    migration ``cases.0018``), that contain the term, found through that table's trigram
+    index; the children having them through the index on their keys' words. The same rows as
+    ``LIKE '%term%'`` (a term is one word, the keys words apart), read in a time that grows
+    with the children matched, not with the registry. Elsewhere that ``LIKE``."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, keys: Any, term: str) -> None:
+        super().__init__(keys)
+        self.term = term
+
+    def _pattern(self, connection: Any) -> str:
+        return f"%{connection.ops.prep_for_like_query(self.term)}%"
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        keys, params = compiler.compile(self.source_expressions[0])
+        contains = connection.operators["contains"] % "%s"
+        return f"{keys} {contains}", [*params, self._pattern(connection)]
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        keys, params = compiler.compile(self.source_expressions[0])
+        # ``keys`` is the compiled column; the term goes as a parameter.
+        return (
+            f"string_to_array({keys}, ' ') && ARRAY(SELECT DISTINCT known.word FROM "  # noqa: S608
+            "cases_child_search_word known WHERE known.word LIKE %s)",
+            [*params, self._pattern(connection)],
+        )
 
 
 def returned_cases_missing_follow_ups() -> list[int]:
