@@ -11,12 +11,13 @@ from functools import cache
 from typing import Any, TypeVar, cast
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import connections
+from django.db import NotSupportedError, connections
 from django.db.models import (
     BooleanField,
     CharField,
     Count,
     DateTimeField,
+    Expression,
     F,
     Func,
     OuterRef,
@@ -34,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
+from psycopg import sql as psycopg_sql
 
 from accounts.models import Organization, User
 from accounts.roles import ASSIGNABLE_ROLES, Capability, capabilities_of
@@ -537,72 +539,111 @@ def case_search(queryset: _CaseRows, query: str) -> _CaseRows:
     terms = names.query_terms(query)
     if not terms:
         return queryset.none()
-    # The matching children first (``children_search`` finds them through their keys' words),
-    # then their cases by the index on the child: a page then costs a probe per match, at any
-    # size of the registry, where letting PostgreSQL join on the keys misjudges how few rows
-    # match and walks the whole ordering index testing each child. The ids are handed over
-    # out of the planner's sight (``_AnyOfHidden``): planning a list of thousands of known
-    # values costs more than running the query, and the values would tempt it to walk the
-    # ordering index when many match. Past ``SEARCH_ID_LIST_LIMIT`` a fragment matches
-    # densely, and walking the ordering index testing each child is how the join finds a page
-    # fastest.
-    count, matching = _children_matched(query)
-    if count <= SEARCH_ID_LIST_LIMIT:
-        found = queryset.filter(_AnyOfHidden(F("child_id"), matching))
+    if connections[queryset.db].vendor == "postgresql":
+        found = _cases_by_words(queryset, terms)
     else:
-        condition = Q()
-        for term in terms:
-            condition &= Q(child__search_text__contains=term)
-        found = queryset.filter(condition)
+        found = _cases_by_children(queryset, query, terms)
     # A page of the result (the API's, the admin's) reads its ids first and joins fifty rows,
     # not every match (``page_first``).
     return page_first(found, rows=queryset)
 
 
-class _ArrayText(str):
-    """A PostgreSQL array as the server wrote it (``{1,2,3}``), to be handed back as it is."""
+def _dense(queryset: _CaseRows, terms: list[str]) -> _CaseRows:
+    """Past ``SEARCH_ID_LIST_LIMIT`` matches a fragment matches densely, and walking the
+    list's ordering index testing each case's child is how a page is found soonest."""
+    condition = Q()
+    for term in terms:
+        condition &= Q(child__search_text__contains=term)
+    return queryset.filter(condition)
 
 
-def _children_matched(query: str) -> tuple[int, list[int] | _ArrayText]:
-    """How many children ``query`` matches (``children_search``), up to one past
-    ``SEARCH_ID_LIST_LIMIT``, and their ids as the page's query takes them (``_AnyOfHidden``).
+def _cases_by_words(queryset: _CaseRows, terms: list[str]) -> _CaseRows:
+    """PostgreSQL: the cases having, for every term, one of the words known that contain it
+    (``CaseWordsOverlap``, through the index on the cases' words, migration ``cases.0018``).
 
-    On PostgreSQL the ids come as one array's text and go back as it is: reading thousands of
-    ids into Python and writing them out again cost more than finding them, and grew with the
-    matches. Elsewhere, a list."""
-    found = children_search(query=query).values_list("pk", flat=True)[: SEARCH_ID_LIST_LIMIT + 1]
-    connection = connections[found.db]
-    if connection.vendor != "postgresql":
-        ids = list(found)
-        return len(ids), ids
-    sql, params = found.query.sql_with_params()
+    One query first finds each term's words in the table of words and counts the cases having
+    them, up to one past ``SEARCH_ID_LIST_LIMIT`` (the index alone, without the rows). The
+    words then go into the page's query as constants: the planner reads how common each is
+    from the column's statistics and reads the few cases a name has from the index, where a
+    parameter it cannot see would have it walk the ordering index testing every case."""
+    words_of_terms, matching = _words_and_matches(terms, using=queryset.db)
+    if not all(words_of_terms):
+        return queryset.none()
+    if matching > SEARCH_ID_LIST_LIMIT:
+        return _dense(queryset, terms)
+    return queryset.filter(*(CaseWordsOverlap(words) for words in words_of_terms))
+
+
+def _words_and_matches(terms: list[str], *, using: str) -> tuple[list[list[str]], int]:
+    """Each term's words (those known that contain it) and how many cases have one of every
+    term's words, counted up to one past ``SEARCH_ID_LIST_LIMIT``: one query."""
+    connection = connections[using]
+    words = ", ".join(
+        f"ARRAY(SELECT DISTINCT known.word FROM cases_child_search_word known "  # noqa: S608
+        f"WHERE known.word LIKE %s ORDER BY known.word) AS w{i}"
+        for i in range(len(terms))
+    )
+    overlaps = " AND ".join(f"c.search_words && t.w{i}" for i in range(len(terms)))
+    patterns = [f"%{connection.ops.prep_for_like_query(term)}%" for term in terms]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*), coalesce(array_agg(found.id), '{}')::text "  # noqa: S608
-            f"FROM ({sql}) AS found(id)",
-            params,
+            f"WITH t AS (SELECT {words}) "  # noqa: S608 - numbered aliases; terms are parameters
+            f"SELECT t.*, (SELECT count(*) FROM (SELECT 1 FROM cases_case c WHERE {overlaps} "
+            "LIMIT %s) AS found) FROM t",
+            [*patterns, SEARCH_ID_LIST_LIMIT + 1],
         )
-        count, ids = cursor.fetchone()
-    return count, _ArrayText(ids)
+        row = cursor.fetchone()
+    return [list(w) for w in row[:-1]], int(row[-1])
+
+
+class CaseWordsOverlap(Expression):
+    """PostgreSQL: the case's child's keys have one of ``words`` (``cases_case.search_words``,
+    kept by triggers, migration ``cases.0018``). The words are written into the statement as
+    constants, quoted by the driver, so that the planner estimates from the column's
+    statistics how many cases have them. Elsewhere there is no such column: refused."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, words: Sequence[str]) -> None:
+        super().__init__()
+        self.words = tuple(words)
+
+    @property
+    def identity(self) -> tuple[Any, ...]:
+        return (type(self), self.words)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        raise NotSupportedError("Cases carry their words on PostgreSQL only.")
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        connection.ensure_connection()
+        literal = psycopg_sql.Literal(list(self.words)).as_string(connection.connection)
+        table = compiler.quote_name_unless_alias(compiler.query.base_table)
+        # Placeholders are ``%s``: a literal percent sign is doubled.
+        return f"{table}.search_words && {literal.replace('%', '%%')}::text[]", []
+
+
+def _cases_by_children(queryset: _CaseRows, query: str, terms: list[str]) -> _CaseRows:
+    """Elsewhere (SQLite): the matching children's ids first, then their cases by the index on
+    the child, or past ``SEARCH_ID_LIST_LIMIT`` the dense walk."""
+    matching = list(
+        children_search(query=query).values_list("pk", flat=True)[: SEARCH_ID_LIST_LIMIT + 1]
+    )
+    if len(matching) > SEARCH_ID_LIST_LIMIT:
+        return _dense(queryset, terms)
+    return queryset.filter(_AnyOfHidden(F("child_id"), matching))
 
 
 class _AnyOfHidden(InArray):
     """``InArray`` whose list the planner does not see: on PostgreSQL ``= ANY((SELECT
     %s::type[])::type[])``, a one-row subquery evaluated once before the query runs. The
     planner then estimates a handful of rows and probes the field's index for each value,
-    whatever the list's length, and plans in constant time. The list may be an array's text
-    as PostgreSQL wrote it (``_ArrayText``), sent as it is."""
-
-    def get_prep_lookup(self) -> Any:
-        if isinstance(self.rhs, _ArrayText):
-            return self.rhs
-        return super().get_prep_lookup()
+    whatever the list's length, and plans in constant time."""
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = (
-            self.rhs if isinstance(self.rhs, _ArrayText) else [v for v in self.rhs if v is not None]
-        )
+        values = [v for v in self.rhs if v is not None]
         db_type = self.lhs.output_field.cast_db_type(connection)
         return f"{lhs} = ANY((SELECT %s::{db_type}[])::{db_type}[])", [*lhs_params, values]
 

@@ -1,15 +1,16 @@
-"""A name search finds children through the words of their search keys
-(``selectors.children_search``): on PostgreSQL through every word a child's keys have had
-(``cases_child_search_word``, kept by a trigger, migration ``cases.0018``) and the index on the
-keys' words; elsewhere by ``LIKE``. Either way the same children as ``LIKE '%term%'`` on the
-keys, whichever way a child was written."""
+"""A name search finds children, and cases, through the words of the children's search keys
+(``selectors.children_search``, ``selectors.case_search``): on PostgreSQL through every word a
+child's keys have had (``cases_child_search_word``), the index on the keys' words and the
+words each case carries (``cases_case.search_words``), all kept by triggers (migration
+``cases.0018``); elsewhere by ``LIKE``. Either way the same rows as ``LIKE '%term%'`` on the
+keys, whichever way a child or a case was written."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from cases import names, selectors, services
@@ -129,7 +130,7 @@ def test_search_reads_the_index_of_words(registry: list[Case]) -> None:
     child (the plan, with sequential scans priced out as on a registry of a million)."""
     query = selectors.children_search(query="Вигаданчук").values("pk")
     sql, params = query.query.sql_with_params()
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
@@ -153,3 +154,109 @@ def test_page_ids_leave_the_joined_columns_out(registry: list[Case], api_client:
         .order_by("-updated_at", "-id")
         .values_list("pk", flat=True)[:2]
     )
+
+
+def _cases_found(query: str) -> set[int]:
+    return set(selectors.case_search(Case.objects.all(), query).values_list("pk", flat=True))
+
+
+def _cases_like(query: str) -> set[int]:
+    return set(Case.objects.filter(child_id__in=_like(query)).values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Вигаданчук", "vyhadanchuk", "енко", "lenk", "ярина вигаданчук", "ос", "невідоменко", "50%"],
+)
+def test_case_search_finds_what_like_finds(registry: list[Case], query: str) -> None:
+    assert _cases_found(query) == _cases_like(query)
+
+
+@pytest.mark.parametrize("limit", [selectors.SEARCH_ID_LIST_LIMIT, 3])
+def test_case_search_past_the_limit_finds_the_same(
+    registry: list[Case], monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    monkeypatch.setattr(selectors, "SEARCH_ID_LIST_LIMIT", limit)
+    assert _cases_found("енко") == _cases_like("енко")
+    assert _cases_found("ярина енко") == _cases_like("ярина енко")
+
+
+def test_case_search_follows_the_child_renamed_and_merged(registry: list[Case]) -> None:
+    case = registry[0]
+    services.child_update(child=case.child, actor=None, data={"family_name": "Переназванчук"})
+    assert _cases_found("переназванч") == {case.pk}
+    assert case.pk not in _cases_found("Вигаданчук")
+    # A case moved to another child takes that child's words.
+    other = Child.objects.create(
+        given_name="Ніна",
+        family_name="Окремченко",
+        date_of_birth_precision="estimated",
+        search_text=names.search_text(["Ніна", "Окремченко"]),
+    )
+    Case.objects.filter(pk=case.pk).update(child=other)
+    assert _cases_found("окремченко") == {case.pk}
+    assert case.pk not in _cases_found("переназванч")
+
+
+@pytest.mark.postgres
+def test_a_case_written_before_its_child_takes_its_words(home: Any) -> None:
+    """In one transaction a case may be written before its child (the foreign key is checked
+    at commit): the child's words reach the case when the child is written."""
+    template = make_case(child={"family_name": "Зразковенко"})
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('cases_child', 'id'))")
+            (child_id,) = cursor.fetchone()
+        case = Case.objects.get(pk=template.pk)
+        case.pk = None
+        case.number = "UA-2020-999999"
+        case.status = "closed"
+        case.closure_reason = "duplicate"
+        case.child_id = child_id
+        case.save(force_insert=True)
+        child = Child.objects.get(pk=template.child_id)
+        child.pk = child_id
+        child.family_name = "Пізнозаписанчук"
+        child.search_text = names.search_text([child.given_name, "Пізнозаписанчук"])
+        child.save(force_insert=True)
+    assert _cases_found("пізнозаписан") == {case.pk}
+
+
+@pytest.mark.postgres
+def test_case_words_written_in_bulk(home: Any, oblasts: Any) -> None:
+    """Cases and children written by ``COPY`` (as the synthetic loader and imports write them)
+    carry their words."""
+    from demo.synthetic import synthetic_cases_generate
+
+    synthetic_cases_generate(
+        count=30, seed=5, progress=False, writers=1, organization_ids=[home.pk]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM cases_case c JOIN cases_child ch ON ch.id = c.child_id "
+            "WHERE c.search_words IS DISTINCT FROM string_to_array(ch.search_text, ' ')"
+        )
+        (astray,) = cursor.fetchone()
+    assert astray == 0
+    assert Case.objects.count() >= 30
+
+
+@pytest.mark.postgres
+def test_case_words_are_quoted_constants(registry: list[Case]) -> None:
+    """Words go into the statement as quoted constants: quotes and percent signs are words."""
+    rows = Case.objects.filter(selectors.CaseWordsOverlap(["o'x", "50%", "a%%s"]))
+    assert list(rows) == []
+    assert Case.objects.filter(selectors.CaseWordsOverlap(["vyhadanchuk"])).count() == 4
+
+
+@pytest.mark.postgres
+def test_searched_page_reads_the_cases_words_index(registry: list[Case]) -> None:
+    """A page of a name search reads the cases through the index on their words (the plan,
+    with sequential scans priced out as on a registry of a million)."""
+    page = selectors.case_search(Case.objects.order_by("-updated_at", "-id"), "Вигаданчук")
+    sql, params = page[:50].query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "case_search_words_idx" in plan
