@@ -548,6 +548,11 @@ def case_search(queryset: _CaseRows, query: str) -> _CaseRows:
     return page_first(found, rows=queryset)
 
 
+def _contains_pattern(connection: Any, term: str) -> str:
+    """The ``LIKE`` pattern of a value containing ``term``, its own ``%`` and ``_`` escaped."""
+    return f"%{connection.ops.prep_for_like_query(term)}%"
+
+
 def _dense(queryset: _CaseRows, terms: list[str]) -> _CaseRows:
     """Past ``SEARCH_ID_LIST_LIMIT`` matches a fragment matches densely, and walking the
     list's ordering index testing each case's child is how a page is found soonest."""
@@ -584,7 +589,7 @@ def _words_and_matches(terms: list[str], *, using: str) -> tuple[list[list[str]]
         for i in range(len(terms))
     )
     overlaps = " AND ".join(f"c.search_words && t.w{i}" for i in range(len(terms)))
-    patterns = [f"%{connection.ops.prep_for_like_query(term)}%" for term in terms]
+    patterns = [_contains_pattern(connection, term) for term in terms]
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH t AS (SELECT {words}) "  # noqa: S608 - numbered aliases; terms are parameters
@@ -968,15 +973,12 @@ class _SearchKeysContain(Func):
         super().__init__(keys)
         self.term = term
 
-    def _pattern(self, connection: Any) -> str:
-        return f"%{connection.ops.prep_for_like_query(self.term)}%"
-
     def as_sql(  # type: ignore[override]
         self, compiler: Any, connection: Any, **extra: Any
     ) -> tuple[str, list[Any]]:
         keys, params = compiler.compile(self.source_expressions[0])
         contains = connection.operators["contains"] % "%s"
-        return f"{keys} {contains}", [*params, self._pattern(connection)]
+        return f"{keys} {contains}", [*params, _contains_pattern(connection, self.term)]
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
         keys, params = compiler.compile(self.source_expressions[0])
@@ -984,7 +986,7 @@ class _SearchKeysContain(Func):
         return (
             f"string_to_array({keys}, ' ') && ARRAY(SELECT DISTINCT known.word FROM "  # noqa: S608
             "cases_child_search_word known WHERE known.word LIKE %s)",
-            [*params, self._pattern(connection)],
+            [*params, _contains_pattern(connection, self.term)],
         )
 
 
