@@ -30,6 +30,7 @@ from django.db.models import DEFERRED, Model, OuterRef, Subquery
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_countries.fields import CountryField
 
 from accounts.models import Organization
 from audit import services as audit
@@ -346,7 +347,7 @@ def _build(record: NewCaseRecord, *, is_synthetic: bool) -> tuple[_Built, dict[s
         except ValidationFailed as exc:
             _merge(errors, _field_errors(exc, "whereabouts."))
         # The country by a set of codes: the field's own check walks every country's name.
-        if str(stay.country or "") not in country_codes():
+        if _country_code(stay, "country") not in country_codes():
             errors.setdefault("whereabouts.country", []).append(_("Not a country code."))
         _merge(
             errors,
@@ -505,13 +506,29 @@ _PLAIN_FIELDS: Final = (
 )
 
 
+def _country_code(instance: Model, name: str) -> str:
+    """A country field's code as the instance keeps it (``""``: none), read without the
+    field's descriptor, which builds a ``Country`` (translations looked up) at every read."""
+    return str(instance.__dict__.get(name) or "")
+
+
 def _copy_value(field: Any) -> Callable[[Any], Any]:
     """What Django would save of a field not of the plain types above (``pre_save`` stamps
     ``auto_now`` fields, a country field converts). A time field's aware value (a stamp's, or
-    one a service set) or ``None`` is saved as it is: PostgreSQL takes it unconverted."""
+    one a service set) or ``None`` is saved as it is: PostgreSQL takes it unconverted; a
+    country field's code as the instance keeps it (what its ``pre_save`` gives back)."""
 
     def prepared(instance: Any) -> Any:
         return field.get_db_prep_save(field.pre_save(instance, add=True), connection)
+
+    if isinstance(field, CountryField) and not field.multiple:
+        attname = field.attname
+
+        def code(instance: Any) -> Any:
+            stored = instance.__dict__
+            return stored[attname] if attname in stored else prepared(instance)
+
+        return code
 
     if type(field) is not models.DateTimeField:
         return prepared
@@ -695,7 +712,7 @@ def cases_create_many(
         if b.whereabouts:
             # The child's current country on its case (``Case.current_country``): the latest
             # stay by start date, the last given on a tie (its id is the highest).
-            b.case.current_country = _latest_stay(b.whereabouts).country
+            b.case.current_country = _country_code(_latest_stay(b.whereabouts), "country")
         cases.append(b.case)
     _inserted(Case, cases, actor=actor, metadata=metadata)
     reason = _("Case opened.")
