@@ -4,9 +4,12 @@ timestamp loader of PostgreSQL connections."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar
 
-from django.db import connection, migrations
+from django.db import DEFAULT_DB_ALIAS, connection, connections, migrations
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.psycopg_any import BaseTzLoader
 from django.db.models import lookups
@@ -35,6 +38,83 @@ def advisory_xact_lock(*keys: int, wait: bool = True) -> bool:
         cursor.execute(f"SELECT pg_try_advisory_xact_lock({placeholders})", list(keys))
         row = cursor.fetchone()
         return bool(row and row[0])
+
+
+_T = TypeVar("_T")
+
+
+class Alongside(Generic[_T]):
+    """What ``alongside`` ran: ``result()`` is its return value (or raises what it raised)."""
+
+    def __init__(self, work: Callable[[], _T], future: Future[_T] | None) -> None:
+        self._work = work
+        self._future = future
+
+    def result(self) -> _T:
+        if self._future is None:  # not run yet: run it now, in the caller's thread
+            self._future = Future()
+            try:
+                self._future.set_result(self._work())
+            except BaseException as exc:
+                self._future.set_exception(exc)
+        return self._future.result()
+
+
+def _on_connection(wrapper: BaseDatabaseWrapper, work: Callable[[], _T]) -> _T:
+    connections[wrapper.alias] = wrapper  # the caller's connection, so its transaction
+    try:
+        return work()
+    finally:
+        del connections[wrapper.alias]
+
+
+@contextmanager
+def alongside(work: Callable[[], _T], *, using: str = DEFAULT_DB_ALIAS) -> Iterator[Alongside[_T]]:
+    """Run ``work`` (which reads from the database) while the block runs, for the block to
+    take its ``result()`` after: on PostgreSQL in a helper thread over the caller's own
+    connection, so inside the caller's transaction and seeing what it wrote, the way Django's
+    live test server shares a test's connection. The server answers ``work``'s queries while the
+    block computes (Python waiting on the server gives up its lock on the interpreter).
+
+    The block must not use the database meanwhile (the two would take turns on the one
+    connection) and must not end the transaction. Leaving the block waits for ``work`` to end.
+    Elsewhere ``work`` runs at the first ``result()``, in the caller's thread."""
+    wrapper = connections[using]
+    if wrapper.vendor != "postgresql":
+        yield Alongside(work, None)
+        return
+    wrapper.ensure_connection()
+    wrapper.inc_thread_sharing()
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="alongside") as helper:
+            yield Alongside(work, helper.submit(_on_connection, wrapper, work))
+    finally:
+        wrapper.dec_thread_sharing()
+
+
+@contextmanager
+def jit_off(cursor: Any) -> Iterator[None]:
+    """PostgreSQL's JIT compilation off for the statements ``cursor`` runs in the block, then
+    as it was (two more statements); elsewhere nothing.
+
+    For a statement whose cost the planner overestimates past ``jit_above_cost`` while it runs
+    in milliseconds: identity matching's candidate query (rows estimated per name key from the
+    key column's statistics, where most keys belong to one or two children) spent 260 ms
+    compiling to run for 11. A statement that fails inside a transaction leaves the setting to
+    the rollback, which undoes it (settings are transactional)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', false)")
+    row = cursor.fetchone()
+    restore = "SELECT set_config('jit', %s, false)"
+    try:
+        yield
+    except BaseException:
+        if not connection.in_atomic_block:  # autocommit: the failed statement was alone
+            cursor.execute(restore, [row[0]])
+        raise
+    cursor.execute(restore, [row[0]])
 
 
 class RunSQLOnPostgres(migrations.RunSQL):

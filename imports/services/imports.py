@@ -49,8 +49,9 @@ from cases import services as case_services
 from cases.models import Case, Child, ExternalReference
 from cases.names import clean_name
 from cases.selectors import oblast_list
-from cases.selectors_matching import Candidate, child_candidates_many
+from cases.selectors_matching import Candidate, candidate_pools, child_candidates_many
 from cases.selectors_references import children_by_reference
+from core.db import alongside
 from core.errors import ValidationFailed
 
 from ..case_rows import COLUMNS, FIELD_COLUMNS, ImportRow, RowProblem, RowReader
@@ -265,10 +266,22 @@ def _plan(
     reader = RowReader.for_oblasts(oblast_list())
     plan = _Plan(rows=[reader.read(number, cells) for number, cells in table.rows])
     organization = case_import.organization
-    if check_rules:
-        plan.checked = case_services.case_records_checked(records=[row.record for row in plan.rows])
-        for index, fields in plan.checked.problems.items():
-            _problems_from_fields(plan.rows[index], fields)
+    # The candidates of every row read well are drawn from the registry while the rules are
+    # checked (the rules read nothing from the database), then scored for the rows that are
+    # new and have no problem: the same candidates as drawing them after.
+    drawing = [
+        (row, row.description)
+        for row in (plan.rows if candidates is None else [])
+        if row.description is not None and not row.problems
+    ]
+    descriptions = [description for _row, description in drawing]
+    with alongside(partial(candidate_pools, descriptions=descriptions)) as drawn:
+        if check_rules:
+            plan.checked = case_services.case_records_checked(
+                records=[row.record for row in plan.rows]
+            )
+            for index, fields in plan.checked.problems.items():
+                _problems_from_fields(plan.rows[index], fields)
     known = children_by_reference(
         organization=organization,
         references={row.reference for row in plan.rows if row.reference},
@@ -301,6 +314,8 @@ def _plan(
         _tell(case_import, progress, len(plan.rows))
         return plan
     matchable = [row for row in plan.new if row.description is not None and not row.problems]
+    drawn_for = {id(row): index for index, (row, _description) in enumerate(drawing)}
+    pools = drawn.result().only([drawn_for[id(row)] for row in matchable])
     done = len(plan.rows) - len(matchable)
     _tell(case_import, progress, done)
     for start in range(0, len(matchable), MATCH_BATCH):
@@ -310,6 +325,7 @@ def _plan(
         found = child_candidates_many(
             descriptions=[row.description for row in batch if row.description is not None],
             second_look=False,
+            pools=pools.only(range(start, start + len(batch))),
         )
         for row, row_candidates in zip(batch, found, strict=True):
             if row_candidates:

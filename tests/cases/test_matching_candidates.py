@@ -8,6 +8,7 @@ import importlib
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.apps import apps
 
 from cases import services
@@ -279,8 +280,9 @@ def test_child_candidates_reads_in_constant_queries(
         make_case(child={**OLEKSII, "date_of_birth": dt.date(2012, 5, 17)}, aliases=aliases)
     description = description_from(full_name="Kovalenko Oleksii", date_of_birth="2012-05-17")
 
-    # The candidates' ids from the key index, the children, their aliases.
-    with django_assert_num_queries(3):
+    # The candidates' ids from the key index, the children, their aliases (and, on
+    # PostgreSQL, JIT compilation turned off around the first and back after).
+    with django_assert_num_queries(5 if connection.vendor == "postgresql" else 3):
         found = child_candidates(description=description)
 
     assert len(found) == 5
