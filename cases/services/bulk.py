@@ -26,7 +26,7 @@ from typing import Any, Final, TypeVar
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import connection, models, transaction
-from django.db.models import DEFERRED, Model, OuterRef, Subquery
+from django.db.models import DEFERRED, F, Model, OuterRef, Subquery
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +35,7 @@ from django_countries.fields import CountryField
 from accounts.models import Organization
 from audit import services as audit
 from core.checks import reject_unknown_fields
+from core.db import InArray
 from core.errors import ValidationFailed, django_validation_fields
 
 from .. import names
@@ -414,7 +415,7 @@ def _reference_checks(
     if organization is not None and seen:
         taken = set(
             ExternalReference.objects.filter(
-                organization=organization, reference__in=list(seen)
+                InArray(F("reference"), list(seen)), organization=organization
             ).values_list("reference", flat=True)
         )
         for reference in taken:
