@@ -8,6 +8,10 @@ case rules and matched against the registry once, then written (child, name keys
 status change, whereabouts, relative, external reference) with one audit event per record
 written, and the look-alikes proposed as possible duplicates, in one transaction.
 
+With ``--rolled-back``, the command's import is rolled back once written and its foreign keys
+checked (``SET CONSTRAINTS ALL IMMEDIATE``, the checks a commit runs): the registry stays as it
+was, so runs of different code compare on the same registry with the same file.
+
 With ``--two-step``, a second file is also imported as the API does it, in two requests: the
 check (``case_import_upload``), then the write (``case_import_commit``: every row read and
 checked again, since the registry may have changed between the two, then written).
@@ -34,6 +38,7 @@ import os
 import random
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -55,6 +60,12 @@ LOOK_ALIKE_EVERY = 20
 def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rows", type=int, default=10_000, help="rows in the file")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--rolled-back",
+        action="store_true",
+        help="roll the command's import back once written and checked, so that runs compare "
+        "on the same registry with the same file",
+    )
     parser.add_argument(
         "--two-step",
         action="store_true",
@@ -161,7 +172,7 @@ def main() -> None:
     registry_loaded(args.cases, vacuum=False)
 
     from celery import current_app
-    from django.db import connection
+    from django.db import connection, transaction
 
     from accounts.models import Organization
     from audit.context import audit_context
@@ -203,27 +214,43 @@ def main() -> None:
     )
 
     rows = args.rows
-    # A new file each run: the rows of an earlier run are in the registry now.
+    # A new file each run (the rows of an earlier run are in the registry now), unless runs
+    # are rolled back: then the same file against the same registry each run.
     content = _file(rows, args.seed + CaseImport.objects.count())
+    registry = Case.objects.count()
     events_before = AuditEvent.objects.count()
     pairs_before = DuplicatePair.objects.count()
-    owner = organization()
-    with audit_context(channel=Channel.COMMAND), queued_only:
-        done, seconds, cpu, server = timed(
-            lambda: case_import_run(
-                actor=None, file_name="benchmark.csv", content=content, organization=owner
-            )
+
+    def command(owner: Organization) -> Any:
+        done = case_import_run(
+            actor=None, file_name="benchmark.csv", content=content, organization=owner
         )
-    merged, merge_seconds, _cpu, merge_server = timed(trigram_indexes_merge)
-    assert done.status == "committed", done.report.get("problems", [])[:5]
-    cases = Case.objects.filter(organization=owner).count()
-    events = AuditEvent.objects.count() - events_before
-    pairs = DuplicatePair.objects.count() - pairs_before
+        if args.rolled_back:
+            # The foreign keys' deferred checks, as the commit would run them.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        return done
+
+    with transaction.atomic() if args.rolled_back else nullcontext():
+        owner = organization()
+        with audit_context(channel=Channel.COMMAND), queued_only:
+            done, seconds, cpu, server = timed(lambda: command(owner))
+        assert done.status == "committed", done.report.get("problems", [])[:5]
+        cases = Case.objects.filter(organization=owner).count()
+        events = AuditEvent.objects.count() - events_before
+        pairs = DuplicatePair.objects.count() - pairs_before
+        if args.rolled_back:
+            transaction.set_rollback(True)
+            merges.clear()  # nothing of it is left to merge
+    if merges:
+        merged, merge_seconds, _cpu, merge_server = timed(trigram_indexes_merge)
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         (version,) = cursor.fetchone() or ("?",)
-    print(f"PostgreSQL {version}; registry of {Case.objects.count()} cases before the last run")
+    print(f"PostgreSQL {version}; registry of {registry} cases before the run")
     print(f"rows: {rows}; cases written: {cases}; audit events: {events}; pairs proposed: {pairs}")
+    if args.rolled_back:
+        print("(all of it rolled back after the foreign keys' checks: the registry is unchanged)")
     print(f"flagged as like a registry child: {done.report['counts']['matching_existing']}")
     print()
     print("| step | seconds | rows/s | CPU seconds | database CPU seconds |")

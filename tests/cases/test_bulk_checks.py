@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
-from django_countries.fields import Country
+from django_countries.fields import Country, CountryField
 
 from cases.models import Case, Child, DatePrecision, Relative, Sex, Whereabouts
 from cases.services import bulk
@@ -139,8 +139,9 @@ def test_a_country_is_copied_and_checked_as_the_field_saves_it(country: Any):
     case = Case(current_country=country)
     for instance, name in ((stay, "country"), (case, "current_country")):
         model_field = instance._meta.get_field(name)
+        assert isinstance(model_field, CountryField)
         columns, row_of = bulk._copy_layout(type(instance))
-        copied = dict(zip(columns, row_of(instance), strict=True))[model_field.column]
+        copied = dict(zip(columns, row_of(instance), strict=True))[str(model_field.column)]
         saved = model_field.get_db_prep_save(model_field.pre_save(instance, add=True), connection)
         assert copied == saved == str(getattr(country, "code", country))
         assert bulk._country_code(instance, name) == saved
