@@ -69,7 +69,9 @@ def _on_connection(wrapper: BaseDatabaseWrapper, work: Callable[[], _T]) -> _T:
 
 
 @contextmanager
-def alongside(work: Callable[[], _T], *, using: str = DEFAULT_DB_ALIAS) -> Iterator[Alongside[_T]]:
+def alongside(
+    work: Callable[[], _T], *, using: str = DEFAULT_DB_ALIAS, helper: bool = True
+) -> Iterator[Alongside[_T]]:
     """Run ``work`` (which reads from the database) while the block runs, for the block to
     take its ``result()`` after: on PostgreSQL in a helper thread over the caller's own
     connection, so inside the caller's transaction and seeing what it wrote, the way Django's
@@ -78,16 +80,17 @@ def alongside(work: Callable[[], _T], *, using: str = DEFAULT_DB_ALIAS) -> Itera
 
     The block must not use the database meanwhile (the two would take turns on the one
     connection) and must not end the transaction. Leaving the block waits for ``work`` to end.
-    Elsewhere ``work`` runs at the first ``result()``, in the caller's thread."""
+    Elsewhere, or without ``helper`` (nothing worth a thread), ``work`` runs at the first
+    ``result()``, in the caller's thread."""
     wrapper = connections[using]
-    if wrapper.vendor != "postgresql":
+    if wrapper.vendor != "postgresql" or not helper:
         yield Alongside(work, None)
         return
     wrapper.ensure_connection()
     wrapper.inc_thread_sharing()
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="alongside") as helper:
-            yield Alongside(work, helper.submit(_on_connection, wrapper, work))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="alongside") as thread:
+            yield Alongside(work, thread.submit(_on_connection, wrapper, work))
     finally:
         wrapper.dec_thread_sharing()
 

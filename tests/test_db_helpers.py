@@ -78,3 +78,16 @@ def test_jit_off_leaves_a_failed_statement_to_the_rollback():
     ):
         cursor.execute("SELECT 1 / 0")
     assert _jit() == "on"
+
+
+def test_alongside_without_a_helper_runs_the_work_when_asked_in_the_callers_thread():
+    threads: list[threading.Thread] = []
+
+    def work() -> int:
+        threads.append(threading.current_thread())
+        return 7
+
+    with alongside(work, helper=False) as later:
+        assert threads == []  # not started while the block runs
+    assert later.result() == 7
+    assert threads == [threading.current_thread()]

@@ -288,7 +288,9 @@ def _plan(
         if row.description is not None and not row.problems
     ]
     descriptions = [description for _row, description in drawing]
-    with alongside(partial(candidate_pools, descriptions=descriptions)) as drawn:
+    with alongside(
+        partial(candidate_pools, descriptions=descriptions), helper=bool(descriptions)
+    ) as drawn:
         if check_rules:
             plan.checked = case_services.case_records_checked(
                 records=[row.record for row in plan.rows]
