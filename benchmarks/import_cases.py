@@ -241,7 +241,10 @@ def main() -> None:
         pairs = DuplicatePair.objects.count() - pairs_before
         if args.rolled_back:
             transaction.set_rollback(True)
-            merges.clear()  # nothing of it is left to merge
+    if args.rolled_back:
+        # No merge was queued (nothing committed), but the rolled-back rows' entries are in
+        # the pending lists until merged: merged here, untimed.
+        trigram_indexes_merge()
     if merges:
         merged, merge_seconds, _cpu, merge_server = timed(trigram_indexes_merge)
     with connection.cursor() as cursor:
