@@ -37,7 +37,7 @@ from typing import Any, Final
 from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -673,6 +673,11 @@ def _written(
         raise _RowsRefused(plan)
     with _matched_meanwhile(case_import, plan, progress=progress) if matching else nullcontext():
         cases = _rows_written(case_import, plan, actor=actor)
+        if matching and connection.vendor == "postgresql":
+            # The foreign keys' deferred checks (hundreds of thousands for an import's rows)
+            # now, while the scoring runs, rather than alone at the commit; deferred again
+            # after, as Django's own check does.
+            connection.check_constraints()
     case_services.duplicate_pairs_propose_many(
         proposals=[
             (case.child, plan.candidates[row.number])
