@@ -25,6 +25,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.duration import duration_iso_string
 from django.utils.functional import Promise
+from django_countries.fields import CountryField
 from rest_framework_api_key.models import AbstractAPIKey
 
 Changes = dict[str, list[Any]]
@@ -133,11 +134,21 @@ _TO_PYTHON_AS_IS: dict[type[models.Field[Any, Any]], frozenset[type]] = {
 }
 # JSON holds these as they are.
 _JSON_AS_IS: frozenset[type] = frozenset({str, int, bool})
-_Reader = tuple[str, "models.Field[Any, Any]", frozenset[type]]
+# A reader: the attribute, the field, the types read as they are, and whether the value is
+# read as stored (``instance.__dict__``) rather than through the field's descriptor.
+_Reader = tuple[str, "models.Field[Any, Any]", frozenset[type], bool]
 _READER_CACHE: dict[_FieldKey, list[_Reader]] = {}
 
 
+def _read_as_stored(field: models.Field[Any, Any]) -> bool:
+    """A country field keeps its code in the instance and builds a ``Country`` (translations
+    looked up) at every read: its code is what ``to_python`` would give back."""
+    return isinstance(field, CountryField) and not field.multiple
+
+
 def _as_is_types(field: models.Field[Any, Any]) -> frozenset[type]:
+    if _read_as_stored(field):
+        return frozenset({str})
     if field.is_relation:
         target = field.related_model
         if isinstance(target, type) and issubclass(target, AbstractAPIKey):
@@ -152,7 +163,10 @@ def _readers(model: type[models.Model], names: Iterable[str] | None) -> list[_Re
     key = (model, None if names is None else tuple(names))
     cached = _READER_CACHE.get(key)
     if cached is None:
-        cached = [(f.attname, f, _as_is_types(f)) for f in _recorded_fields(model, key[1])]
+        cached = [
+            (f.attname, f, _as_is_types(f), _read_as_stored(f))
+            for f in _recorded_fields(model, key[1])
+        ]
         _READER_CACHE[key] = cached
     return cached
 
@@ -179,8 +193,9 @@ def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dic
     """The JSON-safe values of ``instance``'s concrete fields by attribute name (``assignee_id``),
     or of ``fields`` only (names or attribute names)."""
     values: dict[str, Any] = {}
-    for attname, field, as_is in _readers(type(instance), fields):
-        value = getattr(instance, attname)
+    stored = instance.__dict__
+    for attname, field, as_is, as_stored in _readers(type(instance), fields):
+        value = stored[attname] if as_stored and attname in stored else getattr(instance, attname)
         kind = type(value)
         if value is None:
             values[attname] = None

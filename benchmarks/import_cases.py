@@ -8,14 +8,21 @@ case rules and matched against the registry once, then written (child, name keys
 status change, whereabouts, relative, external reference) with one audit event per record
 written, and the look-alikes proposed as possible duplicates, in one transaction.
 
+With ``--rolled-back``, the command's import is rolled back once written and its foreign keys
+checked (``SET CONSTRAINTS ALL IMMEDIATE``, the checks a commit runs): the registry stays as it
+was, so runs of different code compare on the same registry with the same file.
+
 With ``--two-step``, a second file is also imported as the API does it, in two requests: the
 check (``case_import_upload``), then the write (``case_import_commit``: every row read and
 checked again, since the registry may have changed between the two, then written).
 
 Each import is for a new organization (references are unique per organization), so runs do
-not update each other's rows. Prints rows per second with the process's CPU seconds (the
-database's own work not counted): on a machine shared with other work, the wall time varies
-with the load and the CPU time much less. Target: at least 2,000 rows per second.
+not update each other's rows. Prints rows per second with the process's CPU seconds and,
+when the server runs on the same host, the CPU seconds of the server's process for the
+connection: on a machine shared with other work, the wall time varies with the load and the
+CPU times much less. The search indexes' pending lists, which a worker merges after the
+commit, are merged after the import is timed, and timed on their own. Target: at least 2,000
+rows per second.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry_bench \\
         .venv/bin/python benchmarks/import_cases.py --rows 10000 --cases 20000
@@ -31,8 +38,10 @@ import os
 import random
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,6 +60,12 @@ LOOK_ALIKE_EVERY = 20
 def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rows", type=int, default=10_000, help="rows in the file")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--rolled-back",
+        action="store_true",
+        help="roll the command's import back once written and checked, so that runs compare "
+        "on the same registry with the same file",
+    )
     parser.add_argument(
         "--two-step",
         action="store_true",
@@ -156,57 +171,107 @@ def main() -> None:
     setup_django(args.database_url)
     registry_loaded(args.cases, vacuum=False)
 
-    from django.db import connection
+    from celery import current_app
+    from django.db import connection, transaction
 
     from accounts.models import Organization
     from audit.context import audit_context
     from audit.models import AuditEvent, Channel
     from cases.models import Case, DuplicatePair
+    from cases.services import TRIGRAM_MERGE_TASK, trigram_indexes_merge
     from imports.models import CaseImport
     from imports.services import case_import_commit, case_import_run, case_import_upload
 
     def organization() -> Organization:
         return Organization.objects.create(name=f"Benchmark import {time.time_ns()}", kind="ngo")
 
-    def timed(call: Any) -> tuple[Any, float, float]:
-        started, cpu = time.perf_counter(), time.process_time()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone() or (0,)
+
+    def backend_cpu() -> float | None:
+        """The CPU seconds of the server's process for this connection so far, when the
+        server runs on this host (its ``/proc`` entry is readable); ``None`` otherwise."""
+        try:
+            with open(f"/proc/{backend}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def timed(call: Any) -> tuple[Any, float, float, str]:
+        started, cpu, server = time.perf_counter(), time.process_time(), backend_cpu()
         result = call()
-        return result, time.perf_counter() - started, time.process_time() - cpu
+        server_after = backend_cpu()
+        spent = "n/a" if server is None or server_after is None else f"{server_after - server:.2f}"
+        return result, time.perf_counter() - started, time.process_time() - cpu, spent
+
+    # The search indexes' merge is a worker's, after the commit: each import's is queued, then
+    # timed on its own (Celery runs eagerly here, which would put it inside the import's time).
+    merges: list[tuple[Any, ...]] = []
+    queued_only = mock.patch.object(
+        current_app.tasks[TRIGRAM_MERGE_TASK], "delay", lambda *a: merges.append(a)
+    )
 
     rows = args.rows
-    # A new file each run: the rows of an earlier run are in the registry now.
+    # A new file each run (the rows of an earlier run are in the registry now), unless runs
+    # are rolled back: then the same file against the same registry each run.
     content = _file(rows, args.seed + CaseImport.objects.count())
+    registry = Case.objects.count()
     events_before = AuditEvent.objects.count()
     pairs_before = DuplicatePair.objects.count()
-    owner = organization()
-    with audit_context(channel=Channel.COMMAND):
-        done, seconds, cpu = timed(
-            lambda: case_import_run(
-                actor=None, file_name="benchmark.csv", content=content, organization=owner
-            )
+
+    def command(owner: Organization) -> Any:
+        done = case_import_run(
+            actor=None, file_name="benchmark.csv", content=content, organization=owner
         )
-    assert done.status == "committed", done.report.get("problems", [])[:5]
-    cases = Case.objects.filter(organization=owner).count()
-    events = AuditEvent.objects.count() - events_before
-    pairs = DuplicatePair.objects.count() - pairs_before
+        if args.rolled_back:
+            # The foreign keys' deferred checks, as the commit would run them.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        return done
+
+    with transaction.atomic() if args.rolled_back else nullcontext():
+        owner = organization()
+        with audit_context(channel=Channel.COMMAND), queued_only:
+            done, seconds, cpu, server = timed(lambda: command(owner))
+        assert done.status == "committed", done.report.get("problems", [])[:5]
+        cases = Case.objects.filter(organization=owner).count()
+        events = AuditEvent.objects.count() - events_before
+        pairs = DuplicatePair.objects.count() - pairs_before
+        if args.rolled_back:
+            transaction.set_rollback(True)
+    if args.rolled_back:
+        # No merge was queued (nothing committed), but the rolled-back rows' entries are in
+        # the pending lists until merged: merged here, untimed.
+        trigram_indexes_merge()
+    if merges:
+        merged, merge_seconds, _cpu, merge_server = timed(trigram_indexes_merge)
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         (version,) = cursor.fetchone() or ("?",)
-    print(f"PostgreSQL {version}; registry of {Case.objects.count()} cases before the last run")
+    print(f"PostgreSQL {version}; registry of {registry} cases before the run")
     print(f"rows: {rows}; cases written: {cases}; audit events: {events}; pairs proposed: {pairs}")
+    if args.rolled_back:
+        print("(all of it rolled back after the foreign keys' checks: the registry is unchanged)")
     print(f"flagged as like a registry child: {done.report['counts']['matching_existing']}")
     print()
-    print("| step | seconds | rows/s | CPU seconds |")
-    print("|---|---:|---:|---:|")
+    print("| step | seconds | rows/s | CPU seconds | database CPU seconds |")
+    print("|---|---:|---:|---:|---:|")
     print(
         f"| the command (`import_cases`: read, check, match, write, audit, propose) | "
-        f"{seconds:.2f} | {rows / seconds:,.0f} | {cpu:.2f} |"
+        f"{seconds:.2f} | {rows / seconds:,.0f} | {cpu:.2f} | {server} |"
     )
+    if merges:
+        print(
+            f"| after the commit, a worker: the search indexes' pending lists merged "
+            f"({merged} pages) | {merge_seconds:.2f} | | | {merge_server} |"
+        )
     if args.two_step:
         content = _file(rows, args.seed + CaseImport.objects.count())
         owner = organization()
-        with audit_context(channel=Channel.COMMAND):
-            checked, check_seconds, check_cpu = timed(
+        with audit_context(channel=Channel.COMMAND), queued_only:
+            checked, check_seconds, check_cpu, check_server = timed(
                 lambda: case_import_upload(
                     actor=None,
                     file_name="benchmark.csv",
@@ -216,17 +281,18 @@ def main() -> None:
                 )
             )
             assert checked.status == "validated", checked.report.get("problems", [])[:5]
-            written, write_seconds, write_cpu = timed(
+            written, write_seconds, write_cpu, write_server = timed(
                 lambda: case_import_commit(case_import_id=checked.pk, actor=None)
             )
         assert written.status == "committed", written.report.get("problems", [])[:5]
+        trigram_indexes_merge()
         print(
             f"| API step 1, check (read, rules, matching) | {check_seconds:.2f} | "
-            f"{rows / check_seconds:,.0f} | {check_cpu:.2f} |"
+            f"{rows / check_seconds:,.0f} | {check_cpu:.2f} | {check_server} |"
         )
         print(
             f"| API step 2, write (check again, write, audit, propose) | {write_seconds:.2f} | "
-            f"{rows / write_seconds:,.0f} | {write_cpu:.2f} |"
+            f"{rows / write_seconds:,.0f} | {write_cpu:.2f} | {write_server} |"
         )
     print(f"(load average while measured: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 

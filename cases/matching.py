@@ -451,7 +451,10 @@ def _forms(word: str, kind: _Kind) -> frozenset[str]:
     return frozenset(f for f in (common_form(s) for s in word_spellings(word, kind)) if f)
 
 
-_words = name_words
+@lru_cache(maxsize=65536)
+def _words(value: str | None) -> tuple[str, ...]:
+    """``name_words``, cached: the scorer and the keys read the same names again and again."""
+    return tuple(name_words(value))
 
 
 def _parts(description: Description) -> Iterable[tuple[_Kind, str | None]]:

@@ -27,9 +27,27 @@ _WORD_RE = re.compile(r"[\w'’ʼ-]+", re.UNICODE)
 _transliterator = Transliterator()
 
 
+# Names longer than this are cleaned each time, not kept in ``clean_name``'s cache.
+_CACHED_NAME_LENGTH = 200
+
+
 def clean_name(value: str) -> str:
     """Trim, collapse spaces and use the Ukrainian apostrophe (ʼ) consistently."""
-    value = unicodedata.normalize("NFC", value or "")
+    if not value:
+        return ""
+    if len(value) > _CACHED_NAME_LENGTH:
+        return _clean_name(value)
+    return _clean_name_cached(value)
+
+
+@lru_cache(maxsize=65536)
+def _clean_name_cached(value: str) -> str:
+    # Cached: an import cleans every name several times (rules, keys, search text, matching).
+    return _clean_name(value)
+
+
+def _clean_name(value: str) -> str:
+    value = unicodedata.normalize("NFC", value)
     value = _APOSTROPHE_RE.sub("ʼ", value)
     return _SPACES_RE.sub(" ", value).strip()
 

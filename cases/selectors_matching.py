@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 
 from accounts.roles import Capability
 from accounts.selectors import actor_roles
+from core.db import jit_off
 
 from .matching import (
     Band,
@@ -238,7 +239,9 @@ def _candidate_ids_many(
         born=born_sql,
         children=connection.ops.quote_name(Child._meta.db_table),
     )
-    with connection.cursor() as cursor:
+    # Estimated per key from the key column's statistics, the query costs enough for JIT
+    # compilation, which takes many times longer than the query runs.
+    with connection.cursor() as cursor, jit_off(cursor):
         cursor.execute(sql, [*wanted_params, *born_params, pool])
         for index, child_id in cursor.fetchall():
             result[index].append(child_id)
@@ -334,27 +337,67 @@ def child_candidates(*, description: Description, limit: int = 5) -> list[Candid
     return child_candidates_many(descriptions=[description], limit=limit)[0]
 
 
+@dataclass(frozen=True)
+class CandidatePools:
+    """The database's share of matching many descriptions: for each description the ids of
+    the children sharing the keys that make a candidate (at most ``CANDIDATE_POOL_SIZE``,
+    ``_candidate_ids_many``), and those children read for scoring."""
+
+    ids: list[list[int]]
+    children: dict[int, _Readings]
+
+    def only(self, indexes: Sequence[int]) -> CandidatePools:
+        """The pools of the descriptions at ``indexes``, in that order."""
+        return CandidatePools([self.ids[index] for index in indexes], self.children)
+
+
+def candidate_pools(*, descriptions: Sequence[Description]) -> CandidatePools:
+    """The candidates' ids of ``descriptions`` from the key index, one query for every
+    ``KEY_QUERY_BATCH`` descriptions, and the children among them (two queries a batch). Reads
+    only: a caller may draw the pools while it works on something else
+    (``core.db.alongside``) and score them after (``child_candidates_many(pools=...)``)."""
+    ids: list[list[int]] = []
+    children: dict[int, _Readings] = {}
+    for start in range(0, len(descriptions), KEY_QUERY_BATCH):
+        found = _candidate_ids_many(
+            descriptions[start : start + KEY_QUERY_BATCH], pool=CANDIDATE_POOL_SIZE
+        )
+        children |= _children(
+            child_id for pool in found for child_id in pool if child_id not in children
+        )
+        ids += found
+    return CandidatePools(ids, children)
+
+
 def child_candidates_many(
-    *, descriptions: Sequence[Description], limit: int = 5, second_look: bool = True
+    *,
+    descriptions: Sequence[Description],
+    limit: int = 5,
+    second_look: bool = True,
+    pools: CandidatePools | None = None,
 ) -> list[list[Candidate]]:
     """``child_candidates`` for each of many descriptions (a list, an import), in order.
 
     For every ``KEY_QUERY_BATCH`` descriptions: the candidates' ids of the whole batch from
-    the key index in one query, then the children and their aliases. The descriptions left
-    without a candidate that give a date of birth are asked again (``second_look``), in one
-    query, for children born that year sharing a single key: a slip in one word of a two-word
-    name leaves only one role's keys in common, and the year keeps the net narrow. An import,
-    whose rows are mostly children the registry does not hold, leaves the second look to the
-    nightly duplicate scan, which takes it.
+    the key index in one query, then the children and their aliases (``candidate_pools``;
+    ``pools`` when drawn before, one for each description). The descriptions left without a
+    candidate that give a date of birth are asked again (``second_look``), in one query, for
+    children born that year sharing a single key: a slip in one word of a two-word name leaves
+    only one role's keys in common, and the year keeps the net narrow. An import, whose rows
+    are mostly children the registry does not hold, leaves the second look to the nightly
+    duplicate scan, which takes it.
     """
+    if pools is None:
+        pools = candidate_pools(descriptions=descriptions)
+    if len(pools.ids) != len(descriptions):
+        raise ValueError("One pool of candidates is needed for each description.")
+    children = dict(pools.children)  # and those the second look reads
     result: list[list[Candidate]] = []
     for start in range(0, len(descriptions), KEY_QUERY_BATCH):
         batch = descriptions[start : start + KEY_QUERY_BATCH]
-        ids = _candidate_ids_many(batch, pool=CANDIDATE_POOL_SIZE)
-        children = _children(child_id for found in ids for child_id in found)
         found = [
             _scored(description, pool, children, limit)
-            for description, pool in zip(batch, ids, strict=True)
+            for description, pool in zip(batch, pools.ids[start : start + len(batch)], strict=True)
         ]
         missing = [i for i, candidates in enumerate(found) if not candidates]
         if missing and second_look:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 
 from accounts.models import Organization
+from core.db import InArray
 
 from .models import Case, ChildAlias, ExternalReference, Relative, Whereabouts
 from .workflow import Status
@@ -22,7 +23,10 @@ def children_by_reference(
     if not references:
         return {}
     rows = (
-        ExternalReference.objects.filter(organization=organization, reference__in=references)
+        # The references as one array parameter: an import gives thousands.
+        ExternalReference.objects.filter(
+            InArray(F("reference"), sorted(references)), organization=organization
+        )
         .select_related("child")
         .prefetch_related(
             Prefetch("child__aliases", queryset=ChildAlias.objects.order_by("id")),

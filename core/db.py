@@ -4,9 +4,12 @@ timestamp loader of PostgreSQL connections."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar
 
-from django.db import connection, migrations
+from django.db import DEFAULT_DB_ALIAS, connection, connections, migrations
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.psycopg_any import BaseTzLoader
 from django.db.models import lookups
@@ -35,6 +38,86 @@ def advisory_xact_lock(*keys: int, wait: bool = True) -> bool:
         cursor.execute(f"SELECT pg_try_advisory_xact_lock({placeholders})", list(keys))
         row = cursor.fetchone()
         return bool(row and row[0])
+
+
+_T = TypeVar("_T")
+
+
+class Alongside(Generic[_T]):
+    """What ``alongside`` ran: ``result()`` is its return value (or raises what it raised)."""
+
+    def __init__(self, work: Callable[[], _T], future: Future[_T] | None) -> None:
+        self._work = work
+        self._future = future
+
+    def result(self) -> _T:
+        if self._future is None:  # not run yet: run it now, in the caller's thread
+            self._future = Future()
+            try:
+                self._future.set_result(self._work())
+            except BaseException as exc:
+                self._future.set_exception(exc)
+        return self._future.result()
+
+
+def _on_connection(wrapper: BaseDatabaseWrapper, work: Callable[[], _T]) -> _T:
+    connections[wrapper.alias] = wrapper  # the caller's connection, so its transaction
+    try:
+        return work()
+    finally:
+        del connections[wrapper.alias]
+
+
+@contextmanager
+def alongside(
+    work: Callable[[], _T], *, using: str = DEFAULT_DB_ALIAS, helper: bool = True
+) -> Iterator[Alongside[_T]]:
+    """Run ``work`` (which reads from the database) while the block runs, for the block to
+    take its ``result()`` after: on PostgreSQL in a helper thread over the caller's own
+    connection, so inside the caller's transaction and seeing what it wrote, the way Django's
+    live test server shares a test's connection. The server answers ``work``'s queries while the
+    block computes (Python waiting on the server gives up its lock on the interpreter).
+
+    The block must not use the database meanwhile (the two would take turns on the one
+    connection) and must not end the transaction. Leaving the block waits for ``work`` to end.
+    Elsewhere, or without ``helper`` (nothing worth a thread), ``work`` runs at the first
+    ``result()``, in the caller's thread."""
+    wrapper = connections[using]
+    if wrapper.vendor != "postgresql" or not helper:
+        yield Alongside(work, None)
+        return
+    wrapper.ensure_connection()
+    wrapper.inc_thread_sharing()
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="alongside") as thread:
+            yield Alongside(work, thread.submit(_on_connection, wrapper, work))
+    finally:
+        wrapper.dec_thread_sharing()
+
+
+@contextmanager
+def jit_off(cursor: Any) -> Iterator[None]:
+    """PostgreSQL's JIT compilation off for the statements ``cursor`` runs in the block, then
+    as it was (two more statements); elsewhere nothing.
+
+    For a statement whose cost the planner overestimates past ``jit_above_cost`` while it runs
+    in milliseconds: identity matching's candidate query (rows estimated per name key from the
+    key column's statistics, where most keys belong to one or two children) spent 260 ms
+    compiling to run for 11. A statement that fails inside a transaction leaves the setting to
+    the rollback, which undoes it (settings are transactional)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', false)")
+    row = cursor.fetchone()
+    restore = "SELECT set_config('jit', %s, false)"
+    try:
+        yield
+    except BaseException:
+        if not connection.in_atomic_block:  # autocommit: the failed statement was alone
+            cursor.execute(restore, [row[0]])
+        raise
+    cursor.execute(restore, [row[0]])
 
 
 class RunSQLOnPostgres(migrations.RunSQL):
@@ -81,6 +164,44 @@ class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
         model = from_state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
             schema_editor.remove_index(model, self.index, concurrently=True)
+
+
+class AddHashIndexOnPostgres(migrations.AddIndex):
+    """``AddIndex`` of one column that PostgreSQL builds as a hash index, without locking the
+    table's writes (``CREATE INDEX CONCURRENTLY ... USING hash``: the migration must say
+    ``atomic = False``); elsewhere the ordinary index. For a column looked up only by equality
+    whose index takes many writes: a hash index costs less to keep up than a B-tree and finds
+    a value as fast. The state holds the ordinary index (Django's own ``HashIndex`` is
+    PostgreSQL's only)."""
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+            return
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        if len(self.index.fields) != 1:
+            raise ValueError("A hash index is of one column.")
+        column = model._meta.get_field(self.index.fields[0]).column
+        quote = schema_editor.quote_name
+        schema_editor.execute(
+            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {quote(self.index.name)} "
+            f"ON {quote(model._meta.db_table)} USING hash ({quote(column)})"
+        )
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+            return
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            quote = schema_editor.quote_name
+            schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quote(self.index.name)}")
 
 
 class InArray(lookups.In):

@@ -52,6 +52,7 @@ from .relatives import (
     relative_delete,
     relative_update,
 )
+from .search_indexes import TRIGRAM_MERGE_TASK, trigram_indexes_merge, trigram_merge_deferred
 from .shares import case_share_create, case_share_revoke
 from .support import SERVICE_FIELDS, service_create, service_update
 from .transitions import case_transition
@@ -74,6 +75,7 @@ __all__ = [
     "RELATIVE_FIELD_ORDER",
     "SCAN_BATCH_SIZE",
     "SERVICE_FIELDS",
+    "TRIGRAM_MERGE_TASK",
     "WHEREABOUTS_FIELDS",
     "WORKFLOW_FIELDS",
     "Actor",
@@ -115,6 +117,8 @@ __all__ = [
     "service_create",
     "service_update",
     "today",
+    "trigram_indexes_merge",
+    "trigram_merge_deferred",
     "whereabouts_delete",
     "whereabouts_record",
     "whereabouts_update",

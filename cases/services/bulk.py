@@ -26,14 +26,16 @@ from typing import Any, Final, TypeVar
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import connection, models, transaction
-from django.db.models import DEFERRED, Model, OuterRef, Subquery
+from django.db.models import DEFERRED, F, Model, OuterRef, Subquery
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_countries.fields import CountryField
 
 from accounts.models import Organization
 from audit import services as audit
 from core.checks import reject_unknown_fields
+from core.db import InArray
 from core.errors import ValidationFailed, django_validation_fields
 
 from .. import names
@@ -54,6 +56,7 @@ from .cases import CASE_FIELDS, _creating_organization, case_numbers_allocate
 from .checks import Actor, _not_in_future
 from .children import CHILD_FIELDS, _check_birth_before_deportation, _child_prepare
 from .relatives import RELATIVE_FIELDS, _relative_prepare
+from .search_indexes import trigram_merge_deferred
 from .whereabouts import WHEREABOUTS_FIELDS, _whereabouts_prepare
 
 ALIAS_FIELDS: Final = frozenset({"name", "kind", "seen_in"})
@@ -345,7 +348,7 @@ def _build(record: NewCaseRecord, *, is_synthetic: bool) -> tuple[_Built, dict[s
         except ValidationFailed as exc:
             _merge(errors, _field_errors(exc, "whereabouts."))
         # The country by a set of codes: the field's own check walks every country's name.
-        if str(stay.country or "") not in country_codes():
+        if _country_code(stay, "country") not in country_codes():
             errors.setdefault("whereabouts.country", []).append(_("Not a country code."))
         _merge(
             errors,
@@ -412,7 +415,7 @@ def _reference_checks(
     if organization is not None and seen:
         taken = set(
             ExternalReference.objects.filter(
-                organization=organization, reference__in=list(seen)
+                InArray(F("reference"), list(seen)), organization=organization
             ).values_list("reference", flat=True)
         )
         for reference in taken:
@@ -504,13 +507,29 @@ _PLAIN_FIELDS: Final = (
 )
 
 
+def _country_code(instance: Model, name: str) -> str:
+    """A country field's code as the instance keeps it (``""``: none), read without the
+    field's descriptor, which builds a ``Country`` (translations looked up) at every read."""
+    return str(instance.__dict__.get(name) or "")
+
+
 def _copy_value(field: Any) -> Callable[[Any], Any]:
     """What Django would save of a field not of the plain types above (``pre_save`` stamps
     ``auto_now`` fields, a country field converts). A time field's aware value (a stamp's, or
-    one a service set) or ``None`` is saved as it is: PostgreSQL takes it unconverted."""
+    one a service set) or ``None`` is saved as it is: PostgreSQL takes it unconverted; a
+    country field's code as the instance keeps it (what its ``pre_save`` gives back)."""
 
     def prepared(instance: Any) -> Any:
         return field.get_db_prep_save(field.pre_save(instance, add=True), connection)
+
+    if isinstance(field, CountryField) and not field.multiple:
+        attname = field.attname
+
+        def code(instance: Any) -> Any:
+            stored = instance.__dict__
+            return stored[attname] if attname in stored else prepared(instance)
+
+        return code
 
     if type(field) is not models.DateTimeField:
         return prepared
@@ -677,6 +696,9 @@ def cases_create_many(
                 ]
             )
     pointers_drawn = _current_whereabouts_drawn(built)
+    # The children's search keys and the cases' numbers go to the trigram indexes' pending
+    # lists, merged by a worker after the commit.
+    trigram_merge_deferred(rows=len(built))
     _inserted(Child, children, actor=actor, metadata=metadata, ids_drawn=pointers_drawn)
     _write_name_keys(built)
 
@@ -691,7 +713,7 @@ def cases_create_many(
         if b.whereabouts:
             # The child's current country on its case (``Case.current_country``): the latest
             # stay by start date, the last given on a tie (its id is the highest).
-            b.case.current_country = _latest_stay(b.whereabouts).country
+            b.case.current_country = _country_code(_latest_stay(b.whereabouts), "country")
         cases.append(b.case)
     _inserted(Case, cases, actor=actor, metadata=metadata)
     reason = _("Case opened.")

@@ -61,8 +61,17 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
+_A_DAY = dt.timedelta(days=1)
+
+
 def _not_in_future(errors: dict[str, list[str]], field: str, value: dt.date | None) -> None:
-    if value is not None and value > today():
+    if value is None:
+        return
+    # A date before yesterday in UTC is before today in every time zone (they are at most a
+    # day apart): the registry's own today (a time zone looked up) only for dates near it.
+    if value < timezone.now().date() - _A_DAY:
+        return
+    if value > today():
         errors.setdefault(field, []).append(_("Cannot be in the future."))
 
 

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Final
@@ -35,7 +37,7 @@ from typing import Any, Final
 from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -49,8 +51,14 @@ from cases import services as case_services
 from cases.models import Case, Child, ExternalReference
 from cases.names import clean_name
 from cases.selectors import oblast_list
-from cases.selectors_matching import Candidate, child_candidates_many
+from cases.selectors_matching import (
+    Candidate,
+    CandidatePools,
+    candidate_pools,
+    child_candidates_many,
+)
 from cases.selectors_references import children_by_reference
+from core.db import alongside
 from core.errors import ValidationFailed
 
 from ..case_rows import COLUMNS, FIELD_COLUMNS, ImportRow, RowProblem, RowReader
@@ -172,6 +180,10 @@ class _Plan:
     updates: list[_Update] = field(default_factory=list)
     unchanged: list[ImportRow] = field(default_factory=list)
     candidates: dict[int, list[Candidate]] = field(default_factory=dict)
+    # The new rows without a problem, and their candidates as drawn from the registry, for
+    # ``_match`` to score (``None``: the candidates were given).
+    matchable: list[ImportRow] = field(default_factory=list)
+    pools: CandidatePools | None = None
     # Every row's record as the rules checked it (with ``check_rules``), for the write to reuse.
     checked: case_services.CheckedRecords | None = None
 
@@ -257,18 +269,34 @@ def _plan(
     progress: Progress | None = None,
     candidates: Mapping[int, list[Candidate]] | None = None,
     check_rules: bool = True,
+    match: bool = True,
 ) -> _Plan:
     """Every row read and checked, sorted into new, changed and unchanged, and the new rows'
     candidates in the registry (found now, or ``candidates`` as found before, by row). Reads
     only. Without ``check_rules`` the records' own rules are left to the services that write
-    them (which check them anyway, before writing anything)."""
+    them (which check them anyway, before writing anything). Without ``match`` the candidates
+    are drawn but left for the caller to score (``_match``)."""
     reader = RowReader.for_oblasts(oblast_list())
     plan = _Plan(rows=[reader.read(number, cells) for number, cells in table.rows])
     organization = case_import.organization
-    if check_rules:
-        plan.checked = case_services.case_records_checked(records=[row.record for row in plan.rows])
-        for index, fields in plan.checked.problems.items():
-            _problems_from_fields(plan.rows[index], fields)
+    # The candidates of every row read well are drawn from the registry while the rules are
+    # checked (the rules read nothing from the database), then scored for the rows that are
+    # new and have no problem: the same candidates as drawing them after.
+    drawing = [
+        (row, row.description)
+        for row in (plan.rows if candidates is None else [])
+        if row.description is not None and not row.problems
+    ]
+    descriptions = [description for _row, description in drawing]
+    with alongside(
+        partial(candidate_pools, descriptions=descriptions), helper=bool(descriptions)
+    ) as drawn:
+        if check_rules:
+            plan.checked = case_services.case_records_checked(
+                records=[row.record for row in plan.rows]
+            )
+            for index, fields in plan.checked.problems.items():
+                _problems_from_fields(plan.rows[index], fields)
     known = children_by_reference(
         organization=organization,
         references={row.reference for row in plan.rows if row.reference},
@@ -300,23 +328,53 @@ def _plan(
         plan.candidates = {n: c for n, c in candidates.items() if n in new_rows}
         _tell(case_import, progress, len(plan.rows))
         return plan
-    matchable = [row for row in plan.new if row.description is not None and not row.problems]
-    done = len(plan.rows) - len(matchable)
-    _tell(case_import, progress, done)
-    for start in range(0, len(matchable), MATCH_BATCH):
-        batch = matchable[start : start + MATCH_BATCH]
+    plan.matchable = [row for row in plan.new if row.description is not None and not row.problems]
+    drawn_for = {id(row): index for index, (row, _description) in enumerate(drawing)}
+    plan.pools = drawn.result().only([drawn_for[id(row)] for row in plan.matchable])
+    _tell(case_import, progress, len(plan.rows) - len(plan.matchable))
+    if match:
+        _match(case_import, plan, progress=progress)
+    return plan
+
+
+def _match(case_import: CaseImport, plan: _Plan, *, progress: Progress | None) -> None:
+    """Score the candidates drawn for the plan's new rows (``plan.pools``) and keep each
+    flagged row's. Reads nothing from the database (so it may run beside the write,
+    ``_matched_meanwhile``)."""
+    if plan.pools is None:
+        return
+    done = len(plan.rows) - len(plan.matchable)
+    for start in range(0, len(plan.matchable), MATCH_BATCH):
+        batch = plan.matchable[start : start + MATCH_BATCH]
         # The second, year-bound look is the nightly duplicate scan's: most rows are
         # children the registry does not hold, and each would take it.
         found = child_candidates_many(
             descriptions=[row.description for row in batch if row.description is not None],
             second_look=False,
+            pools=plan.pools.only(range(start, start + len(batch))),
         )
         for row, row_candidates in zip(batch, found, strict=True):
             if row_candidates:
                 plan.candidates[row.number] = row_candidates
         done += len(batch)
         _tell(case_import, progress, done)
-    return plan
+
+
+@contextmanager
+def _matched_meanwhile(
+    case_import: CaseImport, plan: _Plan, *, progress: Progress | None
+) -> Iterator[None]:
+    """Score the plan's candidates (``_match``) on a helper thread while the block writes:
+    the scoring is Python's work, and it runs while the write waits for the database (which
+    gives up Python's lock). The block must not read ``plan.candidates``; leaving it waits for
+    the scoring to end, also when the block raised (the report names every flagged row)."""
+    helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-matching")
+    scoring = helper.submit(_match, case_import, plan, progress=progress)
+    try:
+        yield
+    finally:
+        helper.shutdown(wait=True)
+    scoring.result()  # what the scoring raised, if anything
 
 
 def _report(plan: _Plan, *, written: bool = False) -> dict[str, Any]:
@@ -475,11 +533,13 @@ def case_import_run(
         actor=actor, file_name=file_name, content=content, organization=organization
     )
     before = audit.snapshot(case_import)
-    plan = _plan(case_import=case_import, table=table, actor=actor, progress=progress)
-    if not plan.problems:
+    plan = _plan(case_import=case_import, table=table, actor=actor, progress=progress, match=False)
+    if plan.problems:
+        _match(case_import, plan, progress=progress)
+    else:
         try:
             with transaction.atomic():
-                _written(case_import, plan, actor=actor)
+                _written(case_import, plan, actor=actor, progress=progress, matching=True)
         except _RowsRefused:
             pass  # the problems are the plan's now
     checked_at = timezone.now()
@@ -595,12 +655,41 @@ def _write(
     return plan, _written(case_import, plan, actor=actor)
 
 
-def _written(case_import: CaseImport, plan: _Plan, *, actor: Actor) -> list[Case]:
+def _written(
+    case_import: CaseImport,
+    plan: _Plan,
+    *,
+    actor: Actor,
+    progress: Progress | None = None,
+    matching: bool = False,
+) -> list[Case]:
     """Write a plan's rows in the caller's transaction (``_RowsRefused`` when one breaks a
     rule): the new rows as the check built them when it did, the updates through the case
-    services, and the flagged rows proposed as possible duplicates."""
+    services, and the flagged rows proposed as possible duplicates. With ``matching``, the
+    plan's drawn candidates are scored while the rows are written (``_matched_meanwhile``)."""
     if plan.problems:
+        if matching:
+            _match(case_import, plan, progress=progress)
         raise _RowsRefused(plan)
+    with _matched_meanwhile(case_import, plan, progress=progress) if matching else nullcontext():
+        cases = _rows_written(case_import, plan, actor=actor)
+        if matching and connection.vendor == "postgresql":
+            # The foreign keys' deferred checks (hundreds of thousands for an import's rows)
+            # now, while the scoring runs, rather than alone at the commit; deferred again
+            # after, as Django's own check does.
+            connection.check_constraints()
+    case_services.duplicate_pairs_propose_many(
+        proposals=[
+            (case.child, plan.candidates[row.number])
+            for row, case in zip(plan.new, cases, strict=True)
+            if row.number in plan.candidates
+        ]
+    )
+    return cases
+
+
+def _rows_written(case_import: CaseImport, plan: _Plan, *, actor: Actor) -> list[Case]:
+    """The new rows and the updates written (``_RowsRefused`` when one breaks a rule)."""
     rows_by_index = plan.new
     records: Sequence[case_services.NewCaseRecord] | case_services.CheckedRecords
     if plan.checked is not None:
@@ -630,13 +719,6 @@ def _written(case_import: CaseImport, plan: _Plan, *, actor: Actor) -> list[Case
         if not plan.problems and plan.rows:
             plan.rows[0].problems.append(RowProblem(plan.rows[0].number, "ref", exc.detail))
         raise _RowsRefused(plan) from None
-    case_services.duplicate_pairs_propose_many(
-        proposals=[
-            (case.child, plan.candidates[row.number])
-            for row, case in zip(rows_by_index, cases, strict=True)
-            if row.number in plan.candidates
-        ]
-    )
     return cases
 
 

@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from django_countries.fields import Country
 
 from audit import services
 from audit.context import audit_context
 from audit.models import Action, AuditEvent, Channel
 from audit.snapshots import _field_value, _recorded_fields, snapshot
-from cases.models import Child, DatePrecision, Sex
+from cases.models import Child, DatePrecision, Sex, Whereabouts
 from tests.factories.accounts import make_member
 from tests.factories.cases import home_organization, make_case
 
@@ -90,3 +91,14 @@ def test_snapshot_reads_plain_values_as_the_fields_convert_them(oblasts: Any, va
         "sex": converted["sex"],
         "origin_oblast_id": converted["origin_oblast_id"],
     }
+
+
+@pytest.mark.parametrize("country", ["RU", "", Country("BY")], ids=["code", "none", "country"])
+def test_snapshot_reads_a_country_as_stored_as_the_field_converts_it(oblasts: Any, country: Any):
+    """A country field's code is read as the instance keeps it (its descriptor builds a
+    ``Country`` at every read), with the value the field's conversion gives."""
+    child = make_case(organization=home_organization()).child
+    stay = Whereabouts(child=child, country=country, from_date=dt.date(2022, 7, 1))
+    converted = {f.attname: _field_value(f, stay) for f in _recorded_fields(Whereabouts, None)}
+    assert snapshot(stay) == converted
+    assert snapshot(stay)["country"] == str(getattr(country, "code", country))

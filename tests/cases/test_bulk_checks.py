@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import zoneinfo
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
 from django.db.models import Model
+from django.utils import timezone
+from django_countries.fields import Country, CountryField
 
-from cases.models import Child, DatePrecision, Relative, Sex, Whereabouts
+from cases.models import Case, Child, DatePrecision, Relative, Sex, Whereabouts
 from cases.services import bulk
+from cases.services.checks import _not_in_future
 from core.errors import django_validation_fields
 from tests.factories.cases import child_data
 
@@ -123,3 +128,31 @@ def test_unsaved_leaves_a_name_twice_or_unknown_to_the_constructor():
         bulk._unsaved(Relative, {"child": _child(), "given_name": "Марія"}, child=_child())
     with pytest.raises(TypeError):
         bulk._unsaved(Relative, {"nickname": "Маша"})
+
+
+@pytest.mark.parametrize("country", ["RU", "", Country("BY")], ids=["code", "none", "country"])
+def test_a_country_is_copied_and_checked_as_the_field_saves_it(country: Any):
+    """The bulk write reads a country field's code as the instance keeps it, not through its
+    descriptor: the value ``COPY`` sends is the one Django would save, and the code the
+    rules check is the field's."""
+    stay = _stay(country=country)
+    case = Case(current_country=country)
+    for instance, name in ((stay, "country"), (case, "current_country")):
+        model_field = instance._meta.get_field(name)
+        assert isinstance(model_field, CountryField)
+        columns, row_of = bulk._copy_layout(type(instance))
+        copied = dict(zip(columns, row_of(instance), strict=True))[str(model_field.column)]
+        saved = model_field.get_db_prep_save(model_field.pre_save(instance, add=True), connection)
+        assert copied == saved == str(getattr(country, "code", country))
+        assert bulk._country_code(instance, name) == saved
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Europe/Kyiv", "UTC", "Pacific/Pago_Pago"])
+@pytest.mark.parametrize("days", [-3, -2, -1, 0, 1, 2])
+def test_not_in_future_is_the_registrys_today_in_any_time_zone(zone: str, days: int):
+    """Dates well before today skip the time zone's today: the outcome is the same."""
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        value = timezone.now().date() + dt.timedelta(days=days)
+        errors: dict[str, list[str]] = {}
+        _not_in_future(errors, "date_of_birth", value)
+        assert bool(errors) is (value > timezone.localdate())

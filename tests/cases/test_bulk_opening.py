@@ -183,3 +183,16 @@ def test_checked_records_keep_their_problems_and_the_references_are_checked_agai
         services.cases_create_many(actor=None, records=again, organization=org)
     assert "0.reference" in taken.value.fields
     assert Child.objects.count() == 1
+
+
+def test_case_records_checked_reads_nothing_from_the_database(
+    org: Organization, django_assert_num_queries: Any
+):
+    """An import checks the rules while its candidates are drawn over the same connection
+    (``core.db.alongside``): the rules must not use it."""
+    records = [_record(f"REF-{index}") for index in range(3)]
+    services.case_records_checked(records=records)  # whatever is read once, read
+    with django_assert_num_queries(0):
+        checked = services.case_records_checked(records=records)
+    assert len(checked) == 3
+    assert not checked.problems

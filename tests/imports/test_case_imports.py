@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import override_settings
 
 from accounts.models import Organization
@@ -565,3 +566,23 @@ def test_case_import_run_writes_nothing_when_a_row_has_a_problem(org: Organizati
     assert case_import.report["written"] is False
     assert {(p["row"], p["column"]) for p in case_import.report["problems"]} == {(4, "sex")}
     assert _registry_counts() == before
+
+
+def test_case_import_run_checks_the_foreign_keys_while_it_scores(
+    org: Organization, monkeypatch: pytest.MonkeyPatch
+):
+    """On PostgreSQL the write's deferred foreign-key checks run before the commit, while the
+    candidates are scored on the helper thread (the commit would run them alone); the rows
+    written are the same."""
+    checked: list[bool] = []
+    real = connection.check_constraints
+
+    def check_constraints(table_names: Any = None) -> None:
+        checked.append(True)
+        real(table_names)
+
+    monkeypatch.setattr(connection, "check_constraints", check_constraints)
+    case_import = _run(org, csv_bytes(_two_rows()))
+    assert case_import.status == ImportStatus.COMMITTED
+    assert case_import.report["counts"]["new"] == 2
+    assert checked == ([True] if connection.vendor == "postgresql" else [])
