@@ -178,7 +178,7 @@ def main() -> None:
     from audit.context import audit_context
     from audit.models import AuditEvent, Channel
     from cases.models import Case, DuplicatePair
-    from cases.services import TRIGRAM_MERGE_TASK, trigram_indexes_merge
+    from cases.services import SEARCH_MERGE_TASK, search_indexes_merge
     from imports.models import CaseImport
     from imports.services import case_import_commit, case_import_run, case_import_upload
 
@@ -210,7 +210,7 @@ def main() -> None:
     # timed on its own (Celery runs eagerly here, which would put it inside the import's time).
     merges: list[tuple[Any, ...]] = []
     queued_only = mock.patch.object(
-        current_app.tasks[TRIGRAM_MERGE_TASK], "delay", lambda *a: merges.append(a)
+        current_app.tasks[SEARCH_MERGE_TASK], "delay", lambda *a: merges.append(a)
     )
 
     rows = args.rows
@@ -244,9 +244,9 @@ def main() -> None:
     if args.rolled_back:
         # No merge was queued (nothing committed), but the rolled-back rows' entries are in
         # the pending lists until merged: merged here, untimed.
-        trigram_indexes_merge()
+        search_indexes_merge()
     if merges:
-        merged, merge_seconds, _cpu, merge_server = timed(trigram_indexes_merge)
+        merged, merge_seconds, _cpu, merge_server = timed(search_indexes_merge)
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         (version,) = cursor.fetchone() or ("?",)
@@ -285,7 +285,7 @@ def main() -> None:
                 lambda: case_import_commit(case_import_id=checked.pk, actor=None)
             )
         assert written.status == "committed", written.report.get("problems", [])[:5]
-        trigram_indexes_merge()
+        search_indexes_merge()
         print(
             f"| API step 1, check (read, rules, matching) | {check_seconds:.2f} | "
             f"{rows / check_seconds:,.0f} | {check_cpu:.2f} | {check_server} |"

@@ -100,15 +100,15 @@ def case_counts_refresh() -> int | None:
 
 
 @shared_task(
-    name=services.TRIGRAM_MERGE_TASK,
+    name=services.SEARCH_MERGE_TASK,
     acks_late=True,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=5,
 )
-def trigram_indexes_merge() -> int:
-    """Merge the search indexes' pending lists a bulk write left (``trigram_merge_deferred``);
+def search_indexes_merge() -> int:
+    """Merge the search indexes' pending lists a bulk write left (``search_merge_deferred``);
     idempotent. Returns the pending pages merged."""
-    merged = services.trigram_indexes_merge()
-    logger.info("trigram_indexes_merged pages=%s", merged)
+    merged = services.search_indexes_merge()
+    logger.info("search_indexes_merged pages=%s", merged)
     return merged

@@ -52,7 +52,7 @@ from .relatives import (
     relative_delete,
     relative_update,
 )
-from .search_indexes import TRIGRAM_MERGE_TASK, trigram_indexes_merge, trigram_merge_deferred
+from .search_indexes import SEARCH_MERGE_TASK, search_indexes_merge, search_merge_deferred
 from .shares import case_share_create, case_share_revoke
 from .support import SERVICE_FIELDS, service_create, service_update
 from .transitions import case_transition
@@ -74,8 +74,8 @@ __all__ = [
     "RELATIVE_FIELDS",
     "RELATIVE_FIELD_ORDER",
     "SCAN_BATCH_SIZE",
+    "SEARCH_MERGE_TASK",
     "SERVICE_FIELDS",
-    "TRIGRAM_MERGE_TASK",
     "WHEREABOUTS_FIELDS",
     "WORKFLOW_FIELDS",
     "Actor",
@@ -114,11 +114,11 @@ __all__ = [
     "relative_create",
     "relative_delete",
     "relative_update",
+    "search_indexes_merge",
+    "search_merge_deferred",
     "service_create",
     "service_update",
     "today",
-    "trigram_indexes_merge",
-    "trigram_merge_deferred",
     "whereabouts_delete",
     "whereabouts_record",
     "whereabouts_update",

@@ -56,7 +56,7 @@ from .cases import CASE_FIELDS, _creating_organization, case_numbers_allocate
 from .checks import Actor, _not_in_future
 from .children import CHILD_FIELDS, _check_birth_before_deportation, _child_prepare
 from .relatives import RELATIVE_FIELDS, _relative_prepare
-from .search_indexes import trigram_merge_deferred
+from .search_indexes import search_merge_deferred
 from .whereabouts import WHEREABOUTS_FIELDS, _whereabouts_prepare
 
 ALIAS_FIELDS: Final = frozenset({"name", "kind", "seen_in"})
@@ -698,7 +698,7 @@ def cases_create_many(
     pointers_drawn = _current_whereabouts_drawn(built)
     # The children's search keys and the cases' numbers go to the trigram indexes' pending
     # lists, merged by a worker after the commit.
-    trigram_merge_deferred(rows=len(built))
+    search_merge_deferred(rows=len(built))
     _inserted(Child, children, actor=actor, metadata=metadata, ids_drawn=pointers_drawn)
     _write_name_keys(built)
 

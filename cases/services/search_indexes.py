@@ -1,11 +1,12 @@
-"""The trigram indexes of search (children's search keys, case numbers) during a bulk write.
+"""The GIN indexes of search (the words of children's search keys, on the children and on
+their cases; the words known; case numbers' trigrams) during a bulk write.
 
-A GIN index with ``fastupdate`` (PostgreSQL's default) first appends each new row's trigrams
+A GIN index with ``fastupdate`` (PostgreSQL's default) first appends each new row's entries
 to a pending list, and merges the list into its tree once the list passes
 ``gin_pending_list_limit`` (4 MB by default), inside whichever insert passes it: an import of
 thousands of children merges it again and again while it writes. A bulk write raises the limit
 for its own transaction instead, so every row it writes is only appended, and has a worker
-merge the list in one pass once the transaction commits (``trigram_indexes_merge``, also done
+merge the list in one pass once the transaction commits (``search_indexes_merge``, also done
 by autovacuum). Searches read the pending list as well as the tree: they find the rows written
 before and after the merge alike (until it, they also scan the list).
 """
@@ -17,23 +18,28 @@ from typing import Final
 from celery import current_app
 from django.db import connection, transaction
 
-# The trigram (GIN) indexes a bulk write of cases adds to (migration ``cases.0002``).
-TRIGRAM_INDEXES: Final = ("child_search_trgm_idx", "case_number_trgm_idx")
-TRIGRAM_MERGE_TASK: Final = "cases.trigram_indexes_merge"
+# The GIN indexes a bulk write of cases adds to (migrations ``cases.0002`` and ``cases.0018``).
+SEARCH_INDEXES: Final = (
+    "child_search_words_idx",
+    "case_search_words_idx",
+    "child_search_word_trgm_idx",
+    "case_number_trgm_idx",
+)
+SEARCH_MERGE_TASK: Final = "cases.search_indexes_merge"
 # Writes of fewer rows go to the indexes as any write does: their pending entries are few.
-DEFER_TRIGRAMS_FROM: Final = 200
+DEFER_MERGE_FROM: Final = 200
 # The pending list a bulk write may grow before it merges the list itself, in kB: room for an
-# import of some 100,000 children (about 2 kB of pending entries each).
+# import of some 100,000 children.
 BULK_PENDING_LIST_LIMIT_KB: Final = 256 * 1024
 
 
-def trigram_merge_deferred(*, rows: int) -> bool:
-    """Before a bulk write of ``rows`` rows into tables with trigram indexes: on PostgreSQL,
-    from ``DEFER_TRIGRAMS_FROM`` rows, let the transaction's inserts grow the indexes' pending
+def search_merge_deferred(*, rows: int) -> bool:
+    """Before a bulk write of ``rows`` rows into tables with search indexes: on PostgreSQL,
+    from ``DEFER_MERGE_FROM`` rows, let the transaction's inserts grow the indexes' pending
     lists up to ``BULK_PENDING_LIST_LIMIT_KB`` and have a worker merge them once it commits.
     Whether it did. Call it inside the write's transaction (the setting is the transaction's;
     a rolled-back savepoint takes it back, and the merge with it)."""
-    if connection.vendor != "postgresql" or rows < DEFER_TRIGRAMS_FROM:
+    if connection.vendor != "postgresql" or rows < DEFER_MERGE_FROM:
         return False
     if not connection.in_atomic_block:
         raise RuntimeError("A bulk write defers its index merge inside its transaction.")
@@ -44,12 +50,12 @@ def trigram_merge_deferred(*, rows: int) -> bool:
         )
     # Robust: the rows are written whether or not the merge can be queued (autovacuum merges
     # the lists too).
-    transaction.on_commit(current_app.tasks[TRIGRAM_MERGE_TASK].delay, robust=True)
+    transaction.on_commit(current_app.tasks[SEARCH_MERGE_TASK].delay, robust=True)
     return True
 
 
-def trigram_indexes_merge() -> int:
-    """Merge the trigram indexes' pending lists into their trees (``gin_clean_pending_list``);
+def search_indexes_merge() -> int:
+    """Merge the search indexes' pending lists into their trees (``gin_clean_pending_list``);
     returns the pending pages merged (0 when there were none, and on other databases).
     Idempotent: what a concurrent insert, autovacuum or an earlier call merged is not there
     any more."""
@@ -57,7 +63,7 @@ def trigram_indexes_merge() -> int:
         return 0
     merged = 0
     with connection.cursor() as cursor:
-        for index in TRIGRAM_INDEXES:
+        for index in SEARCH_INDEXES:
             cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
             row = cursor.fetchone()
             merged += int(row[0]) if row else 0

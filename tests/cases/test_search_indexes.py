@@ -1,4 +1,4 @@
-"""The search indexes during a bulk write: trigrams left in the pending lists for a worker to
+"""The search indexes during a bulk write: the new entries left in the pending lists for a worker to
 merge after the commit (``cases.services.search_indexes``), and searches that find the rows
 before and after the merge."""
 
@@ -14,6 +14,7 @@ from django.db import connection
 
 from accounts.models import Organization
 from cases import selectors, services, tasks
+from cases.models import Case
 from cases.services import search_indexes
 from tests.factories.cases import child_data, home_organization
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def _on_postgres() -> None:
     if connection.vendor != "postgresql":
-        pytest.skip("the trigram indexes and their pending lists are PostgreSQL's")
+        pytest.skip("the GIN indexes and their pending lists are PostgreSQL's")
 
 
 @pytest.fixture
@@ -49,8 +50,14 @@ def _pending_list_limit() -> str:
     return str(row[0])
 
 
+def _case_found(family: str) -> bool:
+    """Whether a case search for the family name finds its child's case (by the cases' words)."""
+    found = selectors.case_search(Case.objects.all(), family)
+    return found.filter(child__family_name=family).exists()
+
+
 def _found_by_the_index(family: str) -> bool:
-    """Whether searching the family name finds its child, read through the trigram index."""
+    """Whether searching the family name finds its child, read through the index of words."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
     try:
@@ -61,41 +68,43 @@ def _found_by_the_index(family: str) -> bool:
 
 
 def _merges_queued(callbacks: list[Callable[[], Any]]) -> int:
-    merge = current_app.tasks[services.TRIGRAM_MERGE_TASK].delay
+    merge = current_app.tasks[services.SEARCH_MERGE_TASK].delay
     return sum(1 for callback in callbacks if callback == merge)
 
 
-def test_trigram_merge_deferred_leaves_small_writes_and_other_databases_alone(
+def test_search_merge_deferred_leaves_small_writes_and_other_databases_alone(
     django_capture_on_commit_callbacks: Any,
 ):
     limit = _pending_list_limit() if connection.vendor == "postgresql" else ""
     with django_capture_on_commit_callbacks() as callbacks:
-        deferred = services.trigram_merge_deferred(rows=search_indexes.DEFER_TRIGRAMS_FROM - 1)
+        deferred = services.search_merge_deferred(rows=search_indexes.DEFER_MERGE_FROM - 1)
     assert deferred is False
     assert _merges_queued(callbacks) == 0
     if connection.vendor == "postgresql":
         assert _pending_list_limit() == limit
     else:  # SQLite: nothing to defer whatever the size
-        assert services.trigram_merge_deferred(rows=10_000) is False
-        assert services.trigram_indexes_merge() == 0
+        assert services.search_merge_deferred(rows=10_000) is False
+        assert services.search_indexes_merge() == 0
 
 
-def test_cases_create_many_leaves_the_trigrams_to_a_merge_after_the_commit(
+def test_cases_create_many_leaves_the_index_entries_to_a_merge_after_the_commit(
     org: Organization, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
 ):
     _on_postgres()
-    monkeypatch.setattr(search_indexes, "DEFER_TRIGRAMS_FROM", 3)
+    monkeypatch.setattr(search_indexes, "DEFER_MERGE_FROM", 3)
     families = ["Пендінгова", "Списочна", "Відкладена"]
     with django_capture_on_commit_callbacks() as callbacks:
         services.cases_create_many(actor=None, records=_records(families), organization=org)
     assert _merges_queued(callbacks) == 1
     assert _pending_list_limit() == f"{search_indexes.BULK_PENDING_LIST_LIMIT_KB // 1024}MB"
-    # Before the merge: the new children are in the pending list, and found.
+    # Before the merge: the new children and cases are in the pending lists, and found.
     assert all(_found_by_the_index(family) for family in families)
-    assert tasks.trigram_indexes_merge() > 0
-    # After it: found in the index's tree; nothing is left to merge.
+    assert all(_case_found(family) for family in families)
+    assert tasks.search_indexes_merge() > 0
+    # After it: found in the indexes' trees; nothing is left to merge.
     assert all(_found_by_the_index(family) for family in families)
-    assert services.trigram_indexes_merge() == 0
+    assert all(_case_found(family) for family in families)
+    assert services.search_indexes_merge() == 0
 
 
 def test_a_bulk_write_below_the_threshold_queues_no_merge(
@@ -107,8 +116,8 @@ def test_a_bulk_write_below_the_threshold_queues_no_merge(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_trigram_merge_deferred_needs_the_writes_transaction():
+def test_search_merge_deferred_needs_the_writes_transaction():
     _on_postgres()
     # Outside a transaction the setting would not outlast the statement that sets it.
     with pytest.raises(RuntimeError):
-        services.trigram_merge_deferred(rows=search_indexes.DEFER_TRIGRAMS_FROM)
+        services.search_merge_deferred(rows=search_indexes.DEFER_MERGE_FROM)

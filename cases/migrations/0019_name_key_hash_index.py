@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("cases", "0017_audit_deleted_child_records_index"),
+        ("cases", "0018_child_search_words"),
     ]
 
     operations = [
