@@ -153,7 +153,10 @@ class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
             return
         model = to_state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.add_index(model, self.index, concurrently=True)
+            self._add_concurrently(schema_editor, model)
+
+    def _add_concurrently(self, schema_editor: Any, model: Any) -> None:
+        schema_editor.add_index(model, self.index, concurrently=True)
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
@@ -166,7 +169,7 @@ class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
             schema_editor.remove_index(model, self.index, concurrently=True)
 
 
-class AddHashIndexOnPostgres(migrations.AddIndex):
+class AddHashIndexOnPostgres(AddIndexConcurrentlyOnPostgres):
     """``AddIndex`` of one column that PostgreSQL builds as a hash index, without locking the
     table's writes (``CREATE INDEX CONCURRENTLY ... USING hash``: the migration must say
     ``atomic = False``); elsewhere the ordinary index. For a column looked up only by equality
@@ -174,15 +177,7 @@ class AddHashIndexOnPostgres(migrations.AddIndex):
     a value as fast. The state holds the ordinary index (Django's own ``HashIndex`` is
     PostgreSQL's only)."""
 
-    def database_forwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-            return
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
-            return
+    def _add_concurrently(self, schema_editor: Any, model: Any) -> None:
         if len(self.index.fields) != 1:
             raise ValueError("A hash index is of one column.")
         column = model._meta.get_field(self.index.fields[0]).column
@@ -191,17 +186,6 @@ class AddHashIndexOnPostgres(migrations.AddIndex):
             f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {quote(self.index.name)} "
             f"ON {quote(model._meta.db_table)} USING hash ({quote(column)})"
         )
-
-    def database_backwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-            return
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            quote = schema_editor.quote_name
-            schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quote(self.index.name)}")
 
 
 class InArray(lookups.In):
