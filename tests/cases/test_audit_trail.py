@@ -313,11 +313,10 @@ def test_admin_case_page_read_is_an_event_and_shows_the_history(client, user):
     assert "Priority" in history.content.decode()
 
 
-def test_admin_case_history_is_not_shown_to_an_organization_it_is_shared_with(client, user):
-    from tests.cases.admin_pages import change_url
-    from tests.factories.accounts import OrganizationFactory, make_member
+def _shared_in_full(case, *, consent_reference):
+    """A new organization the case is shared with in full."""
+    from tests.factories.accounts import OrganizationFactory
 
-    case = make_case()
     partner_org = OrganizationFactory.create()
     services.case_share_create(
         case=case,
@@ -325,8 +324,17 @@ def test_admin_case_history_is_not_shown_to_an_organization_it_is_shared_with(cl
         organization=partner_org,
         scope="full",
         reason="Synthetic",
-        consent_reference="C-2",
+        consent_reference=consent_reference,
     )
+    return partner_org
+
+
+def test_admin_case_history_is_not_shown_to_an_organization_it_is_shared_with(client, user):
+    from tests.cases.admin_pages import change_url
+    from tests.factories.accounts import make_member
+
+    case = make_case()
+    partner_org = _shared_in_full(case, consent_reference="C-2")
     client.force_login(make_member("partner", partner_org))
 
     page = client.get(change_url(case))
@@ -344,18 +352,10 @@ def test_case_history_itself_refuses_an_organization_the_case_is_shared_with(use
 
     from cases.selectors_history import case_history
     from core.errors import PermissionDenied
-    from tests.factories.accounts import OrganizationFactory, make_member
+    from tests.factories.accounts import make_member
 
     case = make_case()
-    partner_org = OrganizationFactory.create()
-    services.case_share_create(
-        case=case,
-        actor=None,
-        organization=partner_org,
-        scope="full",
-        reason="Synthetic",
-        consent_reference="C-3",
-    )
+    partner_org = _shared_in_full(case, consent_reference="C-3")
     with pytest.raises(PermissionDenied):
         case_history(actor=make_member("partner", partner_org), case=case)
     owner = make_member("caseworker", case.organization)
