@@ -61,6 +61,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import orjson
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, models, transaction
@@ -306,11 +307,11 @@ def record_creations(
         if isinstance(f, models.JSONField) and f.attname in shared:
             shared[f.attname] = json.dumps(shared[f.attname])
     head = tuple(shared.values())
-    dumps = json.dumps
+    dumps = orjson.dumps  # snapshots are plain JSON values: several times faster than ``json``
     return _copy_events(
         [*shared, *_PER_RECORD],
         (
-            (*head, object_type, object_id, object_repr, dumps(changes))
+            (*head, object_type, object_id, object_repr, dumps(changes).decode())
             for object_type, object_id, object_repr, changes in described
         ),
     )

@@ -9,6 +9,7 @@ Russified and older spellings a child's name may have been recorded under abroad
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
@@ -105,16 +106,30 @@ def search_form(value: str) -> str:
 RUSSIFIED_POOLS = ("first", "patronymic")
 
 
-@lru_cache(maxsize=1)
+_russified_lock = threading.Lock()
+_russified: dict[str, dict[str, tuple[str, ...]]] | None = None
+
+
 def _ukrainian_of_russified() -> dict[str, dict[str, tuple[str, ...]]]:
-    result: dict[str, dict[str, tuple[str, ...]]] = {}
-    for pool in RUSSIFIED_POOLS:
-        reverse: dict[str, set[str]] = {}
-        for ukrainian, translations in default_dicts().as_dict(pool).items():
-            for russian in translations:
-                reverse.setdefault(russian.lower(), set()).add(ukrainian)
-        result[pool] = {russian: tuple(sorted(forms)) for russian, forms in reverse.items()}
-    return result
+    """The Ukrainian forms of each Russified name, by pool: names_translator's dictionaries
+    turned round, built once a process. The import checks its rules on one thread while
+    another draws candidates, and both need it at once: the lock keeps it from being built
+    twice."""
+    global _russified
+    if _russified is None:
+        with _russified_lock:
+            if _russified is None:
+                result: dict[str, dict[str, tuple[str, ...]]] = {}
+                for pool in RUSSIFIED_POOLS:
+                    reverse: dict[str, set[str]] = {}
+                    for ukrainian, translations in default_dicts().as_dict(pool).items():
+                        for russian in translations:
+                            reverse.setdefault(russian.lower(), set()).add(ukrainian)
+                    result[pool] = {
+                        russian: tuple(sorted(forms)) for russian, forms in reverse.items()
+                    }
+                _russified = result
+    return _russified
 
 
 def ukrainian_of_russified(word: str, pool: str) -> tuple[str, ...]:
@@ -141,8 +156,8 @@ def spellings_of(name: str) -> frozenset[str]:
 _POOL_ROLES = {"first": ("", "{}", ""), "patronymic": ("", "", "{}")}
 
 
-@lru_cache(maxsize=len(RUSSIFIED_POOLS))
 def _pool(pool: str) -> dict[str, list[str]]:
+    _ukrainian_of_russified()  # the pools loaded once, under its lock
     return default_dicts().as_dict(pool)
 
 

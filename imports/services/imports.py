@@ -60,6 +60,7 @@ from cases.selectors_matching import (
 from cases.selectors_references import children_by_reference
 from core.db import alongside
 from core.errors import ValidationFailed
+from core.memory import collection_paused
 
 from ..case_rows import COLUMNS, FIELD_COLUMNS, ImportRow, RowProblem, RowReader
 from ..exceptions import CaseImportNotFound, CaseImportNotReady
@@ -261,6 +262,7 @@ def _update_of(row: ImportRow, reference: ExternalReference) -> _Update:
     return update
 
 
+@collection_paused()
 def _plan(
     *,
     case_import: CaseImport,
@@ -655,6 +657,7 @@ def _write(
     return plan, _written(case_import, plan, actor=actor)
 
 
+@collection_paused()
 def _written(
     case_import: CaseImport,
     plan: _Plan,

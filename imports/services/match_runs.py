@@ -50,6 +50,7 @@ from coalition.models import ChildList, ChildListEntry
 from coalition.selectors.lists import entries_as_seen, list_entries
 from coalition.services.lists import entry_update, may_link_case, require_list_writer
 from core.errors import DomainError, PermissionDenied, ValidationFailed
+from core.memory import collection_paused
 
 from ..exceptions import MatchRunNotDone, TableRefused
 from ..models import MatchRun, MatchRunStatus
@@ -416,6 +417,7 @@ def _dispatch(run: MatchRun, rows: list[ListRow]) -> MatchRun:
 _PROGRESS_REASON = "progress of a run: a count of rows the run's own events frame"
 
 
+@collection_paused()
 def _match(
     run: MatchRun,
     rows: Sequence[ListRow],

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
-from django.db.models import Model
+from django.db.models import DEFERRED, Model, signals
 from django.utils import timezone
 from django_countries.fields import Country, CountryField
 
@@ -130,6 +130,53 @@ def test_unsaved_leaves_a_name_twice_or_unknown_to_the_constructor():
         bulk._unsaved(Relative, {"nickname": "Маша"})
 
 
+def _defaults(model: type[Model]) -> list[Any]:
+    """Each concrete field's default, in order, as ``_unsaved`` fills a row."""
+    construction = bulk._construction(model)
+    row = list(construction.template)
+    for index, make in construction.made:
+        row[index] = make()
+    return row
+
+
+@pytest.mark.parametrize("model", [Child, Whereabouts, Relative, Case])
+def test_constructed_is_what_the_constructor_builds(model: type[Model]):
+    """Without the constructor, an instance holds exactly what ``model(*values)`` holds: its
+    ``__dict__`` (a country's code as the field's descriptor keeps it, a deferred field left
+    out) and a new instance's state."""
+    values = _defaults(model)
+    for index, name in enumerate(bulk._construction(model).order):
+        if name == "country":
+            values[index] = Country("RU")  # the descriptor keeps the code
+        elif name == "id":
+            values[index] = DEFERRED
+    built = bulk._constructed(model, values)
+    expected = model(*values)
+    assert type(built) is model
+    assert {k: v for k, v in vars(built).items() if k != "_state"} == {
+        k: v for k, v in vars(expected).items() if k != "_state"
+    }
+    assert "id" not in vars(built)
+    assert built._state.adding
+    assert built._state.db is None
+
+
+def test_constructed_sends_the_signals_when_someone_listens():
+    """A receiver of ``pre_init`` or ``post_init`` gets what the constructor sends it."""
+    heard: list[Model] = []
+
+    def listening(sender: Any, instance: Model, **kwargs: Any) -> None:
+        heard.append(instance)
+
+    signals.post_init.connect(listening, sender=Relative)
+    try:
+        values = _defaults(Relative)
+        built = bulk._constructed(Relative, values)
+    finally:
+        signals.post_init.disconnect(listening, sender=Relative)
+    assert heard == [built]
+
+
 @pytest.mark.parametrize("country", ["RU", "", Country("BY")], ids=["code", "none", "country"])
 def test_a_country_is_copied_and_checked_as_the_field_saves_it(country: Any):
     """The bulk write reads a country field's code as the instance keeps it, not through its
@@ -156,3 +203,24 @@ def test_not_in_future_is_the_registrys_today_in_any_time_zone(zone: str, days: 
         errors: dict[str, list[str]] = {}
         _not_in_future(errors, "date_of_birth", value)
         assert bool(errors) is (value > timezone.localdate())
+
+
+def test_a_country_code_is_checked_without_the_field_unless_refused(monkeypatch: Any):
+    """A known code (or none, where the field may be blank) passes without the field's own
+    check; any other value goes through it, as before."""
+    checked: list[Any] = []
+    original = CountryField.clean
+
+    def counting(self: Any, value: Any, instance: Any) -> Any:
+        checked.append(value)
+        return original(self, value, instance)
+
+    monkeypatch.setattr(CountryField, "clean", counting)
+    for code in ("RU", ""):
+        case = Case(current_country=code)
+        assert "current_country" not in bulk._clean_fields(
+            case, exclude=bulk._CASE_UNCHECKED, prefix=""
+        )
+    assert checked == []
+    bulk._clean_fields(Case(current_country="XX"), exclude=bulk._CASE_UNCHECKED, prefix="")
+    assert [str(value) for value in checked] == ["XX"]

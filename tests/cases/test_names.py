@@ -397,3 +397,40 @@ def test_case_timeline_only_holds_its_own_case(user):
     make_whereabouts(second, actor=user)
     timeline = selectors.case_timeline(case=first)
     assert [e.kind for e in timeline] == ["status_change"]
+
+
+def test_the_russified_names_are_turned_round_once_when_two_threads_ask_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """The import checks its rules on one thread while another draws candidates, and both
+    need the Russified names: the dictionaries are read once, and both get the same forms."""
+    import threading
+    import time
+
+    from names_translator.dicts import default_dicts
+
+    dicts = default_dicts()
+    original = type(dicts).as_dict
+    reads: list[str] = []
+
+    def slow(self: Any, pool: str) -> dict[str, list[str]]:
+        reads.append(pool)
+        time.sleep(0.05)  # long enough for the other thread to ask meanwhile
+        return original(self, pool)
+
+    monkeypatch.setattr(type(dicts), "as_dict", slow)
+    monkeypatch.setattr(names, "_russified", None)
+    found: list[tuple[str, ...]] = []
+    threads = [
+        threading.Thread(
+            target=lambda: found.append(names.ukrainian_of_russified("Алексей", "first"))
+        )
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert sorted(reads) == sorted(names.RUSSIFIED_POOLS)
+    assert found[0] == found[1]
+    assert "олексій" in found[0]
