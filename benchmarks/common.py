@@ -144,6 +144,22 @@ def registry_loaded(cases: int, *, vacuum: bool) -> None:
 # ---------------------------------------------------------------------------------------------
 # Timing
 # ---------------------------------------------------------------------------------------------
+def server_cpu() -> float | None:
+    """The CPU seconds so far of the database server's process for Django's connection, when
+    the server runs on this host (its ``/proc`` entry is readable); ``None`` otherwise."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone() or (0,)
+    try:
+        with open(f"/proc/{backend}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(samples: list[float], pct: float) -> float:
     """The ``pct`` percentile of ``samples``: the nearest sample by rank, no interpolation."""
     ordered = sorted(samples)

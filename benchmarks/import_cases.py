@@ -50,6 +50,7 @@ from benchmarks.common import (  # noqa: E402 - after the path is set
     arguments,
     ensure_database,
     registry_loaded,
+    server_cpu,
     setup_django,
 )
 
@@ -185,24 +186,10 @@ def main() -> None:
     def organization() -> Organization:
         return Organization.objects.create(name=f"Benchmark import {time.time_ns()}", kind="ngo")
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (backend,) = cursor.fetchone() or (0,)
-
-    def backend_cpu() -> float | None:
-        """The CPU seconds of the server's process for this connection so far, when the
-        server runs on this host (its ``/proc`` entry is readable); ``None`` otherwise."""
-        try:
-            with open(f"/proc/{backend}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     def timed(call: Any) -> tuple[Any, float, float, str]:
-        started, cpu, server = time.perf_counter(), time.process_time(), backend_cpu()
+        started, cpu, server = time.perf_counter(), time.process_time(), server_cpu()
         result = call()
-        server_after = backend_cpu()
+        server_after = server_cpu()
         spent = "n/a" if server is None or server_after is None else f"{server_after - server:.2f}"
         return result, time.perf_counter() - started, time.process_time() - cpu, spent
 
