@@ -5,9 +5,11 @@ All data is synthetic."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from audit.models import Action, AuditEvent
 from cases.models import Case
@@ -301,19 +303,22 @@ def test_linking_a_returned_entry_to_a_case_not_returned_is_refused(lists_world:
 @pytest.mark.parametrize(
     ("outcome_on", "message"),
     [
-        (None, "required"),
-        (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1), "future"),
-        (ROUND_DAY - dt.timedelta(days=1), "before the list"),
+        (lambda: None, "required"),
+        # Tomorrow in the registry's time zone (Kyiv), as the service reads today: UTC's
+        # tomorrow is Kyiv's today for two hours each evening.
+        (lambda: timezone.localdate() + dt.timedelta(days=1), "future"),
+        (lambda: ROUND_DAY - dt.timedelta(days=1), "before the list"),
     ],
+    ids=["missing", "future", "before-the-list"],
 )
 def test_an_outcome_has_a_date_between_the_list_and_today(
-    lists_world: ListsWorld, outcome_on: Any, message: str
+    lists_world: ListsWorld, outcome_on: Callable[[], dt.date | None], message: str
 ):
     with pytest.raises(ValidationFailed) as refused:
         services.entry_update(
             actor=None,
             entry=lists_world.entries["unlinked"],
-            data={"outcome": EntryOutcome.ACKNOWLEDGED, "outcome_on": outcome_on},
+            data={"outcome": EntryOutcome.ACKNOWLEDGED, "outcome_on": outcome_on()},
         )
     assert message in refused.value.fields["outcome_on"][0]
 
