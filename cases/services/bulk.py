@@ -164,10 +164,6 @@ class CheckedRecords:
 _M = TypeVar("_M", bound=Model)
 
 
-def _deferred() -> Any:
-    return DEFERRED
-
-
 @dataclass(frozen=True)
 class _Construction:
     """How ``_unsaved`` builds a model's instance (worked out once per model)."""
