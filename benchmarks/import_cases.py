@@ -12,6 +12,13 @@ With ``--rolled-back``, the command's import is rolled back once written and its
 checked (``SET CONSTRAINTS ALL IMMEDIATE``, the checks a commit runs): the registry stays as it
 was, so runs of different code compare on the same registry with the same file.
 
+With ``--upper-bound`` (and ``--rolled-back``), the command runs as if the write had the two
+shapes proposed to halve the database's work, at their cheapest: the name keys not written at
+all (not even as an array) and a ``create`` event for each case only (none for the child, the
+status change, the whereabouts, the relative and the reference). Not an import anyone could
+keep (its children could not be matched, and most of its records would have no event): what
+the command would take at best with those changes, on the same machine.
+
 With ``--two-step``, a second file is also imported as the API does it, in two requests: the
 check (``case_import_upload``), then the write (``case_import_commit``: every row read and
 checked again, since the registry may have changed between the two, then written).
@@ -66,6 +73,12 @@ def _options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="roll the command's import back once written and checked, so that runs compare "
         "on the same registry with the same file",
+    )
+    parser.add_argument(
+        "--upper-bound",
+        action="store_true",
+        help="with --rolled-back: leave the name keys out of the write and record an event for "
+        "each case only, the least the proposed changes to the write could cost",
     )
     parser.add_argument(
         "--two-step",
@@ -166,8 +179,32 @@ def _file(rows: int, seed: int) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def _upper_bound() -> Any:
+    """The write without its name keys and with a ``create`` event for each case only
+    (``--upper-bound``): patched for the block."""
+    from contextlib import ExitStack
+
+    from audit import services as audit
+    from cases.models import Case
+    from cases.services import bulk
+
+    record_creations = audit.record_creations
+
+    def cases_only(instances: Any, **options: Any) -> int:
+        if not instances or not isinstance(instances[0], Case):
+            return 0
+        return record_creations(instances, **options)
+
+    stack = ExitStack()
+    stack.enter_context(mock.patch.object(bulk, "_write_name_keys", return_value=None))
+    stack.enter_context(mock.patch.object(bulk.audit, "record_creations", cases_only))
+    return stack
+
+
 def main() -> None:
     args = arguments(__doc__ or "", cases=20_000, extra=_options)
+    if args.upper_bound and not args.rolled_back:
+        raise SystemExit("--upper-bound writes what nobody could keep: use it with --rolled-back")
     ensure_database(args.database_url)
     setup_django(args.database_url)
     registry_loaded(args.cases, vacuum=False)
@@ -220,7 +257,11 @@ def main() -> None:
 
     with transaction.atomic() if args.rolled_back else nullcontext():
         owner = organization()
-        with audit_context(channel=Channel.COMMAND), queued_only:
+        with (
+            audit_context(channel=Channel.COMMAND),
+            queued_only,
+            _upper_bound() if args.upper_bound else nullcontext(),
+        ):
             done, seconds, cpu, server = timed(lambda: command(owner))
         assert done.status == "committed", done.report.get("problems", [])[:5]
         cases = Case.objects.filter(organization=owner).count()
@@ -241,6 +282,8 @@ def main() -> None:
     print(f"rows: {rows}; cases written: {cases}; audit events: {events}; pairs proposed: {pairs}")
     if args.rolled_back:
         print("(all of it rolled back after the foreign keys' checks: the registry is unchanged)")
+    if args.upper_bound:
+        print("(upper bound: no name keys written, a create event for each case only)")
     print(f"flagged as like a registry child: {done.report['counts']['matching_existing']}")
     print()
     print("| step | seconds | rows/s | CPU seconds | database CPU seconds |")
