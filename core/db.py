@@ -1,5 +1,5 @@
-"""Database helpers: migrations that only some backends can express, array lookups, and the
-timestamp loader of PostgreSQL connections."""
+"""Database helpers: row and advisory locks, migrations that only some backends can express,
+array lookups, and the timestamp loader of PostgreSQL connections."""
 
 from __future__ import annotations
 
@@ -12,16 +12,45 @@ from typing import Any, Generic, TypeVar
 from django.db import DEFAULT_DB_ALIAS, connection, connections, migrations
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.psycopg_any import BaseTzLoader
-from django.db.models import lookups
+from django.db.models import Model, lookups
+from django.utils.translation import gettext as _
 from psycopg import adapters as pg_adapters
 from psycopg.abc import Loader
 from psycopg.postgres import types as pg_types
 from psycopg.pq import Format
 from psycopg.types.datetime import TimestamptzLoader as PythonTimestamptzLoader
 
+from .errors import NotFound
+
 # The largest value of a bigint primary key: ids beyond it are refused as input, not sent to the
 # database to overflow there.
 MAX_ID = 2**63 - 1
+
+
+_M = TypeVar("_M", bound=Model)
+
+
+def row_locked(model: type[_M], pk: Any) -> _M:
+    """The row of ``model`` with ``pk`` as stored now, locked until the transaction ends;
+    ``NotFound`` when there is none (deleted meanwhile). Call inside ``transaction.atomic``.
+
+    A service changes this copy, never a caller's, which may have been read before someone
+    else's change: saving that one would write the old values back over the change (and
+    bring a deleted row back). ``FOR NO KEY UPDATE``, the lock an ``UPDATE`` of the row takes:
+    rows that point at it may still be written meanwhile."""
+    stored = model._default_manager.select_for_update(no_key=True).filter(pk=pk).first()
+    if stored is None:
+        raise NotFound(
+            _("This %(record)s no longer exists.") % {"record": model._meta.verbose_name}
+        )
+    return stored
+
+
+def take_stored(instance: Model, stored: Model) -> None:
+    """Give a caller's copy the values of the row as ``stored`` (changed through
+    ``row_locked``), as if it had been read again."""
+    for field in instance._meta.concrete_fields:
+        setattr(instance, field.attname, getattr(stored, field.attname))
 
 
 def advisory_xact_lock(*keys: int, wait: bool = True) -> bool:

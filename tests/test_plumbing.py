@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -23,7 +23,8 @@ from cases import services as case_services
 from cases.filters import CaseFilterSet
 from cases.models import Case, CaseShare
 from core.compiled import CompiledValues
-from core.db import InArray
+from core.db import InArray, row_locked, take_stored
+from core.errors import NotFound
 from tests.factories.accounts import (
     MembershipFactory,
     OrganizationFactory,
@@ -120,6 +121,30 @@ def test_every_list_parameter_refuses_an_empty_value(value):
         response = client.get(path, {**required, name: value})
         assert response.status_code == 400, (path, name, response.content)
         assert list(response.json()["fields"]) == [name], (path, name)
+
+
+def test_row_locked_reads_the_row_as_stored_now_and_a_copy_takes_it():
+    from accounts.models import Organization
+
+    organization = OrganizationFactory(name="Синтетична організація")
+    read_before = Organization.objects.get(pk=organization.pk)
+    Organization.objects.filter(pk=organization.pk).update(name="Перейменована організація")
+
+    with transaction.atomic():
+        stored = row_locked(Organization, read_before.pk)
+        assert stored.name == "Перейменована організація"
+        stored.kind = "state"
+        take_stored(read_before, stored)
+
+    assert (read_before.name, read_before.kind) == ("Перейменована організація", "state")
+
+
+def test_row_locked_of_a_row_deleted_meanwhile_is_not_found():
+    from accounts.models import Organization
+
+    with transaction.atomic(), pytest.raises(NotFound) as refused:
+        row_locked(Organization, 10**9)
+    assert str(refused.value.detail) == "This organization no longer exists."
 
 
 def test_in_array_matches_like_in():

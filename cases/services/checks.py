@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +26,8 @@ from ..models import Case, Child
 # ``None`` is the system itself (seeds, tasks, commands): it is not bound by roles. Every
 # request-driven caller passes the signed-in user (an API key's service account included).
 Actor = User | None
+
+_M = TypeVar("_M", bound=Model)
 
 
 def _require(actor: Actor, capability: Capability | Collection[Capability], case: Case) -> None:
@@ -121,8 +124,32 @@ def _assign(instance: Any, data: Mapping[str, Any]) -> list[str]:
     return changed
 
 
+def _lock_child_first(child_id: int) -> None:
+    """Lock a child before any of its cases (``FOR NO KEY UPDATE``, as an ``UPDATE`` of it).
+
+    One order for every write: a child, then its cases. A child's records are bumped into
+    each of its cases (``child_cases_touch``) and a rename reaches every case by a trigger,
+    so a write holding one case and waiting for the child while another held the child and
+    wanted that case would deadlock (a child with a closed case and an open one, renamed
+    through one while a relative is recorded)."""
+    list(Child.objects.select_for_update(no_key=True).filter(pk=child_id).values_list("pk"))
+
+
 def _lock_case(case_id: int) -> Case:
-    try:
-        return Case.objects.select_for_update().select_related("child").get(pk=case_id)
-    except Case.DoesNotExist as exc:
-        raise CaseNotFound() from exc
+    """The case locked, with its child (read as stored now), which is locked first
+    (``_lock_child_first``)."""
+    child_id = Case.objects.filter(pk=case_id).values_list("child_id", flat=True).first()
+    if child_id is None:
+        raise CaseNotFound()
+    _lock_child_first(child_id)
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("child")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise CaseNotFound()
+    if case.child_id != child_id:  # moved to another record by a merge meanwhile
+        return _lock_case(case_id)
+    return case

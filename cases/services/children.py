@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import Capability
 from audit import services as audit
 from core.checks import raise_field_errors, reject_unknown_fields
+from core.db import row_locked, take_stored
 from core.errors import ValidationFailed
 
 from .. import names
@@ -134,26 +135,31 @@ def _check_birth_before_deportation(
 
 @transaction.atomic
 def child_update(*, child: Child, actor: Actor, data: Mapping[str, Any]) -> list[str]:
-    """Change a child's record; returns the changed field names."""
+    """Change a child's record; returns the changed field names. The fields in ``data`` are
+    written over the record as stored now (``child`` may have been read before someone
+    else's change), and ``child`` is given the stored values."""
     _require_on_child(actor, Capability.CASE_WRITE, child)
     reject_unknown_fields(data, CHILD_FIELDS)
-    before = audit.snapshot(child)
-    changed = _assign(child, data)
+    stored = row_locked(Child, child.pk)
+    before = audit.snapshot(stored)
+    changed = _assign(stored, data)
     if not changed:
+        take_stored(child, stored)
         return []
-    _child_prepare(child)
-    if "date_of_birth" in changed and child.date_of_birth is not None:
-        earliest = child.cases.filter(deported_on__isnull=False).order_by("deported_on").first()
+    _child_prepare(stored)
+    if "date_of_birth" in changed and stored.date_of_birth is not None:
+        earliest = stored.cases.filter(deported_on__isnull=False).order_by("deported_on").first()
         if earliest is not None:
             _check_birth_before_deportation(
-                child.date_of_birth, earliest.deported_on, field="date_of_birth"
+                stored.date_of_birth, earliest.deported_on, field="date_of_birth"
             )
-    _full_clean(child, exclude=["current_whereabouts"])
-    child.save()
+    _full_clean(stored, exclude=["current_whereabouts"])
+    stored.save()
     if _NAME_FIELDS.intersection(changed):
-        child_refresh_name_keys(child=child)
-        duplicate_pairs_find_later(child=child)
-    audit.record_update(child, before, actor=actor)
+        child_refresh_name_keys(child=stored)
+        duplicate_pairs_find_later(child=stored)
+    audit.record_update(stored, before, actor=actor)
+    take_stored(child, stored)
     return changed
 
 

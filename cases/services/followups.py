@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import Capability
 from audit import services as audit
 from core.checks import raise_field_errors
+from core.db import take_stored
 from core.errors import Conflict, NotFound
 
 from .. import workflow
@@ -72,14 +73,15 @@ def follow_up_complete(
             fields={"completed_on": [_("Already completed.")]},
         )
     before = audit.snapshot(locked)
-    follow_up.outcome = outcome
-    follow_up.completed_on = completed_on
-    follow_up.notes = notes or follow_up.notes
-    follow_up.completed_by = actor
-    _full_clean(follow_up, exclude=["case", "completed_by"])
-    follow_up.save()
-    audit.record_update(follow_up, before, actor=actor)
-    case_touch(case_id=follow_up.case_id)
+    locked.outcome = outcome
+    locked.completed_on = completed_on
+    locked.notes = notes or locked.notes
+    locked.completed_by = actor
+    _full_clean(locked, exclude=["case", "completed_by"])
+    locked.save()
+    audit.record_update(locked, before, actor=actor)
+    case_touch(case_id=locked.case_id)
+    take_stored(follow_up, locked)
     return follow_up
 
 

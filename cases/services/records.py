@@ -14,6 +14,7 @@ from django.db import models
 from accounts.roles import Capability
 from audit import services as audit
 from core.checks import reject_unknown_fields
+from core.db import row_locked, take_stored
 
 from .checks import Actor, _assign, _full_clean
 
@@ -48,14 +49,18 @@ class AuditedRecords(Generic[M]):
         return record
 
     def update(self, record: M, *, actor: Actor, data: Mapping[str, Any]) -> M:
+        """Write the fields in ``data`` over the record as stored now (``record`` may have
+        been read before someone else's change); ``record`` is given the stored values."""
         self.require(actor, Capability.CASE_WRITE, getattr(record, self.parent))
         reject_unknown_fields(data, self.fields)
-        before = audit.snapshot(record)
-        if _assign(record, data):
-            self._check(record)
-            record.save()
-            audit.record_update(record, before, actor=actor)
-            self._after(record)
+        stored = row_locked(self.model, record.pk)
+        before = audit.snapshot(stored)
+        if _assign(stored, data):
+            self._check(stored)
+            stored.save()
+            audit.record_update(stored, before, actor=actor)
+            self._after(stored)
+        take_stored(record, stored)
         return record
 
     def delete(self, record: M, *, actor: Actor) -> None:

@@ -11,10 +11,16 @@ from accounts.roles import Capability
 from accounts.selectors import actor_roles
 from audit import services as audit
 from core.checks import raise_field_errors, reject_unknown_fields
+from core.db import row_locked, take_stored
 from core.errors import PermissionDenied
 
 from ..models import Facility, Oblast
-from .checks import Actor, _assign, _check_coordinates, _full_clean
+from .checks import (
+    Actor,
+    _assign,
+    _check_coordinates,
+    _full_clean,
+)
 
 FACILITY_FIELDS: frozenset[str] = frozenset(
     {
@@ -40,18 +46,25 @@ def facility_save(
     if actor is not None and not actor_roles(actor).can(Capability.CASE_WRITE):
         raise PermissionDenied()
     reject_unknown_fields(data, FACILITY_FIELDS)
-    facility = facility or Facility()
-    before = audit.snapshot(facility) if facility.pk is not None else None
+    if facility is None:
+        created = _facility_written(Facility(), data)
+        audit.record_create(created, actor=actor)
+        return created
+    # A change is written over the facility as stored now (``core.db.row_locked``).
+    stored = row_locked(Facility, facility.pk)
+    before = audit.snapshot(stored)
+    audit.record_update(_facility_written(stored, data), before, actor=actor)
+    take_stored(facility, stored)
+    return facility
+
+
+def _facility_written(facility: Facility, data: Mapping[str, Any]) -> Facility:
     _assign(facility, data)
     errors: dict[str, list[str]] = {}
     _check_coordinates(errors, "latitude", "longitude", facility.latitude, facility.longitude)
     raise_field_errors(errors)
     _full_clean(facility, non_field="name")
     facility.save()
-    if before is None:
-        audit.record_create(facility, actor=actor)
-    else:
-        audit.record_update(facility, before, actor=actor)
     return facility
 
 

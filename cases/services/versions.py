@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ..models import Case
+from .checks import _lock_child_first
 
 _REASON = "stamps of the case; the change to what it shows is recorded as its own event"
 
@@ -28,7 +29,9 @@ def case_touch(*, case_id: int) -> int:
 
 def child_cases_touch(*, child_id: int) -> int:
     """Bump every case of a child (a child's records show in each of its cases, closed ones
-    included, whichever organization owns them)."""
+    included, whichever organization owns them), the child locked first
+    (``_lock_child_first``)."""
+    _lock_child_first(child_id)
     return Case.objects.filter(child_id=child_id).unaudited_update(
         _REASON, version=F("version") + 1, updated_at=timezone.now()
     )

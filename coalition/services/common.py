@@ -28,7 +28,7 @@ from accounts.roles import Capability
 from accounts.selectors import actor_roles
 from audit import services as audit
 from audit.models import Action
-from core.db import MAX_ID
+from core.db import MAX_ID, row_locked
 from core.errors import PermissionDenied, PreconditionFailed, ValidationFailed
 from sources.figures import PERIOD_START_MESSAGE, starts_its_period
 from sources.models import Source
@@ -280,9 +280,10 @@ def visible_sources(actor: Actor, sources: Any, *, field: str = "sources") -> li
 # Versions and the audit of relations
 # ---------------------------------------------------------------------------------------------
 def locked(model: type[_M], pk: Any, *, expected_version: int | None = None) -> _M:
-    """The record, locked for the rest of the transaction; ``StaleRecord`` (412) when
-    ``expected_version`` is given and no longer current. Call inside ``transaction.atomic``."""
-    record = model._default_manager.select_for_update().get(pk=pk)
+    """The record as stored now, locked for the rest of the transaction (``row_locked``;
+    ``NotFound`` when gone); ``StaleRecord`` (412) when ``expected_version`` is given and no
+    longer current. Call inside ``transaction.atomic``."""
+    record = row_locked(model, pk)
     if expected_version is not None and record.version != expected_version:  # type: ignore[attr-defined]
         raise StaleRecord()
     return record

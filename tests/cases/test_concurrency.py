@@ -197,3 +197,84 @@ def test_duplicate_pair_decide_race_merges_each_record_once(monkeypatch):
         set(Case.objects.filter(pk__in=[c.pk for c in cases]).values_list("child_id", flat=True))
         <= kept
     )
+
+
+def _waiting_on_a_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        (waiting,) = cursor.fetchone()
+    return int(waiting)
+
+
+def test_a_rename_and_a_relative_of_a_child_with_two_cases_do_not_deadlock(monkeypatch):
+    """A child with an old closed case and an open one. A caseworker renames the child through
+    the open case while another records a relative (which bumps both cases): whoever comes
+    second waits for the child, and both writes land. (Taking the open case before the child,
+    the rename's trigger then wanted the closed case the relative's bump held, while the bump
+    waited for the open case: PostgreSQL ended one of the two as a deadlock.)"""
+    from cases.services import cases as case_services
+
+    closed = move_case(make_case(), "closed")
+    child = closed.child
+    current = services.case_create(
+        actor=None, child=child, organization=home_organization(), is_synthetic=True
+    )
+    assert sorted(Case.objects.filter(child=child).values_list("pk", flat=True)) == [
+        closed.pk,
+        current.pk,
+    ]
+
+    locked, go = threading.Event(), threading.Event()
+    real_child_update = case_services.child_update
+
+    def held_then_renamed(**kwargs: Any) -> Any:
+        locked.set()  # the rename holds what it locked first; the relative comes now
+        assert go.wait(timeout=30)
+        return real_child_update(**kwargs)
+
+    monkeypatch.setattr(case_services, "child_update", held_then_renamed)
+    results: dict[str, Any] = {}
+
+    def rename() -> None:
+        try:
+            results["rename"] = services.case_update(
+                case=current, actor=None, data={}, child_data={"family_name": "Перейменована"}
+            )
+        except Exception as exc:  # the outcome under test
+            results["rename"] = exc
+        finally:
+            connection.close()
+
+    def relative() -> None:
+        assert locked.wait(timeout=30)
+        try:
+            results["relative"] = services.relative_create(
+                child=Child.objects.get(pk=child.pk),
+                actor=None,
+                data={"relationship": "mother", "given_name": "Марія", "family_name": "Двосправна"},
+            )
+        except Exception as exc:  # the outcome under test
+            results["relative"] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=rename), threading.Thread(target=relative)]
+    for thread in threads:
+        thread.start()
+    assert locked.wait(timeout=30)
+    for _ in range(300):  # until the relative's transaction waits for a lock the rename holds
+        if _waiting_on_a_lock():
+            break
+        threading.Event().wait(0.05)
+    go.set()
+    for thread in threads:
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "a writer hung: a lock was never released"
+
+    assert isinstance(results["rename"], Case), results
+    assert not isinstance(results["relative"], Exception), results
+    assert Child.objects.get(pk=child.pk).family_name == "Перейменована"
+    assert Case.objects.get(pk=closed.pk).version > closed.version

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from cases import names, services
 from cases.exceptions import CaseNotFound, OpenCaseExists, StaleVersion
 from cases.models import (
@@ -27,7 +28,7 @@ from cases.models import (
     distance_km,
 )
 from cases.workflow import Status
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from tests.factories.cases import make_relative, make_whereabouts, move_case
 
 pytestmark = pytest.mark.django_db
@@ -735,6 +736,33 @@ def test_relative_delete(user):
     assert Relative.objects.count() == 0
 
 
+def test_relative_update_keeps_what_was_saved_since_the_caller_read_it(user):
+    case = open_case(user)
+    relative = make_relative(case, phone="+380 00 000 0001")
+    read_before = Relative.objects.get(pk=relative.pk)
+    services.relative_update(relative=relative, actor=user, data={"phone": "+380 00 000 0002"})
+
+    services.relative_update(relative=read_before, actor=user, data={"address": "Синтетична 1"})
+
+    stored = Relative.objects.get(pk=relative.pk)
+    assert (stored.phone, stored.address) == ("+380 00 000 0002", "Синтетична 1")
+    assert (read_before.phone, read_before.address) == ("+380 00 000 0002", "Синтетична 1")
+    event = AuditEvent.objects.filter(object_type="cases.relative", action="update").latest("id")
+    assert set(event.changes) == {"address"}
+
+
+def test_relative_update_of_a_relative_deleted_meanwhile_is_not_found(user):
+    case = open_case(user)
+    relative = make_relative(case)
+    read_before = Relative.objects.get(pk=relative.pk)
+    services.relative_delete(relative=relative, actor=user)
+
+    with pytest.raises(NotFound):
+        services.relative_update(relative=read_before, actor=user, data={"address": "Нова 2"})
+
+    assert not Relative.objects.exists()
+
+
 # ---------------------------------------------------------------------------------------------
 # Follow-ups and support services
 # ---------------------------------------------------------------------------------------------
@@ -906,3 +934,27 @@ def test_case_update_moves_birth_and_deportation_dates_together(
     updated.child.refresh_from_db()
     assert (updated.child.date_of_birth, updated.deported_on) == (date_of_birth, deported_on)
     assert updated.version == 2
+
+
+def test_child_update_keeps_what_was_saved_since_the_caller_read_the_child(user):
+    """A caller's copy read before someone else's change: only the fields given are written,
+    onto the child as stored now (the other change is kept, and the event compares with it)."""
+    case = open_case(user)
+    read_before = Child.objects.get(pk=case.child.pk)
+    services.case_update(
+        case=case, actor=user, data={}, child_data={"date_of_birth": dt.date(2012, 3, 4)}
+    )
+
+    changed = services.child_update(
+        child=read_before, actor=user, data={"family_name": "Переписаний"}
+    )
+
+    stored = Child.objects.get(pk=case.child.pk)
+    assert changed == ["family_name"]
+    assert (stored.family_name, stored.date_of_birth) == ("Переписаний", dt.date(2012, 3, 4))
+    assert (read_before.family_name, read_before.date_of_birth) == (
+        "Переписаний",
+        dt.date(2012, 3, 4),
+    )
+    event = AuditEvent.objects.filter(object_type="cases.child", action="update").latest("id")
+    assert set(event.changes) == {"family_name", "family_name_latin"}
