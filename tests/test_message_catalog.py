@@ -30,6 +30,7 @@ from tests.message_catalogs import (
 
 # As the Makefile's ``messages`` target: what is not the project's own source.
 MAKEMESSAGES_IGNORE = [".venv/*", "var/*", "build/*"]
+_NOT_SOURCE = frozenset(name.removesuffix("/*") for name in MAKEMESSAGES_IGNORE)
 
 
 def _po() -> Any:
@@ -136,16 +137,31 @@ def test_a_message_is_translated_only_with_every_form_and_no_fuzzy_flag(tmp_path
 
 def _extracted_catalog(tmp_path: Path) -> Any:
     """The project's strings as ``make messages`` extracts them, merged into a copy of the
-    catalog (the working tree's catalog is left as it is)."""
+    catalog; the working tree's catalog is left as it is.
+
+    ``makemessages`` writes to every ``locale`` folder it meets under the folder it runs in,
+    whatever ``LOCALE_PATHS`` says: it runs in a folder of links to the project's own folders
+    and modules, ``locale`` left out, with the copy beside it."""
     if shutil.which("xgettext") is None or shutil.which("msgmerge") is None:
         pytest.skip("GNU gettext (xgettext, msgmerge) is not installed: apt-get install gettext")
     locale = tmp_path / "locale"
     shutil.copytree(CATALOG, locale / "uk" / "LC_MESSAGES")
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    root = Path(settings.BASE_DIR)
+    for entry in root.iterdir():
+        if entry.name == "locale" or entry.name.startswith(".") or entry.name in _NOT_SOURCE:
+            continue
+        (sources / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
     with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(settings.BASE_DIR)
+        patch.chdir(sources)
         patch.setattr(settings, "LOCALE_PATHS", [locale])
         call_command(
-            "makemessages", locale=["uk"], ignore_patterns=MAKEMESSAGES_IGNORE, verbosity=0
+            "makemessages",
+            locale=["uk"],
+            ignore_patterns=MAKEMESSAGES_IGNORE,
+            symlinks=True,
+            verbosity=0,
         )
     return read_catalog(locale / "uk" / "LC_MESSAGES" / "django.po")
 
