@@ -23,6 +23,7 @@ from .checks import (
     _assign,
     _check_coordinates,
     _full_clean,
+    _lock_child_first,
     _not_in_future,
     _require_on_child,
 )
@@ -189,9 +190,11 @@ def _child_alias_write(
 @transaction.atomic
 def child_alias_remove(*, alias: ChildAlias, actor: Actor) -> None:
     _require_on_child(actor, Capability.CASE_WRITE, alias.child)
-    child = alias.child
-    audit.record_delete(alias, actor=actor)
-    alias.delete()
+    _lock_child_first(alias.child_id)
+    stored = row_locked(ChildAlias, alias.pk)  # its event holds the values it had
+    child = stored.child
+    audit.record_delete(stored, actor=actor)
+    stored.delete()
     child_refresh_search_text(child=child)
     child_refresh_name_keys(child=child)
     child_cases_touch(child_id=child.pk)

@@ -37,6 +37,8 @@ class AuditedRecords(Generic[M]):
     after_write: Callable[[M], object] | None = None
     # What must go before the row does (e.g. a pointer to it).
     before_delete: Callable[[M], None] | None = None
+    # What a change or a deletion locks before the record (the child, before its cases).
+    lock_first: Callable[[M], None] | None = None
 
     def create(self, *, actor: Actor, parent: Any, data: Mapping[str, Any], **fixed: Any) -> M:
         self.require(actor, Capability.CASE_WRITE, parent)
@@ -53,7 +55,7 @@ class AuditedRecords(Generic[M]):
         been read before someone else's change); ``record`` is given the stored values."""
         self.require(actor, Capability.CASE_WRITE, getattr(record, self.parent))
         reject_unknown_fields(data, self.fields)
-        stored = row_locked(self.model, record.pk)
+        stored = self._stored(record)
         before = audit.snapshot(stored)
         if _assign(stored, data):
             self._check(stored)
@@ -64,12 +66,22 @@ class AuditedRecords(Generic[M]):
         return record
 
     def delete(self, record: M, *, actor: Actor) -> None:
+        """Delete the record as stored now: its event holds the values it had, and a record
+        deleted meanwhile is not found."""
         self.require(actor, Capability.CASE_WRITE, getattr(record, self.parent))
+        stored = self._stored(record)
         if self.before_delete is not None:
-            self.before_delete(record)
-        audit.record_delete(record, actor=actor)
-        record.delete()
-        self._after(record)
+            self.before_delete(stored)
+        audit.record_delete(stored, actor=actor)
+        stored.delete()
+        self._after(stored)
+
+    def _stored(self, record: M) -> M:
+        """The record as stored now, locked (``core.db.row_locked``), after what
+        ``lock_first`` locks."""
+        if self.lock_first is not None:
+            self.lock_first(record)
+        return row_locked(self.model, record.pk)
 
     def _check(self, record: M) -> None:
         self.prepare(record)

@@ -12,7 +12,7 @@ from core.checks import raise_field_errors
 
 from .. import names
 from ..models import Child, Relative
-from .checks import Actor, _not_in_future, _require_on_child
+from .checks import Actor, _lock_child_first, _not_in_future, _require_on_child
 from .records import AuditedRecords
 from .versions import child_cases_touch
 
@@ -52,6 +52,7 @@ _RELATIVES = AuditedRecords(
     clean_exclude=("child",),
     prepare=_relative_prepare,
     touch=lambda relative: child_cases_touch(child_id=relative.child_id),
+    lock_first=lambda relative: _lock_child_first(relative.child_id),
 )
 
 

@@ -11,7 +11,13 @@ from django.utils.translation import gettext as _
 from core.checks import raise_field_errors
 
 from ..models import Case, Child, Whereabouts
-from .checks import Actor, _check_coordinates, _not_in_future, _require_on_child
+from .checks import (
+    Actor,
+    _check_coordinates,
+    _lock_child_first,
+    _not_in_future,
+    _require_on_child,
+)
 from .records import AuditedRecords
 from .versions import child_cases_touch
 
@@ -85,6 +91,7 @@ _WHEREABOUTS = AuditedRecords(
     touch=lambda whereabouts: child_cases_touch(child_id=whereabouts.child_id),
     after_write=lambda whereabouts: child_current_whereabouts_refresh(child=whereabouts.child),
     before_delete=_unpoint,
+    lock_first=lambda whereabouts: _lock_child_first(whereabouts.child_id),
 )
 
 

@@ -751,6 +751,36 @@ def test_relative_update_keeps_what_was_saved_since_the_caller_read_it(user):
     assert set(event.changes) == {"address"}
 
 
+def test_relative_delete_records_the_values_stored_and_happens_once(user):
+    case = open_case(user)
+    relative = make_relative(case, phone="+380 00 000 0001")
+    read_before = Relative.objects.get(pk=relative.pk)
+    services.relative_update(relative=relative, actor=user, data={"phone": "+380 00 000 0002"})
+
+    services.relative_delete(relative=read_before, actor=user)
+    with pytest.raises(NotFound):
+        services.relative_delete(relative=relative, actor=user)
+
+    deletions = AuditEvent.objects.filter(object_type="cases.relative", action="delete")
+    assert [event.changes["phone"] for event in deletions] == [["+380 00 000 0002", None]]
+    assert not Relative.objects.exists()
+
+
+def test_alias_remove_records_the_values_stored_and_happens_once(user):
+    case = open_case(user)
+    alias = services.child_alias_add(
+        child=case.child, actor=user, name="Алексей Згурский", kind="russified"
+    )
+    ChildAlias.objects.filter(pk=alias.pk).update(seen_in="Синтетичний список")
+
+    services.child_alias_remove(alias=alias, actor=user)
+    with pytest.raises(NotFound):
+        services.child_alias_remove(alias=alias, actor=user)
+
+    deletions = AuditEvent.objects.filter(object_type="cases.childalias", action="delete")
+    assert [event.changes["seen_in"] for event in deletions] == [["Синтетичний список", None]]
+
+
 def test_relative_update_of_a_relative_deleted_meanwhile_is_not_found(user):
     case = open_case(user)
     relative = make_relative(case)
