@@ -126,7 +126,7 @@ def test_every_list_parameter_refuses_an_empty_value(value):
 def test_row_locked_reads_the_row_as_stored_now_and_a_copy_takes_it():
     from accounts.models import Organization
 
-    organization = OrganizationFactory(name="Синтетична організація")
+    organization = OrganizationFactory.create(name="Синтетична організація")
     read_before = Organization.objects.get(pk=organization.pk)
     Organization.objects.filter(pk=organization.pk).update(name="Перейменована організація")
 
