@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,8 +25,6 @@ from ..models import Case, Child
 # ``None`` is the system itself (seeds, tasks, commands): it is not bound by roles. Every
 # request-driven caller passes the signed-in user (an API key's service account included).
 Actor = User | None
-
-_M = TypeVar("_M", bound=Model)
 
 
 def _require(actor: Actor, capability: Capability | Collection[Capability], case: Case) -> None:

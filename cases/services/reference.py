@@ -15,12 +15,7 @@ from core.db import row_locked, take_stored
 from core.errors import PermissionDenied
 
 from ..models import Facility, Oblast
-from .checks import (
-    Actor,
-    _assign,
-    _check_coordinates,
-    _full_clean,
-)
+from .checks import Actor, _assign, _check_coordinates, _full_clean
 
 FACILITY_FIELDS: frozenset[str] = frozenset(
     {
