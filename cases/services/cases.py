@@ -25,7 +25,15 @@ from ..exceptions import LikelyCandidatesFound, OpenCaseExists, StaleVersion
 from ..models import Case, CaseNumberSequence, Child, StatusChange, Whereabouts
 from ..selectors_matching import likely_among, new_child_candidates
 from ..workflow import Status
-from .checks import Actor, _assign, _full_clean, _lock_case, _not_in_future, _require
+from .checks import (
+    Actor,
+    _assign,
+    _full_clean,
+    _lock_case,
+    _lock_child_first,
+    _not_in_future,
+    _require,
+)
 from .children import (
     CHILD_FIELDS,
     _check_birth_before_deportation,
@@ -194,8 +202,12 @@ def case_create(
         for alias in aliases:
             _child_alias_write(child=child, actor=actor, **alias)
         duplicate_pairs_find_later(child=child)
-    elif Case.objects.filter(child=child).open().exists():
-        raise OpenCaseExists()
+    else:
+        # A reopening of the child's other case waits, or is waited for (it locks the child
+        # first too): one of the two is refused, never a constraint's error.
+        _lock_child_first(child.pk)
+        if Case.objects.filter(child=child).open().exists():
+            raise OpenCaseExists()
 
     now = timezone.now()
     case = Case(

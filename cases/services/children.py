@@ -169,9 +169,12 @@ def child_alias_add(
     *, child: Child, actor: Actor, name: str, kind: str, seen_in: str = ""
 ) -> ChildAlias:
     _require_on_child(actor, Capability.CASE_WRITE, child)
-    alias = _child_alias_write(child=child, actor=actor, name=name, kind=kind, seen_in=seen_in)
-    child_cases_touch(child_id=child.pk)
-    duplicate_pairs_find_later(child=child)
+    # The keys are rebuilt from the names as stored now, not from the caller's copy.
+    stored = row_locked(Child, child.pk)
+    alias = _child_alias_write(child=stored, actor=actor, name=name, kind=kind, seen_in=seen_in)
+    child_cases_touch(child_id=stored.pk)
+    duplicate_pairs_find_later(child=stored)
+    take_stored(child, stored)
     return alias
 
 
@@ -192,6 +195,9 @@ def child_alias_remove(*, alias: ChildAlias, actor: Actor) -> None:
     _require_on_child(actor, Capability.CASE_WRITE, alias.child)
     _lock_child_first(alias.child_id)
     stored = row_locked(ChildAlias, alias.pk)  # its event holds the values it had
+    if stored.child_id != alias.child_id:  # moved to another record by a merge meanwhile
+        _lock_child_first(stored.child_id)
+        _require_on_child(actor, Capability.CASE_WRITE, stored.child)
     child = stored.child
     audit.record_delete(stored, actor=actor)
     stored.delete()

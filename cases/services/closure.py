@@ -66,14 +66,20 @@ def closure_request_decide(
     *, request_id: int, actor: Actor, approve: bool, note: str = ""
 ) -> ClosureRequest:
     """Approve (the case closes, with the request's reason) or reject a closure request."""
+    missing = NotFound(_("No such closure request."), code="closure_request_not_found")
+    case_id = ClosureRequest.objects.filter(pk=request_id).values_list("case_id", flat=True).first()
+    if case_id is None:
+        raise missing
+    # The case (its child first) before the request, the order the transition takes them in.
+    _lock_case(case_id)
     request = (
-        ClosureRequest.objects.select_for_update()
+        ClosureRequest.objects.select_for_update(of=("self",))
         .select_related("case")
         .filter(pk=request_id)
         .first()
     )
     if request is None:
-        raise NotFound(_("No such closure request."), code="closure_request_not_found")
+        raise missing
     _require(actor, Capability.CASE_CLOSE, request.case)
     if request.status != ClosureRequestStatus.PENDING:
         raise Conflict(

@@ -63,6 +63,8 @@ def follow_up_complete(
     if not outcome:
         errors["outcome"] = [_("Record the outcome of the check.")]
     raise_field_errors(errors)
+    # The case (its child first) before its follow-up, as scheduling them takes them.
+    _lock_case(follow_up.case_id)
     locked = FollowUp.objects.select_for_update().filter(pk=follow_up.pk).first()
     if locked is None:
         raise NotFound(_("No such follow-up."))

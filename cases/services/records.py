@@ -55,7 +55,7 @@ class AuditedRecords(Generic[M]):
         been read before someone else's change); ``record`` is given the stored values."""
         self.require(actor, Capability.CASE_WRITE, getattr(record, self.parent))
         reject_unknown_fields(data, self.fields)
-        stored = self._stored(record)
+        stored = self._stored(record, actor)
         before = audit.snapshot(stored)
         if _assign(stored, data):
             self._check(stored)
@@ -69,19 +69,26 @@ class AuditedRecords(Generic[M]):
         """Delete the record as stored now: its event holds the values it had, and a record
         deleted meanwhile is not found."""
         self.require(actor, Capability.CASE_WRITE, getattr(record, self.parent))
-        stored = self._stored(record)
+        stored = self._stored(record, actor)
         if self.before_delete is not None:
             self.before_delete(stored)
         audit.record_delete(stored, actor=actor)
         stored.delete()
         self._after(stored)
 
-    def _stored(self, record: M) -> M:
+    def _stored(self, record: M, actor: Actor) -> M:
         """The record as stored now, locked (``core.db.row_locked``), after what
-        ``lock_first`` locks."""
+        ``lock_first`` locks; when a merge moved it to another parent meanwhile, that one is
+        locked and the actor's rights checked on it too."""
         if self.lock_first is not None:
             self.lock_first(record)
-        return row_locked(self.model, record.pk)
+        stored = row_locked(self.model, record.pk)
+        parent = f"{self.parent}_id"  # the foreign key's id, as the instance keeps it
+        if getattr(stored, parent) != getattr(record, parent):
+            if self.lock_first is not None:
+                self.lock_first(stored)
+            self.require(actor, Capability.CASE_WRITE, getattr(stored, self.parent))
+        return stored
 
     def _check(self, record: M) -> None:
         self.prepare(record)

@@ -626,9 +626,9 @@ def _apply_update(update: _Update, *, actor: Actor) -> None:
     """Change a child imported before through the case services, as a caseworker would."""
     child = update.child
     if update.case is not None and (update.case_data or update.child_data):
-        case_services.case_update(
+        child = case_services.case_update(
             case=update.case, actor=actor, data=update.case_data, child_data=update.child_data
-        )
+        ).child
     elif update.child_data:
         case_services.child_update(child=child, actor=actor, data=update.child_data)
     for alias in update.aliases:

@@ -209,72 +209,119 @@ def _waiting_on_a_lock() -> int:
     return int(waiting)
 
 
-def test_a_rename_and_a_relative_of_a_child_with_two_cases_do_not_deadlock(monkeypatch):
-    """A child with an old closed case and an open one. A caseworker renames the child through
-    the open case while another records a relative (which bumps both cases): whoever comes
-    second waits for the child, and both writes land. (Taking the open case before the child,
-    the rename's trigger then wanted the closed case the relative's bump held, while the bump
-    waited for the open case: PostgreSQL ended one of the two as a deadlock.)"""
-    from cases.services import cases as case_services
-
-    closed = move_case(make_case(), "closed")
-    child = closed.child
-    current = services.case_create(
-        actor=None, child=child, organization=home_organization(), is_synthetic=True
-    )
-    assert sorted(Case.objects.filter(child=child).values_list("pk", flat=True)) == [
-        closed.pk,
-        current.pk,
-    ]
-
+def _held_while_another_writes(
+    monkeypatch: pytest.MonkeyPatch,
+    held: tuple[Any, str],
+    first: Callable[[], Any],
+    second: Callable[[], Any],
+) -> tuple[Any, Any]:
+    """Run ``first`` until it calls ``held`` (a module and a function's name in it), having
+    taken its first locks; run ``second`` until it waits for a lock ``first`` holds; then let
+    ``first`` go on. Returns what each returned or raised."""
+    module, name = held
     locked, go = threading.Event(), threading.Event()
-    real_child_update = case_services.child_update
+    real = getattr(module, name)
 
-    def held_then_renamed(**kwargs: Any) -> Any:
-        locked.set()  # the rename holds what it locked first; the relative comes now
+    def held_there(*args: Any, **kwargs: Any) -> Any:
+        locked.set()
         assert go.wait(timeout=30)
-        return real_child_update(**kwargs)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(case_services, "child_update", held_then_renamed)
-    results: dict[str, Any] = {}
+    monkeypatch.setattr(module, name, held_there)
+    results: list[Any] = [None, None]
 
-    def rename() -> None:
+    def run(index: int, work: Callable[[], Any]) -> None:
         try:
-            results["rename"] = services.case_update(
-                case=current, actor=None, data={}, child_data={"family_name": "Перейменована"}
-            )
+            results[index] = work()
         except Exception as exc:  # the outcome under test
-            results["rename"] = exc
+            results[index] = exc
         finally:
             connection.close()
 
-    def relative() -> None:
-        assert locked.wait(timeout=30)
-        try:
-            results["relative"] = services.relative_create(
-                child=Child.objects.get(pk=child.pk),
-                actor=None,
-                data={"relationship": "mother", "given_name": "Марія", "family_name": "Двосправна"},
-            )
-        except Exception as exc:  # the outcome under test
-            results["relative"] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=rename), threading.Thread(target=relative)]
-    for thread in threads:
-        thread.start()
-    assert locked.wait(timeout=30)
-    for _ in range(300):  # until the relative's transaction waits for a lock the rename holds
+    threads = [threading.Thread(target=run, args=(0, first))]
+    threads[0].start()
+    assert locked.wait(timeout=30), "the first write never reached the point held"
+    threads.append(threading.Thread(target=run, args=(1, second)))
+    threads[1].start()
+    waited = False
+    for _ in range(300):
         if _waiting_on_a_lock():
+            waited = True
             break
         threading.Event().wait(0.05)
     go.set()
     for thread in threads:
         thread.join(timeout=60)
         assert not thread.is_alive(), "a writer hung: a lock was never released"
+    assert waited, f"the second write never waited for the first: {results}"
+    return results[0], results[1]
 
-    assert isinstance(results["rename"], Case), results
-    assert not isinstance(results["relative"], Exception), results
-    assert Child.objects.get(pk=child.pk).family_name == "Перейменована"
+
+def _child_with_two_cases() -> tuple[Case, Case]:
+    """A child's old closed case and its open one."""
+    closed = move_case(make_case(), "closed")
+    current = services.case_create(
+        actor=None, child=closed.child, organization=home_organization(), is_synthetic=True
+    )
+    assert sorted(Case.objects.filter(child=closed.child).values_list("pk", flat=True)) == [
+        closed.pk,
+        current.pk,
+    ]
+    return closed, current
+
+
+def _relative_recorded(child_id: int) -> Any:
+    return services.relative_create(
+        child=Child.objects.get(pk=child_id),
+        actor=None,
+        data={"relationship": "mother", "given_name": "Марія", "family_name": "Двосправна"},
+    )
+
+
+def test_a_rename_and_a_relative_of_a_child_with_two_cases_do_not_deadlock(monkeypatch):
+    """A caseworker renames the child through its open case while another records a relative
+    (which bumps both cases): whoever comes second waits for the child, and both writes land.
+    (Taking the open case before the child, the rename's trigger then wanted the closed case
+    the relative's bump held, while the bump waited for the open case: PostgreSQL ended one
+    of the two as a deadlock.)"""
+    from cases.services import cases as case_services
+
+    closed, current = _child_with_two_cases()
+
+    renamed, relative = _held_while_another_writes(
+        monkeypatch,
+        (case_services, "child_update"),
+        lambda: services.case_update(
+            case=current, actor=None, data={}, child_data={"family_name": "Перейменована"}
+        ),
+        lambda: _relative_recorded(closed.child_id),
+    )
+
+    assert isinstance(renamed, Case), renamed
+    assert not isinstance(relative, Exception), relative
+    assert Child.objects.get(pk=closed.child_id).family_name == "Перейменована"
     assert Case.objects.get(pk=closed.pk).version > closed.version
+
+
+def test_a_closure_approved_and_a_relative_recorded_at_once_do_not_deadlock(monkeypatch):
+    """A supervisor approves a closure while a relative of the child is recorded. The approval
+    takes the case's child before the case and the request, as the move it makes does. (It
+    took the request and the case first, and the move then waited for the child the
+    relative's bump held, while the bump waited for the case.)"""
+    from cases.services import closure
+
+    case = make_case()
+    request = services.closure_request_create(
+        case_id=case.pk, actor=None, closure_reason="duplicate", reason="Synthetic"
+    )
+
+    decided, relative = _held_while_another_writes(
+        monkeypatch,
+        (closure, "case_transition"),
+        lambda: services.closure_request_decide(request_id=request.pk, actor=None, approve=True),
+        lambda: _relative_recorded(case.child_id),
+    )
+
+    assert not isinstance(decided, Exception), decided
+    assert not isinstance(relative, Exception), relative
+    assert Case.objects.get(pk=case.pk).status == Status.CLOSED

@@ -729,6 +729,23 @@ def test_relative_create_cleans_names_and_refuses_unknown_fields(user):
     refused_on("email", lambda: make_relative(case, email="not-an-email"))
 
 
+def test_alias_add_with_a_copy_read_before_a_rename_keeps_the_new_name_searchable(user):
+    case = open_case(user)
+    read_before = Child.objects.get(pk=case.child.pk)
+    services.case_update(
+        case=case, actor=user, data={}, child_data={"family_name": "Новопрізвищенко"}
+    )
+
+    services.child_alias_add(child=read_before, actor=user, name="Юра", kind="nickname")
+
+    stored = Child.objects.get(pk=case.child.pk)
+    assert stored.family_name == "Новопрізвищенко"
+    assert set(names.search_text(["Новопрізвищенко", "Юра"]).split()) <= set(
+        stored.search_text.split()
+    )
+    assert read_before.family_name == "Новопрізвищенко"
+
+
 def test_relative_delete(user):
     case = open_case(user)
     relative = make_relative(case)
